@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import type { Config, SinkConfig } from './config/Config.ts';
+import { CollapsingLog } from './log/CollapsingLog.ts';
+import { Router } from './pipeline/Router.ts';
+import { MemorySpool } from './spool/MemorySpool.ts';
+import type { Sink } from './sinks/Sink.ts';
+import { InfluxSink } from './sinks/influx/InfluxSink.ts';
+import { RedisSink } from './sinks/redis/RedisSink.ts';
+import { SinkWorker } from './workers/SinkWorker.ts';
+import { MqttSource } from './source/MqttSource.ts';
+import { HealthServer } from './health/HealthServer.ts';
+import { GatewayMetrics } from './health/GatewayMetrics.ts';
+import type { GatewayView, SinkView } from './health/GatewayView.ts';
+import { SourceStats } from './stats/SourceStats.ts';
+import { SinkStats } from './stats/SinkStats.ts';
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Called once `stop()` has finished, with the exit code; main passes `process.exit`, tests a spy. */
+  readonly exit: (code: number) => void;
+  /** Replaces the sink built for a config entry (tests inject fakes); undefined = the real one. */
+  readonly createSink?: (config: SinkConfig, logger: Logger) => Sink | undefined;
+}
+
+/** One step of start-up; the parts of a stage start and stop together. */
+interface Stage {
+  readonly name: string;
+  readonly parts: readonly { readonly name: string; start(): Promise<void> | void; stop(): Promise<void> | void }[];
+}
+
+/**
+ * The composition root: builds every part from the config, starts the stages in order — spool, health server,
+ * sinks, workers, MQTT source — and stops them in reverse: the source stops taking messages, the workers drain
+ * until the shutdown deadline, the sinks disconnect, the health server (answering "shutting down" until then)
+ * closes, the spool closes. A part that fails to stop is logged and the rest still stop.
+ */
+export class Gateway {
+  readonly view: GatewayView;
+  readonly health: HealthServer;
+  readonly #options: GatewayOptions;
+  readonly #stages: Stage[];
+  #shuttingDown = false;
+  #drainDeadline = 0;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: GatewayOptions) {
+    this.#options = options;
+    const { config, logger } = options;
+    const collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
+    const sourceStats = new SourceStats();
+    const spool = new MemorySpool({ maxBytes: config.spool.maxBytes, overflow: config.spool.overflow, sinkCount: config.sinks.length });
+
+    const sinks = config.sinks.map((c, index) => {
+      const sinkLogger = logger.child({ sink: c.name });
+      const sink = options.createSink?.(c, sinkLogger) ?? buildSink(c, sinkLogger, collapsed);
+      return { config: c, sink, logger: sinkLogger, stats: new SinkStats(c.name, c.type), cursor: spool.cursor(index) };
+    });
+    const sinkViews: SinkView[] = sinks.map((s) => ({ stats: s.stats, backlog: () => s.cursor.backlog(), dropped: () => s.cursor.dropped() }));
+    this.view = {
+      gatewayId: config.gatewayId,
+      version: options.version,
+      startedAt: Date.now(),
+      source: sourceStats,
+      sinks: sinkViews,
+      spool: () => spool.stats(),
+      shuttingDown: () => this.#shuttingDown,
+    };
+    const metrics = new GatewayMetrics(this.view);
+    const workers = sinks.map(
+      (s) =>
+        new SinkWorker({
+          sink: s.sink,
+          cursor: s.cursor,
+          batch: s.config.batch,
+          resilience: s.config.resilience,
+          stats: s.stats,
+          logger: s.logger,
+          onWrite: metrics.writeObserver(s.config.name),
+        }),
+    );
+    this.health = new HealthServer({ host: config.http.host, port: config.http.port, view: this.view, metrics, logger });
+    const router = new Router({
+      routes: config.routes,
+      sinkNames: config.sinks.map((s) => s.name),
+      gatewayId: config.gatewayId,
+      gatewayTag: config.gatewayTag,
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    });
+    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed });
+
+    this.#stages = [
+      { name: 'spool', parts: [{ name: 'spool', start: () => spool.open(), stop: () => spool.close() }] },
+      { name: 'health', parts: [{ name: 'health server', start: () => this.health.start(), stop: () => this.health.stop() }] },
+      { name: 'sinks', parts: sinks.map(({ sink }) => ({ name: `sink ${sink.name}`, start: () => sink.start(), stop: () => sink.stop() })) },
+      {
+        name: 'workers',
+        parts: workers.map((w) => ({ name: `worker ${w.name}`, start: () => w.start(), stop: () => w.stop(this.#drainDeadline) })),
+      },
+      { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop() }] },
+    ];
+  }
+
+  async start(): Promise<void> {
+    const { logger, config } = this.#options;
+    for (const stage of this.#stages) {
+      await Promise.all(stage.parts.map((p) => p.start()));
+    }
+    logger.info(
+      { gatewayId: config.gatewayId, sinks: config.sinks.map((s) => `${s.name}(${s.type})`), routes: config.routes.length },
+      'edgebridge started',
+    );
+  }
+
+  /** Idempotent; resolves after `exit` was called. */
+  stop(exitCode = 0): Promise<void> {
+    this.#stopped ??= this.#stop(exitCode);
+    return this.#stopped;
+  }
+
+  async #stop(exitCode: number): Promise<void> {
+    const { logger, config, exit } = this.#options;
+    this.#shuttingDown = true;
+    this.#drainDeadline = Date.now() + config.shutdown.timeoutMs;
+    logger.info({ timeoutMs: config.shutdown.timeoutMs }, 'stopping');
+    let failed = false;
+    for (const stage of [...this.#stages].reverse()) {
+      // Parts of one stage stop in parallel: one sink's outage must not eat the other's share of the deadline.
+      const results = await Promise.allSettled(stage.parts.map(async (p) => p.stop()));
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          failed = true;
+          logger.error({ part: stage.parts[i]!.name, err: String(r.reason) }, 'part failed to stop');
+        }
+      });
+    }
+    const unflushed = this.view.sinks.filter((s) => s.stats.pointsUnflushedAtStop > 0);
+    if (unflushed.length > 0) {
+      logger.error(
+        { unflushed: Object.fromEntries(unflushed.map((s) => [s.stats.name, s.stats.pointsUnflushedAtStop])) },
+        'points not written before the shutdown deadline',
+      );
+    }
+    const src = this.view.source;
+    logger.info({ received: src.received, accepted: src.accepted, unrouted: src.unrouted, rejected: src.rejected }, 'edgebridge stopped');
+    exit(failed && exitCode === 0 ? 1 : exitCode);
+  }
+}
+
+function buildSink(config: SinkConfig, logger: Logger, collapsed: CollapsingLog): Sink {
+  switch (config.type) {
+    case 'influx':
+      return new InfluxSink({ config });
+    case 'redis':
+      return new RedisSink({ config, logger, collapsed });
+  }
+}

@@ -1,0 +1,75 @@
+import type { Writable } from 'node:stream';
+import { loadConfig } from '../config/loadConfig.ts';
+import { ConfigError, CONFIG_EXIT_CODE } from '../config/ConfigError.ts';
+import { redactConfig } from '../config/redactConfig.ts';
+import { redactUrl } from '../log/redactUrlsIn.ts';
+import type { Config } from '../config/Config.ts';
+import { USAGE } from './usage.ts';
+import { readVersion } from './version.ts';
+
+export interface CliIo {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+/** What the process should do after parsing the command line. */
+export type CliOutcome = { readonly kind: 'exit'; readonly code: number } | { readonly kind: 'run'; readonly config: Config };
+
+const COMMANDS = new Set(['run', 'check-config', 'print-config']);
+
+/** Parses the command, loads the config, and handles every command that does not run the gateway. */
+export function runCli(io: CliIo): CliOutcome {
+  const { argv, stdout, stderr } = io;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    stdout.write(USAGE);
+    return { kind: 'exit', code: 0 };
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    stdout.write(`${readVersion()}\n`);
+    return { kind: 'exit', code: 0 };
+  }
+  const first = argv[0];
+  const command = first !== undefined && !first.startsWith('-') ? first : 'run';
+  if (!COMMANDS.has(command)) {
+    stderr.write(`edgebridge: unknown command "${command}"\n\n${USAGE}`);
+    return { kind: 'exit', code: 2 };
+  }
+  const rest = command === first ? argv.slice(1) : argv;
+  let config: Config;
+  try {
+    config = loadConfig({ argv: rest, env: io.env });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      stderr.write(`edgebridge: configuration error: ${error.message}\n`);
+      return { kind: 'exit', code: CONFIG_EXIT_CODE };
+    }
+    throw error;
+  }
+  switch (command) {
+    case 'check-config':
+      stdout.write(summarise(config));
+      return { kind: 'exit', code: 0 };
+    case 'print-config':
+      stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+      return { kind: 'exit', code: 0 };
+    default:
+      return { kind: 'run', config };
+  }
+}
+
+function summarise(config: Config): string {
+  const lines = [
+    'configuration OK',
+    `  gateway id:    ${config.gatewayId}`,
+    `  mqtt:          ${redactUrl(config.mqtt.url)} as ${config.mqtt.clientId} (MQTT ${config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}, ${config.mqtt.clean ? 'clean' : 'persistent'} session)`,
+    `  subscriptions: ${config.mqtt.subscriptions.map((s) => `${s.topic} (QoS ${s.qos})`).join(', ')}`,
+    `  routes:        ${config.routes.length}`,
+    ...config.routes.map((r, i) => `    ${i + 1}. ${r.topic} [${r.format}] → ${r.measurement || '(from line protocol)'}${r.sinks.length ? ` → ${r.sinks.join(', ')}` : ''}`),
+    `  sinks:         ${config.sinks.map((s) => `${s.name} (${s.type})`).join(', ') || 'none'}`,
+    `  spool:         ${config.spool.dir}, max ${config.spool.maxBytes} bytes, when full: ${config.spool.overflow}`,
+    `  health:        http://${config.http.host}:${config.http.port}/healthz`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,46 @@
+import { createLogger } from '../log/createLogger.ts';
+import { Gateway } from '../Gateway.ts';
+import type { Config } from '../config/Config.ts';
+import { readVersion } from './version.ts';
+
+/**
+ * Runs the gateway as a process: owns the signals and the last-resort error handlers.
+ * First SIGTERM/SIGINT: graceful stop (drain within shutdown.timeoutMs), exit 0. A second one: exit at once.
+ * An unexpected error: logged, exit 1, so systemd restarts the service.
+ */
+export async function runGateway(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.log.level });
+  const exit = (code: number): void => {
+    logger.flush();
+    process.exit(code);
+  };
+  const gateway = new Gateway({ config, logger, version: readVersion(), exit });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      exit(signal === 'SIGINT' ? 130 : 143);
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    void gateway.stop(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'unexpected error');
+    exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason instanceof Error ? reason : String(reason) }, 'unhandled promise rejection');
+    exit(1);
+  });
+  try {
+    await gateway.start();
+  } catch (error) {
+    logger.fatal({ err: error instanceof Error ? error : String(error) }, 'start-up failed');
+    stopping = true;
+    await gateway.stop(1);
+  }
+}

@@ -1,0 +1,15 @@
+export const USAGE = `edgebridge — MQTT to InfluxDB and Redis, batched, breaker-guarded
+
+Usage:
+  edgebridge [run] [--config FILE] [--<key> VALUE ...]   run the gateway (default)
+  edgebridge check-config [--config FILE]               validate the configuration and summarise it
+  edgebridge print-config [--config FILE]               print the effective configuration, secrets redacted
+  edgebridge --version                                  print the version
+  edgebridge --help                                     this text
+
+Configuration, lowest precedence first: defaults, the JSON file (--config or EDGEBRIDGE_CONFIG),
+EDGEBRIDGE_* environment variables (secrets also from *_FILE and $CREDENTIALS_DIRECTORY), command-line flags.
+The full reference is in README.md.
+
+Exit codes: 0 clean stop, 1 runtime failure, 2 usage error, 78 configuration error, 130/143 second signal.
+`;

@@ -1,0 +1,388 @@
+/**
+ * Builds the effective Config. Sources, lowest precedence first:
+ *   schema defaults < JSON config file (--config FILE or EDGEBRIDGE_CONFIG) < environment < CLI flags.
+ * Secrets: env var > <ENV>_FILE > $CREDENTIALS_DIRECTORY/<credential> > config file > default.
+ * argv and env are injected — nothing here reads process.* — so tests and `check-config` can load
+ * any combination. argv may contain anything else (commands, the CLI's own flags): only our flags
+ * are consumed.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import convict from 'convict';
+import type { Config, LogLevel, MqttConfig, OverflowPolicy, SinkConfig, Subscription } from './Config.ts';
+import { ConfigError } from './ConfigError.ts';
+import { FormatError } from './FormatError.ts';
+import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
+import { parseRoutes } from './parseRoutes.ts';
+import { readSecret } from './readSecret.ts';
+import { REDACTED, redactValue } from './redactConfig.ts';
+import {
+  CONFIG_FILE_ENV,
+  CONFIG_FILE_FLAG,
+  createSchema,
+  credentialNameFor,
+  ENV_PREFIX,
+  FORMATS,
+} from './schema.ts';
+import { checkShape, checkValues, isPlainObject, leafAt, leaves, type SchemaTree } from './schemaTree.ts';
+
+export interface LoadConfigOptions {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Source of the default gatewayId; defaults to os.hostname(). */
+  readonly hostname?: string;
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** The JSON config file read, if any. */
+  readonly configFile: string | undefined;
+  /** The routes file read, if any (resolved path). */
+  readonly routesFile: string | undefined;
+  /** Config key → where its secret came from (`EDGEBRIDGE_MQTT_PASSWORD_FILE=/run/…`); never values. */
+  readonly secretSources: Readonly<Record<string, string>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface FlagSpec {
+  readonly key: string;
+  readonly boolean: boolean;
+}
+
+interface ScannedArgv {
+  readonly configFile: string | undefined;
+  /** [config key, raw value] in argv order (later wins). */
+  readonly sets: readonly (readonly [string, string])[];
+}
+
+function flagValueError(flag: string, key: string): ConfigError {
+  return new ConfigError({
+    key,
+    problem: `flag --${flag} has no value`,
+    expected: `a value: --${flag} VALUE or --${flag}=VALUE`,
+    fix: `give --${flag} a value or drop it`,
+  });
+}
+
+/** Picks our flags out of argv; everything else belongs to the CLI and is left alone. */
+function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedArgv {
+  const flags = new Map<string, FlagSpec>();
+  for (const [key, leaf] of leaves(schema)) {
+    if (leaf.arg) flags.set(leaf.arg, { key, boolean: leaf.format === 'boolean' });
+  }
+  let configFile: string | undefined;
+  const sets: [string, string][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const next = argv[i + 1];
+    const takeNext = (): string | undefined =>
+      next !== undefined && !next.startsWith('--') ? (i++, next) : undefined;
+
+    if (name === CONFIG_FILE_FLAG) {
+      configFile = inline ?? takeNext();
+      if (configFile === undefined) throw flagValueError(name, 'config');
+      continue;
+    }
+    const spec = flags.get(name);
+    if (!spec) {
+      const negated = name.startsWith('no-') ? flags.get(name.slice(3)) : undefined;
+      if (negated?.boolean && inline === undefined) sets.push([negated.key, 'false']);
+      continue;
+    }
+    if (spec.boolean) {
+      if (inline !== undefined) sets.push([spec.key, inline]);
+      else if (next === 'true' || next === 'false') sets.push([spec.key, (i++, next)]);
+      else sets.push([spec.key, 'true']);
+    } else {
+      const value = inline ?? takeNext();
+      if (value === undefined) throw flagValueError(name, spec.key);
+      sets.push([spec.key, value]);
+    }
+  }
+  return { configFile, sets };
+}
+
+/** JSON.parse messages may quote the text around the error — possibly a secret. Keep the position only. */
+function jsonProblem(text: string, err: unknown): string {
+  const m = /position (\d+)/.exec(String((err as Error).message));
+  if (!m) return 'is not valid JSON';
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `is not valid JSON (line ${line}, column ${column})`;
+}
+
+function readJson(path: string, role: string, key: string, fix: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError({
+      key,
+      value: path,
+      subject: `${role} "${path}"`,
+      problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      expected: 'a readable JSON file',
+      fix,
+    });
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError({
+      key,
+      value: path,
+      subject: `${role} "${path}"`,
+      problem: jsonProblem(text, err),
+      expected: 'a JSON document',
+      fix,
+    });
+  }
+}
+
+interface ErrorContext {
+  readonly schema: SchemaTree;
+  readonly configFile: string | undefined;
+  readonly routesFile: string | undefined;
+}
+
+/** The schema leaf a (possibly nested) key belongs to: `routes[2].format` → `routes`. */
+function owningLeafKey(schema: SchemaTree, key: string): string | undefined {
+  const parts = key.split('[')[0]!.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const candidate = parts.slice(0, n).join('.');
+    if (leafAt(schema, candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function toConfigError(err: FormatError, ctx: ErrorContext): ConfigError {
+  const key = err.path;
+  const leafKey = owningLeafKey(ctx.schema, key);
+  const leaf = leafKey ? leafAt(ctx.schema, leafKey) : undefined;
+  let fix: string;
+  if (err.unknownKey && !leaf) {
+    fix = `remove or rename it in ${ctx.configFile ?? 'the config file'}`;
+  } else if (leafKey === 'routes' && ctx.routesFile) {
+    fix = `fix it in the routes file ${ctx.routesFile}`;
+  } else if (err.unknownKey) {
+    fix = `remove or rename it in "${leafKey}" in ${ctx.configFile ?? 'the config file'}`;
+  } else if (leaf?.env) {
+    fix = `set ${leaf.env} or "${leafKey}" in the config file`;
+  } else {
+    fix = `set "${leafKey ?? key}" in the config file`;
+  }
+  const lastSegment = key.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
+  return new ConfigError({
+    key,
+    ...(err.unknownKey
+      ? { problem: 'unknown key' }
+      : { value: err.sensitive || leaf?.sensitive ? REDACTED : redactValue(err.value, lastSegment) }),
+    expected: err.expected,
+    fix,
+  });
+}
+
+function asConfigError(err: unknown, ctx: ErrorContext): unknown {
+  return err instanceof FormatError ? toConfigError(err, ctx) : err;
+}
+
+/** Secrets of the default sinks / MQTT from _FILE and credentials, as if set in the env. */
+function secretEnv(schema: SchemaTree, env: Env, sources: Record<string, string>): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [key, leaf] of leaves(schema)) {
+    if (!leaf.sensitive || !leaf.env) continue;
+    const secret = readSecret({ key, envName: leaf.env, credentialName: credentialNameFor(leaf.env) }, env);
+    if (secret) {
+      found[leaf.env] = secret.value;
+      sources[key] = secret.source;
+    }
+  }
+  return found;
+}
+
+/** `cloud-eu` → `EDGEBRIDGE_SINK_CLOUD_EU_TOKEN`, credential `sink_cloud_eu_token`. */
+export function extraSinkSecretEnvName(sinkName: string, secretKey: 'token' | 'password'): string {
+  return `${ENV_PREFIX}SINK_${sinkName.toUpperCase().replace(/-/g, '_')}_${secretKey.toUpperCase()}`;
+}
+
+/** Extra sinks' secrets from env / _FILE / credentials, above the config file's value. */
+function withExtraSecrets(sink: SinkConfig, index: number, env: Env, sources: Record<string, string>): SinkConfig {
+  const secretKey = sink.type === 'influx' ? 'token' : 'password';
+  const envName = extraSinkSecretEnvName(sink.name, secretKey);
+  const key = `sinks.extra[${index}].${secretKey}`;
+  const secret = readSecret({ key, envName, credentialName: credentialNameFor(envName) }, env);
+  if (!secret) return sink;
+  sources[key] = secret.source;
+  return sink.type === 'influx' ? { ...sink, token: secret.value } : { ...sink, password: secret.value };
+}
+
+function checkOrder(lowKey: string, low: number, highKey: string, high: number, schema: SchemaTree): void {
+  if (low <= high) return;
+  const leaf = leafAt(schema, lowKey);
+  throw new ConfigError({
+    key: lowKey,
+    value: low,
+    expected: `at most ${highKey} (${high})`,
+    fix: leaf?.env ? `set ${leaf.env} or "${lowKey}" in the config file` : `set "${lowKey}" in the config file`,
+  });
+}
+
+function buildSinks(
+  props: Record<string, any>,
+  env: Env,
+  sources: Record<string, string>,
+  schema: SchemaTree,
+): SinkConfig[] {
+  const sinks: SinkConfig[] = [];
+  for (const type of ['influx', 'redis'] as const) {
+    const p = props.sinks[type];
+    if (p.enabled) sinks.push(toSinkConfig(type, type, p));
+  }
+  parseExtraSinks(props.sinks.extra).forEach(({ enabled, sink }, i) => {
+    if (sinks.some((s) => s.name === sink.name) && (sink.name === 'influx' || sink.name === 'redis')) {
+      throw new FormatError({
+        path: `sinks.extra[${i}].name`,
+        expected: `a name other than "${sink.name}", which the enabled sinks.${sink.name} already uses`,
+        value: sink.name,
+      });
+    }
+    if (enabled) sinks.push(withExtraSecrets(sink, i, env, sources));
+  });
+  for (const s of sinks) {
+    const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
+    checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
+  }
+  return sinks;
+}
+
+function declaredSinkNames(props: Record<string, any>): string[] {
+  return [
+    ...(['influx', 'redis'] as const).filter((t) => props.sinks[t].enabled),
+    ...(props.sinks.extra as { name: string }[]).map((e) => e.name),
+  ];
+}
+
+export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
+  const schema = createSchema(opts.hostname);
+  const scanned = scanArgv(opts.argv, schema);
+  const envConfig = opts.env[CONFIG_FILE_ENV];
+  const configFile = scanned.configFile ?? (envConfig !== undefined && envConfig !== '' ? envConfig : undefined);
+  let routesFile: string | undefined;
+  const ctx = (): ErrorContext => ({ schema, configFile, routesFile });
+  const secretSources: Record<string, string> = {};
+
+  try {
+    let fileValues: unknown;
+    if (configFile !== undefined) {
+      fileValues = readJson(configFile, 'config file', 'config', `check --config / ${CONFIG_FILE_ENV}`);
+      if (fileValues !== undefined && !isPlainObject(fileValues)) {
+        throw new ConfigError({
+          key: 'config',
+          value: configFile,
+          subject: `config file "${configFile}"`,
+          problem: 'does not hold a JSON object',
+          expected: 'a JSON object of config keys',
+          fix: 'wrap the settings in { … }',
+        });
+      }
+      if (fileValues !== undefined) checkShape(schema, fileValues, FORMATS);
+    }
+
+    const env = { ...opts.env, ...secretEnv(schema, opts.env, secretSources) };
+    // Explicit env/args: convict would otherwise read process.env and process.argv.
+    const conf = convict(schema as convict.Schema<Record<string, unknown>>, { env: env as NodeJS.ProcessEnv, args: [] });
+    if (fileValues !== undefined) conf.load(fileValues as Record<string, unknown>); // re-applies env on top
+    for (const [key, raw] of scanned.sets) conf.set(key, raw);
+
+    const routesPath = conf.get('routesFile') as unknown;
+    if (typeof routesPath === 'string' && routesPath !== '') {
+      const fromFile = isPlainObject(fileValues) && fileValues.routesFile === routesPath &&
+        !scanned.sets.some(([k]) => k === 'routesFile') && opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
+      routesFile = fromFile && configFile && !isAbsolute(routesPath) ? join(dirname(configFile), routesPath) : routesPath;
+      const routes = readJson(routesFile, 'routes file', 'routesFile', 'fix the file or set EDGEBRIDGE_ROUTES_FILE / "routesFile"');
+      if (!Array.isArray(routes)) {
+        throw new ConfigError({
+          key: 'routesFile',
+          value: routesFile,
+          subject: `routes file "${routesFile}"`,
+          problem: 'does not hold a JSON array',
+          expected: 'a JSON array of routes',
+          fix: 'make the file\'s top level [ {route}, … ]',
+        });
+      }
+      conf.set('routes', routes);
+    }
+
+    const props = conf.getProperties() as Record<string, any>;
+    checkValues(schema, props, FORMATS);
+    conf.validate({ allowed: 'strict', output: () => {} }); // belt and braces: convict's own view
+
+    const gatewayId = props.gatewayId as string;
+    const m = props.mqtt as Record<string, unknown>;
+    const mqtt: MqttConfig = {
+      url: m.url as string,
+      username: m.username as string,
+      password: m.password as string,
+      clientId: (m.clientId as string) || `edgebridge-${gatewayId}`,
+      clean: m.clean as boolean,
+      protocolVersion: m.protocolVersion as 4 | 5,
+      keepalive: m.keepalive as number,
+      connectTimeoutMs: m.connectTimeoutMs as number,
+      sessionExpirySec: m.sessionExpirySec as number,
+      reconnectMinMs: m.reconnectMinMs as number,
+      reconnectMaxMs: m.reconnectMaxMs as number,
+      subscriptions: m.subscriptions as Subscription[],
+      statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
+      maxPayloadBytes: m.maxPayloadBytes as number,
+    };
+    checkOrder('mqtt.reconnectMinMs', mqtt.reconnectMinMs, 'mqtt.reconnectMaxMs', mqtt.reconnectMaxMs, schema);
+
+    const sinks = buildSinks(props, opts.env, secretSources, schema);
+    const routes = parseRoutes(props.routes);
+    const enabled = sinks.map((s) => s.name);
+    const declared = declaredSinkNames(props);
+    routes.forEach((route, i) => {
+      route.sinks.forEach((name, j) => {
+        if (!enabled.includes(name)) {
+          throw new FormatError({
+            path: `routes[${i}].sinks[${j}]`,
+            expected: `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${declared.includes(name) || name === 'influx' || name === 'redis' ? `; "${name}" is disabled` : ''}`,
+            value: name,
+          });
+        }
+      });
+    });
+
+    const config: Config = {
+      gatewayId,
+      gatewayTag: props.gatewayTag as boolean,
+      log: { level: props.log.level as LogLevel, collapseIntervalMs: props.log.collapseIntervalMs as number },
+      mqtt,
+      routes,
+      sinks,
+      spool: {
+        dir: props.spool.dir as string,
+        maxBytes: props.spool.maxBytes as number,
+        overflow: props.spool.overflow as OverflowPolicy,
+      },
+      http: { host: props.http.host as string, port: props.http.port as number },
+      shutdown: { timeoutMs: props.shutdown.timeoutMs as number },
+    };
+    return { config, configFile, routesFile, secretSources };
+  } catch (err) {
+    throw asConfigError(err, ctx());
+  }
+}
+
+/** The effective configuration; throws ConfigError (exit with CONFIG_EXIT_CODE). */
+export function loadConfig(opts: LoadConfigOptions): Config {
+  return loadConfigDetailed(opts).config;
+}

@@ -1,0 +1,73 @@
+/**
+ * Looks a secret up outside the config file, so it need not sit in a world-readable JSON file or in
+ * the unit's Environment=. Precedence, highest first:
+ *   1. the env var itself (`EDGEBRIDGE_MQTT_PASSWORD`, even when set to ''),
+ *   2. `<ENV>_FILE`: path of a file holding the secret (Docker/Kubernetes secrets),
+ *   3. `$CREDENTIALS_DIRECTORY/<credential>` (systemd LoadCredential=/SetCredentialEncrypted=),
+ * then, via convict, the config file and the default.
+ * File contents lose their trailing newline(s): `echo secret > file` must not add one to the secret.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from './ConfigError.ts';
+
+export interface SecretLookup {
+  /** Config key, for errors (`mqtt.password`, `sinks.extra[0].token`). */
+  readonly key: string;
+  readonly envName: string;
+  readonly credentialName: string;
+}
+
+export interface FoundSecret {
+  readonly value: string;
+  /** Where it came from, for `check-config` (never the value). */
+  readonly source: string;
+}
+
+function readSecretFile(path: string): string {
+  return readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+}
+
+export function readSecret(
+  lookup: SecretLookup,
+  env: Readonly<Record<string, string | undefined>>,
+): FoundSecret | undefined {
+  const direct = env[lookup.envName];
+  if (direct !== undefined) return { value: direct, source: lookup.envName };
+
+  const fileVar = `${lookup.envName}_FILE`;
+  const file = env[fileVar];
+  if (file !== undefined && file !== '') {
+    try {
+      return { value: readSecretFile(file), source: `${fileVar}=${file}` };
+    } catch (err) {
+      throw new ConfigError({
+        key: lookup.key,
+        value: file,
+        problem: `${fileVar} names a file that cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`,
+        expected: 'a readable file holding the secret',
+        fix: `fix the path or unset ${fileVar}`,
+      });
+    }
+  }
+
+  const dir = env.CREDENTIALS_DIRECTORY;
+  if (dir !== undefined && dir !== '') {
+    const path = join(dir, lookup.credentialName);
+    try {
+      return { value: readSecretFile(path), source: `credential ${lookup.credentialName}` };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        throw new ConfigError({
+          key: lookup.key,
+          value: path,
+          problem: `credential "${lookup.credentialName}" cannot be read (${code ?? 'error'}: ${path})`,
+          expected: 'a readable systemd credential',
+          fix: `check LoadCredential=${lookup.credentialName}:… in the unit`,
+        });
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * The convict schema of edgebridge's configuration. Nesting mirrors Config (Config.ts), except
+ * that the sinks are declared as `sinks.influx`, `sinks.redis` and `sinks.extra` and the loader
+ * turns them into one list.
+ *
+ * Every leaf gets an environment variable and (unless it is a secret) a CLI flag, named
+ * mechanically from its key so nobody has to guess:
+ *   env:  EDGEBRIDGE_ + key in UPPER_SNAKE, `sinks.influx.` / `sinks.redis.` shortened to
+ *         INFLUX_ / REDIS_      (mqtt.clientId → EDGEBRIDGE_MQTT_CLIENT_ID,
+ *                                sinks.influx.batch.maxPoints → EDGEBRIDGE_INFLUX_BATCH_MAX_POINTS)
+ *   CLI:  --key-in-kebab-case with the same shortening (--mqtt-client-id, --influx-batch-max-points);
+ *         booleans also take --no-<flag>. Secrets have no flag: argv is visible to every local user.
+ * Secrets also come from `<ENV>_FILE` and from systemd's $CREDENTIALS_DIRECTORY/<credential>,
+ * credential = env name without EDGEBRIDGE_, lower-cased (mqtt_password, influx_token, redis_password).
+ */
+import { hostname as osHostname } from 'node:os';
+import { registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
+import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
+import { extraSinksFormat } from './parseExtraSinks.ts';
+import { isLeaf, type SchemaLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
+import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
+
+export const ENV_PREFIX = 'EDGEBRIDGE_';
+/** Env var naming the JSON config file (CLI: --config FILE). */
+export const CONFIG_FILE_ENV = 'EDGEBRIDGE_CONFIG';
+export const CONFIG_FILE_FLAG = 'config';
+
+const TREE_FORMATS = { routes: routesFormat, 'extra-sinks': extraSinksFormat };
+registerFormats(TREE_FORMATS);
+
+/** Every format a top-level leaf may use. */
+export const FORMATS: Readonly<Record<string, FormatSpec>> = { ...SCALAR_FORMATS, ...TREE_FORMATS };
+
+/** `edge-01.plant.example` → `edge-01`: a valid gateway id from whatever the host is called. */
+export function sanitiseHostname(name: string): string {
+  const id = (name.split('.')[0] ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '')
+    .slice(0, 64);
+  return id === '' ? 'edgebridge' : id;
+}
+
+function segments(key: string): string[] {
+  const parts = key.split('.');
+  return parts[0] === 'sinks' && (parts[1] === 'influx' || parts[1] === 'redis') ? parts.slice(1) : parts;
+}
+
+const words = (part: string): string[] => part.split(/(?<=[a-z0-9])(?=[A-Z])/);
+
+/** `mqtt.clientId` → `EDGEBRIDGE_MQTT_CLIENT_ID`. */
+export function envNameFor(key: string): string {
+  return ENV_PREFIX + segments(key).flatMap(words).join('_').toUpperCase();
+}
+
+/** `mqtt.clientId` → `mqtt-client-id` (used as `--mqtt-client-id`). */
+export function argNameFor(key: string): string {
+  return segments(key).flatMap(words).join('-').toLowerCase();
+}
+
+/** `EDGEBRIDGE_MQTT_PASSWORD` → `mqtt_password` (systemd LoadCredential= name). */
+export function credentialNameFor(envName: string): string {
+  return envName.slice(ENV_PREFIX.length).toLowerCase();
+}
+
+function withSources(tree: SchemaTree, prefix = ''): SchemaTree {
+  const out: Record<string, SchemaNode> = {};
+  for (const [key, node] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isLeaf(node)) {
+      const leaf: SchemaLeaf = { ...node, env: envNameFor(path) };
+      out[key] = node.sensitive ? leaf : { ...leaf, arg: argNameFor(path) };
+    } else {
+      out[key] = withSources(node, path);
+    }
+  }
+  return out;
+}
+
+/** `hostname` only feeds the default gatewayId (injected so tests and docs are deterministic). */
+export function createSchema(hostname: string = osHostname()): SchemaTree {
+  return withSources({
+    gatewayId: {
+      doc: 'Identifies this gateway: MQTT client id, status topic and the `gateway` tag.',
+      default: sanitiseHostname(hostname),
+      docDefault: 'host name, sanitised (`edge-01.example` → `edge-01`)',
+      format: 'gateway-id',
+    },
+    gatewayTag: { doc: 'Add tag `gateway=<gatewayId>` to every point.', default: true, format: 'boolean' },
+    log: {
+      level: { doc: 'Log level.', default: 'info', format: 'log-level' },
+      collapseIntervalMs: {
+        doc: 'Repeats of the same warning within this window (ms) are logged once, with a count.',
+        default: 10000,
+        format: 'non-negative-int',
+      },
+    },
+    mqtt: {
+      url: { doc: 'Broker URL; may carry user:password.', default: 'mqtt://127.0.0.1:1883', format: 'mqtt-url' },
+      username: { doc: 'Broker user name.', default: '', format: 'string' },
+      password: { doc: 'Broker password.', default: '', format: 'string', sensitive: true },
+      clientId: {
+        doc: 'MQTT client id; keep it stable so the persistent session survives restarts. Empty: `edgebridge-<gatewayId>`.',
+        default: '',
+        format: 'mqtt-client-id',
+      },
+      clean: {
+        doc: 'Start a clean session. false keeps a persistent session: the broker holds QoS 1/2 messages while we are away.',
+        default: false,
+        format: 'boolean',
+      },
+      protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1, 5 = MQTT 5.', default: 5, format: 'mqtt-protocol' },
+      keepalive: { doc: 'Keepalive interval (s).', default: 30, format: 'non-negative-int' },
+      connectTimeoutMs: { doc: 'Connect timeout (ms).', default: 10000, format: 'positive-int' },
+      sessionExpirySec: { doc: 'MQTT 5 session expiry (s) of the persistent session.', default: 86400 * 7, format: 'non-negative-int' },
+      reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: 'positive-int' },
+      reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: 'positive-int' },
+      subscriptions: {
+        doc: 'Topic filters subscribed to. Env/CLI: JSON, or `topic:qos,topic:qos`.',
+        default: [{ topic: 'sensors/#', qos: 1 }],
+        format: 'subscriptions',
+      },
+      statusTopic: {
+        doc: 'Retained birth / last-will topic; `{gatewayId}` is substituted. Empty disables.',
+        default: 'edgebridge/{gatewayId}/status',
+        format: 'status-topic',
+      },
+      maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: 'positive-int' },
+    },
+    routes: {
+      doc: 'How topics become points (see Routes below). Missing route keys take the defaults of this route.',
+      default: [DEFAULT_ROUTE],
+      format: 'routes',
+    },
+    routesFile: {
+      doc: 'JSON file holding an array of routes that replaces `routes`; relative paths are resolved against the config file\'s directory. Empty: use `routes`.',
+      default: '',
+      format: 'string',
+    },
+    sinks: {
+      influx: influxSinkSchema(),
+      redis: redisSinkSchema(),
+      extra: {
+        doc: 'More sinks, each `{"name", "type": "influx"|"redis", ...keys of that type}`; names unique, `/^[a-z][a-z0-9_-]*$/`.',
+        default: [],
+        format: 'extra-sinks',
+      },
+    },
+    spool: {
+      dir: { doc: 'Directory of the on-disk spool (write-ahead buffer).', default: '/var/lib/edgebridge/spool', format: 'non-empty-string' },
+      maxBytes: { doc: 'Spool size limit (bytes).', default: 67108864, format: 'positive-int' },
+      overflow: { doc: 'When the spool is full: drop the oldest entries, or block (stop acking MQTT).', default: 'dropOldest', format: 'overflow-policy' },
+    },
+    http: {
+      host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: 'non-empty-string' },
+      port: { doc: 'Health/metrics HTTP port (0 = any free port).', default: 8080, format: 'tcp-port' },
+    },
+    shutdown: {
+      timeoutMs: { doc: 'Grace period (ms) to drain and flush on SIGTERM before exiting.', default: 10000, format: 'positive-int' },
+    },
+  });
+}

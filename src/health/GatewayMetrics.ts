@@ -1,0 +1,116 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GatewayView } from './GatewayView.ts';
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
+
+/**
+ * The Prometheus registry. Hot-path counters live as plain numbers in the stats objects and are copied into
+ * prom-client only when `/metrics` is scraped (`collect`), so a message costs a field increment, not a label
+ * lookup. Per-batch histograms are observed directly (a few per second).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #batchPoints: Histogram<'sink'>;
+  readonly #writeSeconds: Histogram<'sink'>;
+
+  constructor(view: GatewayView) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'edgebridge_' });
+    const src = view.source;
+    counter(registers, 'edgebridge_messages_received_total', 'MQTT messages received', () => src.received);
+    counter(registers, 'edgebridge_messages_received_bytes_total', 'MQTT payload bytes received', () => src.receivedBytes);
+    counter(registers, 'edgebridge_messages_decoded_total', 'Messages decoded, routed and spooled', () => src.accepted);
+    counter(registers, 'edgebridge_messages_unrouted_total', 'Messages that matched no route', () => src.unrouted);
+    new Counter({
+      name: 'edgebridge_messages_rejected_total',
+      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of src.rejectedByReason) this.labels(reason).inc(n);
+      },
+    });
+    gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);
+    gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
+    counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);
+
+    const sinks = view.sinks;
+    const perSink = (name: string, help: string, kind: 'counter' | 'gauge', read: (i: number) => number): void => {
+      const Metric = kind === 'counter' ? Counter : Gauge;
+      new Metric({
+        name,
+        help,
+        labelNames: ['sink'],
+        registers,
+        collect() {
+          this.reset();
+          for (let i = 0; i < sinks.length; i++) this.labels(sinks[i]!.stats.name).inc(read(i));
+        },
+      });
+    };
+    perSink('edgebridge_sink_points_written_total', 'Points accepted by the sink', 'counter', (i) => sinks[i]!.stats.pointsWritten);
+    perSink('edgebridge_sink_points_rejected_total', 'Points the sink refused as bad data (never retried)', 'counter', (i) => sinks[i]!.stats.pointsRejected);
+    perSink('edgebridge_sink_points_retried_total', 'Points in batches whose write attempt failed and was retried', 'counter', (i) => sinks[i]!.stats.pointsRetried);
+    perSink('edgebridge_sink_points_dropped_total', 'Points discarded by the spool overflow policy before this sink read them', 'counter', (i) => sinks[i]!.dropped());
+    perSink('edgebridge_sink_failed_attempts_total', 'Failed write attempts', 'counter', (i) => sinks[i]!.stats.failedAttempts);
+    perSink('edgebridge_sink_breaker_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated', 'gauge', (i) => BREAKER_VALUE[sinks[i]!.stats.breaker]);
+    perSink('edgebridge_sink_backlog_points', 'Points waiting for this sink', 'gauge', (i) => sinks[i]!.backlog().points);
+    perSink('edgebridge_sink_backlog_bytes', 'Bytes waiting for this sink', 'gauge', (i) => sinks[i]!.backlog().bytes);
+    perSink('edgebridge_sink_backlog_age_seconds', 'Age of the oldest point waiting for this sink', 'gauge', (i) => {
+      const oldest = sinks[i]!.backlog().oldestAt;
+      return oldest === undefined ? 0 : (Date.now() - oldest) / 1000;
+    });
+    gauge(registers, 'edgebridge_spool_bytes', 'Bytes held by the spool', () => view.spool().bytes);
+    gauge(registers, 'edgebridge_spool_max_bytes', 'Spool capacity', () => view.spool().maxBytes);
+    gauge(registers, 'edgebridge_spool_entries', 'Entries held by the spool', () => view.spool().entries);
+
+    this.#batchPoints = new Histogram({
+      name: 'edgebridge_sink_batch_points',
+      help: 'Points per written batch',
+      labelNames: ['sink'],
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000],
+      registers,
+    });
+    this.#writeSeconds = new Histogram({
+      name: 'edgebridge_sink_write_seconds',
+      help: 'Duration of successful batch writes',
+      labelNames: ['sink'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+  }
+
+  /** A callback for one sink's worker: observes batch size and write duration. */
+  writeObserver(sink: string): (points: number, seconds: number) => void {
+    const points = this.#batchPoints.labels(sink);
+    const seconds = this.#writeSeconds.labels(sink);
+    return (n, s) => {
+      points.observe(n);
+      seconds.observe(s);
+    };
+  }
+}
+
+function counter(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
+}

@@ -1,0 +1,22 @@
+import type { Backlog, SpoolStats } from '../spool/Spool.ts';
+import type { SinkStats } from '../stats/SinkStats.ts';
+import type { SourceStats } from '../stats/SourceStats.ts';
+
+/** What the health server and the metrics read of the running gateway; nothing here is written by them. */
+export interface GatewayView {
+  readonly gatewayId: string;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly source: SourceStats;
+  readonly sinks: readonly SinkView[];
+  spool(): SpoolStats;
+  /** True from the first shutdown signal on. */
+  shuttingDown(): boolean;
+}
+
+export interface SinkView {
+  readonly stats: SinkStats;
+  backlog(): Backlog;
+  /** Points lost to the spool's overflow policy. */
+  dropped(): number;
+}

@@ -1,0 +1,26 @@
+import { redactUrl } from '../log/redactUrlsIn.ts';
+import type { GatewayView } from './GatewayView.ts';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** One line per problem, for people and probes; never a secret. */
+  readonly problems: readonly string[];
+}
+
+/** Ready = connected to the broker, no sink's breaker open, spool accepting, not shutting down. */
+export function readiness(view: GatewayView): Readiness {
+  const problems: string[] = [];
+  if (view.shuttingDown()) problems.push('shutting down');
+  if (!view.source.connected) {
+    problems.push(`mqtt: not connected${view.source.lastError ? ` (${redactUrl(view.source.lastError)})` : ''}`);
+  }
+  for (const s of view.sinks) {
+    const st = s.stats;
+    if (st.breaker === 'open' || st.breaker === 'isolated') {
+      const why = st.lastError ? `: ${st.lastError.kind}: ${redactUrl(st.lastError.message)}` : '';
+      problems.push(`sink ${st.name}: circuit breaker ${st.breaker}${why}`);
+    }
+  }
+  if (view.spool().full) problems.push('spool: full, messages are not being acknowledged');
+  return { ready: problems.length === 0, problems };
+}

@@ -1,0 +1,51 @@
+import { redactUrl } from '../log/redactUrlsIn.ts';
+import type { GatewayView } from './GatewayView.ts';
+import { readiness } from './readiness.ts';
+
+/** The JSON of `GET /status`: everything an operator asks first, and no secret. */
+export function statusReport(view: GatewayView, now: number = Date.now()) {
+  const src = view.source;
+  const mem = process.memoryUsage();
+  return {
+    gatewayId: view.gatewayId,
+    version: view.version,
+    uptimeSeconds: Math.round((now - view.startedAt) / 1000),
+    readiness: readiness(view),
+    mqtt: {
+      connected: src.connected,
+      connects: src.connects,
+      disconnects: src.disconnects,
+      lastError: src.lastError === undefined ? null : redactUrl(src.lastError),
+    },
+    messages: {
+      received: src.received,
+      accepted: src.accepted,
+      unrouted: src.unrouted,
+      rejected: src.rejected,
+      rejectedByReason: Object.fromEntries(src.rejectedByReason),
+      blocked: src.blocked,
+    },
+    spool: view.spool(),
+    sinks: view.sinks.map((s) => {
+      const st = s.stats;
+      const b = s.backlog();
+      return {
+        name: st.name,
+        type: st.type,
+        breaker: st.breaker,
+        pointsWritten: st.pointsWritten,
+        pointsRejected: st.pointsRejected,
+        pointsRetried: st.pointsRetried,
+        pointsDropped: s.dropped(),
+        failedAttempts: st.failedAttempts,
+        backlog: { points: b.points, bytes: b.bytes, ageSeconds: b.oldestAt === undefined ? 0 : (now - b.oldestAt) / 1000 },
+        lastWriteAt: st.lastWriteAt === undefined ? null : new Date(st.lastWriteAt).toISOString(),
+        lastError:
+          st.lastError === undefined
+            ? null
+            : { kind: st.lastError.kind, message: redactUrl(st.lastError.message), at: new Date(st.lastError.at).toISOString() },
+      };
+    }),
+    process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+  };
+}

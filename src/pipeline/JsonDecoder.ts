@@ -1,0 +1,135 @@
+import { Point } from '@influxdata/influxdb-client';
+import type { RouteConfig, TimeUnit } from '../config/Config.ts';
+import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
+import { FieldPath } from './FieldPath.ts';
+import { isSafeName } from './isSafeName.ts';
+import { BAD_JSON, jsonError, parseJson } from './parseJson.ts';
+import { parseTime } from './parseTime.ts';
+import type { PointStamp } from './PointStamp.ts';
+import type { Captures } from './TopicPattern.ts';
+
+type Json = Record<string, unknown>;
+
+/**
+ * `json` payloads: one point per message.
+ * Numbers are always float fields: a device sending 21 then 21.5 must not cause an InfluxDB field type conflict.
+ * Booleans → bool, strings → string (also "NaN": it stays text). null, and numbers JSON turns into Infinity
+ * (1e400), have no line protocol form and are skipped; so are keys that are empty.
+ * Nested objects/arrays are ignored unless `flatten` (then `a_b`, arrays `a_0`).
+ * `fields` selects dot paths instead of taking every top-level value. The time field is never a field;
+ * when it is absent or null the arrival time is used, when present but invalid the message is rejected.
+ */
+export class JsonDecoder implements Decoder {
+  readonly #stamp: PointStamp;
+  readonly #fields: readonly FieldPath[];
+  readonly #flatten: boolean;
+  readonly #time: FieldPath | undefined;
+  readonly #timeUnit: TimeUnit;
+  // Per-message state of the field walk, kept on the instance rather than in a closure or result object:
+  // decode is synchronous, so one message at a time uses it.
+  #count = 0;
+  #badName = '';
+  #timeParent: unknown = undefined;
+  #timeKey = '';
+
+  constructor(route: RouteConfig, stamp: PointStamp) {
+    this.#stamp = stamp;
+    this.#flatten = route.flatten;
+    this.#time = route.timeField === '' ? undefined : new FieldPath(route.timeField);
+    this.#timeUnit = route.timeUnit;
+    const timePath = this.#time?.path;
+    // A selected field that is the time field would be excluded anyway: drop it now.
+    this.#fields = route.fields.map((spec) => new FieldPath(spec)).filter((f) => f.path !== timePath);
+    if (route.fields.length > 0 && this.#fields.length === 0) {
+      throw new RangeError(`route "${route.topic}": the only selected field is the time field`);
+    }
+  }
+
+  decode(payload: Buffer, captures: Captures, arrivalUs: number): Decoded | Rejected {
+    const root = parseJson(payload.toString('utf8'));
+    if (root === BAD_JSON) return rejected('bad_json', jsonError());
+    if (root === null || typeof root !== 'object' || Array.isArray(root)) {
+      return rejected('not_object', `payload is ${root === null ? 'null' : Array.isArray(root) ? 'an array' : typeof root}, not an object`);
+    }
+    let us = arrivalUs;
+    this.#timeParent = undefined;
+    const time = this.#time;
+    if (time !== undefined) {
+      const parent = time.parent(root);
+      const key = time.segments[time.segments.length - 1]!;
+      const value = parent === undefined ? undefined : (parent as Json)[key];
+      if (value !== undefined && value !== null) {
+        const parsed = parseTime(value, this.#timeUnit);
+        if (parsed === undefined) return rejected('bad_time', `${time.path} = ${JSON.stringify(value)} is not a time (unit ${this.#timeUnit})`);
+        us = parsed;
+      }
+      // Remembered by identity so the walk skips exactly this property, however deep.
+      this.#timeParent = parent;
+      this.#timeKey = key;
+    }
+    const stamp = this.#stamp;
+    const measurement = stamp.measurement(captures);
+    if (measurement === '') return rejected('bad_name', 'measurement is empty or cannot be written as line protocol');
+    const tagError = stamp.prepareTags(captures);
+    if (tagError !== undefined) return rejected('bad_name', tagError);
+    const point = new Point(measurement);
+    stamp.applyTags(point);
+    this.#count = 0;
+    this.#badName = '';
+    const fields = this.#fields;
+    if (fields.length === 0) {
+      this.#addObject(point, root as Json, '');
+    } else {
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        this.#addValue(point, f.name, f.get(root));
+      }
+    }
+    this.#timeParent = undefined; // do not keep the payload alive until the next message
+    if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
+    if (this.#count === 0) return rejected('no_fields', 'no number, boolean or string field in the payload');
+    point.timestamp(String(us));
+    return { kind: 'decoded', lines: point.toLineProtocol()!, points: 1 };
+  }
+
+  #addObject(point: Point, obj: Json, prefix: string): void {
+    const timeParent = this.#timeParent;
+    // for-in over JSON.parse output: own enumerable keys only, no array allocated (unlike Object.keys).
+    for (const key in obj) {
+      if (obj === timeParent && key === this.#timeKey) continue;
+      this.#addValue(point, prefix === '' ? key : `${prefix}_${key}`, obj[key]);
+    }
+  }
+
+  #addValue(point: Point, name: string, value: unknown): void {
+    switch (typeof value) {
+      case 'number':
+        if (!Number.isFinite(value)) return;
+        if (!this.#checkName(name)) return;
+        point.floatField(name, value);
+        this.#count++;
+        return;
+      case 'boolean':
+        if (!this.#checkName(name)) return;
+        point.booleanField(name, value);
+        this.#count++;
+        return;
+      case 'string':
+        if (!this.#checkName(name)) return;
+        point.stringField(name, value);
+        this.#count++;
+        return;
+      case 'object':
+        if (value !== null && this.#flatten) this.#addObject(point, value as Json, name);
+        return;
+    }
+  }
+
+  /** False for names Point cannot write; an unsafe one fails the message (remembered in #badName). */
+  #checkName(name: string): boolean {
+    if (name === '') return false;
+    if (isSafeName(name)) return true;
+    this.#badName = name;
+    return false;
+  }
+}

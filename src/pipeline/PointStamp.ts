@@ -1,0 +1,83 @@
+import type { Point } from '@influxdata/influxdb-client';
+import type { RouteConfig } from '../config/Config.ts';
+import { isSafeName } from './isSafeName.ts';
+import { Template } from './Template.ts';
+import type { Captures } from './TopicPattern.ts';
+
+/**
+ * What a route stamps on each of its points: the measurement template and the tags
+ * (route tags, then the gateway tag, which wins: the gateway's identity is not for payloads to forge).
+ * Static parts are validated at construction so a bad config fails at start, not on every message.
+ */
+export class PointStamp {
+  readonly #measurement: Template | undefined;
+  // Tags as parallel arrays, applied in order. Static values are checked once; dynamic ones per message.
+  readonly #keys: readonly string[];
+  readonly #templates: readonly Template[];
+  // Rendered tag values of the current message: reused, since routing is synchronous.
+  readonly #values: string[];
+
+  /** `withMeasurement` false: the format (line) brings its own measurement. */
+  constructor(route: RouteConfig, names: readonly string[], gateway: string | undefined, withMeasurement: boolean) {
+    const where = `route "${route.topic}"`;
+    this.#measurement = withMeasurement ? new Template(route.measurement, names) : undefined;
+    const m = this.#measurement;
+    if (m !== undefined && m.isStatic && (m.value === '' || !isSafeName(m.value))) {
+      throw new RangeError(`${where}: measurement "${route.measurement}" is empty or cannot be written as line protocol`);
+    }
+    const keys: string[] = [];
+    const templates: Template[] = [];
+    for (const key of Object.keys(route.tags)) {
+      if (key === '' || !isSafeName(key)) throw new RangeError(`${where}: tag key "${key}" is empty or cannot be written as line protocol`);
+      const t = new Template(route.tags[key]!, names);
+      if (t.isStatic && !isSafeName(t.value)) {
+        throw new RangeError(`${where}: value "${t.value}" of tag "${key}" cannot be written as line protocol`);
+      }
+      keys.push(key);
+      templates.push(t);
+    }
+    if (gateway !== undefined) {
+      if (gateway === '' || !isSafeName(gateway)) throw new RangeError(`gateway id "${gateway}" cannot be a tag value`);
+      keys.push('gateway');
+      templates.push(new Template(gateway.replaceAll('{', '{{').replaceAll('}', '}}'), names));
+    }
+    this.#keys = keys;
+    this.#templates = templates;
+    this.#values = new Array<string>(keys.length).fill('');
+  }
+
+  /** The measurement for these captures; '' when it renders empty or unsafe (the caller rejects with bad_name). */
+  measurement(captures: Captures): string {
+    const m = this.#measurement!;
+    if (m.isStatic) return m.value;
+    const name = m.render(captures);
+    return isSafeName(name) ? name : '';
+  }
+
+  /** Renders the tag values for this message; returns an error detail when one cannot be written. */
+  prepareTags(captures: Captures): string | undefined {
+    const templates = this.#templates;
+    const values = this.#values;
+    for (let i = 0; i < templates.length; i++) {
+      const t = templates[i]!;
+      if (t.isStatic) {
+        values[i] = t.value; // validated at construction
+        continue;
+      }
+      const v = t.render(captures);
+      if (!isSafeName(v)) return `tag "${this.#keys[i]}" value "${v}" cannot be written as line protocol`;
+      values[i] = v;
+    }
+    return undefined;
+  }
+
+  /** Sets the tags rendered by the last `prepareTags` on the point; empty values are omitted (InfluxDB has no empty tags). */
+  applyTags(point: Point): void {
+    const keys = this.#keys;
+    const values = this.#values;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i]!;
+      if (v !== '') point.tag(keys[i]!, v);
+    }
+  }
+}

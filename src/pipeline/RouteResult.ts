@@ -1,0 +1,18 @@
+import type { Entry } from '../spool/Entry.ts';
+
+/** Why a message was refused: the label of `edgebridge_messages_rejected_total{reason}`. */
+export type RejectReason =
+  | 'too_large'
+  | 'bad_json'
+  | 'not_object'
+  | 'bad_number'
+  | 'bad_line'
+  | 'no_fields'
+  | 'bad_time'
+  | 'bad_name';
+
+/** The outcome of routing one message: exactly one of these, never a silent drop. */
+export type RouteResult =
+  | { readonly kind: 'ok'; readonly entry: Entry }
+  | { readonly kind: 'unrouted' }
+  | { readonly kind: 'rejected'; readonly reason: RejectReason; readonly detail: string };

@@ -1,0 +1,88 @@
+import type { RouteConfig } from '../config/Config.ts';
+import type { Decoder } from './Decoder.ts';
+import { JsonDecoder } from './JsonDecoder.ts';
+import { LineDecoder } from './LineDecoder.ts';
+import { NumberDecoder } from './NumberDecoder.ts';
+import { PointStamp } from './PointStamp.ts';
+import type { RouteResult } from './RouteResult.ts';
+import { TopicPattern } from './TopicPattern.ts';
+
+export interface RouterOptions {
+  readonly routes: readonly RouteConfig[];
+  /** Bit i of an entry's sink mask addresses sinkNames[i]. */
+  readonly sinkNames: readonly string[];
+  readonly gatewayId: string;
+  /** Add tag `gateway=<gatewayId>` to every point (overriding a payload's or route's own `gateway` tag). */
+  readonly gatewayTag: boolean;
+  readonly maxPayloadBytes: number;
+}
+
+/** A route with everything precompiled. */
+interface CompiledRoute {
+  readonly pattern: TopicPattern;
+  readonly decoder: Decoder;
+  readonly sinks: number;
+}
+
+// Shared immutable result: an unrouted message allocates nothing.
+const UNROUTED: RouteResult = Object.freeze({ kind: 'unrouted' });
+
+/** Routes each message to the first route whose pattern matches its topic, and decodes it into an Entry. */
+export class Router {
+  readonly #routes: readonly CompiledRoute[];
+  readonly #maxPayloadBytes: number;
+
+  /** Throws RangeError on an invalid route (pattern, template, field path, unknown sink). */
+  constructor(options: RouterOptions) {
+    const { sinkNames } = options;
+    // Bit operations are 32-bit signed: bit 31 would make the mask negative.
+    if (sinkNames.length > 31) throw new RangeError(`at most 31 sinks are supported, got ${sinkNames.length}`);
+    if (new Set(sinkNames).size !== sinkNames.length) throw new RangeError(`sink names must be unique: ${sinkNames.join(', ')}`);
+    const allSinks = 2 ** sinkNames.length - 1;
+    const gateway = options.gatewayTag ? options.gatewayId : undefined;
+    this.#routes = options.routes.map((route, i): CompiledRoute => {
+      const pattern = new TopicPattern(route.topic);
+      const stamp = new PointStamp(route, pattern.names, gateway, route.format !== 'line');
+      let sinks = route.sinks.length === 0 ? allSinks : 0;
+      for (const name of route.sinks) {
+        const bit = sinkNames.indexOf(name);
+        if (bit === -1) {
+          throw new RangeError(`route ${i} "${route.topic}": unknown sink "${name}"; configured sinks: ${sinkNames.join(', ') || '(none)'}`);
+        }
+        sinks |= 1 << bit;
+      }
+      const decoder =
+        route.format === 'json'
+          ? new JsonDecoder(route, stamp)
+          : route.format === 'number'
+            ? new NumberDecoder(stamp)
+            : new LineDecoder(route, stamp);
+      return { pattern, decoder, sinks };
+    });
+    this.#maxPayloadBytes = options.maxPayloadBytes;
+  }
+
+  /** MQTT subscription filters of the routes, in route order (duplicates removed). */
+  get filters(): string[] {
+    return [...new Set(this.#routes.map((r) => r.pattern.mqttFilter))];
+  }
+
+  /** `receivedAt`: arrival time, epoch ms; also the timestamp of points whose payload has none. */
+  route(topic: string, payload: Buffer, receivedAt: number): RouteResult {
+    // Size first: nothing of an oversized payload is looked at.
+    if (payload.length > this.#maxPayloadBytes) {
+      return { kind: 'rejected', reason: 'too_large', detail: `${payload.length} bytes > ${this.#maxPayloadBytes}` };
+    }
+    const routes = this.#routes;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      const captures = route.pattern.match(topic);
+      if (captures === undefined) continue;
+      // First match wins, also when it rejects: later routes are not a fallback.
+      const out = route.decoder.decode(payload, captures, Math.round(receivedAt * 1000));
+      if (out.kind === 'rejected') return out;
+      return { kind: 'ok', entry: { lines: out.lines, points: out.points, sinks: route.sinks, receivedAt } };
+    }
+    return UNROUTED;
+  }
+}

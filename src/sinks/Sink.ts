@@ -1,0 +1,24 @@
+import type { Batch } from '../spool/Batch.ts';
+
+/**
+ * A destination for batches. A write is a transaction with three outcomes (as Telegraf's outputs):
+ * - resolves `{ accepted, rejected }`: the batch is done; rejected points are counted and never retried;
+ * - throws a `SinkError` with `retryable: true` (or any other error): the batch is kept and retried;
+ * - throws a `SinkError` with `retryable: false`: the whole batch is rejected.
+ * Each sink decides what is retryable; retries, backoff and the breaker live in the worker, not here.
+ */
+export interface Sink {
+  readonly name: string;
+  readonly type: string;
+  /** Connects; must not fail or block when the server is down (the worker's retries find it later). */
+  start(): Promise<void>;
+  write(batch: Batch, signal: AbortSignal): Promise<WriteResult>;
+  stop(): Promise<void>;
+}
+
+export interface WriteResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Why points were rejected (for the log and the metric label). */
+  readonly reason?: string;
+}

@@ -1,0 +1,95 @@
+import { InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import type { InfluxSinkConfig } from '../../config/Config.ts';
+import { splitBatch, type Batch } from '../../spool/Batch.ts';
+import type { Sink, WriteResult } from '../Sink.ts';
+import { classifyInfluxError } from './classifyInfluxError.ts';
+
+/** Bodies above this are gzipped when `gzip` is on: below it the CPU costs more than the bytes saved. */
+const GZIP_THRESHOLD_BYTES = 1000;
+
+export interface InfluxSinkOptions {
+  readonly config: InfluxSinkConfig;
+  /** Injected in tests; the client's Node HTTP transport by default. */
+  readonly transport?: Transport;
+}
+
+/**
+ * Writes batches to the InfluxDB v2 write API (`/api/v2/write`, precision µs) through the official client's
+ * transport. The client's own buffering and retries are bypassed: one request per batch, the outcome decided by
+ * `classifyInfluxError`, retries owned by the worker. A 413 splits the batch in halves until it fits.
+ */
+export class InfluxSink implements Sink {
+  readonly name: string;
+  readonly type = 'influx';
+  readonly #config: InfluxSinkConfig;
+  readonly #transportOverride: Transport | undefined;
+  #transport: Transport | undefined;
+  #path = '';
+
+  constructor(options: InfluxSinkOptions) {
+    this.name = options.config.name;
+    this.#config = options.config;
+    this.#transportOverride = options.transport;
+  }
+
+  async start(): Promise<void> {
+    const c = this.#config;
+    this.#transport =
+      this.#transportOverride ?? new InfluxDB({ url: c.url, token: c.token, timeout: c.resilience.timeoutMs }).transport;
+    this.#path = `/api/v2/write?org=${encodeURIComponent(c.org)}&bucket=${encodeURIComponent(c.bucket)}&precision=us`;
+  }
+
+  async write(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
+    try {
+      await this.#post(batch.chunks.join('\n'), signal);
+      return { accepted: batch.points, rejected: 0 };
+    } catch (e) {
+      const error = classifyInfluxError(e);
+      if (error.retryable) throw error;
+      if (error.kind === 'too_large') return this.#writeHalves(batch, signal, error.message);
+      return { accepted: 0, rejected: batch.points, reason: error.message };
+    }
+  }
+
+  async stop(): Promise<void> {}
+
+  async #writeHalves(batch: Batch, signal: AbortSignal, reason: string): Promise<WriteResult> {
+    const halves = splitBatch(batch);
+    if (halves === undefined) return { accepted: 0, rejected: batch.points, reason };
+    // Sequential: the second half must not land before the first (order per sink is kept).
+    const a = await this.write(halves[0], signal);
+    const b = await this.write(halves[1], signal);
+    const why = a.reason ?? b.reason;
+    return { accepted: a.accepted + b.accepted, rejected: a.rejected + b.rejected, ...(why ? { reason: why } : {}) };
+  }
+
+  #post(body: string, signal: AbortSignal): Promise<void> {
+    const transport = this.#transport;
+    if (transport === undefined) return Promise.reject(new Error('InfluxSink used before start()'));
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      transport.send(
+        this.#path,
+        body,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          signal,
+          ...(this.#config.gzip ? { gzipThreshold: GZIP_THRESHOLD_BYTES } : {}),
+        },
+        {
+          responseStarted(_headers, statusCode) {
+            status = statusCode ?? 0;
+          },
+          next() {},
+          error: reject,
+          complete() {
+            // 204 from InfluxDB 2 and VictoriaMetrics, 200/201 from InfluxDB 3 and some proxies.
+            if (status === 0 || (status >= 200 && status < 300)) resolve();
+            else reject(new Error(`unexpected HTTP status ${status}`));
+          },
+        },
+      );
+    });
+  }
+}

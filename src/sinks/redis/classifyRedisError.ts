@@ -1,0 +1,26 @@
+import { SinkError } from '../SinkError.ts';
+
+/** Server replies that say "not now" rather than "never": the batch is kept and retried. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MOVED|ASK)\b/;
+const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
+
+/**
+ * Maps an ioredis failure to keep / reject. Connection loss, timeouts and transient server states are retried;
+ * auth errors are retried too (the data is fine, the config is not: the breaker opens and readiness says so);
+ * any other error reply (a key of the wrong type, a script error) is a data error: rejected, counted.
+ */
+export function classifyRedisError(error: unknown): SinkError {
+  if (error instanceof SinkError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const isReply = error instanceof Error && error.name === 'ReplyError';
+  if (isReply && AUTH_REPLY.test(message)) {
+    return new SinkError(`Redis refused: ${message}`, { kind: 'auth', retryable: true, cause: error });
+  }
+  if (isReply && !TRANSIENT_REPLY.test(message) && !message.includes('NOSCRIPT')) {
+    return new SinkError(`Redis rejected the batch: ${message}`, { kind: 'data', retryable: false, cause: error });
+  }
+  if (/timed out/i.test(message)) {
+    return new SinkError('Redis command timed out', { kind: 'timeout', retryable: true, cause: error });
+  }
+  return new SinkError(`Redis unavailable: ${message}`, { kind: 'unavailable', retryable: true, cause: error });
+}

@@ -1,0 +1,197 @@
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { MqttConfig } from '../config/Config.ts';
+import type { CollapsingLog } from '../log/CollapsingLog.ts';
+import type { RouteResult } from '../pipeline/RouteResult.ts';
+import type { Entry } from '../spool/Entry.ts';
+import type { Spool } from '../spool/Spool.ts';
+import type { SourceStats } from '../stats/SourceStats.ts';
+import { ReconnectSchedule } from './ReconnectSchedule.ts';
+
+export interface MessageRouter {
+  route(topic: string, payload: Buffer, receivedAt: number): RouteResult;
+}
+
+export interface MqttSourceOptions {
+  readonly config: MqttConfig;
+  readonly router: MessageRouter;
+  readonly spool: Spool;
+  readonly stats: SourceStats;
+  readonly logger: Logger;
+  readonly collapsed: CollapsingLog;
+  readonly connect?: (url: string, options: IClientOptions) => MqttClient;
+  readonly now?: () => number;
+}
+
+type DoneCallback = (error?: Error) => void;
+
+/**
+ * The MQTT side: a persistent session by default, our own reconnect backoff, a retained online/offline status,
+ * and persist-then-acknowledge: mqtt.js sends the PUBACK (QoS 1) or PUBCOMP (QoS 2) when `handleMessage`'s
+ * callback is called, which happens only after the message is in the spool, rejected with a reason, or unrouted.
+ * mqtt.js hands over the next message only after that callback, so acknowledgements go out in arrival order.
+ * It never unsubscribes: that would discard what the broker holds for the session.
+ */
+export class MqttSource {
+  readonly #options: MqttSourceOptions;
+  readonly #now: () => number;
+  readonly #schedule: ReconnectSchedule;
+  #client: MqttClient | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopping = false;
+
+  constructor(options: MqttSourceOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#schedule = new ReconnectSchedule({ minMs: options.config.reconnectMinMs, maxMs: options.config.reconnectMaxMs });
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
+  start(): void {
+    const { config, logger, stats, collapsed } = this.#options;
+    const connect = this.#options.connect ?? mqtt.connect;
+    const client = connect(config.url, this.#clientOptions());
+    client.handleMessage = this.#handleMessage;
+    client.on('connect', (connack) => {
+      this.#schedule.reset();
+      stats.connected = true;
+      stats.connects++;
+      logger.info({ url: config.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      this.#subscribe(client);
+      if (config.statusTopic !== '') {
+        client.publish(config.statusTopic, 'online', { qos: 1, retain: true }, (error) => {
+          if (error) logger.warn({ err: error.message }, 'could not publish the online status');
+        });
+      }
+    });
+    client.on('close', () => {
+      if (stats.connected) {
+        stats.disconnects++;
+        logger.warn({ url: config.url }, 'mqtt disconnected');
+      }
+      stats.connected = false;
+      this.#scheduleReconnect();
+    });
+    client.on('error', (error) => {
+      stats.lastError = error.message;
+      collapsed.warn(`mqtt:${error.message}`, { url: config.url, err: error.message }, 'mqtt error');
+    });
+    this.#client = client;
+  }
+
+  /**
+   * Stops taking messages (those arriving now are left unacknowledged, so the broker redelivers them to the
+   * session), publishes the retained `offline` status, and disconnects without unsubscribing.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#reconnectTimer);
+    const client = this.#client;
+    if (client === undefined) return;
+    const { config, logger } = this.#options;
+    if (client.connected && config.statusTopic !== '') {
+      await withTimeout(client.publishAsync(config.statusTopic, 'offline', { qos: 1, retain: true }), 2000).catch(
+        (error: unknown) => logger.warn({ err: String(error) }, 'could not publish the offline status'),
+      );
+    }
+    await withTimeout(client.endAsync(false), 2000).catch(() => client.end(true));
+  }
+
+  #clientOptions(): IClientOptions {
+    const c = this.#options.config;
+    return {
+      clientId: c.clientId,
+      clean: c.clean,
+      protocolVersion: c.protocolVersion,
+      keepalive: c.keepalive,
+      connectTimeout: c.connectTimeoutMs,
+      reconnectPeriod: 0, // reconnects are ours (ReconnectSchedule)
+      resubscribe: false, // we subscribe on every connect ourselves
+      ...(c.username !== '' ? { username: c.username } : {}),
+      ...(c.password !== '' ? { password: c.password } : {}),
+      ...(c.protocolVersion === 5 && !c.clean ? { properties: { sessionExpiryInterval: c.sessionExpirySec } } : {}),
+      ...(c.statusTopic !== '' ? { will: { topic: c.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
+    };
+  }
+
+  #subscribe(client: MqttClient): void {
+    const { config, logger } = this.#options;
+    for (const s of config.subscriptions) {
+      client.subscribe(s.topic, { qos: s.qos }, (error, granted) => {
+        if (error) logger.error({ topic: s.topic, err: error.message }, 'subscribe failed');
+        else if (granted?.some((g) => g.qos === 128)) logger.error({ topic: s.topic }, 'subscription refused by the broker');
+      });
+    }
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopping) return;
+    clearTimeout(this.#reconnectTimer);
+    const delay = this.#schedule.next();
+    this.#reconnectTimer = setTimeout(() => {
+      if (!this.#stopping) this.#client?.reconnect();
+    }, delay);
+  }
+
+  /** The hot path: one call per message, synchronous unless the spool is full under the block policy. */
+  readonly #handleMessage = (packet: IPublishPacket, done: DoneCallback): void => {
+    if (this.#stopping) return; // not acknowledged: redelivered to the persistent session
+    const { router, spool, stats, collapsed } = this.#options;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    stats.received++;
+    stats.receivedBytes += payload.length;
+    const result = router.route(packet.topic, payload, this.#now());
+    switch (result.kind) {
+      case 'ok':
+        if (spool.append(result.entry)) {
+          stats.accepted++;
+          done();
+        } else {
+          this.#appendWhenWritable(result.entry, done);
+        }
+        return;
+      case 'unrouted':
+        stats.unrouted++;
+        collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
+        done();
+        return;
+      case 'rejected':
+        stats.reject(result.reason);
+        collapsed.warn(
+          `rejected:${result.reason}:${packet.topic}`,
+          { topic: packet.topic, reason: result.reason, detail: result.detail },
+          'message rejected',
+        );
+        done();
+        return;
+    }
+  };
+
+  /** Block policy: hold the acknowledgement (and with it mqtt.js's next message) until the spool has room. */
+  #appendWhenWritable(entry: Entry, done: DoneCallback): void {
+    const { spool, stats } = this.#options;
+    stats.blocked++;
+    const attempt = (): void => {
+      if (this.#stopping) return;
+      if (spool.append(entry)) {
+        stats.blocked--;
+        stats.accepted++;
+        done();
+      } else {
+        void spool.whenWritable().then(attempt);
+      }
+    };
+    void spool.whenWritable().then(attempt);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

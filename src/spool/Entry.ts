@@ -1,0 +1,17 @@
+/**
+ * One accepted MQTT message after decoding: what the spool stores and each sink reads.
+ * Line protocol is the one serialisation: the InfluxDB sink sends it as is, the Redis sink parses it back.
+ */
+export interface Entry {
+  /** Line protocol, one line per point, joined with '\n', no trailing newline; timestamps in microseconds. */
+  readonly lines: string;
+  /** Number of points (lines) in `lines`. */
+  readonly points: number;
+  /** Bit i set: sink i receives this entry. */
+  readonly sinks: number;
+  /** Arrival time at the gateway, epoch ms: backlog age and latency. */
+  readonly receivedAt: number;
+}
+
+/** Bookkeeping per entry beyond its line protocol (object header, fields, array slot), in bytes. */
+export const ENTRY_OVERHEAD_BYTES = 64;

@@ -1,0 +1,161 @@
+import { ENTRY_OVERHEAD_BYTES, type Entry } from './Entry.ts';
+import type { Batch } from './Batch.ts';
+import type { Backlog, ReadLimits, SpoolCursor } from './Spool.ts';
+
+/** What a cursor needs from the in-memory log it reads. */
+export interface EntrySource {
+  tail(): number;
+  at(seq: number): Entry | undefined;
+  onRead(): void;
+}
+
+interface Waiter {
+  readonly limits: ReadLimits & { readonly maxWaitMs: number };
+  readonly resolve: () => void;
+  readonly signal: AbortSignal;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * One sink's position in a MemorySpool, with running totals of what it has not read yet, so the
+ * "is a batch ready?" question costs two comparisons per appended entry.
+ */
+export class MemoryCursor implements SpoolCursor {
+  readonly bit: number;
+  readonly #now: () => number;
+  readonly #source: EntrySource;
+  readPos = 0;
+  #unreadEntries = 0;
+  #unreadPoints = 0;
+  #unreadBytes = 0;
+  #inflight: Batch | undefined;
+  #dropped = 0;
+  #waiter: Waiter | undefined;
+  readonly #wake = (): void => this.#resolveWaiter();
+
+  constructor(options: { bit: number; now: () => number; source: EntrySource }) {
+    this.bit = options.bit;
+    this.#now = options.now;
+    this.#source = options.source;
+  }
+
+  backlog(): Backlog {
+    const inflight = this.#inflight;
+    return {
+      entries: this.#unreadEntries + (inflight === undefined ? 0 : inflight.chunks.length),
+      points: this.#unreadPoints + (inflight?.points ?? 0),
+      bytes: this.#unreadBytes + (inflight?.bytes ?? 0),
+      oldestAt: inflight?.firstReceivedAt ?? this.#oldestUnread()?.receivedAt,
+    };
+  }
+
+  ready(limits: ReadLimits & { readonly maxWaitMs: number }, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.#isReady(limits)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiter = { limits, resolve, signal, timer: undefined };
+      signal.addEventListener('abort', this.#wake, { once: true });
+      this.#armTimer();
+    });
+  }
+
+  flushNow(): void {
+    this.#resolveWaiter();
+  }
+
+  read(limits: ReadLimits): Batch | undefined {
+    const tail = this.#source.tail();
+    let pos = this.readPos;
+    const chunks: string[] = [];
+    let points = 0;
+    let bytes = 0;
+    let first = 0;
+    let last = 0;
+    while (pos < tail && points < limits.maxPoints && bytes < limits.maxBytes) {
+      const e = this.#source.at(pos);
+      pos++;
+      if (e === undefined || (e.sinks & this.bit) === 0) continue;
+      if (chunks.length === 0) first = e.receivedAt;
+      last = e.receivedAt;
+      chunks.push(e.lines);
+      points += e.points;
+      bytes += e.lines.length + ENTRY_OVERHEAD_BYTES;
+    }
+    this.readPos = pos;
+    this.#source.onRead();
+    if (chunks.length === 0) return undefined;
+    this.#unreadEntries -= chunks.length;
+    this.#unreadPoints -= points;
+    this.#unreadBytes -= bytes;
+    const batch: Batch = { chunks, points, bytes, firstReceivedAt: first, lastReceivedAt: last, end: pos };
+    this.#inflight = batch;
+    return batch;
+  }
+
+  commit(batch: Batch): void {
+    if (this.#inflight === batch) this.#inflight = undefined;
+  }
+
+  dropped(): number {
+    return this.#dropped;
+  }
+
+  // --- called by MemorySpool --------------------------------------------------------------------
+
+  onAppend(entry: Entry, size: number): void {
+    this.#unreadEntries++;
+    this.#unreadPoints += entry.points;
+    this.#unreadBytes += size;
+    const w = this.#waiter;
+    if (w === undefined) return;
+    if (this.#unreadPoints >= w.limits.maxPoints || this.#unreadBytes >= w.limits.maxBytes) this.#resolveWaiter();
+    else if (w.timer === undefined) this.#armTimer();
+  }
+
+  /** The oldest entry was discarded by the overflow policy: count it if this sink had not read it yet. */
+  onDropped(seq: number, entry: Entry, size: number): void {
+    if (this.readPos > seq) return;
+    this.readPos = seq + 1;
+    if ((entry.sinks & this.bit) === 0) return;
+    this.#dropped += entry.points;
+    this.#unreadEntries--;
+    this.#unreadPoints -= entry.points;
+    this.#unreadBytes -= size;
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  #isReady(limits: ReadLimits & { readonly maxWaitMs: number }): boolean {
+    if (this.#unreadEntries === 0) return false;
+    if (this.#unreadPoints >= limits.maxPoints || this.#unreadBytes >= limits.maxBytes) return true;
+    const oldest = this.#oldestUnread();
+    return oldest !== undefined && this.#now() - oldest.receivedAt >= limits.maxWaitMs;
+  }
+
+  #armTimer(): void {
+    const w = this.#waiter;
+    if (w === undefined || w.timer !== undefined) return;
+    const oldest = this.#oldestUnread();
+    if (oldest === undefined) return;
+    const delay = Math.max(0, oldest.receivedAt + w.limits.maxWaitMs - this.#now());
+    w.timer = setTimeout(this.#wake, delay);
+  }
+
+  #resolveWaiter(): void {
+    const w = this.#waiter;
+    if (w === undefined) return;
+    this.#waiter = undefined;
+    if (w.timer !== undefined) clearTimeout(w.timer);
+    w.signal.removeEventListener('abort', this.#wake);
+    w.resolve();
+  }
+
+  #oldestUnread(): Entry | undefined {
+    if (this.#unreadEntries === 0) return undefined;
+    const tail = this.#source.tail();
+    for (let pos = this.readPos; pos < tail; pos++) {
+      const e = this.#source.at(pos);
+      if (e !== undefined && (e.sinks & this.bit) !== 0) return e;
+    }
+    return undefined;
+  }
+}

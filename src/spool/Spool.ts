@@ -1,0 +1,61 @@
+import type { Entry } from './Entry.ts';
+import type { Batch } from './Batch.ts';
+
+/**
+ * The log between the MQTT source and the sinks: one writer, one cursor per sink.
+ * Implementations: `MemorySpool` (bounded RAM). The disk spool implements the same contract; both run
+ * through `test/unit/spool/spoolContract.ts`.
+ */
+export interface Spool {
+  open(): Promise<void>;
+  /**
+   * Appends one entry. Returns false only under the `block` policy when the spool is full: the caller must
+   * not acknowledge the message, and retries after `whenWritable()`.
+   */
+  append(entry: Entry): boolean;
+  /** Resolves once `append` can succeed again (immediately when it can now). */
+  whenWritable(): Promise<void>;
+  /** The cursor of sink number `sinkIndex` (the bit in `Entry.sinks`). */
+  cursor(sinkIndex: number): SpoolCursor;
+  stats(): SpoolStats;
+  close(): Promise<void>;
+}
+
+export interface SpoolStats {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly maxBytes: number;
+  /** True while `append` refuses (block policy, full). */
+  readonly full: boolean;
+}
+
+export interface Backlog {
+  readonly entries: number;
+  readonly points: number;
+  readonly bytes: number;
+  /** receivedAt of the oldest entry not yet committed; undefined when nothing is pending. */
+  readonly oldestAt: number | undefined;
+}
+
+export interface ReadLimits {
+  readonly maxPoints: number;
+  readonly maxBytes: number;
+}
+
+export interface SpoolCursor {
+  backlog(): Backlog;
+  /**
+   * Resolves when a batch is worth reading: at least `maxPoints` points or `maxBytes` bytes are waiting, or
+   * the oldest waiting entry is `maxWaitMs` old, or `signal` aborts (then it resolves, never rejects).
+   * `flushNow()` also wakes it.
+   */
+  ready(limits: ReadLimits & { readonly maxWaitMs: number }, signal: AbortSignal): Promise<void>;
+  /** Wakes a pending `ready()` so what is there is read at once (shutdown drain). */
+  flushNow(): void;
+  /** The next batch after the last read one, or undefined when nothing is waiting. */
+  read(limits: ReadLimits): Batch | undefined;
+  /** The batch is done (accepted or rejected): the cursor moves past it for good. */
+  commit(batch: Batch): void;
+  /** Points this sink lost to the overflow policy since start. */
+  dropped(): number;
+}

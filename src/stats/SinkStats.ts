@@ -1,0 +1,25 @@
+import type { SinkErrorKind } from '../sinks/SinkError.ts';
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/** One sink's counters and state, owned by its worker, read by health and metrics. */
+export class SinkStats {
+  readonly name: string;
+  readonly type: string;
+  pointsWritten = 0;
+  pointsRejected = 0;
+  /** Points in batches whose attempt failed and was retried (each retry counts the batch again). */
+  pointsRetried = 0;
+  batchesWritten = 0;
+  failedAttempts = 0;
+  breaker: BreakerState = 'closed';
+  lastError: { message: string; kind: SinkErrorKind | 'unknown'; at: number } | undefined;
+  lastWriteAt: number | undefined;
+  /** Points still in memory when shutdown's deadline passed (memory spool only). */
+  pointsUnflushedAtStop = 0;
+
+  constructor(name: string, type: string) {
+    this.name = name;
+    this.type = type;
+  }
+}

@@ -1,0 +1,25 @@
+import type { RejectReason } from '../pipeline/RouteResult.ts';
+
+/**
+ * Plain counters of the MQTT side, bumped on the hot path (a field increment, nothing more) and read by the
+ * metrics registry only when scraped. Invariant: received = accepted + unrouted + rejected (+ in progress).
+ */
+export class SourceStats {
+  received = 0;
+  receivedBytes = 0;
+  accepted = 0;
+  unrouted = 0;
+  rejected = 0;
+  readonly rejectedByReason = new Map<RejectReason, number>();
+  /** Messages held unacknowledged because the spool was full (block policy). */
+  blocked = 0;
+  connected = false;
+  connects = 0;
+  disconnects = 0;
+  lastError: string | undefined;
+
+  reject(reason: RejectReason): void {
+    this.rejected++;
+    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1);
+  }
+}

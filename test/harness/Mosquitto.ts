@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ServerProcess, tcpProbe } from './ServerProcess.ts';
+
+export interface MosquittoOptions {
+  /** `persistence true` in the temp dir (saved on SIGTERM and every second), so persistent sessions survive a restart. */
+  persistence?: boolean;
+  /** Extra mosquitto.conf lines, appended last. */
+  extraConfig?: string[];
+  /** Binary (default /usr/sbin/mosquitto). */
+  command?: string;
+}
+
+export interface MosquittoHandle {
+  readonly port: number;
+  /** mqtt://127.0.0.1:PORT */
+  readonly url: string;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly pid: number | undefined;
+  readonly process: ServerProcess;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** Kill and remove the temp dir. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * The limits Mosquitto 2.0.11 ships with drop messages (max_queued_messages 1000 per client,
+ * max_inflight_messages 20): 0 means "no maximum" for all three options below.
+ */
+export function mosquittoConfig(port: number, dir: string, opts: MosquittoOptions = {}): string[] {
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'max_queued_messages 0',
+    'max_queued_bytes 0',
+    'max_inflight_messages 0',
+    // Logs go to stdout, which ServerProcess appends to <dir>/mosquitto.log.
+    'log_dest stdout',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    'log_type information',
+    'connection_messages true',
+    'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+  ];
+  // Started as root, Mosquitto switches to user "mosquitto", who cannot write our temp dir.
+  if (process.getuid?.() === 0) lines.push('user root');
+  if (opts.persistence) {
+    lines.push('persistence true', `persistence_location ${dir}${path.sep}`, 'persistence_file mosquitto.db', 'autosave_interval 1');
+  } else {
+    lines.push('persistence false');
+  }
+  lines.push(...(opts.extraConfig ?? []));
+  return lines;
+}
+
+/** Start a private Mosquitto on a free loopback port, configured from a mosquitto.conf in its temp dir. */
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<MosquittoHandle> {
+  let configFile = '';
+  const server = await ServerProcess.launch({
+    name: 'mosquitto',
+    command: opts.command ?? '/usr/sbin/mosquitto',
+    debianPackage: 'mosquitto',
+    args: (port, dir) => {
+      configFile = path.join(dir, 'mosquitto.conf');
+      fs.writeFileSync(configFile, mosquittoConfig(port, dir, opts).join('\n') + '\n');
+      return ['-c', configFile];
+    },
+    ready: tcpProbe(),
+  });
+  return {
+    get port() {
+      return server.port;
+    },
+    get url() {
+      return `mqtt://127.0.0.1:${server.port}`;
+    },
+    dir: server.dir,
+    get configFile() {
+      return configFile;
+    },
+    get pid() {
+      return server.pid;
+    },
+    process: server,
+    stop: async () => {
+      await server.stop();
+    },
+    kill: async () => {
+      await server.kill();
+    },
+    restart: () => server.restart(),
+    destroy: () => server.destroy(),
+  };
+}

@@ -1,0 +1,88 @@
+import net from 'node:net';
+import { ServerProcess } from './ServerProcess.ts';
+import type { ReadyProbe } from './ServerProcess.ts';
+
+export interface RedisOptions {
+  /** AOF with `appendfsync always`: every acknowledged write survives stop, kill and restart. */
+  appendonly?: boolean;
+  /** Extra redis-server arguments, e.g. ['--maxmemory', '10mb']. */
+  extraArgs?: string[];
+  /** Binary (default /usr/bin/redis-server). */
+  command?: string;
+}
+
+export interface RedisHandle {
+  readonly port: number;
+  /** redis://127.0.0.1:PORT */
+  readonly url: string;
+  readonly dir: string;
+  readonly pid: number | undefined;
+  readonly process: ServerProcess;
+  /** SIGTERM: Redis shuts down cleanly (fsyncs the AOF; saves no RDB since `--save ''`). */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** Ready when PING answers +PONG: a TCP connect alone succeeds while Redis is still loading (-LOADING). */
+export function redisPingProbe(host = '127.0.0.1', timeoutMs = 1000): ReadyProbe {
+  return (port) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      let data = '';
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(timeoutMs, () => done(false));
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (chunk) => {
+        data += chunk.toString('latin1');
+        if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+      });
+      socket.once('error', () => done(false));
+    });
+}
+
+/** Start a private redis-server on a free loopback port with its data in a temp dir. */
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> {
+  const server = await ServerProcess.launch({
+    name: 'redis',
+    command: opts.command ?? '/usr/bin/redis-server',
+    debianPackage: 'redis-server',
+    args: (port, dir) => [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--dir', dir,
+      '--daemonize', 'no',
+      '--save', '',
+      '--logfile', '',
+      '--appendonly', opts.appendonly ? 'yes' : 'no',
+      ...(opts.appendonly ? ['--appendfsync', 'always'] : []),
+      ...(opts.extraArgs ?? []),
+    ],
+    ready: redisPingProbe(),
+  });
+  return {
+    get port() {
+      return server.port;
+    },
+    get url() {
+      return `redis://127.0.0.1:${server.port}`;
+    },
+    dir: server.dir,
+    get pid() {
+      return server.pid;
+    },
+    process: server,
+    stop: async () => {
+      await server.stop();
+    },
+    kill: async () => {
+      await server.kill();
+    },
+    restart: () => server.restart(),
+    destroy: () => server.destroy(),
+  };
+}

@@ -1,0 +1,23 @@
+export { freePort } from './freePort.ts';
+export {
+  ServerProcess,
+  httpProbe,
+  isProcessAlive,
+  liveServerPids,
+  resolveBinary,
+  tailFile,
+  tcpProbe,
+} from './ServerProcess.ts';
+export type { ExitInfo, ReadyProbe, ServerProcessOptions } from './ServerProcess.ts';
+export { mosquittoConfig, startMosquitto } from './Mosquitto.ts';
+export type { MosquittoHandle, MosquittoOptions } from './Mosquitto.ts';
+export { redisPingProbe, startRedis } from './Redis.ts';
+export type { RedisHandle, RedisOptions } from './Redis.ts';
+export { parseExport, startVictoriaMetrics } from './VictoriaMetrics.ts';
+export type { ExportedSeries, VictoriaMetricsHandle, VictoriaMetricsOptions } from './VictoriaMetrics.ts';
+export { waitFor } from './waitFor.ts';
+export type { WaitForOptions } from './waitFor.ts';
+export { connectPublisher } from './Publisher.ts';
+export type { OutgoingMessage, Publisher, PublishManyOptions, QoS } from './Publisher.ts';
+export { startFaultyHttp } from './faultyHttp.ts';
+export type { FaultyHttpServer, RecordedRequest, ScriptedResponse } from './faultyHttp.ts';

@@ -1,0 +1,104 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { FormatError } from '../../../src/config/FormatError.ts';
+import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'eb-routes-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+const ROUTES = [
+  { topic: 'plant/{site}/{device}/{measurement}', tags: { site: '{site}', device: '{device}' } },
+  { topic: 'meters/{meter}/power', format: 'number', measurement: 'power', timeField: '' },
+  { topic: 'lp/{rest#}', format: 'line', sinks: ['influx'] },
+];
+
+describe('parseRoutes', () => {
+  it('fills missing optional keys with the default route values', () => {
+    const [a, b, c] = parseRoutes(ROUTES);
+    assert.deepEqual(a, { ...DEFAULT_ROUTE, topic: ROUTES[0]!.topic, tags: { site: '{site}', device: '{device}' } });
+    assert.deepEqual(b, { ...DEFAULT_ROUTE, topic: 'meters/{meter}/power', format: 'number', measurement: 'power', tags: {}, timeField: '' });
+    assert.equal(c?.format, 'line');
+    assert.deepEqual(c?.sinks, ['influx']);
+  });
+
+  it('default tags only when the topic captures {device}', () => {
+    assert.deepEqual(parseRoutes([{ topic: 'x/{device}/{measurement}' }])[0]?.tags, { device: '{device}' });
+    assert.deepEqual(parseRoutes([{ topic: 'x/{measurement}' }])[0]?.tags, {});
+  });
+
+  it('throws FormatError with the index and key', () => {
+    assert.throws(() => parseRoutes([{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}', format: 'xml' }]), (e: unknown) => {
+      assert.ok(e instanceof FormatError);
+      assert.equal(e.path, '[1].format');
+      assert.equal(e.message, '[1].format: must be one of json, number, line; got "xml"');
+      return true;
+    });
+    assert.throws(() => parseRoutes({}), FormatError);
+    assert.throws(() => parseRoutes(['sensors/#']), /\[0\]: must be a route object/);
+    assert.throws(() => parseRoutes([{ topic: 'a/{x}/{x}', measurement: 'm' }]), /\[0\]\.topic/);
+    assert.throws(() => parseRoutes([{ topic: 'a/{x#}/b', measurement: 'm' }]), /\[0\]\.topic/);
+    assert.throws(() => parseRoutes([{ topic: 'a/{measurement}', fields: [1] }]), /\[0\]\.fields/);
+    assert.throws(() => parseRoutes([{ topic: 'a/{measurement}', flatten: 'yes' }]), /\[0\]\.flatten/);
+  });
+});
+
+describe('routesFile', () => {
+  it('loads every example in config/routes/', (t) => {
+    const examples = fileURLToPath(new URL('../../../config/routes/', import.meta.url));
+    const files = existsSync(examples) ? readdirSync(examples).filter((f) => f.endsWith('.json')) : [];
+    if (files.length === 0) {
+      t.skip('no config/routes/*.json');
+      return;
+    }
+    for (const f of files) {
+      const path = join(examples, f);
+      const c = loadConfig({ argv: ['--routes-file', path], env: {}, hostname: 'h' });
+      assert.deepEqual(c.routes, JSON.parse(readFileSync(path, 'utf8')), f);
+    }
+  });
+
+  it('replaces routes, via env or CLI', () => {
+    const path = write('routes.json', ROUTES);
+    const viaEnv = loadConfig({ argv: [], env: { EDGEBRIDGE_ROUTES_FILE: path }, hostname: 'h' });
+    assert.equal(viaEnv.routes.length, 3);
+    assert.equal(viaEnv.routes[1]?.measurement, 'power');
+    const viaCli = loadConfigDetailed({ argv: ['--routes-file', path], env: {}, hostname: 'h' });
+    assert.deepEqual(viaCli.config.routes, viaEnv.routes);
+    assert.equal(viaCli.routesFile, path);
+  });
+
+  it('is resolved against the config file directory and replaces its inline routes', () => {
+    const sub = join(dir, 'etc');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 'routes.json'), JSON.stringify([ROUTES[1]]));
+    writeFileSync(join(sub, 'edgebridge.json'), JSON.stringify({ routesFile: 'routes.json', routes: [ROUTES[0]] }));
+    const c = loadConfig({ argv: ['--config', join(sub, 'edgebridge.json')], env: {}, hostname: 'h' });
+    assert.deepEqual(c.routes.map((r) => r.topic), ['meters/{meter}/power']);
+  });
+
+  it('errors name the routes file', () => {
+    const bad = write('bad-routes.json', [{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}', timeUnit: 'fortnights' }]);
+    assert.throws(() => loadConfig({ argv: ['--routes-file', bad], env: {} }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.key, 'routes[1].timeUnit');
+      assert.ok(e.message.includes(bad), e.message);
+      return true;
+    });
+    const missing = join(dir, 'missing.json');
+    assert.throws(() => loadConfig({ argv: ['--routes-file', missing], env: {} }), (e: unknown) =>
+      e instanceof ConfigError && e.key === 'routesFile' && e.message.includes(missing));
+    assert.throws(() => loadConfig({ argv: ['--routes-file', write('obj.json', { routes: [] })], env: {} }), /does not hold a JSON array/);
+  });
+});

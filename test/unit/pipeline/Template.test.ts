@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Template } from '../../../src/pipeline/Template.ts';
+
+describe('Template', () => {
+  const names = ['device', 'measurement'];
+
+  it('static templates resolve at compile time', () => {
+    const t = new Template('zigbee', names);
+    assert.equal(t.isStatic, true);
+    assert.equal(t.value, 'zigbee');
+    assert.equal(t.render(['a', 'b']), 'zigbee');
+    assert.equal(new Template('', []).value, '');
+  });
+
+  it('renders a single capture', () => {
+    const t = new Template('{measurement}', names);
+    assert.equal(t.isStatic, false);
+    assert.equal(t.render(['d1', 'climate']), 'climate');
+  });
+
+  it('renders mixed text and captures', () => {
+    assert.equal(new Template('{device}_x', names).render(['d1', 'm']), 'd1_x');
+    assert.equal(new Template('a-{device}-{measurement}-z', names).render(['d1', 'm']), 'a-d1-m-z');
+    assert.equal(new Template('{device}{device}', names).render(['d', 'm']), 'dd');
+  });
+
+  it('{{ and }} are literal braces', () => {
+    assert.equal(new Template('{{x}}', names).value, '{x}');
+    assert.equal(new Template('{{{device}}}', names).render(['d', 'm']), '{d}');
+  });
+
+  it('unknown names fail at compile time, listing the available ones', () => {
+    assert.throws(() => new Template('{dev}_x', names), /template "\{dev\}_x": unknown name "dev"; available: device, measurement/);
+    assert.throws(() => new Template('{dev}', []), /available: \(none/);
+  });
+
+  it('malformed templates fail at compile time', () => {
+    assert.throws(() => new Template('{device', names), RangeError);
+    assert.throws(() => new Template('{}', names), /empty name/);
+    assert.throws(() => new Template('a}b', names), /unmatched/);
+  });
+});

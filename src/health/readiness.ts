@@ -1,4 +1,4 @@
-import { redactUrl } from '../log/redactUrlsIn.ts';
+import { redactUrlsInText } from '../log/redactUrlsIn.ts';
 import type { GatewayView } from './GatewayView.ts';
 
 export interface Readiness {
@@ -12,12 +12,12 @@ export function readiness(view: GatewayView): Readiness {
   const problems: string[] = [];
   if (view.shuttingDown()) problems.push('shutting down');
   if (!view.source.connected) {
-    problems.push(`mqtt: not connected${view.source.lastError ? ` (${redactUrl(view.source.lastError)})` : ''}`);
+    problems.push(`mqtt: not connected${view.source.lastError ? ` (${redactUrlsInText(view.source.lastError)})` : ''}`);
   }
   for (const s of view.sinks) {
     const st = s.stats;
     if (st.breaker === 'open' || st.breaker === 'isolated') {
-      const why = st.lastError ? `: ${st.lastError.kind}: ${redactUrl(st.lastError.message)}` : '';
+      const why = st.lastError ? `: ${st.lastError.kind}: ${redactUrlsInText(st.lastError.message)}` : '';
       problems.push(`sink ${st.name}: circuit breaker ${st.breaker}${why}`);
     }
   }

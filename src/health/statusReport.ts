@@ -1,4 +1,4 @@
-import { redactUrl } from '../log/redactUrlsIn.ts';
+import { redactUrlsInText } from '../log/redactUrlsIn.ts';
 import type { GatewayView } from './GatewayView.ts';
 import { readiness } from './readiness.ts';
 
@@ -15,7 +15,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       connected: src.connected,
       connects: src.connects,
       disconnects: src.disconnects,
-      lastError: src.lastError === undefined ? null : redactUrl(src.lastError),
+      lastError: src.lastError === undefined ? null : redactUrlsInText(src.lastError),
     },
     messages: {
       received: src.received,
@@ -43,7 +43,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
         lastError:
           st.lastError === undefined
             ? null
-            : { kind: st.lastError.kind, message: redactUrl(st.lastError.message), at: new Date(st.lastError.at).toISOString() },
+            : { kind: st.lastError.kind, message: redactUrlsInText(st.lastError.message), at: new Date(st.lastError.at).toISOString() },
       };
     }),
     process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },

@@ -1,8 +1,19 @@
-/** `scheme://user:secret@host` → `scheme://user:[redacted]@host`, anywhere inside a string. */
-const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:)[^@/\s]+@/gi;
+/** `scheme://userinfo@` anywhere inside a text (an error message, a log field). */
+const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^@/\s"']+)@/gi;
 
-export function redactUrl(text: string): string {
-  return text.replace(CREDENTIALS_IN_URL, '$1[redacted]@');
+/**
+ * Masks credentials of every URL inside a text: `mqtt://user:secret@host` → `mqtt://user:[redacted]@host`, and
+ * Redis's bare-password form `redis://secret@host` → `redis://[redacted]@host`. For a whole config value use
+ * `redactUrl` from config/redactConfig.ts, which also masks secret query parameters.
+ */
+export function redactUrlsInText(text: string): string {
+  if (!text.includes('://')) return text;
+  return text.replace(USERINFO_IN_TEXT, (_all, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) return `${scheme}${userinfo.slice(0, colon)}:[redacted]@`;
+    if (/^rediss?:\/\/$/i.test(scheme)) return `${scheme}[redacted]@`;
+    return `${scheme}${userinfo}@`;
+  });
 }
 
 /** Masks URL credentials in the string values (and error messages) of one log object, one level deep. */
@@ -12,10 +23,10 @@ export function redactUrlsIn(obj: Record<string, unknown>): Record<string, unkno
     const value = obj[key];
     if (typeof value === 'string' && value.includes('://')) {
       out ??= { ...obj };
-      out[key] = redactUrl(value);
+      out[key] = redactUrlsInText(value);
     } else if (value instanceof Error && value.message.includes('://')) {
       out ??= { ...obj };
-      out[key] = { type: value.name, message: redactUrl(value.message) };
+      out[key] = { type: value.name, message: redactUrlsInText(value.message) };
     }
   }
   return out ?? obj;

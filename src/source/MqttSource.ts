@@ -70,7 +70,8 @@ export class MqttSource {
     client.on('close', () => {
       if (stats.connected) {
         stats.disconnects++;
-        logger.warn({ url: config.url }, 'mqtt disconnected');
+        if (this.#stopping) logger.info({ url: config.url }, 'mqtt disconnected');
+        else logger.warn({ url: config.url }, 'mqtt disconnected');
       }
       stats.connected = false;
       this.#scheduleReconnect();

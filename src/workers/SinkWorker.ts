@@ -69,7 +69,7 @@ export class SinkWorker {
     this.#policy.breaker.onStateChange((state) => {
       const next = BREAKER_STATES[state];
       const level = next === 'open' ? 'warn' : 'info';
-      logger[level]({ sink: sink.name, from: stats.breaker, to: next }, `circuit breaker ${next}`);
+      logger[level]({ from: stats.breaker, to: next }, `circuit breaker ${next}`);
       stats.breaker = next;
     });
     this.#policy.retry.onRetry((event) => {
@@ -141,7 +141,7 @@ export class SinkWorker {
       stats.lastWriteAt = this.#now();
       if (result.rejected > 0) {
         stats.pointsRejected += result.rejected;
-        logger.warn({ sink: sink.name, rejected: result.rejected, reason: result.reason }, 'points rejected by sink');
+        logger.warn({ rejected: result.rejected, reason: result.reason }, 'points rejected by sink');
       }
       cursor.commit(batch);
     } catch (error) {
@@ -150,7 +150,7 @@ export class SinkWorker {
       stats.pointsRejected += batch.points;
       const message = error instanceof Error ? error.message : String(error);
       stats.lastError = { message, kind: error instanceof SinkError ? error.kind : 'unknown', at: this.#now() };
-      logger.warn({ sink: sink.name, rejected: batch.points, reason: message }, 'batch rejected by sink');
+      logger.warn({ rejected: batch.points, reason: message }, 'batch rejected by sink');
       cursor.commit(batch);
     } finally {
       this.#current = undefined;

@@ -92,13 +92,19 @@ export function liveServerPids(): number[] {
   return pids;
 }
 
-/** True when a process with this pid exists (signal 0). */
+/** True when a process with this pid exists and is not a zombie (an orphan waiting for init to reap it). */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 
@@ -185,6 +191,11 @@ export function tailFile(file: string, lines = 30, maxBytes = 64 * 1024): string
   }
 }
 
+/** The port was taken by someone else before the server could be started. */
+export class PortBusyError extends Error {
+  override name = 'PortBusyError';
+}
+
 /**
  * One child server process owned by a test: spawned with stdout+stderr appended to `<dir>/<name>.log`,
  * awaited until ready, stopped by SIGTERM (SIGKILL after a grace period) or killed by SIGKILL,
@@ -257,7 +268,8 @@ export class ServerProcess {
         this.starts++;
         return;
       } catch (err) {
-        const portLost = /address already in use|EADDRINUSE|bind.*in use|port .* in use/i.test(this.logTail(10));
+        const portLost =
+          err instanceof PortBusyError || /address already in use|EADDRINUSE/i.test(this.logTail(10));
         if (attempt >= maxAttempts || !portLost) throw err;
         this.port = await freePort();
       }
@@ -265,6 +277,11 @@ export class ServerProcess {
   }
 
   async #spawnAndWait(): Promise<void> {
+    // Something already answering on the port (another test process won the race, or a fixed port
+    // is taken) would pass the ready probe for us: refuse rather than talk to a server we did not start.
+    if (await tcpProbe()(this.port)) {
+      throw new PortBusyError(`${this.name}: port ${this.port} on 127.0.0.1 is already in use by another process`);
+    }
     const args = this.#options.args(this.port, this.dir);
     const usePdeathsig = fs.existsSync(SETPRIV);
     const file = usePdeathsig ? SETPRIV : this.binary;

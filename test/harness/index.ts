@@ -1,5 +1,6 @@
 export { freePort } from './freePort.ts';
 export {
+  PortBusyError,
   ServerProcess,
   httpProbe,
   isProcessAlive,

@@ -60,7 +60,7 @@ export class RedisSink implements Sink {
     client.on('error', (error: Error) => {
       this.#collapsed.warn(`redis:${this.name}:${error.message}`, { sink: this.name, err: error.message }, 'redis connection error');
     });
-    client.on('ready', () => this.#logger.info({ sink: this.name }, 'redis connected'));
+    client.on('ready', () => this.#logger.info({}, 'redis connected'));
     this.#client = client;
     // Connect in the background: the gateway starts even when Redis is down.
     client.connect().catch(() => {});

@@ -65,7 +65,7 @@ export class SinkWorker {
 
   start(): void {
     if (this.#state.tag !== 'idle') return;
-    const { stats, logger, sink } = this.#options;
+    const { stats, logger } = this.#options;
     this.#policy.breaker.onStateChange((state) => {
       const next = BREAKER_STATES[state];
       const level = next === 'open' ? 'warn' : 'info';

@@ -9,6 +9,8 @@ export interface MosquittoOptions {
   extraConfig?: string[];
   /** Binary (default /usr/sbin/mosquitto). */
   command?: string;
+  /** Fixed port (a test that starts the broker after the gateway); default: a free one. */
+  port?: number;
 }
 
 export interface MosquittoHandle {
@@ -70,6 +72,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       return ['-c', configFile];
     },
     ready: tcpProbe(),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
   });
   return {
     get port() {

@@ -402,8 +402,8 @@ async function main(): Promise<number> {
         });
   out(`demo: running${args.duration === undefined ? ' (Ctrl-C to stop)' : ''}; one line every ${REPORT_EVERY_MS / 1000} s`);
 
-  let last: { at: number; sim: SimStats; gw: GatewayStatus | undefined } = { at: Date.now(), sim: sim.stats(), gw: undefined };
-  let lastGood: GatewayStatus | undefined;
+  let lastGood = await getJson<GatewayStatus>(`${gwBase}/status`).catch(() => undefined);
+  let last: { at: number; sim: SimStats; gw: GatewayStatus | undefined } = { at: Date.now(), sim: sim.stats(), gw: lastGood };
   const report = async (): Promise<void> => {
     const now = Date.now();
     const s = sim.stats();
@@ -494,11 +494,12 @@ async function main(): Promise<number> {
   try {
     await client.connect();
     const latest = await client.hgetall('eb:latest:{dev1}:climate');
-    const latestTs = await client.get('eb:latest:{dev1}:climate:ts').catch(() => null);
+    const times = await client.hgetall('eb:latest:{dev1}:climate:ts').catch(() => ({}) as Record<string, string>);
+    const newest = Math.max(0, ...Object.values(times).map(Number).filter(Number.isFinite));
     const xlen = await client.xlen('eb:stream:{climate}');
     redisOk = Object.keys(latest).length > 0;
     const values = Object.entries(latest).map(([k, v]) => `${k}=${v}`).join(' ');
-    const when = latestTs !== null && /^\d+$/.test(latestTs) ? ` @ ${new Date(Number(latestTs)).toISOString()}` : '';
+    const when = newest > 0 ? ` @ ${new Date(newest).toISOString()}` : '';
     redisLine = `dev1 latest {${values || 'none!'}}${when}; stream eb:stream:{climate} length ${xlen}`;
   } catch (e) {
     redisLine = `read failed: ${(e as Error).message}`;

@@ -116,11 +116,20 @@ export interface HttpConfig {
 }
 
 export type OverflowPolicy = 'dropOldest' | 'block';
+export type SpoolType = 'disk' | 'memory';
+/** When a QoS 1/2 message is acknowledged: once written to the spool file, or once it is on disk. */
+export type AckMode = 'write' | 'fsync';
 
 export interface SpoolConfig {
+  readonly type: SpoolType;
   readonly dir: string;
   readonly maxBytes: number;
   readonly overflow: OverflowPolicy;
+  readonly ack: AckMode;
+  /** ack=write: background fdatasync period. */
+  readonly fsyncIntervalMs: number;
+  readonly segmentBytes: number;
+  readonly checkpointIntervalMs: number;
 }
 
 export interface Config {

@@ -186,6 +186,8 @@ export const SCALAR_FORMATS = {
   'log-level': enumFormat(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   'mqtt-protocol': enumFormat([4, 5]),
   'overflow-policy': enumFormat(['dropOldest', 'block']),
+  'spool-type': enumFormat(['disk', 'memory']),
+  'ack-mode': enumFormat(['write', 'fsync']),
   'status-topic': {
     describe: 'MQTT topic without wildcards, or empty',
     validate(value) {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
-import type { Config, LogLevel, MqttConfig, OverflowPolicy, SinkConfig, Subscription } from './Config.ts';
+import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
 import { ConfigError } from './ConfigError.ts';
 import { FormatError } from './FormatError.ts';
 import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
@@ -369,9 +369,14 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       routes,
       sinks,
       spool: {
+        type: props.spool.type as SpoolType,
         dir: props.spool.dir as string,
         maxBytes: props.spool.maxBytes as number,
         overflow: props.spool.overflow as OverflowPolicy,
+        ack: props.spool.ack as AckMode,
+        fsyncIntervalMs: props.spool.fsyncIntervalMs as number,
+        segmentBytes: props.spool.segmentBytes as number,
+        checkpointIntervalMs: props.spool.checkpointIntervalMs as number,
       },
       http: { host: props.http.host as string, port: props.http.port as number },
       shutdown: { timeoutMs: props.shutdown.timeoutMs as number },

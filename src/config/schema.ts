@@ -147,9 +147,22 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
       },
     },
     spool: {
-      dir: { doc: 'Directory of the on-disk spool (write-ahead buffer).', default: '/var/lib/edgebridge/spool', format: 'non-empty-string' },
-      maxBytes: { doc: 'Spool size limit (bytes).', default: 67108864, format: 'positive-int' },
-      overflow: { doc: 'When the spool is full: drop the oldest entries, or block (stop acking MQTT).', default: 'dropOldest', format: 'overflow-policy' },
+      type: {
+        doc: 'disk: a write-ahead log in spool.dir that survives crashes and restarts (default). memory: RAM only, lost on restart (containers without a volume, tests).',
+        default: 'disk',
+        format: 'spool-type',
+      },
+      dir: { doc: 'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.', default: '/var/lib/edgebridge/spool', format: 'non-empty-string' },
+      maxBytes: { doc: 'Spool size limit (bytes). When reached, spool.overflow decides.', default: 1073741824, format: 'positive-int' },
+      overflow: { doc: 'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.', default: 'dropOldest', format: 'overflow-policy' },
+      ack: {
+        doc: 'write: acknowledge a QoS 1/2 message once its record is written to the spool file (survives a crash or kill; a power cut loses at most spool.fsyncIntervalMs). fsync: acknowledge only after the record is on disk (survives a power cut; throughput bounded by fsync latency).',
+        default: 'write',
+        format: 'ack-mode',
+      },
+      fsyncIntervalMs: { doc: 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).', default: 200, format: 'positive-int' },
+      segmentBytes: { doc: 'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.', default: 16777216, format: 'positive-int' },
+      checkpointIntervalMs: { doc: 'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.', default: 1000, format: 'positive-int' },
     },
     http: {
       host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: 'non-empty-string' },

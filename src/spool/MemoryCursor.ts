@@ -1,6 +1,7 @@
 import { ENTRY_OVERHEAD_BYTES, type Entry } from './Entry.ts';
 import type { Batch } from './Batch.ts';
 import type { Backlog, ReadLimits, SpoolCursor } from './Spool.ts';
+import { BatchTrigger, type ReadyLimits } from './BatchTrigger.ts';
 
 /** What a cursor needs from the in-memory log it reads. */
 export interface EntrySource {
@@ -9,20 +10,12 @@ export interface EntrySource {
   onRead(): void;
 }
 
-interface Waiter {
-  readonly limits: ReadLimits & { readonly maxWaitMs: number };
-  readonly resolve: () => void;
-  readonly signal: AbortSignal;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 /**
  * One sink's position in a MemorySpool, with running totals of what it has not read yet, so the
  * "is a batch ready?" question costs two comparisons per appended entry.
  */
 export class MemoryCursor implements SpoolCursor {
   readonly bit: number;
-  readonly #now: () => number;
   readonly #source: EntrySource;
   readPos = 0;
   #unreadEntries = 0;
@@ -30,36 +23,36 @@ export class MemoryCursor implements SpoolCursor {
   #unreadBytes = 0;
   #inflight: Batch | undefined;
   #dropped = 0;
-  #waiter: Waiter | undefined;
-  readonly #wake = (): void => this.#resolveWaiter();
+  readonly #trigger: BatchTrigger;
 
   constructor(options: { bit: number; now: () => number; source: EntrySource }) {
     this.bit = options.bit;
-    this.#now = options.now;
     this.#source = options.source;
+    this.#trigger = new BatchTrigger(
+      {
+        pendingPoints: () => this.#unreadPoints,
+        pendingBytes: () => this.#unreadBytes,
+        oldestAt: () => this.#oldestUnread()?.receivedAt,
+      },
+      options.now,
+    );
   }
 
   backlog(): Backlog {
     const inflight = this.#inflight;
     return {
-      entries: this.#unreadEntries + (inflight === undefined ? 0 : inflight.chunks.length),
       points: this.#unreadPoints + (inflight?.points ?? 0),
       bytes: this.#unreadBytes + (inflight?.bytes ?? 0),
       oldestAt: inflight?.firstReceivedAt ?? this.#oldestUnread()?.receivedAt,
     };
   }
 
-  ready(limits: ReadLimits & { readonly maxWaitMs: number }, signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.#isReady(limits)) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#waiter = { limits, resolve, signal, timer: undefined };
-      signal.addEventListener('abort', this.#wake, { once: true });
-      this.#armTimer();
-    });
+  ready(limits: ReadyLimits, signal: AbortSignal): Promise<void> {
+    return this.#trigger.wait(limits, signal);
   }
 
   flushNow(): void {
-    this.#resolveWaiter();
+    this.#trigger.wake();
   }
 
   read(limits: ReadLimits): Batch | undefined {
@@ -105,10 +98,7 @@ export class MemoryCursor implements SpoolCursor {
     this.#unreadEntries++;
     this.#unreadPoints += entry.points;
     this.#unreadBytes += size;
-    const w = this.#waiter;
-    if (w === undefined) return;
-    if (this.#unreadPoints >= w.limits.maxPoints || this.#unreadBytes >= w.limits.maxBytes) this.#resolveWaiter();
-    else if (w.timer === undefined) this.#armTimer();
+    this.#trigger.onAppend();
   }
 
   /** The oldest entry was discarded by the overflow policy: count it if this sink had not read it yet. */
@@ -123,31 +113,6 @@ export class MemoryCursor implements SpoolCursor {
   }
 
   // --- internals --------------------------------------------------------------------------------
-
-  #isReady(limits: ReadLimits & { readonly maxWaitMs: number }): boolean {
-    if (this.#unreadEntries === 0) return false;
-    if (this.#unreadPoints >= limits.maxPoints || this.#unreadBytes >= limits.maxBytes) return true;
-    const oldest = this.#oldestUnread();
-    return oldest !== undefined && this.#now() - oldest.receivedAt >= limits.maxWaitMs;
-  }
-
-  #armTimer(): void {
-    const w = this.#waiter;
-    if (w === undefined || w.timer !== undefined) return;
-    const oldest = this.#oldestUnread();
-    if (oldest === undefined) return;
-    const delay = Math.max(0, oldest.receivedAt + w.limits.maxWaitMs - this.#now());
-    w.timer = setTimeout(this.#wake, delay);
-  }
-
-  #resolveWaiter(): void {
-    const w = this.#waiter;
-    if (w === undefined) return;
-    this.#waiter = undefined;
-    if (w.timer !== undefined) clearTimeout(w.timer);
-    w.signal.removeEventListener('abort', this.#wake);
-    w.resolve();
-  }
 
   #oldestUnread(): Entry | undefined {
     if (this.#unreadEntries === 0) return undefined;

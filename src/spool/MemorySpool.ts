@@ -45,6 +45,13 @@ export class MemorySpool implements Spool {
     for (const c of this.#cursors) c.flushNow();
   }
 
+  readonly syncBeforeAck = false;
+
+  /** Nothing to flush: memory is as durable as it gets. */
+  sync(callback: (error?: Error | null) => void): void {
+    callback(null);
+  }
+
   append(entry: Entry): boolean {
     const size = entry.lines.length + ENTRY_OVERHEAD_BYTES;
     if (this.#bytes + size > this.#maxBytes) {
@@ -77,7 +84,7 @@ export class MemorySpool implements Spool {
   }
 
   stats(): SpoolStats {
-    return { entries: this.#tail() - this.#head, bytes: this.#bytes, maxBytes: this.#maxBytes, full: this.#full };
+    return { type: 'memory', entries: this.#tail() - this.#head, bytes: this.#bytes, maxBytes: this.#maxBytes, full: this.#full };
   }
 
   // --- called by the cursors -------------------------------------------------------------------

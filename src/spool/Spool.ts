@@ -1,5 +1,6 @@
 import type { Entry } from './Entry.ts';
 import type { Batch } from './Batch.ts';
+import type { ReadyLimits } from './BatchTrigger.ts';
 
 /**
  * The log between the MQTT source and the sinks: one writer, one cursor per sink.
@@ -13,6 +14,13 @@ export interface Spool {
    * not acknowledge the message, and retries after `whenWritable()`.
    */
   append(entry: Entry): boolean;
+  /**
+   * True when an acknowledgement must wait for `sync` (ack mode fsync); false when a written record may be
+   * acknowledged at once.
+   */
+  readonly syncBeforeAck: boolean;
+  /** Calls back once everything appended so far is on disk (grouped: one fdatasync serves every waiter). */
+  sync(callback: (error?: Error | null) => void): void;
   /** Resolves once `append` can succeed again (immediately when it can now). */
   whenWritable(): Promise<void>;
   /** The cursor of sink number `sinkIndex` (the bit in `Entry.sinks`). */
@@ -22,15 +30,27 @@ export interface Spool {
 }
 
 export interface SpoolStats {
+  readonly type: 'disk' | 'memory';
   readonly entries: number;
   readonly bytes: number;
   readonly maxBytes: number;
-  /** True while `append` refuses (block policy, full). */
+  /** True while `append` refuses (block policy when full, or the disk is full). */
   readonly full: boolean;
+  /** Why it is full, for readiness: 'maxBytes' or the write error code (ENOSPC…). */
+  readonly fullReason?: string;
+  readonly segments?: number;
+  /** Bytes written to spool files since start (records and segment headers): SD-card wear. */
+  readonly bytesWritten?: number;
+  readonly fsyncs?: number;
+  /** Bytes of torn tails cut off at start (a crash or power cut mid-write). */
+  readonly tornBytesRecovered?: number;
+  /** Segments or segment tails skipped because a record failed its CRC. */
+  readonly corruptSkipped?: number;
+  /** Write failures for lack of space (ENOSPC, EDQUOT). */
+  readonly diskFullEvents?: number;
 }
 
 export interface Backlog {
-  readonly entries: number;
   readonly points: number;
   readonly bytes: number;
   /** receivedAt of the oldest entry not yet committed; undefined when nothing is pending. */
@@ -49,7 +69,7 @@ export interface SpoolCursor {
    * the oldest waiting entry is `maxWaitMs` old, or `signal` aborts (then it resolves, never rejects).
    * `flushNow()` also wakes it.
    */
-  ready(limits: ReadLimits & { readonly maxWaitMs: number }, signal: AbortSignal): Promise<void>;
+  ready(limits: ReadyLimits, signal: AbortSignal): Promise<void>;
   /** Wakes a pending `ready()` so what is there is read at once (shutdown drain). */
   flushNow(): void;
   /** The next batch after the last read one, or undefined when nothing is waiting. */

@@ -32,7 +32,16 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(c.mqtt.subscriptions, [{ topic: 'sensors/#', qos: 1 }]);
     assert.equal(c.mqtt.statusTopic, 'edgebridge/edge-01/status');
     assert.equal(c.mqtt.maxPayloadBytes, 65536);
-    assert.deepEqual(c.spool, { dir: '/var/lib/edgebridge/spool', maxBytes: 67108864, overflow: 'dropOldest' });
+    assert.deepEqual(c.spool, {
+      type: 'disk',
+      dir: '/var/lib/edgebridge/spool',
+      maxBytes: 1073741824,
+      overflow: 'dropOldest',
+      ack: 'write',
+      fsyncIntervalMs: 200,
+      segmentBytes: 16777216,
+      checkpointIntervalMs: 1000,
+    });
     assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080 });
     assert.deepEqual(c.shutdown, { timeoutMs: 10000 });
   });

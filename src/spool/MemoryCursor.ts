@@ -5,6 +5,7 @@ import { BatchTrigger, type ReadyLimits } from './BatchTrigger.ts';
 
 /** What a cursor needs from the in-memory log it reads. */
 export interface EntrySource {
+  head(): number;
   tail(): number;
   at(seq: number): Entry | undefined;
   onRead(): void;
@@ -57,7 +58,8 @@ export class MemoryCursor implements SpoolCursor {
 
   read(limits: ReadLimits): Batch | undefined {
     const tail = this.#source.tail();
-    let pos = this.readPos;
+    // Entries before the head were freed: none of them was waiting for this cursor.
+    let pos = Math.max(this.readPos, this.#source.head());
     const chunks: string[] = [];
     let points = 0;
     let bytes = 0;
@@ -92,6 +94,11 @@ export class MemoryCursor implements SpoolCursor {
     return this.#dropped;
   }
 
+  /** The first sequence number this cursor still needs kept: its read position, or none when nothing waits. */
+  keepFrom(tail: number): number {
+    return this.#unreadEntries === 0 ? tail : this.readPos;
+  }
+
   // --- called by MemorySpool --------------------------------------------------------------------
 
   onAppend(entry: Entry, size: number): void {
@@ -117,7 +124,7 @@ export class MemoryCursor implements SpoolCursor {
   #oldestUnread(): Entry | undefined {
     if (this.#unreadEntries === 0) return undefined;
     const tail = this.#source.tail();
-    for (let pos = this.readPos; pos < tail; pos++) {
+    for (let pos = Math.max(this.readPos, this.#source.head()); pos < tail; pos++) {
       const e = this.#source.at(pos);
       if (e !== undefined && (e.sinks & this.bit) !== 0) return e;
     }

@@ -53,6 +53,7 @@ export class MemorySpool implements Spool {
   }
 
   append(entry: Entry): boolean {
+    if (entry.sinks === 0) return true; // addressed to no sink: nothing to keep
     const size = entry.lines.length + ENTRY_OVERHEAD_BYTES;
     if (this.#bytes + size > this.#maxBytes) {
       if (this.#overflow === 'block') {
@@ -94,6 +95,11 @@ export class MemorySpool implements Spool {
     return this.#tail();
   }
 
+  /** Sequence number of the oldest entry still held. */
+  head(): number {
+    return this.#head;
+  }
+
   /** The entry with sequence number `seq`, or undefined when freed. */
   at(seq: number): Entry | undefined {
     return this.#entries[seq - this.#base];
@@ -101,8 +107,10 @@ export class MemorySpool implements Spool {
 
   /** A cursor moved its read position: free what every cursor has read. */
   onRead(): void {
-    let min = this.#tail();
-    for (const c of this.#cursors) if (c.readPos < min) min = c.readPos;
+    const tail = this.#tail();
+    let min = tail;
+    // A cursor with nothing waiting for it (a sink no route addresses right now) holds nothing back.
+    for (const c of this.#cursors) min = Math.min(min, c.keepFrom(tail));
     while (this.#head < min) this.#free();
     this.#compact();
     if (this.#full && this.#bytes < this.#maxBytes) {

@@ -141,6 +141,24 @@ export function spoolContract(name: string, build: SpoolFactory): void {
         assert.equal(c.dropped(), 0);
       }));
 
+    it('block: a sink that no entry addresses never holds the spool back', async () =>
+      withSpool({ maxBytes: 2048, overflow: 'block' }, async (spool) => {
+        const c0 = spool.cursor(0);
+        for (let i = 0; i < 200; i++) {
+          assert.equal(spool.append(entry(1, 0b01)), true, `append ${i}`);
+          const b = c0.read(BIG);
+          if (b) c0.commit(b);
+        }
+        assert.equal(c0.dropped(), 0);
+      }));
+
+    it('an entry addressed to no sink is accepted and not kept', () =>
+      withSpool({}, (spool) => {
+        assert.equal(spool.append(entry(1, 0)), true);
+        assert.equal(spool.cursor(0).read(BIG), undefined);
+        assert.equal(spool.cursor(1).read(BIG), undefined);
+      }));
+
     it('ready() resolves on count, on age, and on abort', async () =>
       withSpool({}, async (spool) => {
         const c = spool.cursor(0);

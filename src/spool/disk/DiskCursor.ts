@@ -1,0 +1,313 @@
+import fs from 'node:fs';
+import type { Batch } from '../Batch.ts';
+import type { Backlog, ReadLimits, SpoolCursor } from '../Spool.ts';
+import { BatchTrigger, type ReadyLimits } from '../BatchTrigger.ts';
+import type { Position } from './CursorStore.ts';
+import { decodeRecord, FRAME_BYTES } from './recordCodec.ts';
+import type { Segment } from './Segment.ts';
+
+/** What a cursor needs from the DiskSpool that owns it. */
+export interface SegmentLog {
+  /** The first segment whose id is ≥ `id`. */
+  segmentAtOrAfter(id: number): Segment | undefined;
+  /** A cursor committed a batch: segments every sink has passed may go. */
+  onCommitted(cursor: DiskCursor): void;
+  /** A record failed its CRC: the rest of the segment is skipped by every reader. */
+  onCorrupt(segment: Segment, offset: number, reason: string): void;
+}
+
+interface Found {
+  readonly segment: Segment;
+  /** File offsets of the record and of the next one. */
+  readonly start: number;
+  readonly next: number;
+  readonly sinks: number;
+  readonly points: number;
+  readonly receivedAt: number;
+  /** Buffer offsets of the line protocol text. */
+  readonly textStart: number;
+  readonly textEnd: number;
+}
+
+const READ_CHUNK = 256 * 1024;
+/** Batch.end packs (segment, offset): offsets stay below 2^32, segment ids below 2^21. */
+const OFFSET_SPAN = 2 ** 32;
+
+/**
+ * One sink's reader of the disk spool: reads records in order from its own position, keeps running totals of
+ * what it has not read (for batch triggers and backlog figures), and holds its committed position, which the
+ * spool checkpoints. Reads go through a reusable buffer; live traffic is read back from the page cache.
+ */
+export class DiskCursor implements SpoolCursor {
+  readonly name: string;
+  readonly #log: SegmentLog;
+  readonly #trigger: BatchTrigger;
+  readPos: Position;
+  committed: Position;
+  #pendingPoints = 0;
+  #pendingBytes = 0;
+  /** receivedAt of the next unread record for this sink; null = unknown (peek to learn), undefined = none. */
+  #nextAt: number | null | undefined = null;
+  #inflight: Batch | undefined;
+  #dropped = 0;
+  #buf = Buffer.allocUnsafe(READ_CHUNK);
+  #bufSegment = -1;
+  #bufStart = 0;
+  #bufLength = 0;
+  #fd = -1;
+  #fdSegment = -1;
+
+  constructor(options: { name: string; log: SegmentLog; now: () => number; start: Position }) {
+    this.name = options.name;
+    this.#log = options.log;
+    this.readPos = options.start;
+    this.committed = options.start;
+    this.#trigger = new BatchTrigger(
+      { pendingPoints: () => this.#pendingPoints, pendingBytes: () => this.#pendingBytes, oldestAt: () => this.#oldestAt() },
+      options.now,
+    );
+  }
+
+  /** Start-up: what lies between the checkpoint and the end of the spool for this sink. */
+  setPending(points: number, bytes: number): void {
+    this.#pendingPoints = points;
+    this.#pendingBytes = bytes;
+    this.#nextAt = points > 0 ? null : undefined;
+  }
+
+  /** Start-up: removes from the pending totals what lies before the read position in its segment. */
+  discountPassed(): void {
+    const segment = this.#log.segmentAtOrAfter(this.readPos.segment);
+    if (segment === undefined || segment.id !== this.readPos.segment || this.readPos.offset <= segment.dataStart) return;
+    const bit = segment.bitOf(this.name);
+    let points = 0;
+    let bytes = 0;
+    for (let f = this.#next(segment.id, segment.dataStart); f !== undefined && f.segment === segment && f.start < this.readPos.offset; f = this.#next(segment.id, f.next)) {
+      if ((f.sinks & bit) !== 0) {
+        points += f.points;
+        bytes += f.next - f.start;
+      }
+    }
+    this.setPending(Math.max(0, this.#pendingPoints - points), Math.max(0, this.#pendingBytes - bytes));
+  }
+
+  backlog(): Backlog {
+    const inflight = this.#inflight;
+    return {
+      points: this.#pendingPoints + (inflight?.points ?? 0),
+      bytes: this.#pendingBytes + (inflight?.bytes ?? 0),
+      oldestAt: inflight?.firstReceivedAt ?? this.#oldestAt(),
+    };
+  }
+
+  ready(limits: ReadyLimits, signal: AbortSignal): Promise<void> {
+    return this.#trigger.wait(limits, signal);
+  }
+
+  flushNow(): void {
+    this.#trigger.wake();
+  }
+
+  read(limits: ReadLimits): Batch | undefined {
+    const chunks: string[] = [];
+    let points = 0;
+    let bytes = 0;
+    let first = 0;
+    let last = 0;
+    let segment = this.readPos.segment;
+    let offset = this.readPos.offset;
+    while (points < limits.maxPoints && bytes < limits.maxBytes) {
+      const f = this.#next(segment, offset);
+      if (f === undefined) break;
+      segment = f.segment.id;
+      offset = f.next;
+      if ((f.sinks & f.segment.bitOf(this.name)) === 0) continue;
+      if (chunks.length === 0) first = f.receivedAt;
+      last = f.receivedAt;
+      chunks.push(this.#buf.toString('utf8', f.textStart, f.textEnd));
+      points += f.points;
+      bytes += f.next - f.start;
+    }
+    this.readPos = { segment, offset };
+    if (chunks.length === 0) return undefined;
+    this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
+    this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+    this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+    const batch: Batch = { chunks, points, bytes, firstReceivedAt: first, lastReceivedAt: last, end: segment * OFFSET_SPAN + offset };
+    this.#inflight = batch;
+    return batch;
+  }
+
+  commit(batch: Batch): void {
+    if (this.#inflight === batch) this.#inflight = undefined;
+    const segment = Math.floor(batch.end / OFFSET_SPAN);
+    const offset = batch.end - segment * OFFSET_SPAN;
+    // A drop may already have moved the cursor past this batch's segment.
+    if (segment > this.committed.segment || (segment === this.committed.segment && offset > this.committed.offset)) {
+      this.committed = { segment, offset };
+    }
+    this.#log.onCommitted(this);
+  }
+
+  dropped(): number {
+    return this.#dropped;
+  }
+
+  close(): void {
+    this.#closeFd();
+  }
+
+  // --- called by DiskSpool ----------------------------------------------------------------------
+
+  onAppend(points: number, size: number, receivedAt: number): void {
+    if (this.#pendingPoints === 0 && this.#nextAt === undefined) this.#nextAt = receivedAt;
+    this.#pendingPoints += points;
+    this.#pendingBytes += size;
+    this.#trigger.onAppend();
+  }
+
+  /**
+   * `segment` is about to be deleted by the overflow policy: count what this sink had not read of it as
+   * dropped and move past it.
+   */
+  onDropped(segment: Segment): void {
+    const idx = segment.indexOf(this.name);
+    if (this.readPos.segment <= segment.id) {
+      let points = 0;
+      let bytes = 0;
+      if (idx >= 0) {
+        if (this.readPos.segment < segment.id || this.readPos.offset <= segment.dataStart) {
+          points = segment.points[idx]!;
+          bytes = segment.bytes[idx]!;
+        } else {
+          for (let f = this.#next(segment.id, this.readPos.offset); f !== undefined && f.segment === segment; f = this.#next(segment.id, f.next)) {
+            if ((f.sinks & (1 << idx)) !== 0) {
+              points += f.points;
+              bytes += f.next - f.start;
+            }
+          }
+        }
+      }
+      this.#dropped += points;
+      this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
+      this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+      this.readPos = { segment: segment.id + 1, offset: 0 };
+      this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+    }
+    if (this.committed.segment <= segment.id) this.committed = { segment: segment.id + 1, offset: 0 };
+    if (this.#fdSegment === segment.id) this.#closeFd();
+    if (this.#bufSegment === segment.id) this.#bufSegment = -1;
+  }
+
+  /** True when this cursor has committed everything in `segment`. */
+  hasPassed(segment: Segment): boolean {
+    // Nothing waiting and nothing in flight: whatever the segment holds is not for this sink any more.
+    if (this.#inflight === undefined && this.#pendingPoints === 0) return true;
+    const c = this.committed;
+    return c.segment > segment.id || (segment.sealed && c.segment === segment.id && c.offset >= segment.validEnd);
+  }
+
+  // --- reading ----------------------------------------------------------------------------------
+
+  /** The record at or after (segment, offset), crossing into later segments; undefined at the writer's end. */
+  #next(segmentId: number, offset: number): Found | undefined {
+    for (;;) {
+      const segment = this.#log.segmentAtOrAfter(segmentId);
+      if (segment === undefined) return undefined;
+      if (segment.id !== segmentId || offset < segment.dataStart) {
+        segmentId = segment.id;
+        offset = segment.dataStart;
+      }
+      if (offset >= segment.validEnd) {
+        if (!segment.sealed) return undefined; // caught up with the writer
+        segmentId = segment.id + 1;
+        offset = 0;
+        continue;
+      }
+      if (!this.#fill(segment, offset, FRAME_BYTES)) {
+        segmentId = segment.id + 1; // the file is gone (deleted under us): move on
+        offset = 0;
+        continue;
+      }
+      let at = offset - this.#bufStart;
+      let r = decodeRecord(this.#buf, at, this.#bufLength);
+      if (r.kind === 'partial') {
+        if (!this.#fill(segment, offset, r.needed, true)) {
+          segmentId = segment.id + 1;
+          offset = 0;
+          continue;
+        }
+        at = offset - this.#bufStart;
+        r = decodeRecord(this.#buf, at, this.#bufLength);
+      }
+      if (r.kind !== 'record') {
+        this.#log.onCorrupt(segment, offset, r.kind === 'corrupt' ? r.reason : 'record runs past the end of the segment');
+        segmentId = segment.id + 1;
+        offset = 0;
+        continue;
+      }
+      return {
+        segment,
+        start: offset,
+        next: offset + (r.next - at),
+        sinks: r.sinks,
+        points: r.points,
+        receivedAt: r.receivedAt,
+        textStart: r.textStart,
+        textEnd: r.textEnd,
+      };
+    }
+  }
+
+  /**
+   * Makes the buffer hold at least `need` bytes from `offset` (fewer at the end of the valid data).
+   * Returns false when the segment file no longer exists.
+   */
+  #fill(segment: Segment, offset: number, need: number, force = false): boolean {
+    const end = segment.validEnd;
+    if (!force && this.#bufSegment === segment.id && offset >= this.#bufStart && offset + Math.min(need, end - offset) <= this.#bufStart + this.#bufLength) {
+      return true;
+    }
+    if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2));
+    if (this.#fdSegment !== segment.id) {
+      this.#closeFd();
+      try {
+        this.#fd = fs.openSync(segment.file, 'r');
+      } catch {
+        return false;
+      }
+      this.#fdSegment = segment.id;
+    }
+    const length = Math.min(this.#buf.length, end - offset);
+    let got = 0;
+    while (got < length) {
+      const n = fs.readSync(this.#fd, this.#buf, got, length - got, offset + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    this.#bufSegment = segment.id;
+    this.#bufStart = offset;
+    this.#bufLength = got;
+    return true;
+  }
+
+  #oldestAt(): number | undefined {
+    if (this.#nextAt !== null) return this.#nextAt;
+    // Unknown after a read that left a backlog: peek at the next record of this sink.
+    let segment = this.readPos.segment;
+    let offset = this.readPos.offset;
+    for (let f = this.#next(segment, offset); f !== undefined; f = this.#next(segment, offset)) {
+      if ((f.sinks & f.segment.bitOf(this.name)) !== 0) return (this.#nextAt = f.receivedAt);
+      segment = f.segment.id;
+      offset = f.next;
+    }
+    return (this.#nextAt = undefined);
+  }
+
+  #closeFd(): void {
+    if (this.#fd >= 0) fs.closeSync(this.#fd);
+    this.#fd = -1;
+    this.#fdSegment = -1;
+    this.#bufSegment = -1;
+  }
+}

@@ -1,0 +1,443 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { AckMode, OverflowPolicy } from '../../config/Config.ts';
+import type { Entry } from '../Entry.ts';
+import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
+import { CursorStore } from './CursorStore.ts';
+import { DiskCursor, type SegmentLog } from './DiskCursor.ts';
+import { encodeRecord } from './recordCodec.ts';
+import { Segment } from './Segment.ts';
+import { encodeHeader, segmentName } from './segmentFile.ts';
+import { recoverSegments } from './recoverSegments.ts';
+
+export interface DiskSpoolOptions {
+  readonly dir: string;
+  /** Sink names in config order: bit i of `Entry.sinks` is sinks[i]. */
+  readonly sinks: readonly string[];
+  readonly maxBytes: number;
+  readonly overflow: OverflowPolicy;
+  readonly ack: AckMode;
+  readonly fsyncIntervalMs: number;
+  readonly segmentBytes: number;
+  readonly checkpointIntervalMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** After a write failed for lack of space, appends are refused this long before the next try. */
+const DISK_FULL_RETRY_MS = 1000;
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * The write-ahead spool on disk: append-only segment files of length- and CRC-framed records, one cursor per
+ * sink with an atomically replaced checkpoint, a segment deleted once every sink has passed it.
+ *
+ * Durability: `append` writes each record with one write(2) before the message is acknowledged, so a crash, a
+ * kill or an OOM of the gateway loses nothing (the kernel has the bytes). In ack mode `write` the file is
+ * fdatasync'ed every `fsyncIntervalMs` (a power cut loses at most that); in mode `fsync` an acknowledgement
+ * waits for an fdatasync that covers it, one fdatasync serving every message waiting at that moment.
+ * Bounded by `maxBytes`: `dropOldest` deletes the oldest segment and counts its points per sink that had not
+ * read them; `block` refuses appends so the source stops acknowledging. A full disk is handled the same way.
+ */
+export class DiskSpool implements Spool, SegmentLog {
+  readonly syncBeforeAck: boolean;
+  readonly #o: DiskSpoolOptions;
+  readonly #now: () => number;
+  readonly #segmentsDir: string;
+  readonly #store: CursorStore;
+  readonly #segmentBytes: number;
+  #segments: Segment[] = [];
+  #cursors: DiskCursor[] = [];
+  #fd = -1;
+  #scratch = Buffer.allocUnsafe(64 * 1024);
+  #bytes = 0;
+  #full: string | undefined;
+  #writableWaiters: (() => void)[] = [];
+  #fullTimer: ReturnType<typeof setTimeout> | undefined;
+  #dirty = false;
+  #syncing = false;
+  #syncWaiters: ((error?: Error | null) => void)[] = [];
+  #fsyncTimer: ReturnType<typeof setInterval> | undefined;
+  #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastCheckpoint = 0;
+  #checkpointDirty = false;
+  #stats = { bytesWritten: 0, fsyncs: 0, tornBytesRecovered: 0, corruptSkipped: 0, diskFullEvents: 0 };
+
+  constructor(options: DiskSpoolOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.syncBeforeAck = options.ack === 'fsync';
+    this.#segmentsDir = path.join(options.dir, 'segments');
+    this.#store = new CursorStore(path.join(options.dir, 'cursors'));
+    // At least four segments fit in the spool, so dropping the oldest frees at most a quarter of it.
+    this.#segmentBytes = Math.min(options.segmentBytes, Math.floor(options.maxBytes / 4));
+  }
+
+  async open(): Promise<void> {
+    const o = this.#o;
+    fs.mkdirSync(this.#segmentsDir, { recursive: true });
+    fs.mkdirSync(path.join(o.dir, 'cursors'), { recursive: true });
+    const recovered = recoverSegments({ dir: this.#segmentsDir, logger: o.logger });
+    this.#segments = recovered.segments;
+    this.#stats.tornBytesRecovered = recovered.tornBytes;
+    this.#stats.corruptSkipped = recovered.corrupt;
+    const last = this.#segments.at(-1);
+    if (last !== undefined && !last.sealed && sameNames(last.sinks, o.sinks)) {
+      this.#fd = fs.openSync(last.file, 'r+');
+    } else {
+      if (last !== undefined) last.sealed = true;
+      this.#startSegment();
+    }
+    this.#bytes = this.#segments.reduce((sum, s) => sum + s.validEnd, 0);
+
+    const first = this.#segments[0]!;
+    this.#cursors = o.sinks.map((name) => {
+      const saved = this.#store.load(name);
+      const start = saved ?? { segment: first.id, offset: first.dataStart };
+      const cursor = new DiskCursor({ name, log: this, now: this.#now, start: clamp(start, this.#segments) });
+      return cursor;
+    });
+    for (const c of this.#cursors) this.#countPending(c);
+    this.#deletePassed();
+    if (!this.syncBeforeAck) {
+      this.#fsyncTimer = setInterval(() => this.#backgroundSync(), o.fsyncIntervalMs);
+      this.#fsyncTimer.unref();
+    }
+    o.logger.info(
+      {
+        dir: o.dir,
+        segments: this.#segments.length,
+        bytes: this.#bytes,
+        backlog: Object.fromEntries(this.#cursors.map((c) => [c.name, c.backlog().points])),
+        tornBytesRecovered: recovered.tornBytes,
+        corruptSkipped: recovered.corrupt,
+      },
+      'spool opened',
+    );
+  }
+
+  append(entry: Entry): boolean {
+    if (this.#full !== undefined) return false;
+    if (entry.sinks === 0) return true; // addressed to no sink: nothing to keep
+    const record = encodeRecord(entry, this.#scratch);
+    const size = record.length;
+    if (this.#bytes + size > this.#o.maxBytes) {
+      if (this.#o.overflow === 'block') {
+        this.#setFull('maxBytes');
+        return false;
+      }
+      while (this.#bytes + size > this.#o.maxBytes && this.#segments.length > 1) this.#dropOldest();
+    }
+    let active = this.#segments.at(-1)!;
+    if (active.validEnd + size > active.dataStart + this.#segmentBytes && active.records > 0) {
+      if (!this.#roll()) return false;
+      active = this.#segments.at(-1)!;
+    }
+    if (!this.#write(record, active)) return false;
+    active.add(entry.sinks, entry.points, size, entry.receivedAt);
+    this.#bytes += size;
+    this.#dirty = true;
+    const cursors = this.#cursors;
+    for (let i = 0; i < cursors.length; i++) {
+      if ((entry.sinks & (1 << i)) !== 0) cursors[i]!.onAppend(entry.points, size, entry.receivedAt);
+    }
+    return true;
+  }
+
+  sync(callback: (error?: Error | null) => void): void {
+    this.#syncWaiters.push(callback);
+    if (!this.#syncing) this.#startSync();
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.#full === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#writableWaiters.push(resolve));
+  }
+
+  cursor(sinkIndex: number): SpoolCursor {
+    const c = this.#cursors[sinkIndex];
+    if (c === undefined) throw new RangeError(`no cursor for sink index ${sinkIndex} (is the spool open?)`);
+    return c;
+  }
+
+  stats(): SpoolStats {
+    return {
+      type: 'disk',
+      entries: this.#segments.reduce((n, s) => n + s.records, 0),
+      bytes: this.#bytes,
+      maxBytes: this.#o.maxBytes,
+      full: this.#full !== undefined,
+      ...(this.#full !== undefined ? { fullReason: this.#full } : {}),
+      segments: this.#segments.length,
+      ...this.#stats,
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#fsyncTimer);
+    clearTimeout(this.#checkpointTimer);
+    clearTimeout(this.#fullTimer);
+    for (const c of this.#cursors) c.flushNow();
+    if (this.#fd >= 0) {
+      fs.fdatasyncSync(this.#fd);
+      fs.closeSync(this.#fd);
+      this.#fd = -1;
+    }
+    this.#saveCheckpoints();
+    for (const c of this.#cursors) c.close();
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    for (const w of waiters) w(null);
+  }
+
+  // --- SegmentLog (called by the cursors) ---------------------------------------------------------
+
+  segmentAtOrAfter(id: number): Segment | undefined {
+    const segments = this.#segments;
+    // Cursors almost always ask for the first or the one they are in: a short linear scan beats a search.
+    for (let i = 0; i < segments.length; i++) if (segments[i]!.id >= id) return segments[i];
+    return undefined;
+  }
+
+  onCommitted(_cursor: DiskCursor): void {
+    this.#deletePassed();
+    this.#checkpointDirty = true;
+    const wait = this.#lastCheckpoint + this.#o.checkpointIntervalMs - this.#now();
+    if (wait <= 0) this.#saveCheckpoints();
+    else if (this.#checkpointTimer === undefined) {
+      this.#checkpointTimer = setTimeout(() => {
+        this.#checkpointTimer = undefined;
+        this.#saveCheckpoints();
+      }, wait);
+      this.#checkpointTimer.unref();
+    }
+  }
+
+  onCorrupt(segment: Segment, offset: number, reason: string): void {
+    if (offset >= segment.validEnd) return;
+    this.#stats.corruptSkipped++;
+    this.#o.logger.error({ segment: segment.file, offset, reason, skippedBytes: segment.validEnd - offset }, 'corrupt spool record: skipping the rest of the segment');
+    segment.validEnd = offset;
+    if (segment === this.#segments.at(-1)) this.#roll();
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  #write(record: Buffer, active: Segment): boolean {
+    try {
+      // Positional: after a failed write was cut off, the next one lands exactly at the end of the valid data.
+      const n = fs.writeSync(this.#fd, record, 0, record.length, active.validEnd);
+      if (n !== record.length) throw Object.assign(new Error(`short write (${n} of ${record.length} bytes)`), { code: 'ENOSPC' });
+      this.#stats.bytesWritten += n;
+      return true;
+    } catch (error) {
+      // Cut off whatever part of the record reached the file, so the segment ends on a record boundary.
+      try {
+        fs.ftruncateSync(this.#fd, active.validEnd);
+      } catch {
+        // the next start-up's recovery cuts the torn tail
+      }
+      return this.#onWriteError(error, record, active);
+    }
+  }
+
+  #onWriteError(error: unknown, record: Buffer, active: Segment): boolean {
+    const code = errorCode(error);
+    if (DISK_FULL_CODES.has(code)) {
+      this.#stats.diskFullEvents++;
+      if (this.#o.overflow === 'dropOldest' && this.#segments.length > 1) {
+        this.#dropOldest();
+        try {
+          const n = fs.writeSync(this.#fd, record, 0, record.length, active.validEnd);
+          if (n === record.length) {
+            this.#stats.bytesWritten += n;
+            return true;
+          }
+          fs.ftruncateSync(this.#fd, active.validEnd);
+        } catch {
+          // still no room: refuse below
+        }
+      }
+    }
+    return this.#refuse(code, error);
+  }
+
+  /** Appends are refused (the source stops acknowledging) for a while; then the next append tries again. */
+  #refuse(code: string, error: unknown): false {
+    this.#o.logger.error({ code, err: error instanceof Error ? error.message : String(error) }, 'spool write failed: refusing messages until it succeeds');
+    this.#full = code;
+    clearTimeout(this.#fullTimer);
+    this.#fullTimer = setTimeout(() => this.#clearFull(), DISK_FULL_RETRY_MS);
+    this.#fullTimer.unref();
+    return false;
+  }
+
+  #setFull(reason: string): void {
+    this.#full = reason;
+  }
+
+  #clearFull(): void {
+    if (this.#full === undefined) return;
+    this.#full = undefined;
+    const waiters = this.#writableWaiters;
+    this.#writableWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Seals the active segment and starts the next. False (and refusing) when the new file cannot be created. */
+  #roll(): boolean {
+    const active = this.#segments.at(-1)!;
+    if (this.#fd >= 0) {
+      try {
+        fs.fdatasyncSync(this.#fd);
+        this.#stats.fsyncs++;
+        fs.closeSync(this.#fd);
+      } catch {
+        // a failing close of a sealed file loses nothing already written to it
+      }
+      this.#fd = -1;
+    }
+    active.sealed = true;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#startSegment();
+        return true;
+      } catch (error) {
+        const code = errorCode(error);
+        if (DISK_FULL_CODES.has(code)) this.#stats.diskFullEvents++;
+        if (attempt === 0 && DISK_FULL_CODES.has(code) && this.#o.overflow === 'dropOldest' && this.#segments.length > 1) {
+          this.#dropOldest();
+          continue;
+        }
+        return this.#refuse(code, error);
+      }
+    }
+  }
+
+  #startSegment(): void {
+    const id = (this.#segments.at(-1)?.id ?? 0) + 1;
+    const file = path.join(this.#segmentsDir, segmentName(id));
+    const header = encodeHeader({ sinks: this.#o.sinks, createdAt: this.#now() });
+    const fd = fs.openSync(file, 'w');
+    try {
+      if (fs.writeSync(fd, header, 0, header.length, 0) !== header.length) throw Object.assign(new Error('short write of a segment header'), { code: 'ENOSPC' });
+    } catch (error) {
+      fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+      throw error;
+    }
+    this.#stats.bytesWritten += header.length;
+    syncDir(this.#segmentsDir);
+    const segment = new Segment({ id, file, sinks: this.#o.sinks, dataStart: header.length, sealed: false });
+    this.#segments.push(segment);
+    this.#bytes += header.length;
+    this.#fd = fd;
+  }
+
+  #dropOldest(): void {
+    const oldest = this.#segments[0]!;
+    for (const c of this.#cursors) c.onDropped(oldest);
+    this.#remove(oldest);
+    this.#o.logger.warn({ segment: oldest.file, records: oldest.records }, 'spool full: dropped the oldest segment');
+    this.#checkpointDirty = true;
+  }
+
+  /** Deletes sealed segments every cursor has committed past. */
+  #deletePassed(): void {
+    while (this.#segments.length > 1) {
+      const oldest = this.#segments[0]!;
+      if (!oldest.sealed || !this.#cursors.every((c) => c.hasPassed(oldest))) break;
+      this.#remove(oldest);
+    }
+    if (this.#full === 'maxBytes' && this.#bytes < this.#o.maxBytes * 0.9) this.#clearFull();
+  }
+
+  #remove(segment: Segment): void {
+    this.#segments.shift();
+    this.#bytes -= segment.validEnd;
+    try {
+      fs.unlinkSync(segment.file);
+    } catch {
+      // already gone
+    }
+  }
+
+  #countPending(cursor: DiskCursor): void {
+    let points = 0;
+    let bytes = 0;
+    for (const s of this.#segments) {
+      const idx = s.indexOf(cursor.name);
+      if (idx < 0 || s.id < cursor.readPos.segment) continue;
+      points += s.points[idx]!;
+      bytes += s.bytes[idx]!;
+    }
+    cursor.setPending(points, bytes);
+    // Subtract what this sink already passed inside its current segment.
+    cursor.discountPassed();
+  }
+
+  #saveCheckpoints(): void {
+    if (!this.#checkpointDirty && this.#lastCheckpoint !== 0) return;
+    this.#checkpointDirty = false;
+    this.#lastCheckpoint = this.#now();
+    for (const c of this.#cursors) {
+      try {
+        this.#store.save(c.name, c.committed);
+      } catch (error) {
+        this.#o.logger.warn({ sink: c.name, err: String(error) }, 'could not save the spool cursor');
+      }
+    }
+  }
+
+  #backgroundSync(): void {
+    if (!this.#dirty || this.#syncing || this.#fd < 0) return;
+    this.#startSync();
+  }
+
+  #startSync(): void {
+    this.#syncing = true;
+    this.#dirty = false;
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    const fd = this.#fd;
+    const done = (error: Error | null): void => {
+      this.#syncing = false;
+      this.#stats.fsyncs++;
+      for (const w of waiters) w(error);
+      if (this.#syncWaiters.length > 0) this.#startSync();
+    };
+    if (fd < 0) done(null);
+    else fs.fdatasync(fd, (error) => done(error && (error as NodeJS.ErrnoException).code === 'EBADF' ? null : error));
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as { code?: string } | null)?.code ?? 'EIO';
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A checkpoint that points before the oldest segment (dropped) or past the data (torn tail cut) is clamped. */
+function clamp(p: { segment: number; offset: number }, segments: readonly Segment[]): { segment: number; offset: number } {
+  const first = segments[0]!;
+  if (p.segment < first.id) return { segment: first.id, offset: first.dataStart };
+  const s = segments.find((x) => x.id === p.segment);
+  if (s === undefined) return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
+  return { segment: p.segment, offset: Math.min(Math.max(p.offset, s.dataStart), s.validEnd) };
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // some filesystems refuse fsync on directories; the segment itself is still written
+  }
+}

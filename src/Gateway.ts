@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config, SinkConfig } from './config/Config.ts';
+import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
+import { DiskSpool } from './spool/disk/DiskSpool.ts';
+import type { Spool } from './spool/Spool.ts';
 import type { Sink } from './sinks/Sink.ts';
 import { InfluxSink } from './sinks/influx/InfluxSink.ts';
 import { RedisSink } from './sinks/redis/RedisSink.ts';
@@ -50,12 +53,13 @@ export class Gateway {
     const { config, logger } = options;
     const collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
     const sourceStats = new SourceStats();
-    const spool = new MemorySpool({ maxBytes: config.spool.maxBytes, overflow: config.spool.overflow, sinkCount: config.sinks.length });
+    const spool = buildSpool(config, logger);
 
     const sinks = config.sinks.map((c, index) => {
       const sinkLogger = logger.child({ sink: c.name });
       const sink = options.createSink?.(c, sinkLogger) ?? buildSink(c, sinkLogger, collapsed);
-      return { config: c, sink, logger: sinkLogger, stats: new SinkStats(c.name, c.type), cursor: spool.cursor(index) };
+      // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
+      return { config: c, sink, logger: sinkLogger, stats: new SinkStats(c.name, c.type), cursor: lazyCursor(spool, index) };
     });
     const sinkViews: SinkView[] = sinks.map((s) => ({ stats: s.stats, backlog: () => s.cursor.backlog(), dropped: () => s.cursor.dropped() }));
     this.view = {
@@ -146,6 +150,36 @@ export class Gateway {
     logger.info({ received: src.received, accepted: src.accepted, unrouted: src.unrouted, rejected: src.rejected }, 'edgebridge stopped');
     exit(failed && exitCode === 0 ? 1 : exitCode);
   }
+}
+
+function buildSpool(config: Config, logger: Logger): Spool {
+  const c = config.spool;
+  if (c.type === 'memory') return new MemorySpool({ maxBytes: c.maxBytes, overflow: c.overflow, sinkCount: config.sinks.length });
+  return new DiskSpool({
+    dir: c.dir,
+    sinks: config.sinks.map((s) => s.name),
+    maxBytes: c.maxBytes,
+    overflow: c.overflow,
+    ack: c.ack,
+    fsyncIntervalMs: c.fsyncIntervalMs,
+    segmentBytes: c.segmentBytes,
+    checkpointIntervalMs: c.checkpointIntervalMs,
+    logger: logger.child({ part: 'spool' }),
+  });
+}
+
+/** A cursor that asks the spool for the real one on first use (after `open()`). */
+function lazyCursor(spool: Spool, index: number): SpoolCursor {
+  let cursor: SpoolCursor | undefined;
+  const get = (): SpoolCursor => (cursor ??= spool.cursor(index));
+  return {
+    backlog: () => (cursor === undefined ? { points: 0, bytes: 0, oldestAt: undefined } : cursor.backlog()),
+    ready: (limits, signal) => get().ready(limits, signal),
+    flushNow: () => cursor?.flushNow(),
+    read: (limits) => get().read(limits),
+    commit: (batch) => get().commit(batch),
+    dropped: () => cursor?.dropped() ?? 0,
+  };
 }
 
 function buildSink(config: SinkConfig, logger: Logger, collapsed: CollapsingLog): Sink {

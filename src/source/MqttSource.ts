@@ -149,7 +149,9 @@ export class MqttSource {
       case 'ok':
         if (spool.append(result.entry)) {
           stats.accepted++;
-          done();
+          // ack=fsync: the PUBACK waits for the fdatasync that covers this record.
+          if (spool.syncBeforeAck) spool.sync((error) => done(error ?? undefined));
+          else done();
         } else {
           this.#appendWhenWritable(result.entry, done);
         }
@@ -180,7 +182,8 @@ export class MqttSource {
       if (spool.append(entry)) {
         stats.blocked--;
         stats.accepted++;
-        done();
+        if (spool.syncBeforeAck) spool.sync((error) => done(error ?? undefined));
+        else done();
       } else {
         void spool.whenWritable().then(attempt);
       }

@@ -1,4 +1,7 @@
 import { describe, it } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { Gateway } from '../../src/Gateway.ts';
 import { loadConfig } from '../../src/config/loadConfig.ts';
@@ -30,6 +33,7 @@ function config() {
       EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1',
       EDGEBRIDGE_HTTP_PORT: '0',
       EDGEBRIDGE_SHUTDOWN_TIMEOUT_MS: '500',
+      EDGEBRIDGE_SPOOL_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'eb-gw-')),
     },
   });
 }

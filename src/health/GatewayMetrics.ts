@@ -53,6 +53,7 @@ export class GatewayMetrics {
     perSink('edgebridge_sink_points_rejected_total', 'Points the sink refused as bad data (never retried)', 'counter', (i) => sinks[i]!.stats.pointsRejected);
     perSink('edgebridge_sink_points_retried_total', 'Points in batches whose write attempt failed and was retried', 'counter', (i) => sinks[i]!.stats.pointsRetried);
     perSink('edgebridge_sink_points_dropped_total', 'Points discarded by the spool overflow policy before this sink read them', 'counter', (i) => sinks[i]!.dropped());
+    perSink('edgebridge_sink_points_duplicate_total', 'Points the sink recognised as already written (re-sent after a crash) and skipped', 'counter', (i) => sinks[i]!.stats.pointsDuplicate);
     perSink('edgebridge_sink_failed_attempts_total', 'Failed write attempts', 'counter', (i) => sinks[i]!.stats.failedAttempts);
     perSink('edgebridge_sink_breaker_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated', 'gauge', (i) => BREAKER_VALUE[sinks[i]!.stats.breaker]);
     perSink('edgebridge_sink_backlog_points', 'Points waiting for this sink', 'gauge', (i) => sinks[i]!.backlog().points);

@@ -37,6 +37,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
         pointsRejected: st.pointsRejected,
         pointsRetried: st.pointsRetried,
         pointsDropped: s.dropped(),
+        pointsDuplicate: st.pointsDuplicate,
         failedAttempts: st.failedAttempts,
         backlog: { points: b.points, bytes: b.bytes, ageSeconds: b.oldestAt === undefined ? 0 : (now - b.oldestAt) / 1000 },
         lastWriteAt: st.lastWriteAt === undefined ? null : new Date(st.lastWriteAt).toISOString(),

@@ -19,6 +19,8 @@ export interface Sink {
 export interface WriteResult {
   readonly accepted: number;
   readonly rejected: number;
+  /** Points the sink recognised as already written (a batch sent again after a crash) and skipped. */
+  readonly duplicates?: number;
   /** Why points were rejected (for the log and the metric label). */
   readonly reason?: string;
 }

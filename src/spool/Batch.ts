@@ -5,6 +5,13 @@
 export interface Batch {
   /** Line protocol chunks, one per entry (an entry may hold several '\n'-separated lines). */
   readonly chunks: readonly string[];
+  /**
+   * Where each chunk sits in the spool: increasing within one `origin`, so a sink can recognise a chunk it
+   * already applied when a batch is sent again after a crash (the Redis streams use it to skip duplicates).
+   */
+  readonly positions: readonly number[];
+  /** Identifies the spool the positions belong to (a random id made when the spool was created). */
+  readonly origin: string;
   readonly points: number;
   readonly bytes: number;
   readonly firstReceivedAt: number;
@@ -18,19 +25,24 @@ import { splitLines } from '../pipeline/lineProtocol.ts';
 /** Splits a batch in two halves of its chunks (for HTTP 413); a one-chunk batch splits by lines. */
 export function splitBatch(batch: Batch): [Batch, Batch] | undefined {
   let chunks = batch.chunks;
-  if (chunks.length === 1) chunks = splitLines(chunks[0]!);
+  let positions = batch.positions;
+  if (chunks.length === 1) {
+    // Lines of one entry share its position: a position marks an entry, applied whole or not at all.
+    chunks = splitLines(chunks[0]!);
+    positions = chunks.map(() => batch.positions[0]!);
+  }
   if (chunks.length < 2) return undefined;
   const mid = chunks.length >> 1;
-  return [part(batch, chunks.slice(0, mid)), part(batch, chunks.slice(mid))];
+  return [part(batch, chunks.slice(0, mid), positions.slice(0, mid)), part(batch, chunks.slice(mid), positions.slice(mid))];
 }
 
-function part(batch: Batch, chunks: string[]): Batch {
+function part(batch: Batch, chunks: string[], positions: readonly number[]): Batch {
   let points = 0;
   let bytes = 0;
   for (const c of chunks) {
     points += splitLines(c).length;
     bytes += c.length + 1;
   }
-  return { chunks, points, bytes, firstReceivedAt: batch.firstReceivedAt, lastReceivedAt: batch.lastReceivedAt, end: batch.end };
+  return { chunks, positions, origin: batch.origin, points, bytes, firstReceivedAt: batch.firstReceivedAt, lastReceivedAt: batch.lastReceivedAt, end: batch.end };
 }
 

@@ -5,6 +5,8 @@ import { BatchTrigger, type ReadyLimits } from './BatchTrigger.ts';
 
 /** What a cursor needs from the in-memory log it reads. */
 export interface EntrySource {
+  /** Random per process: a memory spool's positions mean nothing after a restart. */
+  readonly origin: string;
   head(): number;
   tail(): number;
   at(seq: number): Entry | undefined;
@@ -61,6 +63,7 @@ export class MemoryCursor implements SpoolCursor {
     // Entries before the head were freed: none of them was waiting for this cursor.
     let pos = Math.max(this.readPos, this.#source.head());
     const chunks: string[] = [];
+    const positions: number[] = [];
     let points = 0;
     let bytes = 0;
     let first = 0;
@@ -72,6 +75,7 @@ export class MemoryCursor implements SpoolCursor {
       if (chunks.length === 0) first = e.receivedAt;
       last = e.receivedAt;
       chunks.push(e.lines);
+      positions.push(pos - 1);
       points += e.points;
       bytes += e.lines.length + ENTRY_OVERHEAD_BYTES;
     }
@@ -81,7 +85,7 @@ export class MemoryCursor implements SpoolCursor {
     this.#unreadEntries -= chunks.length;
     this.#unreadPoints -= points;
     this.#unreadBytes -= bytes;
-    const batch: Batch = { chunks, points, bytes, firstReceivedAt: first, lastReceivedAt: last, end: pos };
+    const batch: Batch = { chunks, positions, origin: this.#source.origin, points, bytes, firstReceivedAt: first, lastReceivedAt: last, end: pos };
     this.#inflight = batch;
     return batch;
   }

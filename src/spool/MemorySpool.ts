@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { OverflowPolicy } from '../config/Config.ts';
 import { ENTRY_OVERHEAD_BYTES, type Entry } from './Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from './Spool.ts';
@@ -18,6 +19,7 @@ export interface MemorySpoolOptions {
  * had not read it; `block` refuses the append so the source stops acknowledging.
  */
 export class MemorySpool implements Spool {
+  readonly origin = randomUUID();
   readonly #maxBytes: number;
   readonly #overflow: OverflowPolicy;
   readonly #cursors: MemoryCursor[];

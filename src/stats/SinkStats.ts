@@ -10,6 +10,8 @@ export class SinkStats {
   pointsRejected = 0;
   /** Points in batches whose attempt failed and was retried (each retry counts the batch again). */
   pointsRetried = 0;
+  /** Points recognised as already written (re-sent after a crash) and skipped by the sink. */
+  pointsDuplicate = 0;
   batchesWritten = 0;
   failedAttempts = 0;
   breaker: BreakerState = 'closed';

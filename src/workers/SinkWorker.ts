@@ -137,6 +137,7 @@ export class SinkWorker {
       }, signal);
       const result = await untilAborted(execution, signal);
       stats.pointsWritten += result.accepted;
+      stats.pointsDuplicate += result.duplicates ?? 0;
       stats.batchesWritten++;
       stats.lastWriteAt = this.#now();
       if (result.rejected > 0) {

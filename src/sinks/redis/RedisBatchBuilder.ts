@@ -12,6 +12,8 @@ export interface RedisLayout {
 
 export interface BuiltBatch {
   readonly argv: string[];
+  /** Stream entries in the call (duplicates among them are skipped by the script). */
+  readonly entries: number;
   /** Points that went into the call. */
   readonly points: number;
   /** Lines that did not parse (cannot happen for lines the gateway produced; counted, not retried). */
@@ -32,6 +34,7 @@ interface LatestField {
  * - `eb:latest:{<device>}:<measurement>`     hash field → latest value
  * - `eb:latest:{<device>}:<measurement>:ts`  hash field → its time, epoch ms
  * - `eb:stream:{<measurement>}`              stream; entry = ts (epoch ms), the tags, then the fields
+ * - `eb:stream:{<measurement>}:applied`      hash spool origin → highest spool position appended (de-duplication)
  */
 export class RedisBatchBuilder {
   readonly #layout: RedisLayout;
@@ -50,7 +53,9 @@ export class RedisBatchBuilder {
     let points = 0;
     let rejected = 0;
     let firstError: string | undefined;
-    for (const chunk of batch.chunks) {
+    for (let c = 0; c < batch.chunks.length; c++) {
+      const chunk = batch.chunks[c]!;
+      const position = String(batch.positions[c] ?? 0);
       // A raw newline may sit inside a quoted string field: split with the line-protocol-aware splitter.
       const lines = chunk.includes('\n') ? splitLines(chunk) : [chunk];
       for (const line of lines) {
@@ -78,7 +83,7 @@ export class RedisBatchBuilder {
         }
         if (layout.streams) {
           entries++;
-          streamArgs.push(`${layout.keyPrefix}stream:{${measurement}}`, '');
+          streamArgs.push(`${layout.keyPrefix}stream:{${measurement}}`, position, '');
           const countIndex = streamArgs.length - 1;
           let pairs = 1;
           streamArgs.push('ts', String(timeMs));
@@ -94,14 +99,14 @@ export class RedisBatchBuilder {
         }
       }
     }
-    const argv: string[] = [this.#maxLen, String(latest.size)];
+    const argv: string[] = [this.#maxLen, batch.origin, String(latest.size)];
     for (const [key, fields] of latest) {
       argv.push(key, `${key}:ts`, String(fields.size));
       for (const [name, f] of fields) argv.push(name, f.value, String(f.timeMs));
     }
     argv.push(String(entries));
     for (const a of streamArgs) argv.push(a);
-    return { argv, points, rejected, firstError };
+    return { argv, entries, points, rejected, firstError };
   }
 }
 

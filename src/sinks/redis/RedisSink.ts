@@ -8,7 +8,7 @@ import { classifyRedisError } from './classifyRedisError.ts';
 import { RedisBatchBuilder } from './RedisBatchBuilder.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
 
-type ScriptClient = Redis & { edgebridgeBatch(...argv: string[]): Promise<number> };
+type ScriptClient = Redis & { edgebridgeBatch(...argv: string[]): Promise<[number, number, number]> };
 
 export interface RedisSinkOptions {
   readonly config: RedisSinkConfig;
@@ -73,14 +73,16 @@ export class RedisSink implements Sink {
     const built = this.#builder.build(batch);
     const reason = built.firstError === undefined ? undefined : `unparsable line: ${built.firstError}`;
     if (built.points === 0) return { accepted: 0, rejected: built.rejected, ...(reason ? { reason } : {}) };
+    let duplicates = 0;
     try {
-      await client.edgebridgeBatch(...built.argv);
+      const [, , skipped] = await client.edgebridgeBatch(...built.argv);
+      duplicates = skipped;
     } catch (e) {
       const error = classifyRedisError(e);
       if (error.retryable) throw error;
       return { accepted: 0, rejected: batch.points, reason: error.message };
     }
-    return { accepted: built.points, rejected: built.rejected, ...(reason ? { reason } : {}) };
+    return { accepted: built.points, rejected: built.rejected, duplicates, ...(reason ? { reason } : {}) };
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,8 @@ import type { Segment } from './Segment.ts';
 
 /** What a cursor needs from the DiskSpool that owns it. */
 export interface SegmentLog {
+  /** The spool's identity (made once, when the spool directory is created). */
+  readonly origin: string;
   /** The first segment whose id is ≥ `id`. */
   segmentAtOrAfter(id: number): Segment | undefined;
   /** A cursor committed a batch: segments every sink has passed may go. */
@@ -110,6 +112,7 @@ export class DiskCursor implements SpoolCursor {
 
   read(limits: ReadLimits): Batch | undefined {
     const chunks: string[] = [];
+    const positions: number[] = [];
     let points = 0;
     let bytes = 0;
     let first = 0;
@@ -125,6 +128,7 @@ export class DiskCursor implements SpoolCursor {
       if (chunks.length === 0) first = f.receivedAt;
       last = f.receivedAt;
       chunks.push(this.#buf.toString('utf8', f.textStart, f.textEnd));
+      positions.push(f.segment.id * OFFSET_SPAN + f.start);
       points += f.points;
       bytes += f.next - f.start;
     }
@@ -133,7 +137,16 @@ export class DiskCursor implements SpoolCursor {
     this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
     this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
     this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
-    const batch: Batch = { chunks, points, bytes, firstReceivedAt: first, lastReceivedAt: last, end: segment * OFFSET_SPAN + offset };
+    const batch: Batch = {
+      chunks,
+      positions,
+      origin: this.#log.origin,
+      points,
+      bytes,
+      firstReceivedAt: first,
+      lastReceivedAt: last,
+      end: segment * OFFSET_SPAN + offset,
+    };
     this.#inflight = batch;
     return batch;
   }

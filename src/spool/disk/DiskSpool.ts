@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -42,6 +43,7 @@ const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
  */
 export class DiskSpool implements Spool, SegmentLog {
   readonly syncBeforeAck: boolean;
+  origin = '';
   readonly #o: DiskSpoolOptions;
   readonly #now: () => number;
   readonly #segmentsDir: string;
@@ -78,6 +80,7 @@ export class DiskSpool implements Spool, SegmentLog {
     const o = this.#o;
     fs.mkdirSync(this.#segmentsDir, { recursive: true });
     fs.mkdirSync(path.join(o.dir, 'cursors'), { recursive: true });
+    this.origin = loadOrCreateOrigin(o.dir);
     const recovered = recoverSegments({ dir: this.#segmentsDir, logger: o.logger });
     this.#segments = recovered.segments;
     this.#stats.tornBytesRecovered = recovered.tornBytes;
@@ -130,7 +133,8 @@ export class DiskSpool implements Spool, SegmentLog {
       while (this.#bytes + size > this.#o.maxBytes && this.#segments.length > 1) this.#dropOldest();
     }
     let active = this.#segments.at(-1)!;
-    if (active.validEnd + size > active.dataStart + this.#segmentBytes && active.records > 0) {
+    // Sealed: a previous roll could not create the next file (disk full); try again now.
+    if (active.sealed || (active.validEnd + size > active.dataStart + this.#segmentBytes && active.records > 0)) {
       if (!this.#roll()) return false;
       active = this.#segments.at(-1)!;
     }
@@ -269,7 +273,6 @@ export class DiskSpool implements Spool, SegmentLog {
     this.#full = code;
     clearTimeout(this.#fullTimer);
     this.#fullTimer = setTimeout(() => this.#clearFull(), DISK_FULL_RETRY_MS);
-    this.#fullTimer.unref();
     return false;
   }
 
@@ -410,6 +413,21 @@ export class DiskSpool implements Spool, SegmentLog {
     if (fd < 0) done(null);
     else fs.fdatasync(fd, (error) => done(error && (error as NodeJS.ErrnoException).code === 'EBADF' ? null : error));
   }
+}
+
+/** `spool.json` holds the spool's random identity; a new (or wiped) spool directory gets a new one. */
+function loadOrCreateOrigin(dir: string): string {
+  const file = path.join(dir, 'spool.json');
+  try {
+    const id = (JSON.parse(fs.readFileSync(file, 'utf8')) as { origin?: unknown }).origin;
+    if (typeof id === 'string' && id !== '') return id;
+  } catch {
+    // missing or unreadable: a new identity (positions are then not compared with older ones)
+  }
+  const origin = randomUUID();
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ origin, version: 1 }));
+  fs.renameSync(`${file}.tmp`, file);
+  return origin;
 }
 
 function errorCode(error: unknown): string {

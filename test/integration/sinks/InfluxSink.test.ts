@@ -23,7 +23,7 @@ function config(url: string, overrides: Partial<InfluxSinkConfig> = {}): InfluxS
 }
 
 function batch(lines: string[]): Batch {
-  return { chunks: lines, points: lines.length, bytes: lines.join('\n').length, firstReceivedAt: 0, lastReceivedAt: 0, end: lines.length };
+  return { chunks: lines, positions: lines.map((_, i) => i), origin: 'test', points: lines.length, bytes: lines.join('\n').length, firstReceivedAt: 0, lastReceivedAt: 0, end: lines.length };
 }
 
 const T = 1_700_000_000_000_000; // µs

@@ -27,10 +27,11 @@ function config(url: string, overrides: Partial<RedisSinkConfig> = {}): RedisSin
   };
 }
 
+let nextPosition = 0;
 function batch(chunks: string[]): Batch {
   let points = 0;
   for (const c of chunks) points += c.split('\n').length;
-  return { chunks, points, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+  return { chunks, positions: chunks.map(() => nextPosition++), origin: 'test-origin', points, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
 }
 
 const never = new AbortController().signal;
@@ -68,7 +69,7 @@ describe('RedisSink against redis-server', () => {
       ]),
       never,
     );
-    assert.deepEqual(r, { accepted: 4, rejected: 0 });
+    assert.deepEqual(r, { accepted: 4, rejected: 0, duplicates: 0 });
     assert.deepEqual(await redis.hgetall('eb:latest:{a}:climate'), { t: '3', h: '50' });
     assert.deepEqual(await redis.hgetall('eb:latest:{a}:climate:ts'), { t: '3000', h: '3000' });
     assert.equal(await redis.hget('eb:latest:{b}:climate', 't'), '9');
@@ -124,6 +125,25 @@ describe('RedisSink against redis-server', () => {
     assert.equal(r.accepted, 0);
     assert.equal(r.rejected, 1);
     assert.match(r.reason ?? '', /WRONGTYPE/);
+    await s.stop();
+  });
+
+  it('a batch sent again after a crash adds no stream entry twice (positions per spool origin)', async () => {
+    const s = await sink();
+    await new Promise((r) => setTimeout(r, 100));
+    const first: Batch = { ...batch([`dup,device=a v=1 ${us(1)}`, `dup,device=a v=2 ${us(2)}\ndup,device=b v=3 ${us(3)}`]), positions: [100, 200], origin: 'spool-A' };
+    assert.equal((await s.write(first, never)).duplicates, 0);
+    assert.equal(await redis.xlen('eb:stream:{dup}'), 3);
+    // The same entries again, plus a new one: only the new one is appended.
+    const again: Batch = { ...batch([...first.chunks, `dup,device=a v=4 ${us(4)}`]), positions: [100, 200, 300], origin: 'spool-A' };
+    const r = await s.write(again, never);
+    assert.equal(r.duplicates, 3);
+    assert.equal(await redis.xlen('eb:stream:{dup}'), 4);
+    // Another spool (another gateway, or a wiped spool) has positions of its own.
+    const other: Batch = { ...batch([`dup,device=c v=5 ${us(5)}`]), positions: [1], origin: 'spool-B' };
+    assert.equal((await s.write(other, never)).duplicates, 0);
+    assert.equal(await redis.xlen('eb:stream:{dup}'), 5);
+    assert.deepEqual(await redis.hgetall('eb:stream:{dup}:applied'), { 'spool-A': '300', 'spool-B': '1' });
     await s.stop();
   });
 

@@ -69,13 +69,15 @@ describe('redisKeyPart', () => {
 
 describe('splitBatch', () => {
   it('halves by chunks, and a single chunk by lines (newlines inside string fields respected)', () => {
-    const b = { chunks: ['a v=1', 'b v=2', 'c v=3'], points: 3, bytes: 18, firstReceivedAt: 1, lastReceivedAt: 2, end: 9 };
+    const b = { chunks: ['a v=1', 'b v=2', 'c v=3'], positions: [10, 20, 30], origin: 'o', points: 3, bytes: 18, firstReceivedAt: 1, lastReceivedAt: 2, end: 9 };
     const [x, y] = splitBatch(b)!;
     assert.deepEqual([x.chunks, y.chunks], [['a v=1'], ['b v=2', 'c v=3']]);
     assert.deepEqual([x.points, y.points, x.end], [1, 2, 9]);
-    const one = { ...b, chunks: ['a s="x\ny" 1\nb v=2 2'], points: 2 };
+    assert.deepEqual([x.positions, y.positions], [[10], [20, 30]]);
+    const one = { ...b, chunks: ['a s="x\ny" 1\nb v=2 2'], positions: [7], points: 2 };
     const [p, q] = splitBatch(one)!;
     assert.deepEqual([p.chunks, q.chunks], [['a s="x\ny" 1'], ['b v=2 2']]);
-    assert.equal(splitBatch({ ...b, chunks: ['a v=1'], points: 1 }), undefined);
+    assert.deepEqual([p.positions, q.positions], [[7], [7]]);
+    assert.equal(splitBatch({ ...b, chunks: ['a v=1'], positions: [1], points: 1 }), undefined);
   });
 });

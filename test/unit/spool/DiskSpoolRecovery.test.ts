@@ -246,7 +246,8 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
       readAll(spool, 0);
       readAll(spool, 1);
       await spool.whenWritable();
-      assert.equal(spool.append(entry(1, 0b11)), true);
+      const ok = spool.append(entry(1, 0b11));
+      assert.equal(ok, true, JSON.stringify({ stats: spool.stats(), files: fs.readdirSync(path.join(dir, 'segments')), df: execFileSync('df', [dir]).toString() }));
       assert.equal(spool.cursor(0).dropped(), 0, 'block never drops');
       assert.ok(accepted > 100);
       await spool.close();

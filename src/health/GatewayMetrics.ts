@@ -34,6 +34,7 @@ export class GatewayMetrics {
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);
     gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
     counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);
+    counter(registers, 'edgebridge_mqtt_disconnects_total', 'Lost MQTT connections', () => src.disconnects);
 
     const sinks = view.sinks;
     const perSink = (name: string, help: string, kind: 'counter' | 'gauge', read: (i: number) => number): void => {
@@ -65,6 +66,13 @@ export class GatewayMetrics {
     gauge(registers, 'edgebridge_spool_bytes', 'Bytes held by the spool', () => view.spool().bytes);
     gauge(registers, 'edgebridge_spool_max_bytes', 'Spool capacity', () => view.spool().maxBytes);
     gauge(registers, 'edgebridge_spool_entries', 'Entries held by the spool', () => view.spool().entries);
+    gauge(registers, 'edgebridge_spool_full', '1 while the spool refuses messages (block policy at maxBytes, or the disk is full)', () => (view.spool().full ? 1 : 0));
+    gauge(registers, 'edgebridge_spool_segments', 'Segment files of the disk spool', () => view.spool().segments ?? 0);
+    counter(registers, 'edgebridge_spool_written_bytes_total', 'Bytes written to spool files (SD-card wear)', () => view.spool().bytesWritten ?? 0);
+    counter(registers, 'edgebridge_spool_fsyncs_total', 'fdatasync calls on spool files', () => view.spool().fsyncs ?? 0);
+    counter(registers, 'edgebridge_spool_torn_bytes_recovered_total', 'Bytes of torn records cut off at start (crash or power cut mid-write)', () => view.spool().tornBytesRecovered ?? 0);
+    counter(registers, 'edgebridge_spool_corrupt_skipped_total', 'Segments or tails skipped because a record failed its CRC', () => view.spool().corruptSkipped ?? 0);
+    counter(registers, 'edgebridge_spool_disk_full_total', 'Spool writes that failed for lack of disk space', () => view.spool().diskFullEvents ?? 0);
 
     this.#batchPoints = new Histogram({
       name: 'edgebridge_sink_batch_points',

@@ -21,6 +21,11 @@ export function readiness(view: GatewayView): Readiness {
       problems.push(`sink ${st.name}: circuit breaker ${st.breaker}${why}`);
     }
   }
-  if (view.spool().full) problems.push('spool: full, messages are not being acknowledged');
+  const spool = view.spool();
+  if (spool.full) {
+    const why = spool.fullReason === 'maxBytes' ? 'spool.maxBytes reached (overflow policy block)' : `cannot write: ${spool.fullReason ?? 'unknown'}`;
+    problems.push(`spool: full, messages are not being acknowledged (${why})`);
+  }
+  if (view.source.subscriptionErrors > 0) problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
   return { ready: problems.length === 0, problems };
 }

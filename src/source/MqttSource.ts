@@ -39,6 +39,8 @@ export class MqttSource {
   #client: MqttClient | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stopping = false;
+  /** Counts connections: a message held while its connection died must not be acknowledged on the next one. */
+  #connection = 0;
 
   constructor(options: MqttSourceOptions) {
     this.#options = options;
@@ -60,6 +62,7 @@ export class MqttSource {
       stats.connected = true;
       stats.connects++;
       logger.info({ url: config.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      stats.subscriptionErrors = 0;
       this.#subscribe(client);
       if (config.statusTopic !== '') {
         client.publish(config.statusTopic, 'online', { qos: 1, retain: true }, (error) => {
@@ -68,6 +71,7 @@ export class MqttSource {
       }
     });
     client.on('close', () => {
+      this.#connection++;
       if (stats.connected) {
         stats.disconnects++;
         if (this.#stopping) logger.info({ url: config.url }, 'mqtt disconnected');
@@ -119,11 +123,16 @@ export class MqttSource {
   }
 
   #subscribe(client: MqttClient): void {
-    const { config, logger } = this.#options;
+    const { config, logger, stats } = this.#options;
     for (const s of config.subscriptions) {
       client.subscribe(s.topic, { qos: s.qos }, (error, granted) => {
-        if (error) logger.error({ topic: s.topic, err: error.message }, 'subscribe failed');
-        else if (granted?.some((g) => g.qos === 128)) logger.error({ topic: s.topic }, 'subscription refused by the broker');
+        if (error) {
+          stats.subscriptionErrors++;
+          logger.error({ topic: s.topic, err: error.message }, 'subscribe failed');
+        } else if (granted?.some((g) => g.qos === 128)) {
+          stats.subscriptionErrors++;
+          logger.error({ topic: s.topic }, 'subscription refused by the broker');
+        }
       });
     }
   }
@@ -177,8 +186,14 @@ export class MqttSource {
   #appendWhenWritable(entry: Entry, done: DoneCallback): void {
     const { spool, stats } = this.#options;
     stats.blocked++;
+    const connection = this.#connection;
     const attempt = (): void => {
-      if (this.#stopping) return;
+      // Stopping, or the connection died while we waited (a keepalive timeout: mqtt.js could not read the
+      // broker's PINGRESP behind this message): leave it unacknowledged; the broker redelivers it.
+      if (this.#stopping || connection !== this.#connection) {
+        stats.blocked--;
+        return;
+      }
       if (spool.append(entry)) {
         stats.blocked--;
         stats.accepted++;

@@ -17,6 +17,8 @@ export class SourceStats {
   connects = 0;
   disconnects = 0;
   lastError: string | undefined;
+  /** Subscriptions the broker refused (or failed) on the current connection. */
+  subscriptionErrors = 0;
 
   reject(reason: RejectReason): void {
     this.rejected++;

@@ -1,4 +1,4 @@
-import { CircuitState } from 'cockatiel';
+import { CircuitState, isTaskCancelledError } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { BatchConfig, ResilienceConfig } from '../config/Config.ts';
 import type { Batch } from '../spool/Batch.ts';
@@ -77,7 +77,8 @@ export class SinkWorker {
       if (this.#current !== undefined) stats.pointsRetried += this.#current.points;
       if ('error' in event && !(event.error instanceof Error && event.error.name === 'BrokenCircuitError')) {
         const error = event.error;
-        const kind = error instanceof SinkError ? error.kind : 'unknown';
+        // cockatiel's per-attempt timeout rejects with TaskCancelledError.
+        const kind = error instanceof SinkError ? error.kind : isTaskCancelledError(error) ? 'timeout' : 'unknown';
         const message = error instanceof Error ? error.message : String(error);
         stats.lastError = { message, kind, at: this.#now() };
       }

@@ -352,7 +352,11 @@ async function influxSeqs(vm: VictoriaMetricsHandle): Promise<number[]> {
   return series.flatMap((s) => s.values);
 }
 
+/** Stream entry ids by seq (first entry), filled by redisSeqs: an id is Redis's clock when the gateway wrote it. */
+const redisIdsBySeq = new Map<number, string>();
+
 async function redisSeqs(url: string): Promise<number[]> {
+  redisIdsBySeq.clear();
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   redis.on('error', () => {});
   await redis.connect();
@@ -361,10 +365,11 @@ async function redisSeqs(url: string): Promise<number[]> {
     let start = '-';
     for (;;) {
       const chunk = (await redis.xrange('eb:stream:{chaos}', start, '+', 'COUNT', 10_000)) as [string, string[]][];
-      for (const [, fields] of chunk) {
+      for (const [id, fields] of chunk) {
         let value = NaN;
         for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'seq') value = Number(fields[i + 1]);
         out.push(value);
+        if (!redisIdsBySeq.has(value)) redisIdsBySeq.set(value, id);
       }
       if (chunk.length < 10_000) break;
       start = `(${chunk[chunk.length - 1]![0]}`;
@@ -474,6 +479,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     // ---- sampler ----
     let peakRss = 0;
     let peakBacklog = 0;
+    let gatewayCounters = '';
     const writeBytesByPid = new Map<number, number>();
     const sampleIo = (g: GatewayProcess | undefined): void => {
       const pid = g?.pid;
@@ -495,11 +501,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
             sampleIo(g);
           }
           const st = (await g?.status().catch(() => undefined)) as
-            | { sinks: { backlog: { bytes?: number } }[]; process?: { rssBytes?: number } }
+            | { messages: { received: number; accepted: number }; sinks: { backlog: { bytes?: number } }[] }
             | undefined;
           if (st !== undefined) {
             const backlog = st.sinks.reduce((s, x) => s + (x.backlog.bytes ?? 0), 0);
             peakBacklog = Math.max(peakBacklog, backlog);
+            gatewayCounters = `gateway pid ${g?.pid} received ${st.messages.received} accepted ${st.messages.accepted} backlog ${backlog} B`;
           }
         } finally {
           sampling = false;
@@ -528,7 +535,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const publishStart = since();
     const publishing = Promise.all(pubs.map((p) => p.run())).then(() => since());
     const progress = setInterval(() => {
-      log(`published: acked ${shared.acked}/${n} publishes ${shared.publishes} resends ${shared.resends}`);
+      log(`published: acked ${shared.acked}/${n} publishes ${shared.publishes} resends ${shared.resends}; ${gatewayCounters}`);
     }, 10_000);
 
     // ---- fault scheduler (serialized) ----
@@ -593,7 +600,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     })();
 
     const publishEnd = await publishing;
-    clearInterval(progress);
     log(`publishing done: ${shared.acked}/${n} acknowledged by the broker, ${shared.publishes} publishes, ${shared.resends} resends`);
     await injecting;
     for (const p of pubs) p.stop();
@@ -627,6 +633,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     } catch (err) {
       log(`WARNING ${(err as Error).message}`);
     }
+    clearInterval(progress);
     sampleIo(gw);
 
     // ---- verify (a loss is only final after a grace period: re-check while something is missing) ----
@@ -657,8 +664,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         const near = faults
           .filter((f) => ackAt >= f.at - 5000 && ackAt <= f.upAt + 10_000)
           .map((f) => `${f.kind}@${(f.at / 1000).toFixed(1)}s-${(f.upAt / 1000).toFixed(1)}s`);
+        // When did the gateway write the neighbours (published at about the same moment) to Redis?
+        const neighbours = [seq - 2, seq - 1, seq + 1, seq + 2]
+          .filter((x) => x >= 0 && x < n)
+          .map((x) => {
+            const id = redisIdsBySeq.get(x);
+            return id === undefined ? `${x}:-` : `${x}:+${((Number(id.split('-')[0]) - t0) / 1000).toFixed(3)}s`;
+          });
         lossReport.push(
-          `  seq ${seq} dev${seq % devices} ts ${shared.ts[seq]} broker-acked at +${(ackAt / 1000).toFixed(3)}s; faults near: ${near.join(' ') || 'none'}`,
+          `  seq ${seq} dev${seq % devices} ts ${shared.ts[seq]} (+${((shared.ts[seq]! - t0) / 1000).toFixed(3)}s) ` +
+            `broker-acked at +${(ackAt / 1000).toFixed(3)}s; faults near: ${near.join(' ') || 'none'}; ` +
+            `neighbours written to redis at ${neighbours.join(' ')}`,
         );
       }
       // Acknowledgement times of all missing seqs, as a span
@@ -668,6 +684,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     describeLoss('influx', influxValues);
     describeLoss('redis', redisValues);
     if (lossReport.length > 0) {
+      lossReport.push(
+        `faults: ${faults.map((f) => `${f.kind}@+${(f.at / 1000).toFixed(1)}s..+${(f.upAt / 1000).toFixed(1)}s`).join(' ')}`,
+      );
       for (const [i, g] of gateways.entries()) {
         const lines = g.stdout.split('\n').filter((l) => l.trim().length > 0);
         lossReport.push(`gateway #${i + 1} pid ${g.pid}: ${lines.length} log lines (warn+)`);

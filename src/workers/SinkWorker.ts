@@ -28,6 +28,13 @@ type WorkerState =
   | { readonly tag: 'draining'; readonly loop: Promise<void> }
   | { readonly tag: 'stopped' };
 
+/**
+ * While a backlog is waiting (after an outage), batches may grow to this multiple of the configured limits:
+ * fewer, larger writes drain the backlog several times faster than live traffic arrives. Live batches keep
+ * the configured size, so latency in normal operation is unchanged.
+ */
+const CATCH_UP_FACTOR = 4;
+
 const BREAKER_STATES: Record<CircuitState, BreakerState> = {
   [CircuitState.Closed]: 'closed',
   [CircuitState.Open]: 'open',
@@ -112,10 +119,12 @@ export class SinkWorker {
     const { cursor, batch: limits } = this.#options;
     const signal = this.#abort.signal;
     const readyLimits = { maxPoints: limits.maxPoints, maxBytes: limits.maxBytes, maxWaitMs: limits.flushIntervalMs };
+    const catchUp = { maxPoints: limits.maxPoints * CATCH_UP_FACTOR, maxBytes: limits.maxBytes * CATCH_UP_FACTOR };
     while (!signal.aborted) {
       if (this.#state.tag !== 'draining') await cursor.ready(readyLimits, signal);
       if (signal.aborted) return;
-      const batch = cursor.read(limits);
+      const backlogged = cursor.backlog().points > limits.maxPoints * 2;
+      const batch = cursor.read(backlogged ? catchUp : limits);
       if (batch === undefined) {
         if (this.#state.tag === 'draining') return;
         continue;

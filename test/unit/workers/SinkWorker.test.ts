@@ -99,6 +99,19 @@ describe('SinkWorker with a fake clock', () => {
     await worker.stop(Date.now());
   });
 
+  it('drains a backlog in batches up to 4× larger, then returns to the live size', async () => {
+    const { spool, sink, worker } = setup({}, { maxPoints: 100 });
+    for (let i = 0; i < 1000; i++) spool.append(entry(1, 0b1, Date.now()));
+    worker.start();
+    await advance(100);
+    assert.deepEqual(
+      sink.attempts.map((a) => a.points),
+      [400, 400, 100, 100],
+      'catch-up batches while more than two live batches wait',
+    );
+    await worker.stop(Date.now());
+  });
+
   it('rejected batches are counted and never retried', async () => {
     const { spool, sink, stats, worker } = setup();
     sink.behaviour = { mode: 'reject', reason: 'bad field type' };

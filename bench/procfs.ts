@@ -1,0 +1,56 @@
+/** Per-process figures from /proc (Linux): CPU time, memory, I/O. */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+let clkTck: number | undefined;
+
+/** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 on Linux). */
+export function clockTicksPerSecond(): number {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** user + system CPU time of the process so far, in µs (resolution: one tick, 10 ms at 100 Hz). */
+export function cpuMicros(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  return (ticks * 1_000_000) / clockTicksPerSecond();
+}
+
+function statusKb(pid: number, key: string): number {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Current resident set size, bytes. */
+export function rssBytes(pid: number): number {
+  return statusKb(pid, 'VmRSS') * 1024;
+}
+
+/** Peak resident set size (high-water mark), bytes. */
+export function peakRssBytes(pid: number): number {
+  return statusKb(pid, 'VmHWM') * 1024;
+}
+
+export interface IoCounters {
+  /** Bytes passed to write()-family syscalls (files, sockets, pipes). */
+  wchar: number;
+  /** Bytes this process caused to be sent to the block layer (the disk). */
+  writeBytes: number;
+}
+
+export function ioCounters(pid: number): IoCounters {
+  const text = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+  const get = (k: string): number => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { wchar: get('wchar'), writeBytes: get('write_bytes') };
+}

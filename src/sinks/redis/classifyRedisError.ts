@@ -1,7 +1,7 @@
 import { SinkError } from '../SinkError.ts';
 
 /** Server replies that say "not now" rather than "never": the batch is kept and retried. */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MOVED|ASK)\b/;
+const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
 const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
 
 /**

@@ -155,17 +155,7 @@ export class Gateway {
 function buildSpool(config: Config, logger: Logger): Spool {
   const c = config.spool;
   if (c.type === 'memory') return new MemorySpool({ maxBytes: c.maxBytes, overflow: c.overflow, sinkCount: config.sinks.length });
-  return new DiskSpool({
-    dir: c.dir,
-    sinks: config.sinks.map((s) => s.name),
-    maxBytes: c.maxBytes,
-    overflow: c.overflow,
-    ack: c.ack,
-    fsyncIntervalMs: c.fsyncIntervalMs,
-    segmentBytes: c.segmentBytes,
-    checkpointIntervalMs: c.checkpointIntervalMs,
-    logger: logger.child({ part: 'spool' }),
-  });
+  return new DiskSpool({ ...c, sinks: config.sinks.map((s) => s.name), logger: logger.child({ part: 'spool' }) });
 }
 
 /** A cursor that asks the spool for the real one on first use (after `open()`). */

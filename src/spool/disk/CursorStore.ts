@@ -6,16 +6,32 @@ export interface Position {
   readonly offset: number;
 }
 
+export interface CursorStoreOptions {
+  readonly dir: string;
+  /** Saves happen at most this often (ms); a change in between is saved when the interval ends. */
+  readonly intervalMs: number;
+  /** The positions to save: every sink's committed position. */
+  readonly positions: () => Iterable<readonly [string, Position]>;
+  readonly onError: (sink: string, error: unknown) => void;
+  readonly now?: () => number;
+}
+
 /**
  * One checkpoint file per sink: `cursors/<sink>.json` = `{"segment":n,"offset":n}`, replaced atomically
- * (write a temporary file, rename over). No fsync: a checkpoint lost to a power cut only makes the sink
- * re-send a little (at-least-once); it can never skip data, because it is written after the sink accepted.
+ * (write a temporary file, rename over), at most every `intervalMs`. No fsync: a checkpoint lost to a power cut
+ * only makes the sink re-send a little (at-least-once); it can never skip data, because it is written after the
+ * sink accepted.
  */
 export class CursorStore {
-  readonly #dir: string;
+  readonly #o: CursorStoreOptions;
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #last = 0;
+  #dirty = false;
 
-  constructor(dir: string) {
-    this.#dir = dir;
+  constructor(options: CursorStoreOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
   }
 
   load(sink: string): Position | undefined {
@@ -28,14 +44,39 @@ export class CursorStore {
     return undefined;
   }
 
-  save(sink: string, position: Position): void {
-    const file = this.#file(sink);
-    const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ segment: position.segment, offset: position.offset }));
-    fs.renameSync(tmp, file);
+  /** A position moved: save now, or when the interval since the last save has passed. */
+  changed(): void {
+    this.#dirty = true;
+    const wait = this.#last + this.#o.intervalMs - this.#now();
+    if (wait <= 0) this.flush();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush();
+      }, wait);
+      this.#timer.unref();
+    }
+  }
+
+  /** Saves every position now if anything changed since the last save. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    this.#last = this.#now();
+    for (const [sink, position] of this.#o.positions()) {
+      try {
+        const file = this.#file(sink);
+        fs.writeFileSync(`${file}.tmp`, JSON.stringify({ segment: position.segment, offset: position.offset }));
+        fs.renameSync(`${file}.tmp`, file);
+      } catch (error) {
+        this.#o.onError(sink, error);
+      }
+    }
   }
 
   #file(sink: string): string {
-    return path.join(this.#dir, `${sink}.json`);
+    return path.join(this.#o.dir, `${sink}.json`);
   }
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AckMode, OverflowPolicy } from '../../config/Config.ts';
+import type { SpoolConfig } from '../../config/Config.ts';
+import { GroupSync } from './GroupSync.ts';
 import type { Entry } from '../Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
 import { CursorStore } from './CursorStore.ts';
@@ -11,17 +11,11 @@ import { encodeRecord } from './recordCodec.ts';
 import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
 import { recoverSegments } from './recoverSegments.ts';
+import { loadOrCreateOrigin, syncDir } from './spoolDirectory.ts';
 
-export interface DiskSpoolOptions {
-  readonly dir: string;
+export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
   /** Sink names in config order: bit i of `Entry.sinks` is sinks[i]. */
   readonly sinks: readonly string[];
-  readonly maxBytes: number;
-  readonly overflow: OverflowPolicy;
-  readonly ack: AckMode;
-  readonly fsyncIntervalMs: number;
-  readonly segmentBytes: number;
-  readonly checkpointIntervalMs: number;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -57,13 +51,7 @@ export class DiskSpool implements Spool, SegmentLog {
   #full: string | undefined;
   #writableWaiters: (() => void)[] = [];
   #fullTimer: ReturnType<typeof setTimeout> | undefined;
-  #dirty = false;
-  #syncing = false;
-  #syncWaiters: ((error?: Error | null) => void)[] = [];
-  #fsyncTimer: ReturnType<typeof setInterval> | undefined;
-  #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastCheckpoint = 0;
-  #checkpointDirty = false;
+  readonly #sync: GroupSync;
   #stats = { bytesWritten: 0, fsyncs: 0, tornBytesRecovered: 0, corruptSkipped: 0, diskFullEvents: 0 };
 
   constructor(options: DiskSpoolOptions) {
@@ -71,9 +59,20 @@ export class DiskSpool implements Spool, SegmentLog {
     this.#now = options.now ?? Date.now;
     this.syncBeforeAck = options.ack === 'fsync';
     this.#segmentsDir = path.join(options.dir, 'segments');
-    this.#store = new CursorStore(path.join(options.dir, 'cursors'));
+    this.#store = new CursorStore({
+      dir: path.join(options.dir, 'cursors'),
+      intervalMs: options.checkpointIntervalMs,
+      positions: () => this.#cursors.map((c) => [c.name, c.committed] as const),
+      onError: (sink, error) => options.logger.warn({ sink, err: String(error) }, 'could not save the spool cursor'),
+      ...(options.now ? { now: options.now } : {}),
+    });
     // At least four segments fit in the spool, so dropping the oldest frees at most a quarter of it.
     this.#segmentBytes = Math.min(options.segmentBytes, Math.floor(options.maxBytes / 4));
+    this.#sync = new GroupSync({
+      fd: () => this.#fd,
+      intervalMs: options.ack === 'fsync' ? 0 : options.fsyncIntervalMs,
+      onSync: () => this.#stats.fsyncs++,
+    });
   }
 
   async open(): Promise<void> {
@@ -103,10 +102,7 @@ export class DiskSpool implements Spool, SegmentLog {
     });
     for (const c of this.#cursors) this.#countPending(c);
     this.#deletePassed();
-    if (!this.syncBeforeAck) {
-      this.#fsyncTimer = setInterval(() => this.#backgroundSync(), o.fsyncIntervalMs);
-      this.#fsyncTimer.unref();
-    }
+    this.#sync.start();
     o.logger.info(
       {
         dir: o.dir,
@@ -141,7 +137,7 @@ export class DiskSpool implements Spool, SegmentLog {
     if (!this.#write(record, active)) return false;
     active.add(entry.sinks, entry.points, size, entry.receivedAt);
     this.#bytes += size;
-    this.#dirty = true;
+    this.#sync.markDirty();
     const cursors = this.#cursors;
     for (let i = 0; i < cursors.length; i++) {
       if ((entry.sinks & (1 << i)) !== 0) cursors[i]!.onAppend(entry.points, size, entry.receivedAt);
@@ -150,8 +146,7 @@ export class DiskSpool implements Spool, SegmentLog {
   }
 
   sync(callback: (error?: Error | null) => void): void {
-    this.#syncWaiters.push(callback);
-    if (!this.#syncing) this.#startSync();
+    this.#sync.sync(callback);
   }
 
   whenWritable(): Promise<void> {
@@ -179,8 +174,6 @@ export class DiskSpool implements Spool, SegmentLog {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#fsyncTimer);
-    clearTimeout(this.#checkpointTimer);
     clearTimeout(this.#fullTimer);
     for (const c of this.#cursors) c.flushNow();
     if (this.#fd >= 0) {
@@ -188,11 +181,9 @@ export class DiskSpool implements Spool, SegmentLog {
       fs.closeSync(this.#fd);
       this.#fd = -1;
     }
-    this.#saveCheckpoints();
+    this.#store.flush();
     for (const c of this.#cursors) c.close();
-    const waiters = this.#syncWaiters;
-    this.#syncWaiters = [];
-    for (const w of waiters) w(null);
+    this.#sync.stop();
   }
 
   // --- SegmentLog (called by the cursors) ---------------------------------------------------------
@@ -206,16 +197,7 @@ export class DiskSpool implements Spool, SegmentLog {
 
   onCommitted(_cursor: DiskCursor): void {
     this.#deletePassed();
-    this.#checkpointDirty = true;
-    const wait = this.#lastCheckpoint + this.#o.checkpointIntervalMs - this.#now();
-    if (wait <= 0) this.#saveCheckpoints();
-    else if (this.#checkpointTimer === undefined) {
-      this.#checkpointTimer = setTimeout(() => {
-        this.#checkpointTimer = undefined;
-        this.#saveCheckpoints();
-      }, wait);
-      this.#checkpointTimer.unref();
-    }
+    this.#store.changed();
   }
 
   onCorrupt(segment: Segment, offset: number, reason: string): void {
@@ -343,7 +325,7 @@ export class DiskSpool implements Spool, SegmentLog {
     for (const c of this.#cursors) c.onDropped(oldest);
     this.#remove(oldest);
     this.#o.logger.warn({ segment: oldest.file, records: oldest.records }, 'spool full: dropped the oldest segment');
-    this.#checkpointDirty = true;
+    this.#store.changed();
   }
 
   /** Deletes sealed segments every cursor has committed past. */
@@ -380,54 +362,7 @@ export class DiskSpool implements Spool, SegmentLog {
     cursor.discountPassed();
   }
 
-  #saveCheckpoints(): void {
-    if (!this.#checkpointDirty && this.#lastCheckpoint !== 0) return;
-    this.#checkpointDirty = false;
-    this.#lastCheckpoint = this.#now();
-    for (const c of this.#cursors) {
-      try {
-        this.#store.save(c.name, c.committed);
-      } catch (error) {
-        this.#o.logger.warn({ sink: c.name, err: String(error) }, 'could not save the spool cursor');
-      }
-    }
-  }
 
-  #backgroundSync(): void {
-    if (!this.#dirty || this.#syncing || this.#fd < 0) return;
-    this.#startSync();
-  }
-
-  #startSync(): void {
-    this.#syncing = true;
-    this.#dirty = false;
-    const waiters = this.#syncWaiters;
-    this.#syncWaiters = [];
-    const fd = this.#fd;
-    const done = (error: Error | null): void => {
-      this.#syncing = false;
-      this.#stats.fsyncs++;
-      for (const w of waiters) w(error);
-      if (this.#syncWaiters.length > 0) this.#startSync();
-    };
-    if (fd < 0) done(null);
-    else fs.fdatasync(fd, (error) => done(error && (error as NodeJS.ErrnoException).code === 'EBADF' ? null : error));
-  }
-}
-
-/** `spool.json` holds the spool's random identity; a new (or wiped) spool directory gets a new one. */
-function loadOrCreateOrigin(dir: string): string {
-  const file = path.join(dir, 'spool.json');
-  try {
-    const id = (JSON.parse(fs.readFileSync(file, 'utf8')) as { origin?: unknown }).origin;
-    if (typeof id === 'string' && id !== '') return id;
-  } catch {
-    // missing or unreadable: a new identity (positions are then not compared with older ones)
-  }
-  const origin = randomUUID();
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ origin, version: 1 }));
-  fs.renameSync(`${file}.tmp`, file);
-  return origin;
 }
 
 function errorCode(error: unknown): string {
@@ -445,17 +380,4 @@ function clamp(p: { segment: number; offset: number }, segments: readonly Segmen
   const s = segments.find((x) => x.id === p.segment);
   if (s === undefined) return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
   return { segment: p.segment, offset: Math.min(Math.max(p.offset, s.dataStart), s.validEnd) };
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // some filesystems refuse fsync on directories; the segment itself is still written
-  }
 }

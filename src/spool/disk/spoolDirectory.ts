@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** `spool.json` holds the spool's random identity; a new (or wiped) spool directory gets a new one. */
+export function loadOrCreateOrigin(dir: string): string {
+  const file = path.join(dir, 'spool.json');
+  try {
+    const id = (JSON.parse(fs.readFileSync(file, 'utf8')) as { origin?: unknown }).origin;
+    if (typeof id === 'string' && id !== '') return id;
+  } catch {
+    // missing or unreadable: a new identity (positions are then not compared with older ones)
+  }
+  const origin = randomUUID();
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ origin, version: 1 }));
+  fs.renameSync(`${file}.tmp`, file);
+  return origin;
+}
+
+/** Makes a new file's directory entry durable (a segment created just before a power cut must not vanish). */
+export function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // some filesystems refuse fsync on directories; the segment itself is still written
+  }
+}

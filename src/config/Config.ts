@@ -27,6 +27,8 @@ export interface MqttConfig {
   readonly connectTimeoutMs: number;
   /** Session expiry for MQTT 5 persistent sessions, seconds. */
   readonly sessionExpirySec: number;
+  /** MQTT 5 Receive Maximum: QoS 1/2 messages the broker may send before we acknowledge. */
+  readonly receiveMaximum: number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
   readonly subscriptions: readonly Subscription[];

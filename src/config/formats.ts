@@ -187,6 +187,7 @@ export const SCALAR_FORMATS = {
   'mqtt-protocol': enumFormat([4, 5]),
   'overflow-policy': enumFormat(['dropOldest', 'block']),
   'spool-type': enumFormat(['disk', 'memory']),
+  'receive-maximum': intFormat(1, 65535, 'integer 1-65535', 'an integer from 1 to 65535'),
   'ack-mode': enumFormat(['write', 'fsync']),
   'status-topic': {
     describe: 'MQTT topic without wildcards, or empty',

@@ -337,6 +337,7 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       keepalive: m.keepalive as number,
       connectTimeoutMs: m.connectTimeoutMs as number,
       sessionExpirySec: m.sessionExpirySec as number,
+      receiveMaximum: m.receiveMaximum as number,
       reconnectMinMs: m.reconnectMinMs as number,
       reconnectMaxMs: m.reconnectMaxMs as number,
       subscriptions: m.subscriptions as Subscription[],

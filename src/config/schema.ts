@@ -113,6 +113,11 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
       keepalive: { doc: 'Keepalive interval (s).', default: 30, format: 'non-negative-int' },
       connectTimeoutMs: { doc: 'Connect timeout (ms).', default: 10000, format: 'positive-int' },
       sessionExpirySec: { doc: 'MQTT 5 session expiry (s) of the persistent session.', default: 86400 * 7, format: 'non-negative-int' },
+      receiveMaximum: {
+        doc: 'MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send before the gateway acknowledges them (1-65535). Keeps packet ids of a long backlog from wrapping.',
+        default: 1000,
+        format: 'receive-maximum',
+      },
       reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: 'positive-int' },
       reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: 'positive-int' },
       subscriptions: {

@@ -117,7 +117,16 @@ export class MqttSource {
       resubscribe: false, // we subscribe on every connect ourselves
       ...(c.username !== '' ? { username: c.username } : {}),
       ...(c.password !== '' ? { password: c.password } : {}),
-      ...(c.protocolVersion === 5 && !c.clean ? { properties: { sessionExpiryInterval: c.sessionExpirySec } } : {}),
+      ...(c.protocolVersion === 5
+        ? {
+            properties: {
+              // The broker may send at most this many QoS 1/2 messages before we acknowledge: it keeps packet ids
+              // of a long backlog from wrapping around while messages are unacknowledged.
+              receiveMaximum: c.receiveMaximum,
+              ...(c.clean ? {} : { sessionExpiryInterval: c.sessionExpirySec }),
+            },
+          }
+        : {}),
       ...(c.statusTopic !== '' ? { will: { topic: c.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
     };
   }
@@ -159,7 +168,7 @@ export class MqttSource {
         if (spool.append(result.entry)) {
           stats.accepted++;
           // ack=fsync: the PUBACK waits for the fdatasync that covers this record.
-          if (spool.syncBeforeAck) spool.sync((error) => done(error ?? undefined));
+          if (spool.syncBeforeAck) this.#ackAfterSync(done);
           else done();
         } else {
           this.#appendWhenWritable(result.entry, done);
@@ -182,6 +191,20 @@ export class MqttSource {
     }
   };
 
+  /**
+   * ack=fsync: acknowledge once the record is on disk, but only on the connection the message came in on.
+   * mqtt.js would queue a late PUBACK and send it on the next connection, where the broker may have given that
+   * packet id to another message: acknowledging a message we never received. Unacknowledged, the broker
+   * redelivers it instead (a duplicate record, never a loss).
+   */
+  #ackAfterSync(done: DoneCallback): void {
+    const connection = this.#connection;
+    this.#options.spool.sync((error) => {
+      if (connection !== this.#connection || this.#stopping) return;
+      done(error ?? undefined);
+    });
+  }
+
   /** Block policy: hold the acknowledgement (and with it mqtt.js's next message) until the spool has room. */
   #appendWhenWritable(entry: Entry, done: DoneCallback): void {
     const { spool, stats } = this.#options;
@@ -197,7 +220,7 @@ export class MqttSource {
       if (spool.append(entry)) {
         stats.blocked--;
         stats.accepted++;
-        if (spool.syncBeforeAck) spool.sync((error) => done(error ?? undefined));
+        if (spool.syncBeforeAck) this.#ackAfterSync(done);
         else done();
       } else {
         void spool.whenWritable().then(attempt);

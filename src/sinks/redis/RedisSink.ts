@@ -8,7 +8,7 @@ import { classifyRedisError } from './classifyRedisError.ts';
 import { RedisBatchBuilder } from './RedisBatchBuilder.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
 
-type ScriptClient = Redis & { edgebridgeBatch(...argv: string[]): Promise<[number, number, number]> };
+type ScriptClient = Redis & { edgebridgeBatch(argv: string[]): Promise<[number, number, number]> };
 
 export interface RedisSinkOptions {
   readonly config: RedisSinkConfig;
@@ -75,7 +75,7 @@ export class RedisSink implements Sink {
     if (built.points === 0) return { accepted: 0, rejected: built.rejected, ...(reason ? { reason } : {}) };
     let duplicates = 0;
     try {
-      const [, , skipped] = await client.edgebridgeBatch(...built.argv);
+      const [, , skipped] = await client.edgebridgeBatch(built.argv);
       duplicates = skipped;
     } catch (e) {
       const error = classifyRedisError(e);

@@ -754,9 +754,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   } finally {
     if (sampler !== undefined) clearInterval(sampler);
     for (const p of pubs) p.stop();
-    for (const g of gateways) {
+    for (const [i, g] of gateways.entries()) {
       g.signal('SIGKILL');
       await g.exited();
+      // Kept only with EDGEBRIDGE_KEEP_TMP=1 (for post-mortems with the spool and the servers' logs).
+      fs.writeFileSync(path.join(runDir, `gateway-${i + 1}-pid${g.pid}.log`), g.stdout + (g.stderr ? `\n--- stderr ---\n${g.stderr}` : ''));
     }
     await Promise.all([mq?.destroy(), rd?.destroy(), vm?.destroy()].map((p) => p?.catch(() => {})));
     if (process.env.EDGEBRIDGE_KEEP_TMP !== '1') fs.rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });

@@ -147,6 +147,16 @@ describe('RedisSink against redis-server', () => {
     await s.stop();
   });
 
+  it('writes a catch-up batch of 40 000 points in one call (no argument spreading limit)', async () => {
+    const s = await sink();
+    await new Promise((r) => setTimeout(r, 100));
+    const ls = Array.from({ length: 40_000 }, (_, i) => `big,device=d${i % 100} v=${i} ${us(i + 1)}`);
+    const r = await s.write(batch(ls), never);
+    assert.deepEqual(r, { accepted: 40_000, rejected: 0, duplicates: 0 });
+    assert.equal(await redis.xlen('eb:stream:{big}'), 40_000);
+    await s.stop();
+  });
+
   it('fails fast (retryable) while Redis is down instead of queueing in memory', async () => {
     const s = await sink();
     await new Promise((r) => setTimeout(r, 100));

@@ -12,6 +12,10 @@ export interface RedisLayout {
 
 export interface BuiltBatch {
   readonly argv: string[];
+  /** What the call writes, for people (dry runs): latest groups [valuesKey, timesKey, [field, value, timeMs…]]. */
+  readonly latest: readonly (readonly [string, string, readonly string[]])[];
+  /** Stream entries [streamKey, spool position, [name, value…]]. */
+  readonly streams: readonly (readonly [string, number, readonly string[]])[];
   /** Stream entries in the call (duplicates among them are skipped by the script). */
   readonly entries: number;
   /** Points that went into the call. */
@@ -48,14 +52,14 @@ export class RedisBatchBuilder {
   build(batch: Batch): BuiltBatch {
     const layout = this.#layout;
     const latest = new Map<string, Map<string, LatestField>>();
-    const streamArgs: string[] = [];
-    let entries = 0;
+    // [streamKey, position, [name, value, …]]: serialised as JSON for the script (see batchScript.ts).
+    const streams: [string, number, string[]][] = [];
     let points = 0;
     let rejected = 0;
     let firstError: string | undefined;
     for (let c = 0; c < batch.chunks.length; c++) {
       const chunk = batch.chunks[c]!;
-      const position = String(batch.positions[c] ?? 0);
+      const position = batch.positions[c] ?? 0;
       // A raw newline may sit inside a quoted string field: split with the line-protocol-aware splitter.
       const lines = chunk.includes('\n') ? splitLines(chunk) : [chunk];
       for (const line of lines) {
@@ -82,31 +86,21 @@ export class RedisBatchBuilder {
           }
         }
         if (layout.streams) {
-          entries++;
-          streamArgs.push(`${layout.keyPrefix}stream:{${measurement}}`, position, '');
-          const countIndex = streamArgs.length - 1;
-          let pairs = 1;
-          streamArgs.push('ts', String(timeMs));
-          for (const [k, v] of p.tags) {
-            streamArgs.push(k, v);
-            pairs++;
-          }
-          for (const f of p.fields) {
-            streamArgs.push(f.name, redisValue(f.value));
-            pairs++;
-          }
-          streamArgs[countIndex] = String(pairs);
+          const pairs: string[] = ['ts', String(timeMs)];
+          for (const [k, v] of p.tags) pairs.push(k, v);
+          for (const f of p.fields) pairs.push(f.name, redisValue(f.value));
+          streams.push([`${layout.keyPrefix}stream:{${measurement}}`, position, pairs]);
         }
       }
     }
-    const argv: string[] = [this.#maxLen, batch.origin, String(latest.size)];
+    const groups: [string, string, string[]][] = [];
     for (const [key, fields] of latest) {
-      argv.push(key, `${key}:ts`, String(fields.size));
-      for (const [name, f] of fields) argv.push(name, f.value, String(f.timeMs));
+      const flat: string[] = [];
+      for (const [name, f] of fields) flat.push(name, f.value, String(f.timeMs));
+      groups.push([key, `${key}:ts`, flat]);
     }
-    argv.push(String(entries));
-    for (const a of streamArgs) argv.push(a);
-    return { argv, entries, points, rejected, firstError };
+    const argv = [this.#maxLen, batch.origin, JSON.stringify(groups), JSON.stringify(streams)];
+    return { argv, entries: streams.length, points, rejected, firstError, latest: groups, streams };
   }
 }
 

@@ -1,62 +1,60 @@
 /**
- * The one Lua call per batch. ARGV layout (flat, built by `RedisBatchBuilder`):
- *   streamMaxLen, origin,
- *   latestGroups, then per group: valuesKey, timesKey, fieldCount, then (field, value, timeMs) × fieldCount,
- *   streamEntries, then per entry: streamKey, position, pairCount, then (name, value) × pairCount.
+ * The one Lua call per batch. ARGV (built by `RedisBatchBuilder`):
+ *   1 streamMaxLen
+ *   2 origin (the spool's identity)
+ *   3 JSON [[valuesKey, timesKey, [field, value, timeMs, field, value, timeMs, …]], …]   latest values
+ *   4 JSON [[streamKey, position, [name, value, name, value, …]], …]                       stream entries
+ * Two JSON arguments instead of a dozen per point: ioredis then encodes four strings per batch, and Redis's C
+ * cjson decodes them far faster than it parses a quarter of a million bulk strings.
  *
  * Latest values are newer-wins per field: a value older than what Redis holds (a re-sent batch after a crash,
  * out-of-order devices) does not overwrite it.
  * Stream entries are exactly-once per spool: `<streamKey>:applied` holds, per spool origin, the highest spool
- * position already appended; an entry at or below it was appended before (the batch is being sent again after a
- * crash) and is skipped. Positions of one origin only grow, and one batch per sink is in flight, in order;
- * all lines of one entry share its position and the script is atomic, so an entry is applied whole or not at all.
+ * position already appended; an entry at or below the value held before this batch was appended before (the
+ * batch is being sent again after a crash) and is skipped. Positions of one origin only grow and one batch per
+ * sink is in flight, in order; the lines of one entry share its position and the script is atomic, so an entry is
+ * applied whole or not at all.
  * Returns { latest fields written, stream entries appended, stream entries skipped as duplicates }.
  * Keys travel in ARGV, not KEYS: fine on a single server.
  */
 export const BATCH_SCRIPT = `
-local maxlen = ARGV[1]
-local origin = ARGV[2]
-local groups = tonumber(ARGV[3])
-local i = 4
+local maxlen, origin = ARGV[1], ARGV[2]
+local latest = cjson.decode(ARGV[3])
+local streams = cjson.decode(ARGV[4])
 local written = 0
-for g = 1, groups do
-  local vk, tk, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  i = i + 3
-  for f = 1, n do
-    local field, value, ts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    i = i + 3
-    local held = redis.call('HGET', tk, field)
-    if (not held) or tonumber(held) <= tonumber(ts) then
-      redis.call('HSET', vk, field, value)
-      redis.call('HSET', tk, field, ts)
+for _, g in ipairs(latest) do
+  local vk, tk, f = g[1], g[2], g[3]
+  local values, times = {}, {}
+  for j = 1, #f, 3 do
+    local held = redis.call('HGET', tk, f[j])
+    if (not held) or tonumber(held) <= tonumber(f[j + 2]) then
+      values[#values + 1] = f[j]
+      values[#values + 1] = f[j + 1]
+      times[#times + 1] = f[j]
+      times[#times + 1] = f[j + 2]
       written = written + 1
     end
   end
+  if #values > 0 then
+    redis.call('HSET', vk, unpack(values))
+    redis.call('HSET', tk, unpack(times))
+  end
 end
-local entries = tonumber(ARGV[i])
-i = i + 1
 local before, highest = {}, {}
 local appended, skipped = 0, 0
-for e = 1, entries do
-  local sk, pos, n = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  i = i + 3
+for _, e in ipairs(streams) do
+  local sk, pos = e[1], e[2]
   if before[sk] == nil then
     before[sk] = tonumber(redis.call('HGET', sk .. ':applied', origin) or '-1')
     highest[sk] = before[sk]
   end
-  -- Compared with what Redis held before this batch: the lines of one entry share its position.
   if pos > before[sk] then
-    local args = { 'XADD', sk, 'MAXLEN', '~', maxlen, '*' }
-    for p = 1, n * 2 do
-      args[6 + p] = ARGV[i + p - 1]
-    end
-    redis.call(unpack(args))
+    redis.call('XADD', sk, 'MAXLEN', '~', maxlen, '*', unpack(e[3]))
     if pos > highest[sk] then highest[sk] = pos end
     appended = appended + 1
   else
     skipped = skipped + 1
   end
-  i = i + n * 2
 end
 for sk, pos in pairs(highest) do
   if pos > before[sk] then

@@ -24,6 +24,7 @@ export interface BenchStatus {
     pointsWritten: number;
     pointsDropped: number;
     backlog: { points: number; bytes: number; ageSeconds: number };
+    lastError: { kind: string; message: string } | null;
   }[];
   process: { rssBytes: number };
 }
@@ -94,9 +95,26 @@ export class BenchGateway {
     return this.#child.pid ?? 0;
   }
 
+  /** Requests to /status that failed or took longer than 5 s (then retried): the event loop was blocked. */
+  statusTimeouts = 0;
+  /** The slowest /status answer, ms. */
+  slowestStatusMs = 0;
+
+  /** GET /status; retried (up to 60 s) when the gateway is too busy to answer within 5 s. */
   async status(): Promise<BenchStatus> {
-    const res = await fetch(`${this.url}/status`, { signal: AbortSignal.timeout(5000) });
-    return (await res.json()) as BenchStatus;
+    const deadline = Date.now() + 60_000;
+    while (true) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${this.url}/status`, { signal: AbortSignal.timeout(5000) });
+        const body = (await res.json()) as BenchStatus;
+        this.slowestStatusMs = Math.max(this.slowestStatusMs, performance.now() - t0);
+        return body;
+      } catch (err) {
+        this.statusTimeouts++;
+        if (Date.now() > deadline || this.#child.exitCode !== null) throw err;
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -67,6 +67,8 @@ const P = {
   idleSettleMs: QUICK ? 500 : 2_000,
   idleMs: QUICK ? 2_000 : 10_000,
   vmPollMs: 100,
+  /** No progress for this long = stalled (reported as a problem, the phase moves on). */
+  stallMs: QUICK ? 10_000 : 30_000,
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -110,8 +112,21 @@ function gatewayEnv(qos: 0 | 1, ack: 'write' | 'fsync'): Record<string, string> 
     // The catch-up phase should measure draining, not the default 30 s breaker / retry back-off after the outage.
     EDGEBRIDGE_INFLUX_RESILIENCE_BREAKER_HALF_OPEN_AFTER_MS: '2000',
     EDGEBRIDGE_INFLUX_RESILIENCE_RETRY_MAX_MS: '2000',
+    // Any other EDGEBRIDGE_* variable given to the bench reaches the gateways (e.g. a batch size to compare).
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (e): e is [string, string] => e[0].startsWith('EDGEBRIDGE_') && !e[0].startsWith('EDGEBRIDGE_BENCH_') && e[1] !== undefined,
+      ),
+    ),
   };
 }
+
+/** The sinks' last errors, for problem reports. */
+const sinkErrors = (s: BenchStatus): string =>
+  s.sinks
+    .filter((x) => x.lastError !== null)
+    .map((x) => `${x.name} (breaker ${x.breaker}, backlog ${x.backlog.points}): ${x.lastError?.message.slice(0, 160)}`)
+    .join('; ');
 
 function startGateway(name: string, qos: 0 | 1, ack: 'write' | 'fsync'): Promise<BenchGateway> {
   return BenchGateway.start({ name, env: gatewayEnv(qos, ack), profile: PROFILE });
@@ -205,6 +220,8 @@ interface GatewayRunResult {
   fsyncs: number;
   /** Seconds from publish start until both sinks had written every accepted point. */
   landedSeconds: number;
+  /** Slowest /status answer during the run (event-loop responsiveness under load), ms. */
+  slowestStatusMs: number;
 }
 
 const sinkOf = (s: BenchStatus, name: string) => s.sinks.find((x) => x.name === name);
@@ -266,14 +283,23 @@ async function gatewayRun(
       landedAt = Date.now();
       break;
     }
-    if (Date.now() - lastProgress > 30_000) {
-      problems.push(`${label}: stalled (received ${received}, published ${pub?.acked ?? '?'}, written ${w.influx - w0.influx}/${w.redis - w0.redis})`);
+    if (Date.now() - lastProgress > P.stallMs) {
+      problems.push(
+        `${label}: stalled ${P.stallMs / 1000} s (received ${received}, published ${pub?.acked ?? '?'}, written influx/redis ` +
+          `${w.influx - w0.influx}/${w.redis - w0.redis}); last errors: ${sinkErrors(s) || 'none'}`,
+      );
       landedAt = Date.now();
       break;
     }
   }
   const cpu1 = cpuMicros(gw.pid);
   const io1 = ioCounters(gw.pid);
+  if (gw.statusTimeouts > 0) {
+    problems.push(`${label}: /status did not answer within 5 s ${gw.statusTimeouts} time(s) (slowest answer ${round(gw.slowestStatusMs)} ms)`);
+    gw.statusTimeouts = 0;
+  }
+  const slowestStatusMs = gw.slowestStatusMs;
+  gw.slowestStatusMs = 0;
   const peak = peakRssBytes(gw.pid);
   const p = pub ?? (await fleet.done());
   const received = last.messages.received - s0.messages.received;
@@ -307,12 +333,14 @@ async function gatewayRun(
     writeSyscallBytesPerMsg: (io1.wchar - io0.wchar) / n,
     fsyncs: (last.spool.fsyncs ?? 0) - (s0.spool.fsyncs ?? 0),
     landedSeconds: (landedAt - t0) / 1000,
+    slowestStatusMs,
   };
 }
 
 function checkLanded(r: GatewayRunResult): void {
   if (r.lost.influx !== 0 || r.lost.redis !== 0) {
-    problems.push(`${r.label}: published ${r.published}, VictoriaMetrics has ${r.landed.influx}, Redis XLEN ${r.landed.redis}`);
+    const dup = r.lost.influx < 0 || r.lost.redis < 0 ? ' (more than published: a batch was stored twice)' : '';
+    problems.push(`${r.label}: published ${r.published}, VictoriaMetrics has ${r.landed.influx}, Redis XLEN ${r.landed.redis}${dup}`);
   }
 }
 
@@ -415,6 +443,11 @@ async function catchUp(gw: BenchGateway, liveRate: number): Promise<CatchUpResul
     const sink = sinkOf(s, 'influx');
     samples.push({ t: Date.now(), backlog: sink?.backlog.points ?? 0, written: sink?.pointsWritten ?? 0 });
     if (samples.length > 1 && (sink?.backlog.points ?? 0) <= threshold) break;
+    const before = samples.find((x) => x.t >= Date.now() - 30_000);
+    if (Date.now() - restartAt > 60_000 && before !== undefined && before.written === (sink?.pointsWritten ?? 0)) {
+      problems.push(`catch-up: influx stopped draining (backlog ${sink?.backlog.points}); last errors: ${sinkErrors(s) || 'none'}`);
+      break;
+    }
     await sleep(250);
   }
   live.stop();
@@ -425,10 +458,21 @@ async function catchUp(gw: BenchGateway, liveRate: number): Promise<CatchUpResul
   const end = samples[samples.length - 1]!;
   const secs = Math.max(0.001, (end.t - first.t) / 1000);
   // Wait until everything landed, then count what the servers hold.
-  const wd = Date.now() + 120_000;
-  while (Date.now() < wd) {
+  let lastSig = '';
+  let lastProgress = Date.now();
+  while (true) {
     const s = await gw.status();
-    if ((sinkOf(s, 'influx')?.backlog.points ?? 1) === 0 && (sinkOf(s, 'redis')?.backlog.points ?? 1) === 0) break;
+    const bi = sinkOf(s, 'influx')?.backlog.points ?? 1;
+    const br = sinkOf(s, 'redis')?.backlog.points ?? 1;
+    if (bi === 0 && br === 0) break;
+    const sig = `${bi}/${br}`;
+    if (sig !== lastSig) {
+      lastSig = sig;
+      lastProgress = Date.now();
+    } else if (Date.now() - lastProgress > P.stallMs) {
+      problems.push(`catch-up: sinks stalled ${P.stallMs / 1000} s with backlog influx/redis ${bi}/${br}; last errors: ${sinkErrors(s) || 'none'}`);
+      break;
+    }
     await sleep(250);
   }
   const [vmCu, vmCul, rdCu, rdCul] = await Promise.all([vmPoints(vm, 'cu'), vmPoints(vm, 'cul'), redisPoints(redis, 'cu'), redisPoints(redis, 'cul')]);
@@ -566,7 +610,12 @@ async function main(): Promise<void> {
     diskWriteBytesPerMsg: round(med(runs.map((r) => r.diskWriteBytesPerMsg)), 1),
     writeSyscallBytesPerMsg: round(med(runs.map((r) => r.writeSyscallBytesPerMsg)), 1),
     fsyncs: runs.map((r) => r.fsyncs),
-    runs: runs.map((r) => ({ msgPerSec: round(r.msgPerSec), cpuUsPerMsg: round(r.cpuUsPerMsg, 2), landedSeconds: round(r.landedSeconds, 1) })),
+    runs: runs.map((r) => ({
+      msgPerSec: round(r.msgPerSec),
+      cpuUsPerMsg: round(r.cpuUsPerMsg, 2),
+      landedSeconds: round(r.landedSeconds, 1),
+      slowestStatusMs: round(r.slowestStatusMs),
+    })),
   });
   const summarizeCeil = (runs: CeilingResult[]) => ({
     messages: runs[0]!.messages,
@@ -631,6 +680,7 @@ async function main(): Promise<void> {
   const gf = json.gateway.qos1Fsync;
   const c0 = json.ceiling.qos0;
   const c1 = json.ceiling.qos1;
+  // Per run "influx/redis"; a negative figure is points stored more than once (a batch written twice), not a loss.
   const lostText = (l: { influx: number; redis: number }[]): string =>
     l.every((x) => x.influx === 0 && x.redis === 0) ? '0' : l.map((x) => `${x.influx}/${x.redis}`).join(' ');
   const lines: string[] = [];
@@ -646,7 +696,10 @@ async function main(): Promise<void> {
   lines.push(row(['', 'bare sub', 'ack=write', 'bare sub', 'ack=write'], W));
   lines.push(row(['msg/s received', fmt(c0.msgPerSec), fmt(g0.msgPerSec), fmt(c1.msgPerSec), fmt(g1.msgPerSec)], W));
   lines.push(row(['CPU µs/msg', fmt(c0.cpuUsPerMsg, 2), fmt(g0.cpuUsPerMsg, 2), fmt(c1.cpuUsPerMsg, 2), fmt(g1.cpuUsPerMsg, 2)], W));
-  lines.push(row(['points lost influx/redis (checked)', '', lostText(g0.lost), '', lostText(g1.lost)], W));
+  lines.push(row(['lost influx/redis per rep (<0: dup)', '', lostText(g0.lost), '', lostText(g1.lost)], W));
+  const medRuns = (g: typeof g0, k: 'landedSeconds' | 'slowestStatusMs', d: number): string => fmt(median(g.runs.map((r) => r[k])), d);
+  lines.push(row(['all points in both sinks after, s', '', medRuns(g0, 'landedSeconds', 1), '', medRuns(g1, 'landedSeconds', 1)], W));
+  lines.push(row(['slowest /status answer, ms', '', medRuns(g0, 'slowestStatusMs', 0), '', medRuns(g1, 'slowestStatusMs', 0)], W));
   lines.push(row(['peak RSS (VmHWM)', '', mb(g0.peakRssBytes), '', mb(g1.peakRssBytes)], W));
   lines.push(row(['latency p50/p99 influx, ms', '', `${fmt(g0.latencyMs.influx.p50)}/${fmt(g0.latencyMs.influx.p99)}`, '', `${fmt(g1.latencyMs.influx.p50)}/${fmt(g1.latencyMs.influx.p99)}`], W));
   lines.push(row(['latency p50/p99 redis, ms', '', `${fmt(g0.latencyMs.redis.p50)}/${fmt(g0.latencyMs.redis.p99)}`, '', `${fmt(g1.latencyMs.redis.p50)}/${fmt(g1.latencyMs.redis.p99)}`], W));
@@ -725,7 +778,8 @@ async function main(): Promise<void> {
   const jsonLine = JSON.stringify(json);
   process.stdout.write(text);
   process.stdout.write(jsonLine + '\n');
-  const base = QUICK ? 'quick' : 'latest';
+  // A --quick run (the test) or a profiled run (slower gateway) never overwrites the full run's figures.
+  const base = QUICK ? 'quick' : PROFILE ? 'profiled' : 'latest';
   fs.writeFileSync(path.join(RESULTS, `${base}.txt`), text);
   fs.writeFileSync(path.join(RESULTS, `${base}.json`), jsonLine + '\n');
   if (problems.length > 0) process.exitCode = 1;

@@ -3,6 +3,7 @@ import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
+import { filterCovers } from './pipeline/filterCovers.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
 import { DiskSpool } from './spool/disk/DiskSpool.ts';
 import type { Spool } from './spool/Spool.ts';
@@ -13,6 +14,7 @@ import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
 import { HealthServer } from './health/HealthServer.ts';
 import { GatewayMetrics } from './health/GatewayMetrics.ts';
+import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.ts';
 import type { GatewayView, SinkView } from './health/GatewayView.ts';
 import { SourceStats } from './stats/SourceStats.ts';
 import { SinkStats } from './stats/SinkStats.ts';
@@ -25,6 +27,8 @@ export interface GatewayOptions {
   readonly exit: (code: number) => void;
   /** Replaces the sink built for a config entry (tests inject fakes); undefined = the real one. */
   readonly createSink?: (config: SinkConfig, logger: Logger) => Sink | undefined;
+  /** Tells the service manager READY / WATCHDOG / STOPPING; default: sd_notify through `process.env` (no-op without NOTIFY_SOCKET). */
+  readonly notifier?: ServiceNotifier;
 }
 
 /** One step of start-up; the parts of a stage start and stop together. */
@@ -44,7 +48,9 @@ export class Gateway {
   readonly health: HealthServer;
   readonly #options: GatewayOptions;
   readonly #stages: Stage[];
+  readonly #notifier: ServiceNotifier;
   #shuttingDown = false;
+  readonly #routeFilters: readonly string[];
   #drainDeadline = 0;
   #stopped: Promise<void> | undefined;
 
@@ -54,6 +60,7 @@ export class Gateway {
     const collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
     const sourceStats = new SourceStats();
     const spool = buildSpool(config, logger);
+    this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
 
     const sinks = config.sinks.map((c, index) => {
       const sinkLogger = logger.child({ sink: c.name });
@@ -93,6 +100,7 @@ export class Gateway {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
     });
     const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed });
+    this.#routeFilters = router.filters;
 
     this.#stages = [
       { name: 'spool', parts: [{ name: 'spool', start: () => spool.open(), stop: () => spool.close() }] },
@@ -108,8 +116,16 @@ export class Gateway {
 
   async start(): Promise<void> {
     const { logger, config } = this.#options;
+    const subscriptions = config.mqtt.subscriptions.map((s) => s.topic);
+    for (const filter of this.#routeFilters) {
+      if (!subscriptions.some((sub) => filterCovers(sub, filter))) {
+        logger.warn({ route: filter, subscriptions }, 'no subscription delivers every topic of this route: add one to mqtt.subscriptions');
+      }
+    }
     for (const stage of this.#stages) {
       await Promise.all(stage.parts.map((p) => p.start()));
+      // Spool open and /healthz answering: up for the service manager, whether or not the broker is reachable.
+      if (stage.name === 'health') this.#notifier.ready(`${config.gatewayId}: spool open, health on ${config.http.host}:${this.health.port}`);
     }
     logger.info(
       { gatewayId: config.gatewayId, sinks: config.sinks.map((s) => `${s.name}(${s.type})`), routes: config.routes.length },
@@ -125,6 +141,7 @@ export class Gateway {
 
   async #stop(exitCode: number): Promise<void> {
     const { logger, config, exit } = this.#options;
+    this.#notifier.stopping();
     this.#shuttingDown = true;
     this.#drainDeadline = Date.now() + config.shutdown.timeoutMs;
     logger.info({ timeoutMs: config.shutdown.timeoutMs }, 'stopping');

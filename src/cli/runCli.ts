@@ -5,6 +5,7 @@ import { redactConfig, redactUrl } from '../config/redactConfig.ts';
 import type { Config } from '../config/Config.ts';
 import { USAGE } from './usage.ts';
 import { readVersion } from './version.ts';
+import { extractDryRun, runDryRun } from './dryRun.ts';
 
 export interface CliIo {
   readonly argv: readonly string[];
@@ -29,13 +30,20 @@ export function runCli(io: CliIo): CliOutcome {
     stdout.write(`${readVersion()}\n`);
     return { kind: 'exit', code: 0 };
   }
-  const first = argv[0];
+  // --dry-run FILE: route sample messages with the configured routes and print what would be written.
+  const dry = extractDryRun(argv);
+  const args = dry?.argv ?? argv;
+  const first = args[0];
   const command = first !== undefined && !first.startsWith('-') ? first : 'run';
   if (!COMMANDS.has(command)) {
     stderr.write(`edgebridge: unknown command "${command}"\n\n${USAGE}`);
     return { kind: 'exit', code: 2 };
   }
-  const rest = command === first ? argv.slice(1) : argv;
+  if (dry !== undefined && (dry.file === undefined || command !== 'run')) {
+    stderr.write(`edgebridge: --dry-run takes a FILE (or - for stdin) and no command other than run\n\n${USAGE}`);
+    return { kind: 'exit', code: 2 };
+  }
+  const rest = command === first ? args.slice(1) : args;
   let config: Config;
   try {
     config = loadConfig({ argv: rest, env: io.env });
@@ -54,6 +62,7 @@ export function runCli(io: CliIo): CliOutcome {
       stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
       return { kind: 'exit', code: 0 };
     default:
+      if (dry?.file !== undefined) return { kind: 'exit', code: runDryRun(config, dry.file, stdout, stderr) };
       return { kind: 'run', config };
   }
 }

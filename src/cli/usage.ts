@@ -4,6 +4,8 @@ Usage:
   edgebridge [run] [--config FILE] [--<key> VALUE ...]   run the gateway (default)
   edgebridge check-config [--config FILE]               validate the configuration and summarise it
   edgebridge print-config [--config FILE]               print the effective configuration, secrets redacted
+  edgebridge --dry-run FILE [--config FILE]             route the lines "topic payload" of FILE (- = stdin) and
+                                                        print the points and Redis writes they make; connects nowhere
   edgebridge --version                                  print the version
   edgebridge --help                                     this text
 
@@ -11,5 +13,6 @@ Configuration, lowest precedence first: defaults, the JSON file (--config or EDG
 EDGEBRIDGE_* environment variables (secrets also from *_FILE and $CREDENTIALS_DIRECTORY), command-line flags.
 The full reference is in README.md.
 
-Exit codes: 0 clean stop, 1 runtime failure, 2 usage error, 78 configuration error, 130/143 second signal.
+Exit codes: 0 clean stop, 1 runtime failure, 2 usage error, 78 configuration error, 130/143 second signal;
+--dry-run: 0 every line decoded, 65 a line rejected, unrouted or not subscribed, 66 FILE unreadable.
 `;

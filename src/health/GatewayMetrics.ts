@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GatewayView } from './GatewayView.ts';
+import { REJECT_REASONS } from '../pipeline/RouteResult.ts';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -28,7 +29,8 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [reason, n] of src.rejectedByReason) this.labels(reason).inc(n);
+        // Every reason is exported from the start (at 0), so alerts and rate() work before the first rejection.
+        for (const reason of REJECT_REASONS) this.labels(reason).inc(src.rejectedByReason.get(reason) ?? 0);
       },
     });
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);

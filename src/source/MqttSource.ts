@@ -114,6 +114,8 @@ export class MqttSource {
       keepalive: c.keepalive,
       connectTimeout: c.connectTimeoutMs,
       reconnectPeriod: 0, // reconnects are ours (ReconnectSchedule)
+      // mqtt.js traces every packet through `debug`; even disabled that costs a few % of the CPU per message.
+      log: noop,
       resubscribe: false, // we subscribe on every connect ourselves
       ...(c.username !== '' ? { username: c.username } : {}),
       ...(c.password !== '' ? { password: c.password } : {}),
@@ -229,6 +231,8 @@ export class MqttSource {
     void spool.whenWritable().then(attempt);
   }
 }
+
+function noop(): void {}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

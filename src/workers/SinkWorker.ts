@@ -1,4 +1,4 @@
-import { CircuitState, isTaskCancelledError } from 'cockatiel';
+import { CircuitState, isBrokenCircuitError, isTaskCancelledError } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { BatchConfig, ResilienceConfig } from '../config/Config.ts';
 import type { Batch } from '../spool/Batch.ts';
@@ -82,7 +82,8 @@ export class SinkWorker {
     this.#policy.retry.onRetry((event) => {
       stats.failedAttempts++;
       if (this.#current !== undefined) stats.pointsRetried += this.#current.points;
-      if ('error' in event && !(event.error instanceof Error && event.error.name === 'BrokenCircuitError')) {
+      // The breaker's own fail-fast rejection is no news: keep the server's last error for readiness.
+      if ('error' in event && !isBrokenCircuitError(event.error)) {
         const error = event.error;
         // cockatiel's per-attempt timeout rejects with TaskCancelledError.
         const kind = error instanceof SinkError ? error.kind : isTaskCancelledError(error) ? 'timeout' : 'unknown';

@@ -1,0 +1,134 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../src/config/loadConfig.ts';
+import { dryRun, extractDryRun } from '../../../src/cli/dryRun.ts';
+import { runCli } from '../../../src/cli/runCli.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const AT = Date.parse('2025-01-15T12:00:00.123Z');
+
+function sink(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      text += String(chunk);
+      cb();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+function config(env: Record<string, string> = {}, argv: string[] = []) {
+  return loadConfig({ argv, env: { EDGEBRIDGE_GATEWAY_ID: 'edge-01', ...env } });
+}
+
+describe('--dry-run', () => {
+  it('prints the line protocol and the Redis writes of the README quick-start message', () => {
+    const out = sink();
+    const summary = dryRun({ config: config(), input: 'sensors/dev1/climate {"t":21.5,"h":40}\n', out: out.stream, now: AT });
+    assert.deepEqual(summary, { messages: 1, ok: 1, points: 1, rejected: 0, unrouted: 0, notSubscribed: 0 });
+    assert.equal(
+      out.text(),
+      [
+        '1: sensors/dev1/climate {"t":21.5,"h":40}',
+        '  route 1 sensors/{device}/{measurement} [json] → 1 point(s) → influx, redis',
+        '  influx: climate,device=dev1,gateway=edge-01 h=40,t=21.5 1736942400123000',
+        '  redis: HSET eb:latest:{dev1}:climate h 40 t 21.5   (each field only if not older than eb:latest:{dev1}:climate:ts)',
+        '  redis: HSET eb:latest:{dev1}:climate:ts h 1736942400123 t 1736942400123',
+        '  redis: XADD eb:stream:{climate} MAXLEN ~ 100000 * ts 1736942400123 device dev1 gateway edge-01 h 40 t 21.5',
+        '1 message(s): 1 decoded into 1 point(s), 0 rejected, 0 unrouted',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('reports rejections with reason, unrouted and unsubscribed topics; skips blank and # lines; honours route sinks', () => {
+    const out = sink();
+    const routes = JSON.stringify([
+      { topic: 'plc/{line}/line', format: 'line', tags: { line: '{line}' }, timeUnit: 'ns', sinks: ['influx'] },
+      { topic: 'home/{device}/{measurement}', format: 'number' },
+    ]);
+    const c = config({ EDGEBRIDGE_ROUTES: routes, EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'plc/+/line:1,home/+/+:1', EDGEBRIDGE_REDIS_KEY_PREFIX: 'x:' });
+    const input = [
+      '# sample messages',
+      '',
+      'plc/l1/line press,station=s1 force=12.5,count=3i 1736942400000000000\r',
+      'home/livingroom/temperature abc',
+      'home/livingroom/motion true',
+      'sensors/dev1/climate {"t":1}',
+      'home/a/b/c 1',
+    ].join('\n');
+    const summary = dryRun({ config: c, input, out: out.stream, now: AT });
+    assert.deepEqual(summary, { messages: 5, ok: 2, points: 2, rejected: 1, unrouted: 2, notSubscribed: 2 });
+    const text = out.text();
+    assert.match(text, /^3: plc\/l1\/line press,station=s1 force=12\.5,count=3i 1736942400000000000\n {2}route 1 plc\/\{line\}\/line \[line\] → 1 point\(s\) → influx\n {2}influx: press,gateway=edge-01,line=l1,station=s1 count=3i,force=12\.5 1736942400000000\n/m);
+    assert.ok(!/redis: .*press/.test(text), 'the line route writes to influx only');
+    assert.match(text, /^4: home\/livingroom\/temperature abc\n {2}rejected: bad_number \(.*\) by route 2 home\/\{device\}\/\{measurement\}$/m);
+    assert.match(text, /redis: HSET x:latest:\{livingroom\}:motion value true /);
+    assert.match(text, /^6: sensors\/dev1\/climate \{"t":1\}\n {2}not subscribed: .*\n {2}unrouted: no route matches$/m);
+    assert.match(text, /^7: home\/a\/b\/c 1\n {2}not subscribed: .*\n {2}unrouted/m);
+    assert.match(text, /5 message\(s\): 2 decoded into 2 point\(s\), 1 rejected, 2 unrouted, 2 on topics not subscribed\n$/);
+  });
+
+  it('quotes values redis-cli would split, and shows the encoded key parts', () => {
+    const out = sink();
+    dryRun({ config: config(), input: 'sensors/living:room/climate {"s":"a b","k":"Küche"}', out: out.stream, now: AT });
+    assert.match(out.text(), /HSET eb:latest:\{living%3Aroom\}:climate k "Küche" s "a b"/);
+    assert.match(out.text(), /XADD eb:stream:\{climate\} MAXLEN ~ 100000 \* ts 1736942400123 device living:room gateway edge-01 k "Küche" s "a b"/);
+  });
+
+  it('extractDryRun takes --dry-run FILE, --dry-run=FILE and --dry-run - out of argv', () => {
+    assert.equal(extractDryRun(['--config', 'c.json']), undefined);
+    assert.deepEqual(extractDryRun(['--dry-run', 'in.txt', '--config', 'c.json']), { file: 'in.txt', argv: ['--config', 'c.json'] });
+    assert.deepEqual(extractDryRun(['--config', 'c.json', '--dry-run=-']), { file: '-', argv: ['--config', 'c.json'] });
+    assert.deepEqual(extractDryRun(['--dry-run', '-']), { file: '-', argv: [] });
+    assert.deepEqual(extractDryRun(['--dry-run', '--config', 'c.json']), { file: undefined, argv: ['--config', 'c.json'] });
+  });
+
+  it('runCli: exit 0 when every line decodes, 65 otherwise, 66 for an unreadable file, 2 without FILE, 78 for a bad config', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-dry-'));
+    const good = path.join(dir, 'good.txt');
+    const bad = path.join(dir, 'bad.txt');
+    fs.writeFileSync(good, 'sensors/d/m {"v":1}\n');
+    fs.writeFileSync(bad, 'sensors/d/m [1]\n');
+    const cli = (argv: string[], env: Record<string, string> = {}) => {
+      const stdout = sink();
+      const stderr = sink();
+      const outcome = runCli({ argv, env: { EDGEBRIDGE_GATEWAY_ID: 'g', ...env }, stdout: stdout.stream, stderr: stderr.stream });
+      assert.equal(outcome.kind, 'exit');
+      return { code: outcome.kind === 'exit' ? outcome.code : -1, stdout: stdout.text(), stderr: stderr.text() };
+    };
+    assert.equal(cli(['--dry-run', good]).code, 0);
+    const rejected = cli(['--dry-run', bad]);
+    assert.equal(rejected.code, 65);
+    assert.match(rejected.stdout, /rejected: not_object/);
+    assert.equal(cli(['--dry-run', path.join(dir, 'missing.txt')]).code, 66);
+    assert.equal(cli(['--dry-run']).code, 2);
+    assert.equal(cli(['check-config', '--dry-run', good]).code, 2);
+    const badConfig = cli(['--dry-run', good], { EDGEBRIDGE_MQTT_URL: 'ftp://x' });
+    assert.equal(badConfig.code, 78);
+    assert.match(badConfig.stderr, /mqtt\.url/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the built CLI reads stdin with "-" and connects nowhere', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), '--dry-run', '-', '--config', path.join(ROOT, 'config/edgebridge.example.json')], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1', EDGEBRIDGE_REDIS_URL: 'redis://127.0.0.1:1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin.end('sensors/dev9/power {"w":5,"ts":1736942400000}\n');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /influx: power,device=dev9,gateway=edge-01,site=plant-a w=5 1736942400000000/);
+    assert.match(stdout, /cloud: power,device=dev9/);
+    assert.match(stdout, /redis: XADD eb:stream:\{power\}/);
+  });
+});

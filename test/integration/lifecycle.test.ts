@@ -89,9 +89,10 @@ describe('lifecycle', () => {
     assert.ok(exit.code === 0 || exit.code === 143, `exit ${exit.code}`);
   });
 
-  it('messages published while the gateway is down are delivered when it returns (persistent session)', async () => {
+  for (const version of ['5', '4'] as const) {
+  it(`MQTT ${version === '5' ? '5' : '3.1.1'}: messages published while the gateway is down are delivered when it returns (persistent session)`, async () => {
     const { mq, rd, vm } = await servers();
-    const env = { EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_INFLUX_URL: vm.url, EDGEBRIDGE_REDIS_URL: rd.url };
+    const env = { EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_INFLUX_URL: vm.url, EDGEBRIDGE_REDIS_URL: rd.url, EDGEBRIDGE_MQTT_PROTOCOL_VERSION: version };
     const first = await GatewayProcess.start({ env });
     assert.equal((await first.stop()).code, 0);
     const pub = await connectPublisher(mq.url);
@@ -102,4 +103,5 @@ describe('lifecycle', () => {
     const series = await vm.waitForSeries('away_seq', (s) => s.reduce((n, x) => n + x.values.length, 0) >= 30, 10_000);
     assert.deepEqual(series.flatMap((s) => s.values).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
   });
+  }
 });

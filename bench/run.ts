@@ -475,7 +475,18 @@ async function catchUp(gw: BenchGateway, liveRate: number): Promise<CatchUpResul
     }
     await sleep(250);
   }
-  const [vmCu, vmCul, rdCu, rdCul] = await Promise.all([vmPoints(vm, 'cu'), vmPoints(vm, 'cul'), redisPoints(redis, 'cu'), redisPoints(redis, 'cul')]);
+  let [vmCu, vmCul, rdCu, rdCul] = await Promise.all([vmPoints(vm, 'cu'), vmPoints(vm, 'cul'), redisPoints(redis, 'cu'), redisPoints(redis, 'cul')]);
+  // A shortfall in VictoriaMetrics is counted again before it is called a loss, and VictoriaMetrics's own
+  // counters of rows it ignored or could not parse are reported beside it (one unexplained shortfall was seen).
+  for (let i = 0; i < 3 && vmCu + vmCul < filled.acked + liveResult.acked; i++) {
+    await sleep(5000);
+    [vmCu, vmCul] = await Promise.all([vmPoints(vm, 'cu'), vmPoints(vm, 'cul')]);
+  }
+  if (vmCu + vmCul < filled.acked + liveResult.acked) {
+    const m = await (await fetch(`${vm.url}/metrics`)).text();
+    const counters = m.split('\n').filter((l) => /^vm_rows_(ignored|invalid|inserted)_total/.test(l));
+    problems.push(`catch-up: VictoriaMetrics counters: ${counters.join('; ')}; gateway influx: ${JSON.stringify(sinkOf(await gw.status(), 'influx'))}`);
+  }
   await dropRedisStreams(redis, 'cu');
   await dropRedisStreams(redis, 'cul');
   const total = filled.acked + liveResult.acked;

@@ -2,6 +2,7 @@ import { ENTRY_OVERHEAD_BYTES, type Entry } from './Entry.ts';
 import type { Batch } from './Batch.ts';
 import type { Backlog, ReadLimits, SpoolCursor } from './Spool.ts';
 import { BatchTrigger, type ReadyLimits } from './BatchTrigger.ts';
+import { BatchCollector } from './BatchCollector.ts';
 
 /** What a cursor needs from the in-memory log it reads. */
 export interface EntrySource {
@@ -62,30 +63,20 @@ export class MemoryCursor implements SpoolCursor {
     const tail = this.#source.tail();
     // Entries before the head were freed: none of them was waiting for this cursor.
     let pos = Math.max(this.readPos, this.#source.head());
-    const chunks: string[] = [];
-    const positions: number[] = [];
-    let points = 0;
-    let bytes = 0;
-    let first = 0;
-    let last = 0;
-    while (pos < tail && points < limits.maxPoints && bytes < limits.maxBytes) {
+    const collected = new BatchCollector();
+    while (pos < tail && collected.hasRoom(limits)) {
       const e = this.#source.at(pos);
       pos++;
       if (e === undefined || (e.sinks & this.bit) === 0) continue;
-      if (chunks.length === 0) first = e.receivedAt;
-      last = e.receivedAt;
-      chunks.push(e.lines);
-      positions.push(pos - 1);
-      points += e.points;
-      bytes += e.lines.length + ENTRY_OVERHEAD_BYTES;
+      collected.add(e.lines, pos - 1, e.points, e.lines.length + ENTRY_OVERHEAD_BYTES, e.receivedAt);
     }
     this.readPos = pos;
     this.#source.onRead();
-    if (chunks.length === 0) return undefined;
-    this.#unreadEntries -= chunks.length;
-    this.#unreadPoints -= points;
-    this.#unreadBytes -= bytes;
-    const batch: Batch = { chunks, positions, origin: this.#source.origin, points, bytes, firstReceivedAt: first, lastReceivedAt: last, end: pos };
+    const batch = collected.build(this.#source.origin, pos);
+    if (batch === undefined) return undefined;
+    this.#unreadEntries -= batch.chunks.length;
+    this.#unreadPoints -= batch.points;
+    this.#unreadBytes -= batch.bytes;
     this.#inflight = batch;
     return batch;
   }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Batch } from '../Batch.ts';
 import type { Backlog, ReadLimits, SpoolCursor } from '../Spool.ts';
 import { BatchTrigger, type ReadyLimits } from '../BatchTrigger.ts';
+import { BatchCollector } from '../BatchCollector.ts';
 import type { Position } from './CursorStore.ts';
 import { decodeRecord, FRAME_BYTES } from './recordCodec.ts';
 import type { Segment } from './Segment.ts';
@@ -111,42 +112,24 @@ export class DiskCursor implements SpoolCursor {
   }
 
   read(limits: ReadLimits): Batch | undefined {
-    const chunks: string[] = [];
-    const positions: number[] = [];
-    let points = 0;
-    let bytes = 0;
-    let first = 0;
-    let last = 0;
+    const collected = new BatchCollector();
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;
-    while (points < limits.maxPoints && bytes < limits.maxBytes) {
+    while (collected.hasRoom(limits)) {
       const f = this.#next(segment, offset);
       if (f === undefined) break;
       segment = f.segment.id;
       offset = f.next;
       if ((f.sinks & f.segment.bitOf(this.name)) === 0) continue;
-      if (chunks.length === 0) first = f.receivedAt;
-      last = f.receivedAt;
-      chunks.push(this.#buf.toString('utf8', f.textStart, f.textEnd));
-      positions.push(f.segment.id * OFFSET_SPAN + f.start);
-      points += f.points;
-      bytes += f.next - f.start;
+      const text = this.#buf.toString('utf8', f.textStart, f.textEnd);
+      collected.add(text, f.segment.id * OFFSET_SPAN + f.start, f.points, f.next - f.start, f.receivedAt);
     }
     this.readPos = { segment, offset };
-    if (chunks.length === 0) return undefined;
-    this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
-    this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+    const batch = collected.build(this.#log.origin, segment * OFFSET_SPAN + offset);
+    if (batch === undefined) return undefined;
+    this.#pendingPoints = Math.max(0, this.#pendingPoints - batch.points);
+    this.#pendingBytes = Math.max(0, this.#pendingBytes - batch.bytes);
     this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
-    const batch: Batch = {
-      chunks,
-      positions,
-      origin: this.#log.origin,
-      points,
-      bytes,
-      firstReceivedAt: first,
-      lastReceivedAt: last,
-      end: segment * OFFSET_SPAN + offset,
-    };
     this.#inflight = batch;
     return batch;
   }

@@ -2,6 +2,7 @@ import { createLogger } from '../log/createLogger.ts';
 import { Gateway } from '../Gateway.ts';
 import type { Config } from '../config/Config.ts';
 import { readVersion } from './version.ts';
+import { CONFIG_EXIT_CODE, ConfigError } from '../config/ConfigError.ts';
 
 /**
  * Runs the gateway as a process: owns the signals and the last-resort error handlers.
@@ -39,8 +40,9 @@ export async function runGateway(config: Config): Promise<void> {
   try {
     await gateway.start();
   } catch (error) {
-    logger.fatal({ err: error instanceof Error ? error : String(error) }, 'start-up failed');
+    const configError = error instanceof ConfigError;
+    logger.fatal({ err: configError ? error.message : error instanceof Error ? error : String(error) }, 'start-up failed');
     stopping = true;
-    await gateway.stop(1);
+    await gateway.stop(configError ? CONFIG_EXIT_CODE : 1);
   }
 }

@@ -43,6 +43,18 @@ describe('command line', () => {
     }
   });
 
+  it('a spool directory that cannot be created exits 78 (no restart loop) and says which key to fix', async () => {
+    const r = await GatewayProcess.run([], {
+      EDGEBRIDGE_SPOOL_DIR: '/dev/null/spool',
+      EDGEBRIDGE_HTTP_PORT: '0',
+      EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1',
+      EDGEBRIDGE_SHUTDOWN_TIMEOUT_MS: '500',
+    });
+    assert.equal(r.code, 78);
+    assert.match(r.stdout, /spool\.dir/);
+    assert.match(r.stdout, /EDGEBRIDGE_SPOOL_DIR/);
+  });
+
   it('--version and --help', async () => {
     const v = await GatewayProcess.run(['--version'], {});
     assert.equal(v.code, 0);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SpoolConfig } from '../../config/Config.ts';
+import { ConfigError } from '../../config/ConfigError.ts';
 import { GroupSync } from './GroupSync.ts';
 import type { Entry } from '../Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
@@ -77,8 +78,21 @@ export class DiskSpool implements Spool, SegmentLog {
 
   async open(): Promise<void> {
     const o = this.#o;
-    fs.mkdirSync(this.#segmentsDir, { recursive: true });
-    fs.mkdirSync(path.join(o.dir, 'cursors'), { recursive: true });
+    try {
+      fs.mkdirSync(this.#segmentsDir, { recursive: true });
+      fs.mkdirSync(path.join(o.dir, 'cursors'), { recursive: true });
+      fs.accessSync(this.#segmentsDir, fs.constants.W_OK);
+    } catch (error) {
+      // A deployment mistake, not a crash to retry: exit 78 so systemd does not restart-loop.
+      throw new ConfigError({
+        key: 'spool.dir',
+        value: o.dir,
+        problem: `cannot be created or written (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        expected: 'a directory the gateway can create and write (systemd: StateDirectory=edgebridge)',
+        fix: 'set EDGEBRIDGE_SPOOL_DIR or "spool.dir" in the config file, or give the service user write access',
+        cause: error,
+      });
+    }
     this.origin = loadOrCreateOrigin(o.dir);
     const recovered = recoverSegments({ dir: this.#segmentsDir, logger: o.logger });
     this.#segments = recovered.segments;

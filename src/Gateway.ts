@@ -91,7 +91,7 @@ export class Gateway {
           onWrite: metrics.writeObserver(s.config.name),
         }),
     );
-    this.health = new HealthServer({ host: config.http.host, port: config.http.port, view: this.view, metrics, logger });
+    this.health = new HealthServer({ host: config.http.host, port: config.http.port, token: config.http.token, view: this.view, metrics, logger });
     const router = new Router({
       routes: config.routes,
       sinkNames: config.sinks.map((s) => s.name),
@@ -116,6 +116,9 @@ export class Gateway {
 
   async start(): Promise<void> {
     const { logger, config } = this.#options;
+    if (config.http.token === '' && !isLoopback(config.http.host)) {
+      logger.warn({ host: config.http.host }, 'health server bound beyond loopback without http.token: /status and /metrics are open to the network');
+    }
     const subscriptions = config.mqtt.subscriptions.map((s) => s.topic);
     for (const filter of this.#routeFilters) {
       if (!subscriptions.some((sub) => filterCovers(sub, filter))) {
@@ -167,6 +170,10 @@ export class Gateway {
     logger.info({ received: src.received, accepted: src.accepted, unrouted: src.unrouted, rejected: src.rejected }, 'edgebridge stopped');
     exit(failed && exitCode === 0 ? 1 : exitCode);
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function buildSpool(config: Config, logger: Logger): Spool {

@@ -115,6 +115,8 @@ export type SinkConfig = InfluxSinkConfig | RedisSinkConfig;
 export interface HttpConfig {
   readonly host: string;
   readonly port: number;
+  /** Bearer token for /status and /metrics; '' = open. */
+  readonly token: string;
 }
 
 export type OverflowPolicy = 'dropOldest' | 'block';

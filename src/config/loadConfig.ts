@@ -379,7 +379,7 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
         segmentBytes: props.spool.segmentBytes as number,
         checkpointIntervalMs: props.spool.checkpointIntervalMs as number,
       },
-      http: { host: props.http.host as string, port: props.http.port as number },
+      http: { host: props.http.host as string, port: props.http.port as number, token: props.http.token as string },
       shutdown: { timeoutMs: props.shutdown.timeoutMs as number },
     };
     return { config, configFile, routesFile, secretSources };

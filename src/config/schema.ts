@@ -172,6 +172,12 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
     http: {
       host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: 'non-empty-string' },
       port: { doc: 'Health/metrics HTTP port (0 = any free port).', default: 8080, format: 'tcp-port' },
+      token: {
+        doc: 'Bearer token required for /status and /metrics (empty: none). /healthz and /readyz stay open for probes. Set it whenever http.host is not loopback.',
+        default: '',
+        format: 'string',
+        sensitive: true,
+      },
     },
     shutdown: {
       timeoutMs: { doc: 'Grace period (ms) to drain and flush on SIGTERM before exiting.', default: 10000, format: 'positive-int' },

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -9,6 +10,8 @@ import { statusReport } from './statusReport.ts';
 export interface HealthServerOptions {
   readonly host: string;
   readonly port: number;
+  /** Required as `Authorization: Bearer <token>` for /status and /metrics; '' = open. */
+  readonly token?: string;
   readonly view: GatewayView;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -54,6 +57,16 @@ export class HealthServer {
     this.#options.logger.info({ host: this.#options.host, port: this.port }, 'health server listening');
   }
 
+  /** Constant-time comparison: the answer time says nothing about how much of a guess was right. */
+  #authorised(req: IncomingMessage): boolean {
+    const token = this.#options.token ?? '';
+    if (token === '') return true;
+    const header = req.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '', 'utf8');
+    const expected = Buffer.from(token, 'utf8');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
   async stop(): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
@@ -76,6 +89,10 @@ export class HealthServer {
       return send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
     }
     const { view, metrics } = this.#options;
+    if ((path === '/metrics' || path === '/status') && !this.#authorised(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return send(res, 401, 'application/json', '{"error":"unauthorized"}\n');
+    }
     switch (path) {
       case '/healthz': {
         // Answering at all proves the event loop turns; during shutdown the process is on its way out.

@@ -42,7 +42,7 @@ describe('loadConfig defaults', () => {
       segmentBytes: 16777216,
       checkpointIntervalMs: 1000,
     });
-    assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080, token: '' });
     assert.deepEqual(c.shutdown, { timeoutMs: 10000 });
   });
 

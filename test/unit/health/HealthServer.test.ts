@@ -105,4 +105,21 @@ describe('HealthServer', () => {
     assert.equal((await get('/healthz')).status, 200);
     slow.destroy();
   });
+
+  it('with a token, /status and /metrics need it; /healthz and /readyz stay open for probes', async () => {
+    const locked = new HealthServer({ host: '127.0.0.1', port: 0, token: 's3cret-token', view, metrics: new GatewayMetrics(view), logger: memoryLogger().logger });
+    await locked.start();
+    try {
+      const at = (p: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${locked.port}${p}`, { headers });
+      assert.equal((await at('/status')).status, 401);
+      assert.equal((await at('/metrics', { authorization: 'Bearer wrong' })).status, 401);
+      assert.equal((await at('/metrics', { authorization: 's3cret-token' })).status, 401, 'the Bearer scheme is required');
+      assert.equal((await at('/metrics', { authorization: 'Bearer s3cret-token' })).status, 200);
+      assert.equal((await at('/status', { authorization: 'Bearer s3cret-token' })).status, 200);
+      assert.equal((await at('/healthz')).status, 200);
+      assert.notEqual((await at('/readyz')).status, 401);
+    } finally {
+      await locked.stop();
+    }
+  });
 });

@@ -46,6 +46,8 @@ const { values: argv } = parseArgs({
     reps: { type: 'string' },
     publishers: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    // V8 flags for the gateway, e.g. the systemd unit's "--max-old-space-size=96 --max-semi-space-size=2".
+    'node-options': { type: 'string', default: '' },
   },
 });
 const QUICK = argv.quick === true;
@@ -129,7 +131,8 @@ const sinkErrors = (s: BenchStatus): string =>
     .join('; ');
 
 function startGateway(name: string, qos: 0 | 1, ack: 'write' | 'fsync'): Promise<BenchGateway> {
-  return BenchGateway.start({ name, env: gatewayEnv(qos, ack), profile: PROFILE });
+  const nodeOptions = argv['node-options'] ?? '';
+  return BenchGateway.start({ name, env: { ...gatewayEnv(qos, ack), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, profile: PROFILE });
 }
 
 function fleetOptions(extra: Partial<FleetOptions> & Pick<FleetOptions, 'qos' | 'topicPrefix' | 'measurement'>): FleetOptions {
@@ -642,6 +645,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: { cores: os.cpus().length, node: process.version },
     setup: {
+      gatewayNodeOptions: argv['node-options'] ?? '',
       reps: P.reps,
       publishers: P.publishers,
       connectionsPerPublisher: P.connectionsPerPublisher,
@@ -697,7 +701,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const row = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const W = [34, 14, 14, 16, 16];
-  lines.push(`edgebridge bench (${json.mode}) ${json.at}  ${json.machine.cores} cores, Node ${json.machine.node}`);
+  lines.push(`edgebridge bench (${json.mode}) ${json.at}  ${json.machine.cores} cores, Node ${json.machine.node}, gateway NODE_OPTIONS='${argv['node-options'] ?? ''}'`);
   lines.push(
     `publishers: ${P.publishers} child processes × ${P.connectionsPerPublisher} connections, ${P.devices} devices, payload {"t","h","p","ts"};` +
       ` max-rate runs: ${P.maxRateCount.toLocaleString('en-US')} msgs (fsync: ${P.fsyncCount.toLocaleString('en-US')}), medians of ${P.reps} rep(s), ceiling and gateway side by side per rep`,

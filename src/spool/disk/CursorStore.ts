@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Segment } from './Segment.ts';
 
 export interface Position {
   readonly segment: number;
@@ -79,4 +80,16 @@ export class CursorStore {
   #file(sink: string): string {
     return path.join(this.#o.dir, `${sink}.json`);
   }
+}
+
+/**
+ * A checkpoint that points before the oldest segment (dropped), past the newest (a wiped spool) or past the valid
+ * data (a torn tail was cut) is moved to where reading can resume without skipping anything still held.
+ */
+export function clampPosition(p: Position, segments: readonly Segment[]): Position {
+  const first = segments[0]!;
+  if (p.segment < first.id) return { segment: first.id, offset: first.dataStart };
+  const s = segments.find((x) => x.id === p.segment);
+  if (s === undefined) return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
+  return { segment: p.segment, offset: Math.min(Math.max(p.offset, s.dataStart), s.validEnd) };
 }

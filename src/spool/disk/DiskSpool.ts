@@ -2,17 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SpoolConfig } from '../../config/Config.ts';
-import { ConfigError } from '../../config/ConfigError.ts';
 import { GroupSync } from './GroupSync.ts';
 import type { Entry } from '../Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
-import { CursorStore } from './CursorStore.ts';
+import { CursorStore, clampPosition } from './CursorStore.ts';
 import { DiskCursor, type SegmentLog } from './DiskCursor.ts';
 import { encodeRecord } from './recordCodec.ts';
 import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
 import { recoverSegments } from './recoverSegments.ts';
-import { loadOrCreateOrigin, syncDir } from './spoolDirectory.ts';
+import { loadOrCreateOrigin, prepareSpoolDirectory, syncDir } from './spoolDirectory.ts';
 
 export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
   /** Sink names in config order: bit i of `Entry.sinks` is sinks[i]. */
@@ -78,21 +77,7 @@ export class DiskSpool implements Spool, SegmentLog {
 
   async open(): Promise<void> {
     const o = this.#o;
-    try {
-      fs.mkdirSync(this.#segmentsDir, { recursive: true });
-      fs.mkdirSync(path.join(o.dir, 'cursors'), { recursive: true });
-      fs.accessSync(this.#segmentsDir, fs.constants.W_OK);
-    } catch (error) {
-      // A deployment mistake, not a crash to retry: exit 78 so systemd does not restart-loop.
-      throw new ConfigError({
-        key: 'spool.dir',
-        value: o.dir,
-        problem: `cannot be created or written (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-        expected: 'a directory the gateway can create and write (systemd: StateDirectory=edgebridge)',
-        fix: 'set EDGEBRIDGE_SPOOL_DIR or "spool.dir" in the config file, or give the service user write access',
-        cause: error,
-      });
-    }
+    prepareSpoolDirectory(o.dir, this.#segmentsDir);
     this.origin = loadOrCreateOrigin(o.dir);
     const recovered = recoverSegments({ dir: this.#segmentsDir, logger: o.logger });
     this.#segments = recovered.segments;
@@ -111,7 +96,7 @@ export class DiskSpool implements Spool, SegmentLog {
     this.#cursors = o.sinks.map((name) => {
       const saved = this.#store.load(name);
       const start = saved ?? { segment: first.id, offset: first.dataStart };
-      const cursor = new DiskCursor({ name, log: this, now: this.#now, start: clamp(start, this.#segments) });
+      const cursor = new DiskCursor({ name, log: this, now: this.#now, start: clampPosition(start, this.#segments) });
       return cursor;
     });
     for (const c of this.#cursors) this.#countPending(c);
@@ -385,13 +370,4 @@ function errorCode(error: unknown): string {
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** A checkpoint that points before the oldest segment (dropped) or past the data (torn tail cut) is clamped. */
-function clamp(p: { segment: number; offset: number }, segments: readonly Segment[]): { segment: number; offset: number } {
-  const first = segments[0]!;
-  if (p.segment < first.id) return { segment: first.id, offset: first.dataStart };
-  const s = segments.find((x) => x.id === p.segment);
-  if (s === undefined) return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
-  return { segment: p.segment, offset: Math.min(Math.max(p.offset, s.dataStart), s.validEnd) };
 }

@@ -46,6 +46,8 @@ const { values: argv } = parseArgs({
     reps: { type: 'string' },
     publishers: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    // Only the ceiling-vs-gateway repetitions (no fsync, sweep, catch-up; results not saved): profiling loops.
+    'max-rate-only': { type: 'boolean', default: false },
     // V8 flags for the gateway, e.g. the systemd unit's "--max-old-space-size=96 --max-semi-space-size=2".
     'node-options': { type: 'string', default: '' },
   },
@@ -558,6 +560,22 @@ async function main(): Promise<void> {
     });
     checkLanded(gw1.at(-1)!);
     log(`  ${fmt(gw1.at(-1)!.msgPerSec)} msg/s, ${fmt(gw1.at(-1)!.cpuUsPerMsg, 1)} µs/msg`);
+  }
+
+  if (argv['max-rate-only'] === true) {
+    await redis.quit().catch(() => undefined);
+    await Promise.all([mq.destroy(), rd.destroy(), vm.destroy()]);
+    const ratio = (g: GatewayRunResult[], c: CeilingResult[]): string =>
+      `cpu ${fmt(median(g.map((x, i) => x.cpuUsPerMsg / c[i]!.cpuUsPerMsg)), 2)}× thr ${fmt(median(g.map((x, i) => x.msgPerSec / c[i]!.msgPerSec)) * 100, 1)} %`;
+    process.stdout.write(`max-rate-only: QoS 0 ${ratio(gw0, ceil0)}; QoS 1 ${ratio(gw1, ceil1)}; peak RSS ${mb(Math.max(...gw0.map((g) => g.peakRssBytes), ...gw1.map((g) => g.peakRssBytes)))}\n`);
+    for (const name of PROFILE ? ['q0-rep1', 'q1w-rep1'] : []) {
+      const file = path.join(PROFILE_DIR, `${name}.cpuprofile`);
+      if (!fs.existsSync(file)) continue;
+      const { totalMs, top } = topSelfTime(file, 25);
+      process.stdout.write(`profile ${name}: ${totalMs} ms non-idle\n`);
+      for (const t of top) process.stdout.write(`  ${String(t.pct).padStart(5)} %  ${t.fn}\n`);
+    }
+    return;
   }
 
   log(`gateway QoS 1 ack=fsync (${P.fsyncCount} msgs)`);

@@ -75,6 +75,7 @@ export class GatewayMetrics {
     counter(registers, 'edgebridge_spool_torn_bytes_recovered_total', 'Bytes of torn records cut off at start (crash or power cut mid-write)', () => view.spool().tornBytesRecovered ?? 0);
     counter(registers, 'edgebridge_spool_corrupt_skipped_total', 'Segments or tails skipped because a record failed its CRC', () => view.spool().corruptSkipped ?? 0);
     counter(registers, 'edgebridge_spool_disk_full_total', 'Spool writes that failed for lack of disk space', () => view.spool().diskFullEvents ?? 0);
+    counter(registers, 'edgebridge_spool_unwritten_records_total', 'Records of bursts the spool could not write; their QoS 1/2 messages were not acknowledged (redelivered), QoS 0 ones are lost', () => view.spool().unwrittenRecords ?? 0);
 
     this.#batchPoints = new Histogram({
       name: 'edgebridge_sink_batch_points',

@@ -41,6 +41,8 @@ export class MqttSource {
   #stopping = false;
   /** Counts connections: a message held while its connection died must not be acknowledged on the next one. */
   #connection = 0;
+  /** A burst is open: the socket is corked and the spool's records of the burst are not yet written. */
+  #inBurst = false;
 
   constructor(options: MqttSourceOptions) {
     this.#options = options;
@@ -160,6 +162,7 @@ export class MqttSource {
   /** The hot path: one call per message, synchronous unless the spool is full under the block policy. */
   readonly #handleMessage = (packet: IPublishPacket, done: DoneCallback): void => {
     if (this.#stopping) return; // not acknowledged: redelivered to the persistent session
+    if (!this.#inBurst) this.#beginBurst();
     const { router, spool, stats, collapsed } = this.#options;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     stats.received++;
@@ -192,6 +195,32 @@ export class MqttSource {
         return;
     }
   };
+
+  /**
+   * mqtt.js hands over the messages of one socket read one after another in the same turn of the event loop, and
+   * each acknowledgement is written as its callback runs. A burst gathers them: the socket is corked on its
+   * first message, and once the turn's messages are handled (setImmediate) the spool writes the burst's records
+   * with one write(2), and only then is the socket uncorked, so every PUBACK of the burst leaves after its record
+   * is written — one write for the records and one for the acknowledgements instead of two per message. If the
+   * records could not be written, the connection is dropped with the PUBACKs unsent: the broker redelivers.
+   */
+  #beginBurst(): void {
+    const stream = this.#client?.stream;
+    this.#inBurst = true;
+    stream?.cork();
+    setImmediate(() => this.#endBurst(stream));
+  }
+
+  #endBurst(stream: MqttClient['stream'] | undefined): void {
+    this.#inBurst = false;
+    if (this.#options.spool.flush()) {
+      stream?.uncork();
+      return;
+    }
+    this.#options.stats.burstsUnwritten++;
+    this.#options.logger.error({}, 'spool could not write a burst of messages: reconnecting without acknowledging them');
+    stream?.destroy();
+  }
 
   /**
    * ack=fsync: acknowledge once the record is on disk, but only on the connection the message came in on.

@@ -54,6 +54,11 @@ export class MemorySpool implements Spool {
     callback(null);
   }
 
+  /** Appends are complete as they happen. */
+  flush(): boolean {
+    return true;
+  }
+
   append(entry: Entry): boolean {
     if (entry.sinks === 0) return true; // addressed to no sink: nothing to keep
     const size = entry.lines.length + ENTRY_OVERHEAD_BYTES;

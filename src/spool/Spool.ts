@@ -15,6 +15,14 @@ export interface Spool {
    */
   append(entry: Entry): boolean;
   /**
+   * Makes everything appended so far durable as the ack mode promises before its messages are acknowledged:
+   * the disk spool gathers the records of a burst of messages and writes them here with one write(2). The source
+   * calls it at the end of each burst, before the burst's acknowledgements leave the socket. False when records
+   * appended since the last call could not be written (they were discarded and counted): their messages must
+   * not be acknowledged.
+   */
+  flush(): boolean;
+  /**
    * True when an acknowledgement must wait for `sync` (ack mode fsync); false when a written record may be
    * acknowledged at once.
    */
@@ -48,6 +56,8 @@ export interface SpoolStats {
   readonly corruptSkipped?: number;
   /** Write failures for lack of space (ENOSPC, EDQUOT). */
   readonly diskFullEvents?: number;
+  /** Records appended in a burst that could not be written (see `flush`). */
+  readonly unwrittenRecords?: number;
 }
 
 export interface Backlog {

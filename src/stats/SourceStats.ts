@@ -17,6 +17,11 @@ export class SourceStats {
   connects = 0;
   disconnects = 0;
   lastError: string | undefined;
+  /**
+   * Bursts whose spool records could not be written (disk full, I/O error): the connection was dropped before
+   * their acknowledgements left, so the broker redelivers their QoS 1/2 messages.
+   */
+  burstsUnwritten = 0;
   /** Subscriptions the broker refused (or failed) on the current connection. */
   subscriptionErrors = 0;
 

@@ -17,6 +17,8 @@ export interface SegmentLog {
   onCommitted(cursor: DiskCursor): void;
   /** A record failed its CRC: the rest of the segment is skipped by every reader. */
   onCorrupt(segment: Segment, offset: number, reason: string): void;
+  /** Writes records appended but not yet written (a burst in progress), so a read sees every appended record. */
+  flushPending(): boolean;
 }
 
 interface Found {
@@ -112,6 +114,7 @@ export class DiskCursor implements SpoolCursor {
   }
 
   read(limits: ReadLimits): Batch | undefined {
+    this.#log.flushPending();
     const collected = new BatchCollector();
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;
@@ -160,6 +163,13 @@ export class DiskCursor implements SpoolCursor {
     this.#pendingPoints += points;
     this.#pendingBytes += size;
     this.#trigger.onAppend();
+  }
+
+  /** Appended records that could not be written were discarded: they are no longer waiting for this sink. */
+  onUnwritten(points: number, size: number): void {
+    this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
+    this.#pendingBytes = Math.max(0, this.#pendingBytes - size);
+    this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
   }
 
   /**
@@ -289,6 +299,7 @@ export class DiskCursor implements SpoolCursor {
 
   #oldestAt(): number | undefined {
     if (this.#nextAt !== null) return this.#nextAt;
+    this.#log.flushPending();
     // Unknown after a read that left a backlog: peek at the next record of this sink.
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;

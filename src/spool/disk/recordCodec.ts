@@ -19,19 +19,28 @@ export const PAYLOAD_HEADER_BYTES = 16;
 /** A length above this is garbage, not a record (a payload is at most a few MiB of line protocol). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
-/** Encodes into `scratch` when it is big enough (the common case: no allocation), else a new buffer. */
+/** Bytes `entry` takes on disk, frame included. */
+export function encodedRecordBytes(entry: Entry): number {
+  return FRAME_BYTES + PAYLOAD_HEADER_BYTES + Buffer.byteLength(entry.lines, 'utf8');
+}
+
+/** Encodes `entry` into `buf` at `offset`; `total` is `encodedRecordBytes(entry)` (the caller needed it first). */
+export function encodeRecordAt(entry: Entry, buf: Buffer, offset: number, total: number): void {
+  const textBytes = total - FRAME_BYTES - PAYLOAD_HEADER_BYTES;
+  buf.writeUInt32LE(PAYLOAD_HEADER_BYTES + textBytes, offset);
+  buf.writeUInt32LE(entry.sinks >>> 0, offset + 8);
+  buf.writeDoubleLE(entry.receivedAt, offset + 12);
+  buf.writeUInt32LE(entry.points, offset + 20);
+  // The exact size is known: the text goes straight into place.
+  buf.write(entry.lines, offset + 24, textBytes, 'utf8');
+  buf.writeUInt32LE(crc32(buf.subarray(offset + FRAME_BYTES, offset + total)), offset + 4);
+}
+
+/** Encodes into `scratch` when it is big enough, else into a new buffer. */
 export function encodeRecord(entry: Entry, scratch: Buffer): Buffer {
-  // Byte length first: one pass, and the exact size lets us write the text straight into place.
-  const textBytes = Buffer.byteLength(entry.lines, 'utf8');
-  const total = FRAME_BYTES + PAYLOAD_HEADER_BYTES + textBytes;
+  const total = encodedRecordBytes(entry);
   const buf = total <= scratch.length ? scratch : Buffer.allocUnsafe(total);
-  const payloadLength = PAYLOAD_HEADER_BYTES + textBytes;
-  buf.writeUInt32LE(payloadLength, 0);
-  buf.writeUInt32LE(entry.sinks >>> 0, 8);
-  buf.writeDoubleLE(entry.receivedAt, 12);
-  buf.writeUInt32LE(entry.points, 20);
-  buf.write(entry.lines, 24, textBytes, 'utf8');
-  buf.writeUInt32LE(crc32(buf.subarray(FRAME_BYTES, total)), 4);
+  encodeRecordAt(entry, buf, 0, total);
   return buf.subarray(0, total);
 }
 

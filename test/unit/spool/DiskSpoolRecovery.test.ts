@@ -186,6 +186,7 @@ describe('DiskSpool ack modes', () => {
     const { spool } = await open(dir, { ack: 'write', fsyncIntervalMs: 20 });
     assert.equal(spool.syncBeforeAck, false);
     spool.append(entry(1, 0b11));
+    assert.equal(spool.flush(), true, 'the end of a burst writes the record');
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(spool.stats().fsyncs! >= 1);
     const idle = spool.stats().fsyncs!;
@@ -232,6 +233,25 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
     }
   });
 
+  it('a burst that cannot be written is discarded, counted, and flush() says so once', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+    const dir = mountTiny();
+    assert.ok(dir, 'mount a tmpfs');
+    try {
+      // One segment larger than the disk: appends gather in the burst buffer until its write fails.
+      const { spool } = await open(dir, { maxBytes: 1 << 30, segmentBytes: 1 << 20, overflow: 'block' });
+      let accepted = 0;
+      while (spool.append(entry(3, 0b11))) accepted++;
+      const unwritten = spool.stats().unwrittenRecords!;
+      assert.ok(unwritten > 0, 'the burst was discarded');
+      assert.equal(spool.flush(), false, 'the source learns its burst was not written (it must not acknowledge it)');
+      assert.equal(spool.flush(), true, 'and only once');
+      assert.equal(spool.cursor(0).backlog().points, (accepted - unwritten) * 3, 'the backlog holds exactly the written records');
+      await spool.close();
+    } finally {
+      unmount(dir);
+    }
+  });
+
   it('block: ENOSPC refuses appends (the source stops acknowledging) and says why, then recovers', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
     const dir = mountTiny();
     assert.ok(dir, 'mount a tmpfs');
@@ -242,6 +262,13 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
       assert.equal(spool.stats().full, true);
       assert.equal(spool.stats().fullReason, 'ENOSPC');
       assert.equal(spool.append(entry(1, 0b11)), false);
+      // Records of a burst that hit the full disk (if the write, not the next segment's creation, failed) were
+      // discarded and counted, and flush says so once: their messages must not be acknowledged.
+      const unwritten = spool.stats().unwrittenRecords!;
+      assert.equal(spool.flush(), unwritten === 0, 'flush reports a discarded burst');
+      assert.equal(spool.flush(), true, 'once');
+      const readable = spool.cursor(0).backlog().points;
+      assert.equal(readable, (accepted - unwritten) * 3, 'the backlog holds exactly the written records');
       // Both sinks drain: segments are deleted, and after the retry delay appends succeed again.
       readAll(spool, 0);
       readAll(spool, 1);

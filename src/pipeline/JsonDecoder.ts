@@ -1,8 +1,8 @@
-import { Point } from '@influxdata/influxdb-client';
 import type { RouteConfig, TimeUnit } from '../config/Config.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
 import { FieldPath } from './FieldPath.ts';
 import { isSafeName } from './isSafeName.ts';
+import { LineBuilder } from './LineBuilder.ts';
 import { BAD_JSON, jsonError, parseJson } from './parseJson.ts';
 import { parseTime } from './parseTime.ts';
 import type { PointStamp } from './PointStamp.ts';
@@ -25,9 +25,9 @@ export class JsonDecoder implements Decoder {
   readonly #flatten: boolean;
   readonly #time: FieldPath | undefined;
   readonly #timeUnit: TimeUnit;
+  readonly #line = new LineBuilder();
   // Per-message state of the field walk, kept on the instance rather than in a closure or result object:
   // decode is synchronous, so one message at a time uses it.
-  #count = 0;
   #badName = '';
   #timeParent: unknown = undefined;
   #timeKey = '';
@@ -68,59 +68,52 @@ export class JsonDecoder implements Decoder {
       this.#timeKey = key;
     }
     const stamp = this.#stamp;
-    const measurement = stamp.measurement(captures);
-    if (measurement === '') return rejected('bad_name', 'measurement is empty or cannot be written as line protocol');
-    const tagError = stamp.prepareTags(captures);
-    if (tagError !== undefined) return rejected('bad_name', tagError);
-    const point = new Point(measurement);
-    stamp.applyTags(point);
-    this.#count = 0;
+    const series = stamp.series(captures);
+    if (series === undefined) return rejected('bad_name', stamp.seriesError);
+    const line = this.#line;
+    line.reset();
     this.#badName = '';
     const fields = this.#fields;
     if (fields.length === 0) {
-      this.#addObject(point, root as Json, '');
+      this.#addObject(line, root as Json, '');
     } else {
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
-        this.#addValue(point, f.name, f.get(root));
+        this.#addValue(line, f.name, f.get(root));
       }
     }
     this.#timeParent = undefined; // do not keep the payload alive until the next message
     if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
-    if (this.#count === 0) return rejected('no_fields', 'no number, boolean or string field in the payload');
-    point.timestamp(String(us));
-    return { kind: 'decoded', lines: point.toLineProtocol()!, points: 1 };
+    if (line.fieldCount === 0) return rejected('no_fields', 'no number, boolean or string field in the payload');
+    return { kind: 'decoded', lines: line.line(series, String(us)), points: 1 };
   }
 
-  #addObject(point: Point, obj: Json, prefix: string): void {
+  #addObject(line: LineBuilder, obj: Json, prefix: string): void {
     const timeParent = this.#timeParent;
     // for-in over JSON.parse output: own enumerable keys only, no array allocated (unlike Object.keys).
     for (const key in obj) {
       if (obj === timeParent && key === this.#timeKey) continue;
-      this.#addValue(point, prefix === '' ? key : `${prefix}_${key}`, obj[key]);
+      this.#addValue(line, prefix === '' ? key : `${prefix}_${key}`, obj[key]);
     }
   }
 
-  #addValue(point: Point, name: string, value: unknown): void {
+  #addValue(line: LineBuilder, name: string, value: unknown): void {
     switch (typeof value) {
       case 'number':
         if (!Number.isFinite(value)) return;
         if (!this.#checkName(name)) return;
-        point.floatField(name, value);
-        this.#count++;
+        line.float(name, value);
         return;
       case 'boolean':
         if (!this.#checkName(name)) return;
-        point.booleanField(name, value);
-        this.#count++;
+        line.bool(name, value);
         return;
       case 'string':
         if (!this.#checkName(name)) return;
-        point.stringField(name, value);
-        this.#count++;
+        line.string(name, value);
         return;
       case 'object':
-        if (value !== null && this.#flatten) this.#addObject(point, value as Json, name);
+        if (value !== null && this.#flatten) this.#addObject(line, value as Json, name);
         return;
     }
   }

@@ -1,8 +1,12 @@
-import type { Point } from '@influxdata/influxdb-client';
+import { Point } from '@influxdata/influxdb-client';
 import type { RouteConfig } from '../config/Config.ts';
 import { isSafeName } from './isSafeName.ts';
+import { seriesKeyEnd } from './seriesKeyEnd.ts';
 import { Template } from './Template.ts';
 import type { Captures } from './TopicPattern.ts';
+
+/** Distinct series (devices × measurements) one route keeps ready; beyond this the cache starts over. */
+const MAX_SERIES = 10_000;
 
 /**
  * What a route stamps on each of its points: the measurement template and the tags
@@ -16,6 +20,9 @@ export class PointStamp {
   readonly #templates: readonly Template[];
   // Rendered tag values of the current message: reused, since routing is synchronous.
   readonly #values: string[];
+  /** Captures (joined) → escaped series prefix, or why it cannot be written. */
+  readonly #series = new Map<string, string | { readonly error: string }>();
+  #seriesError = '';
 
   /** `withMeasurement` false: the format (line) brings its own measurement. */
   constructor(route: RouteConfig, names: readonly string[], gateway: string | undefined, withMeasurement: boolean) {
@@ -44,6 +51,42 @@ export class PointStamp {
     this.#keys = keys;
     this.#templates = templates;
     this.#values = new Array<string>(keys.length).fill('');
+  }
+
+  /**
+   * The series prefix of a line for these captures — measurement and sorted tags, escaped exactly as `Point`
+   * writes them — or undefined when it cannot be written (`seriesError` says why). Built through a Point once per
+   * distinct captures (a device's topic) and cached: per message this is a Map lookup.
+   */
+  series(captures: Captures): string | undefined {
+    // One capture (`{device}`) is its own key; several are joined with a character no topic level contains.
+    const key = captures.length === 1 ? captures[0]! : captures.join('\u0000');
+    let cached = this.#series.get(key);
+    if (cached === undefined) {
+      if (this.#series.size >= MAX_SERIES) this.#series.clear();
+      cached = this.#buildSeries(captures);
+      this.#series.set(key, cached);
+    }
+    if (typeof cached === 'string') return cached;
+    this.#seriesError = cached.error;
+    return undefined;
+  }
+
+  /** Why the last `series()` returned undefined. */
+  get seriesError(): string {
+    return this.#seriesError;
+  }
+
+  #buildSeries(captures: Captures): string | { readonly error: string } {
+    const measurement = this.measurement(captures);
+    if (measurement === '') return { error: 'measurement is empty or cannot be written as line protocol' };
+    const tagError = this.prepareTags(captures);
+    if (tagError !== undefined) return { error: tagError };
+    const point = new Point(measurement);
+    this.applyTags(point);
+    // One dummy field makes a whole line; the series is everything before its first unescaped space.
+    const line = point.floatField('x', 0).toLineProtocol()!;
+    return line.slice(0, seriesKeyEnd(line));
   }
 
   /** The measurement for these captures; '' when it renders empty or unsafe (the caller rejects with bad_name). */

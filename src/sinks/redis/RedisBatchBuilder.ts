@@ -1,6 +1,7 @@
 import type { Batch } from '../../spool/Batch.ts';
 import { parseLine, splitLines } from '../../pipeline/lineProtocol.ts';
-import { redisKeyPart } from './redisKeyPart.ts';
+import { seriesKeyEnd } from '../../pipeline/seriesKeyEnd.ts';
+import { RedisSeriesCache, type RedisSeries } from './RedisSeriesCache.ts';
 
 export interface RedisLayout {
   readonly keyPrefix: string;
@@ -25,9 +26,12 @@ export interface BuiltBatch {
   readonly firstError: string | undefined;
 }
 
-interface LatestField {
-  value: string;
-  timeMs: number;
+/** The newest value of each field of one latest-value hash within a batch (parallel arrays: no object per field). */
+interface LatestGroup {
+  readonly timesKey: string;
+  readonly names: string[];
+  readonly values: string[];
+  readonly times: number[];
 }
 
 /**
@@ -39,21 +43,30 @@ interface LatestField {
  * - `eb:latest:{<device>}:<measurement>:ts`  hash field → its time, epoch ms
  * - `eb:stream:{<measurement>}`              stream; entry = ts (epoch ms), the tags, then the fields
  * - `eb:stream:{<measurement>}:applied`      hash spool origin → highest spool position appended (de-duplication)
+ *
+ * Hot path: the lines are the gateway's own (written by the router), read back from the spool. The series key
+ * (measurement and tags) is resolved through `RedisSeriesCache`; a field section without quotes or backslashes
+ * (numbers and booleans: nearly every line) is split directly; anything else goes through the full parser.
  */
 export class RedisBatchBuilder {
   readonly #layout: RedisLayout;
   readonly #maxLen: string;
+  readonly #series: RedisSeriesCache;
 
   constructor(layout: RedisLayout) {
     this.#layout = layout;
     this.#maxLen = String(layout.streamMaxLen);
+    this.#series = new RedisSeriesCache(layout);
   }
 
   build(batch: Batch): BuiltBatch {
-    const layout = this.#layout;
-    const latest = new Map<string, Map<string, LatestField>>();
+    const wantLatest = this.#layout.latest;
+    const wantStreams = this.#layout.streams;
+    const latest = new Map<string, LatestGroup>();
     // [streamKey, position, [name, value, …]]: serialised as JSON for the script (see batchScript.ts).
     const streams: [string, number, string[]][] = [];
+    // Fields of the current line, reused: [name, value, name, value…].
+    const fields: string[] = [];
     let points = 0;
     let rejected = 0;
     let firstError: string | undefined;
@@ -62,50 +75,102 @@ export class RedisBatchBuilder {
       const position = batch.positions[c] ?? 0;
       // A raw newline may sit inside a quoted string field: split with the line-protocol-aware splitter.
       const lines = chunk.includes('\n') ? splitLines(chunk) : [chunk];
-      for (const line of lines) {
-        const p = parseLine(line);
-        if (typeof p === 'string') {
-          rejected++;
-          firstError ??= p;
-          continue;
+      for (let l = 0; l < lines.length; l++) {
+        const line = lines[l]!;
+        fields.length = 0;
+        let series: RedisSeries | null = null;
+        let timeMs = 0;
+        const end = seriesKeyEnd(line);
+        if (end > 0) series = this.#series.get(line.slice(0, end));
+        if (series === null || (timeMs = splitSimpleFields(line, end + 1, fields)) < 0) {
+          // Quotes, escapes or anything unusual: the full parser decides (and reports what is wrong).
+          const p = parseLine(line);
+          if (typeof p === 'string') {
+            rejected++;
+            firstError ??= p;
+            continue;
+          }
+          // A line that parses has a series key that does too.
+          series = this.#series.get(line.slice(0, end))!;
+          fields.length = 0;
+          for (const f of p.fields) fields.push(f.name, redisValue(f.value));
+          // Line protocol from the router always carries a µs timestamp; Redis gets ms.
+          timeMs = p.timestamp === undefined ? Date.now() : Math.floor(Number(p.timestamp) / 1000);
         }
         points++;
-        // Line protocol from the router always carries a µs timestamp; Redis gets ms.
-        const timeMs = p.timestamp === undefined ? Date.now() : Math.floor(Number(p.timestamp) / 1000);
-        const measurement = redisKeyPart(p.measurement);
-        if (layout.latest) {
-          const device = tagValue(p.tags, layout.deviceTag);
-          if (device !== undefined) {
-            const key = `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
-            let group = latest.get(key);
-            if (group === undefined) latest.set(key, (group = new Map()));
-            for (const f of p.fields) {
-              const held = group.get(f.name);
-              if (held === undefined || held.timeMs <= timeMs) group.set(f.name, { value: redisValue(f.value), timeMs });
+        if (wantLatest && series.latestKey !== undefined) {
+          let group = latest.get(series.latestKey);
+          if (group === undefined) latest.set(series.latestKey, (group = { timesKey: series.timesKey!, names: [], values: [], times: [] }));
+          for (let f = 0; f < fields.length; f += 2) {
+            const i = group.names.indexOf(fields[f]!);
+            if (i === -1) {
+              group.names.push(fields[f]!);
+              group.values.push(fields[f + 1]!);
+              group.times.push(timeMs);
+            } else if (group.times[i]! <= timeMs) {
+              group.values[i] = fields[f + 1]!;
+              group.times[i] = timeMs;
             }
           }
         }
-        if (layout.streams) {
+        if (wantStreams) {
           const pairs: string[] = ['ts', String(timeMs)];
-          for (const [k, v] of p.tags) pairs.push(k, v);
-          for (const f of p.fields) pairs.push(f.name, redisValue(f.value));
-          streams.push([`${layout.keyPrefix}stream:{${measurement}}`, position, pairs]);
+          const tags = series.tagPairs;
+          for (let t = 0; t < tags.length; t++) pairs.push(tags[t]!);
+          for (let f = 0; f < fields.length; f++) pairs.push(fields[f]!);
+          streams.push([series.streamKey, position, pairs]);
         }
       }
     }
     const groups: [string, string, string[]][] = [];
-    for (const [key, fields] of latest) {
+    for (const [key, g] of latest) {
       const flat: string[] = [];
-      for (const [name, f] of fields) flat.push(name, f.value, String(f.timeMs));
-      groups.push([key, `${key}:ts`, flat]);
+      for (let i = 0; i < g.names.length; i++) flat.push(g.names[i]!, g.values[i]!, String(g.times[i]));
+      groups.push([key, g.timesKey, flat]);
     }
     const argv = [this.#maxLen, batch.origin, JSON.stringify(groups), JSON.stringify(streams)];
     return { argv, entries: streams.length, points, rejected, firstError, latest: groups, streams };
   }
 }
 
-function tagValue(tags: ReadonlyArray<readonly [string, string]>, key: string): string | undefined {
-  for (const [k, v] of tags) if (k === key) return v;
+/**
+ * Splits `name=value,name=value… timestamp` starting at `from` into `out` (values as Redis stores them) and
+ * returns the timestamp in ms; -1 when the section needs the full parser: quotes or backslashes (string fields,
+ * escaped names), a value that is not a plain number or boolean, or no timestamp.
+ */
+function splitSimpleFields(line: string, from: number, out: string[]): number {
+  const space = line.lastIndexOf(' ');
+  if (space <= from || line.indexOf('"', from) !== -1 || line.indexOf('\\', from) !== -1) return -1;
+  let start = from;
+  while (start < space) {
+    let comma = line.indexOf(',', start);
+    if (comma === -1 || comma > space) comma = space;
+    const eq = line.indexOf('=', start);
+    if (eq === -1 || eq >= comma || eq === start || eq === comma - 1) return -1;
+    const value = simpleValue(line.slice(eq + 1, comma));
+    if (value === undefined) return -1;
+    out.push(line.slice(start, eq), value);
+    start = comma + 1;
+  }
+  const us = Number(line.slice(space + 1));
+  return Number.isSafeInteger(us) ? Math.floor(us / 1000) : -1;
+}
+
+/** A float, integer (`12i`), unsigned (`12u`) or boolean as Redis stores it; undefined for anything else. */
+function simpleValue(raw: string): string | undefined {
+  const first = raw.charCodeAt(0);
+  // Digits, '-' or '.': a number as the router wrote it (floats in JS's own shortest form, so the text is the value).
+  if ((first >= 48 && first <= 57) || first === 45 || first === 46) {
+    const last = raw.charCodeAt(raw.length - 1);
+    if (last === 105 /* i */ || last === 117 /* u */) return raw.slice(0, -1);
+    return Number.isFinite(Number(raw)) ? raw : undefined;
+  }
+  switch (raw) {
+    case 'T': case 't': case 'true': case 'True': case 'TRUE':
+      return 'true';
+    case 'F': case 'f': case 'false': case 'False': case 'FALSE':
+      return 'false';
+  }
   return undefined;
 }
 

@@ -1,0 +1,120 @@
+import { escape } from '@influxdata/influxdb-client';
+
+/** Field keys seen by one route are few; beyond this the cache of their escaped forms starts over. */
+const MAX_CACHED_KEYS = 10_000;
+/**
+ * Up to this many fields, repeated keys are found by a linear scan and the fields sorted by insertion (cheapest
+ * for the few fields of a sensor reading); beyond it a Map and Array.sort keep a payload of thousands of fields
+ * from costing quadratic time.
+ */
+const SMALL = 16;
+
+/**
+ * Writes one line of line protocol exactly as the influx client's `Point` would (fields sorted by key, the last
+ * value of a repeated key kept, keys escaped by the client's own `escape.tag`, floats as `String(n)`, booleans
+ * `T`/`F`, strings through `escape.quoted`), without a Point per message: the series prefix (measurement and
+ * tags) comes ready-made from `PointStamp`, escaped field keys are cached, and the fields of the current line live
+ * in two reused arrays. `test/unit/pipeline/LineBuilder.test.ts` checks the output against Point's.
+ *
+ * Synchronous and not re-entrant: one decoder owns one builder.
+ */
+export class LineBuilder {
+  readonly #escapedKeys = new Map<string, string>();
+  #keys: string[] = [];
+  #values: string[] = [];
+  #count = 0;
+  /** Key → index, only while the line has more than SMALL fields. */
+  #index: Map<string, number> | undefined;
+
+  /** Starts a new line (forgets the fields of the previous one). */
+  reset(): void {
+    this.#count = 0;
+    this.#index = undefined;
+  }
+
+  get fieldCount(): number {
+    return this.#count;
+  }
+
+  /** A finite number (the caller checks): written as Point's floatField does. */
+  float(key: string, value: number): void {
+    this.#set(key, String(value));
+  }
+
+  bool(key: string, value: boolean): void {
+    this.#set(key, value ? 'T' : 'F');
+  }
+
+  string(key: string, value: string): void {
+    this.#set(key, escape.quoted(value));
+  }
+
+  /** `prefix`: the escaped series (measurement and tags); `timestampUs`: integer text. */
+  line(prefix: string, timestampUs: string): string {
+    const n = this.#count;
+    if (n > SMALL) this.#sortLarge();
+    const keys = this.#keys;
+    const values = this.#values;
+    // Insertion sort: a handful of fields, usually already in order; `<` compares UTF-16 code units like sort().
+    for (let i = 1; i < n; i++) {
+      const k = keys[i]!;
+      const v = values[i]!;
+      let j = i - 1;
+      while (j >= 0 && keys[j]! > k) {
+        keys[j + 1] = keys[j]!;
+        values[j + 1] = values[j]!;
+        j--;
+      }
+      keys[j + 1] = k;
+      values[j + 1] = v;
+    }
+    let out = `${prefix} ${this.#escapeKey(keys[0]!)}=${values[0]!}`;
+    for (let i = 1; i < n; i++) out += `,${this.#escapeKey(keys[i]!)}=${values[i]!}`;
+    return `${out} ${timestampUs}`;
+  }
+
+  #set(key: string, value: string): void {
+    const keys = this.#keys;
+    const n = this.#count;
+    // A repeated key replaces the earlier value, as Point's field object does (flattening can repeat a key).
+    if (n < SMALL) {
+      for (let i = 0; i < n; i++) {
+        if (keys[i] === key) {
+          this.#values[i] = value;
+          return;
+        }
+      }
+    } else {
+      const index = (this.#index ??= new Map(keys.slice(0, n).map((k, i) => [k, i])));
+      const at = index.get(key);
+      if (at !== undefined) {
+        this.#values[at] = value;
+        return;
+      }
+      index.set(key, n);
+    }
+    keys[n] = key;
+    this.#values[n] = value;
+    this.#count = n + 1;
+  }
+
+  /** Sorts a large line's fields with Array.sort (the insertion sort that follows then finds them in order). */
+  #sortLarge(): void {
+    const n = this.#count;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (this.#keys[a]! < this.#keys[b]! ? -1 : 1));
+    const keys = order.map((i) => this.#keys[i]!);
+    const values = order.map((i) => this.#values[i]!);
+    this.#keys = keys;
+    this.#values = values;
+  }
+
+  #escapeKey(key: string): string {
+    let escaped = this.#escapedKeys.get(key);
+    if (escaped === undefined) {
+      if (this.#escapedKeys.size >= MAX_CACHED_KEYS) this.#escapedKeys.clear();
+      escaped = escape.tag(key);
+      this.#escapedKeys.set(key, escaped);
+    }
+    return escaped;
+  }
+}

@@ -1,0 +1,63 @@
+import { parseLine } from '../../pipeline/lineProtocol.ts';
+import { redisKeyPart } from './redisKeyPart.ts';
+import type { RedisLayout } from './RedisBatchBuilder.ts';
+
+/** What the Redis sink derives from a line's series key (measurement and tags): the same for every point of it. */
+export interface RedisSeries {
+  /** `<prefix>latest:{<device>}:<measurement>`; undefined when the line has no device tag. */
+  readonly latestKey: string | undefined;
+  /** `latestKey:ts`. */
+  readonly timesKey: string | undefined;
+  /** `<prefix>stream:{<measurement>}`. */
+  readonly streamKey: string;
+  /** Unescaped tags, flattened: key, value, key, value… (line order). */
+  readonly tagPairs: readonly string[];
+}
+
+/** A gateway sees a few thousand series at most; beyond this the cache starts over rather than grow. */
+const MAX_SERIES = 10_000;
+
+/**
+ * Series key (the text of a line before its first unescaped space) → its Redis keys and tags. A device sends the
+ * same series key with every message, so the keys are built and the names unescaped and encoded once per series,
+ * not once per point.
+ */
+export class RedisSeriesCache {
+  readonly #layout: RedisLayout;
+  readonly #cache = new Map<string, RedisSeries | null>();
+
+  constructor(layout: RedisLayout) {
+    this.#layout = layout;
+  }
+
+  /** null when the series key does not parse (the caller falls back to the full parser and its error). */
+  get(seriesKey: string): RedisSeries | null {
+    let series = this.#cache.get(seriesKey);
+    if (series !== undefined) return series;
+    if (this.#cache.size >= MAX_SERIES) this.#cache.clear();
+    series = this.#build(seriesKey);
+    this.#cache.set(seriesKey, series);
+    return series;
+  }
+
+  #build(seriesKey: string): RedisSeries | null {
+    // A dummy field makes the series key a whole line for the one parser that knows the escaping rules.
+    const p = parseLine(`${seriesKey} x=1`);
+    if (typeof p === 'string') return null;
+    const layout = this.#layout;
+    const measurement = redisKeyPart(p.measurement);
+    let device: string | undefined;
+    const tagPairs: string[] = [];
+    for (const [k, v] of p.tags) {
+      tagPairs.push(k, v);
+      if (k === layout.deviceTag && device === undefined) device = v;
+    }
+    const latestKey = device === undefined ? undefined : `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
+    return {
+      latestKey,
+      timesKey: latestKey === undefined ? undefined : `${latestKey}:ts`,
+      streamKey: `${layout.keyPrefix}stream:{${measurement}}`,
+      tagPairs,
+    };
+  }
+}

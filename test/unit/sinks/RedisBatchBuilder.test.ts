@@ -1,0 +1,131 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Point } from '@influxdata/influxdb-client';
+import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
+import { RedisBatchBuilder, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
+import type { Batch } from '../../../src/spool/Batch.ts';
+
+const LAYOUT: RedisLayout = { keyPrefix: 'eb:', deviceTag: 'device', latest: true, streams: true, streamMaxLen: 1000 };
+
+function batchOf(chunks: string[]): Batch {
+  return { chunks, positions: chunks.map((_, i) => i * 100), origin: 'o1', points: chunks.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+}
+
+/**
+ * The builder's meaning, written the plain way: every line through the full parser. The builder's fast paths
+ * (series cache, direct split of simple field sections) must give exactly this.
+ */
+function reference(batch: Batch, layout: RedisLayout) {
+  const latest = new Map<string, Map<string, { value: string; timeMs: number }>>();
+  const streams: [string, number, string[]][] = [];
+  let points = 0;
+  let rejected = 0;
+  batch.chunks.forEach((chunk, c) => {
+    for (const line of splitLines(chunk)) {
+      const p = parseLine(line);
+      if (typeof p === 'string') {
+        rejected++;
+        continue;
+      }
+      points++;
+      const timeMs = Math.floor(Number(p.timestamp) / 1000);
+      const value = (v: number | boolean | string): string => (typeof v === 'string' ? v : String(v));
+      const device = p.tags.find(([k]) => k === layout.deviceTag)?.[1];
+      const measurement = redisKeyPart(p.measurement);
+      if (device !== undefined) {
+        const key = `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
+        const group = latest.get(key) ?? new Map();
+        latest.set(key, group);
+        for (const f of p.fields) {
+          const held = group.get(f.name);
+          if (held === undefined || held.timeMs <= timeMs) group.set(f.name, { value: value(f.value), timeMs });
+        }
+      }
+      streams.push([`${layout.keyPrefix}stream:{${measurement}}`, batch.positions[c]!, ['ts', String(timeMs), ...p.tags.flat(), ...p.fields.flatMap((f) => [f.name, value(f.value)])]]);
+    }
+  });
+  const groups = [...latest].map(([key, fields]) => [key, `${key}:ts`, [...fields].flatMap(([name, f]) => [name, f.value, String(f.timeMs)])]);
+  return { groups, streams, points, rejected };
+}
+
+function assertSame(chunks: string[]): void {
+  const batch = batchOf(chunks);
+  const built = new RedisBatchBuilder(LAYOUT).build(batch);
+  const ref = reference(batch, LAYOUT);
+  assert.deepEqual(built.latest, ref.groups);
+  assert.deepEqual(built.streams, ref.streams);
+  assert.equal(built.points, ref.points);
+  assert.equal(built.rejected, ref.rejected);
+  assert.deepEqual(JSON.parse(built.argv[2]!), ref.groups);
+  assert.deepEqual(JSON.parse(built.argv[3]!), ref.streams);
+}
+
+describe('RedisBatchBuilder', () => {
+  it('coalesces latest values per device and field (newest wins) and keeps every point in the stream', () => {
+    const built = new RedisBatchBuilder(LAYOUT).build(
+      batchOf([
+        'climate,device=d1,gateway=g h=40,t=21.5 1700000000000000',
+        'climate,device=d1,gateway=g t=22 1700000001000000',
+        'climate,device=d1,gateway=g t=19 1699999999000000',
+        'climate,device=d2,gateway=g t=5 1700000000000000',
+      ]),
+    );
+    assert.deepEqual(built.latest, [
+      ['eb:latest:{d1}:climate', 'eb:latest:{d1}:climate:ts', ['h', '40', '1700000000000', 't', '22', '1700000001000']],
+      ['eb:latest:{d2}:climate', 'eb:latest:{d2}:climate:ts', ['t', '5', '1700000000000']],
+    ]);
+    assert.equal(built.streams.length, 4);
+    assert.deepEqual(built.streams[0], ['eb:stream:{climate}', 0, ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'h', '40', 't', '21.5']]);
+  });
+
+  it('gives the full parser\'s result for escapes, strings, integers, booleans and bad lines', () => {
+    assertSame([
+      'climate,device=d1 t=21.5 1700000000000000',
+      'my\\ room,device=living\\ room\\,1,x=a\\=b t=1,n=5i,u=7u,b=T,c=false 1700000000000000',
+      'climate,device=d1 s="a \\"quoted\\" string, with = signs",t=1 1700000000000000',
+      'climate,device=d1 s="multi\nline",t=2 1700000000000000\nclimate,device=d1 t=3 1700000002000000',
+      'climate,device=k{1}:x t=-1.5e-7 -5000',
+      'climate,device=d1 t=1e+21 1700000000000000',
+      'no fields here',
+      'climate,device=d1 t= 1700000000000000',
+      'climate,device=d1 t=NaN 1700000000000000',
+      'climate t=1 1700000000000000',
+    ]);
+  });
+
+  it('gives the full parser\'s result for any point the router can write (property)', () => {
+    const name = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'b', ' ', ',', '=', '\\', '"', ':', '{', 'é', '1') });
+    const value = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => ['float', v] as const),
+      fc.boolean().map((v) => ['bool', v] as const),
+      fc.string({ maxLength: 8 }).map((v) => ['string', v] as const),
+      fc.integer().map((v) => ['int', v] as const),
+    );
+    const point = fc.record({
+      measurement: name,
+      device: fc.option(name, { nil: undefined }),
+      fields: fc.dictionary(name, value, { minKeys: 1, maxKeys: 4 }),
+      ts: fc.integer({ min: 0, max: 2 ** 52 }),
+    });
+    fc.assert(
+      fc.property(fc.array(point, { minLength: 1, maxLength: 6 }), (points) => {
+        const lines = points.map((p) => {
+          const pt = new Point(p.measurement).tag('gateway', 'g1');
+          if (p.device !== undefined) pt.tag('device', p.device);
+          for (const [k, [kind, v]] of Object.entries(p.fields)) {
+            if (kind === 'float') pt.floatField(k, v);
+            else if (kind === 'bool') pt.booleanField(k, v);
+            else if (kind === 'int') pt.intField(k, v);
+            else pt.stringField(k, v);
+          }
+          return pt.timestamp(String(p.ts)).toLineProtocol()!;
+        });
+        assertSame(lines);
+        assertSame([lines.join('\n')]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

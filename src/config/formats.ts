@@ -6,6 +6,7 @@
  */
 import convict from 'convict';
 import { FormatError } from './FormatError.ts';
+import { parseSharedFilter, SHARE_PREFIX, SHARED_FILTER_EXPECTED } from '../pipeline/SharedFilter.ts';
 import type { Qos } from './Config.ts';
 
 export interface FormatSpec {
@@ -108,6 +109,8 @@ export function isQos(value: unknown): value is Qos {
   return value === 0 || value === 1 || value === 2;
 }
 
+const TOPIC_FILTER_EXPECTED = 'an MQTT topic filter (`+`/`#` only as whole levels, `#` last)';
+
 const subscriptions: FormatSpec = {
   describe: 'JSON array of `{topic, qos}`',
   // Env/CLI also accept the shorthand `sensors/#:1,alarms/+:2` (qos defaults to 1).
@@ -132,10 +135,23 @@ const subscriptions: FormatSpec = {
           throw new FormatError({ path: `[${i}].${key}`, expected: 'one of topic, qos', value: s[key], unknownKey: true });
         }
       }
-      if (typeof s.topic !== 'string' || !isTopicFilter(s.topic)) {
+      if (typeof s.topic !== 'string') {
+        throw new FormatError({ path: `[${i}].topic`, expected: TOPIC_FILTER_EXPECTED, value: s.topic });
+      }
+      let shared;
+      try {
+        shared = parseSharedFilter(s.topic);
+      } catch (error) {
         throw new FormatError({
           path: `[${i}].topic`,
-          expected: 'an MQTT topic filter (`+`/`#` only as whole levels, `#` last)',
+          expected: `a shared subscription ${SHARED_FILTER_EXPECTED} (here ${(error as Error).message})`,
+          value: s.topic,
+        });
+      }
+      if (!isTopicFilter(shared.filter)) {
+        throw new FormatError({
+          path: `[${i}].topic`,
+          expected: shared.group === undefined ? TOPIC_FILTER_EXPECTED : `${SHARE_PREFIX}${shared.group}/ followed by ${TOPIC_FILTER_EXPECTED}`,
           value: s.topic,
         });
       }

@@ -6,6 +6,7 @@
 import type { PayloadFormat, RouteConfig, TimeUnit } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, type FormatSpec } from './formats.ts';
+import { parseSharedFilter, SHARED_FILTER_EXPECTED } from '../pipeline/SharedFilter.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
   topic: 'sensors/{device}/{measurement}',
@@ -80,7 +81,17 @@ function parseRoute(raw: unknown, at: string): RouteConfig {
   if (typeof r.topic !== 'string' || r.topic === '') {
     throw new FormatError({ path: `${at}.topic`, expected: 'a non-empty topic pattern (required)', value: r.topic });
   }
-  const captured = capturedNames(r.topic);
+  let pattern: string;
+  try {
+    pattern = parseSharedFilter(r.topic).filter;
+  } catch (error) {
+    throw new FormatError({
+      path: `${at}.topic`,
+      expected: `${TOPIC_EXPECTED}, optionally after ${SHARED_FILTER_EXPECTED} (here ${(error as Error).message})`,
+      value: r.topic,
+    });
+  }
+  const captured = capturedNames(pattern);
   if (!captured) throw new FormatError({ path: `${at}.topic`, expected: TOPIC_EXPECTED, value: r.topic });
 
   const format = r.format ?? DEFAULT_ROUTE.format;

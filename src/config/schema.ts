@@ -121,7 +121,7 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
       reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: 'positive-int' },
       reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: 'positive-int' },
       subscriptions: {
-        doc: 'Topic filters subscribed to. Env/CLI: JSON, or `topic:qos,topic:qos`.',
+        doc: 'Topic filters subscribed to; `$share/<group>/<filter>` for a shared subscription (see Scale-out). Env/CLI: JSON, or `topic:qos,topic:qos`.',
         default: [{ topic: 'sensors/#', qos: 1 }],
         format: 'subscriptions',
       },

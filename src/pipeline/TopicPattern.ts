@@ -1,3 +1,5 @@
+import { parseSharedFilter, SHARED_FILTER_EXPECTED } from './SharedFilter.ts';
+
 /**
  * A route's topic pattern, compiled once. Levels: literal, `+`, `{name}` (one level, captured),
  * and as the last level `#` or `{name#}` (zero or more levels, captured joined with '/').
@@ -35,13 +37,11 @@ export class TopicPattern {
 
   constructor(source: string) {
     this.source = source;
-    let pattern = source;
-    if (pattern.startsWith('$share/')) {
-      const slash = pattern.indexOf('/', 7);
-      if (slash === -1 || slash === 7 || slash === pattern.length - 1) {
-        throw new RangeError(`topic pattern "${source}": $share/<group>/ must be followed by a group and a topic`);
-      }
-      pattern = pattern.slice(slash + 1);
+    let pattern: string;
+    try {
+      pattern = parseSharedFilter(source).filter;
+    } catch (error) {
+      throw new RangeError(`topic pattern "${source}": ${(error as Error).message}; expected ${SHARED_FILTER_EXPECTED}`);
     }
     if (pattern === '') throw new RangeError(`topic pattern "${source}" is empty`);
     const levels = pattern.split('/');

@@ -1,3 +1,5 @@
+import { stripShare } from './SharedFilter.ts';
+
 /**
  * Whether every topic matching MQTT filter `filter` is also matched by subscription `subscription`
  * (both may hold `+` and `#`; a leading `$share/<group>/` is ignored). Used to warn about routes that no
@@ -16,10 +18,4 @@ export function filterCovers(subscription: string, filter: string): boolean {
     if (other === '+' || other !== level) return false;
   }
   return s.length === f.length;
-}
-
-function stripShare(topic: string): string {
-  if (!topic.startsWith('$share/')) return topic;
-  const rest = topic.indexOf('/', '$share/'.length);
-  return rest < 0 ? topic : topic.slice(rest + 1);
 }

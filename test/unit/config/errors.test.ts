@@ -139,6 +139,34 @@ describe('ConfigError', () => {
     assert.equal(failure({ file: { mqtt: { subscriptions: [] } } }).key, 'mqtt.subscriptions');
   });
 
+  it('malformed shared subscriptions name the key, the value and the shape to use', () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ file: { mqtt: { subscriptions: [{ topic: 'a/#', qos: 1 }, { topic: '$share//sensors/#', qos: 1 }] } } }, 'mqtt.subscriptions[1].topic', /group name is empty/],
+      [{ file: { mqtt: { subscriptions: [{ topic: '$share/gw', qos: 1 }] } } }, 'mqtt.subscriptions[0].topic', /no topic filter after the share group "gw"/],
+      [{ env: { EDGEBRIDGE_MQTT_SUBSCRIPTIONS: '$share/g+w/sensors/#:1' } }, 'mqtt.subscriptions[0].topic', /contains "\+" or "#"/],
+    ];
+    for (const [opts, key, why] of cases) {
+      const e = failure(opts as Parameters<typeof failure>[0]);
+      assert.equal(e.key, key);
+      assert.match(e.expected, /\$share\/<group>\/<filter>/);
+      assert.match(e.expected, why);
+      assert.match(e.message, /got "\$share\//);
+    }
+    const bad = failure({ file: { mqtt: { subscriptions: [{ topic: '$share/gw/sensors/#x', qos: 1 }] } } });
+    assert.equal(bad.key, 'mqtt.subscriptions[0].topic');
+    assert.match(bad.expected, /^\$share\/gw\/ followed by an MQTT topic filter/);
+    const route = failure({ file: { routes: [{ topic: '$share/g', measurement: 'm' }] } });
+    assert.equal(route.key, 'routes[0].topic');
+    assert.match(route.expected, /no topic filter after the share group "g"/);
+  });
+
+  it('shared subscriptions load, in both the file and the env shorthand', () => {
+    const c = loadConfig({ argv: [], env: { EDGEBRIDGE_MQTT_SUBSCRIPTIONS: '$share/gw/sensors/#:1,alarms/+:2' }, hostname: 'h' });
+    assert.deepEqual(c.mqtt.subscriptions, [{ topic: '$share/gw/sensors/#', qos: 1 }, { topic: 'alarms/+', qos: 2 }]);
+    const r = loadConfig({ argv: ['--config', configFile({ routes: [{ topic: '$share/gw/sensors/{device}/{measurement}' }] })], env: {}, hostname: 'h' });
+    assert.equal(r.routes[0]!.topic, '$share/gw/sensors/{device}/{measurement}');
+  });
+
   it('cross-field checks', () => {
     assert.equal(failure({ env: { EDGEBRIDGE_MQTT_RECONNECT_MIN_MS: '60000' } }).key, 'mqtt.reconnectMinMs');
     assert.equal(failure({ file: { sinks: { influx: { resilience: { retryInitialMs: 99999 } } } } }).key, 'sinks.influx.resilience.retryInitialMs');

@@ -87,8 +87,9 @@ describe('TopicPattern', () => {
       ['a/x{y}', /not closed|mixes text/],
       ['a/{x}/{x}', /used twice/],
       ['a/{x y}', /may only use/],
-      ['$share/g', /group and a topic/],
-      ['$share//a', /group and a topic/],
+      ['$share/g', /no topic filter after the share group/],
+      ['$share//a', /group name is empty/],
+      ['$share/g#/a', /contains "\+" or "#"/],
     ];
     for (const [pattern, message] of bad) {
       assert.throws(

@@ -13,6 +13,9 @@ describe('filterCovers', () => {
     ['sensors/+/+', 'sensors/#', false],
     ['tele/+/SENSOR', 'tele/+/SENSOR', true],
     ['$share/g/sensors/#', 'sensors/+/+', true],
+    ['$share/g/sensors/+/climate', 'sensors/+/climate', true],
+    ['$share/g/sensors/+/climate', 'sensors/+/+', false],
+    ['$share/g/sensors/#', '$share/other/sensors/a', true],
     ['zigbee2mqtt/+', 'sensors/+', false],
   ];
   for (const [sub, filter, want] of cases) {

@@ -51,8 +51,6 @@ export function createRedisConnection(config: RedisSinkConfig, options: RedisCon
       redisOptions: node,
       lazyConnect: true,
       enableOfflineQueue: false,
-      // Groups the per-slot calls of a batch into one pipeline per node.
-      enableAutoPipelining: true,
       clusterRetryStrategy: (times: number) => options.reconnectDelay(times),
       slotsRefreshTimeout: config.resilience.timeoutMs,
       // TLS certificates name the nodes' addresses as announced by the cluster: do not resolve them.

@@ -108,6 +108,33 @@ export interface RedisSinkConfig extends SinkCommon {
   readonly streams: boolean;
   /** Approximate MAXLEN of each stream. */
   readonly streamMaxLen: number;
+  readonly mode: RedisMode;
+  /** Mode sentinel: where the Sentinels listen. */
+  readonly sentinels: readonly HostPort[];
+  /** Mode sentinel: the master's name. */
+  readonly sentinelName: string;
+  /** Mode cluster: seed nodes; empty = the url's host:port. */
+  readonly clusterNodes: readonly HostPort[];
+  readonly tls: RedisTlsConfig;
+  /** Replicas that must confirm each batch (`WAIT`) before it counts as written; 0 = off. */
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
+}
+
+export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** TLS is on when the url is rediss://; these refine it. Empty file names = not set. */
+export interface RedisTlsConfig {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Skip server certificate verification (warned about on every start). */
+  readonly insecure: boolean;
 }
 
 export type SinkConfig = InfluxSinkConfig | RedisSinkConfig;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
 import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
+import { checkRedisSink } from './checkRedisSink.ts';
 import { ConfigError } from './ConfigError.ts';
 import { FormatError } from './FormatError.ts';
 import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
@@ -259,6 +260,7 @@ function buildSinks(
   for (const s of sinks) {
     const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
     checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
+    if (s.type === 'redis') checkRedisSink(at, s);
   }
   return sinks;
 }

@@ -4,9 +4,10 @@
  * are errors), so an extra sink gets exactly the defaults and checks of `sinks.influx`/`sinks.redis`.
  */
 import convict from 'convict';
-import type { BatchConfig, ResilienceConfig, SinkConfig } from './Config.ts';
+import type { BatchConfig, RedisMode, RedisTlsConfig, ResilienceConfig, SinkConfig } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, enumFormat, registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
+import { parseHostPort, REDIS_FORMATS } from './redisFormats.ts';
 import { checkShape, checkValues, isPlainObject, type SchemaTree } from './schemaTree.ts';
 import { SINK_TYPES, sinkSchema, type SinkType } from './sinkSchema.ts';
 
@@ -14,6 +15,7 @@ export const SINK_NAME = /^[a-z][a-z0-9_-]*$/;
 
 const ELEMENT_FORMATS = {
   ...SCALAR_FORMATS,
+  ...REDIS_FORMATS,
   'sink-name': {
     describe: 'sink name',
     validate(value: unknown) {
@@ -68,6 +70,13 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
     latest: p.latest as boolean,
     streams: p.streams as boolean,
     streamMaxLen: p.streamMaxLen as number,
+    mode: p.mode as RedisMode,
+    sentinels: (p.sentinels as string[]).map((a) => parseHostPort(a)!),
+    sentinelName: p.sentinelName as string,
+    clusterNodes: (p.clusterNodes as string[]).map((a) => parseHostPort(a)!),
+    tls: p.tls as RedisTlsConfig,
+    waitReplicas: p.waitReplicas as number,
+    waitTimeoutMs: p.waitTimeoutMs as number,
     batch,
     resilience,
   };

@@ -16,6 +16,7 @@
 import { hostname as osHostname } from 'node:os';
 import { registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
 import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
+import { REDIS_FORMATS } from './redisFormats.ts';
 import { extraSinksFormat } from './parseExtraSinks.ts';
 import { isLeaf, type SchemaLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
 import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
@@ -29,7 +30,7 @@ const TREE_FORMATS = { routes: routesFormat, 'extra-sinks': extraSinksFormat };
 registerFormats(TREE_FORMATS);
 
 /** Every format a top-level leaf may use. */
-export const FORMATS: Readonly<Record<string, FormatSpec>> = { ...SCALAR_FORMATS, ...TREE_FORMATS };
+export const FORMATS: Readonly<Record<string, FormatSpec>> = { ...SCALAR_FORMATS, ...REDIS_FORMATS, ...TREE_FORMATS };
 
 /** `edge-01.plant.example` → `edge-01`: a valid gateway id from whatever the host is called. */
 export function sanitiseHostname(name: string): string {

@@ -1,14 +1,13 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisSinkConfig } from '../../config/Config.ts';
 import type { Batch } from '../../spool/Batch.ts';
 import type { Sink, WriteResult } from '../Sink.ts';
-import { BATCH_SCRIPT } from './batchScript.ts';
-import { classifyRedisError } from './classifyRedisError.ts';
+import { classifyRedisError, isAuthReply } from './classifyRedisError.ts';
+import { createRedisConnection } from './createRedisConnection.ts';
 import { RedisBatchBuilder } from './RedisBatchBuilder.ts';
+import type { RedisWriter } from './RedisWriter.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
-
-type ScriptClient = Redis & { edgebridgeBatch(argv: string[]): Promise<[number, number, number]> };
 
 export interface RedisSinkOptions {
   readonly config: RedisSinkConfig;
@@ -19,9 +18,13 @@ export interface RedisSinkOptions {
 }
 
 /**
- * Latest values and streams in Redis, one round trip per batch (a Lua call, EVALSHA after the first).
- * The offline queue is off: while Redis is down a write fails at once and the worker's breaker decides,
- * instead of ioredis piling commands up in RAM.
+ * Latest values and streams in Redis: one round trip per batch (a Lua call, EVALSHA after the first) on a
+ * standalone server or a Sentinel-managed master, one call per hash slot on a Cluster (see `RedisWriter`).
+ *
+ * Credentials refused (WRONGPASS, NOAUTH, NOPERM) are a config problem, not a data problem: the batch is kept,
+ * the error is classified `auth` (the breaker opens and /readyz and /status say "auth: Redis refused the
+ * credentials…"), and ioredis re-tries the login only every `breakerHalfOpenAfterMs`, so a fix on the server side
+ * (an ACL user added, a password rotated back) is picked up without a restart and without hammering the server.
  */
 export class RedisSink implements Sink {
   readonly name: string;
@@ -31,7 +34,10 @@ export class RedisSink implements Sink {
   readonly #collapsed: CollapsingLog;
   readonly #builder: RedisBatchBuilder;
   readonly #extra: RedisOptions;
-  #client: ScriptClient | undefined;
+  #client: Redis | Cluster | undefined;
+  #writer: RedisWriter | undefined;
+  /** The last connection-level error (cleared when connected): explains "not connected" to the worker. */
+  #connectionError: Error | undefined;
 
   constructor(options: RedisSinkOptions) {
     this.name = options.config.name;
@@ -44,41 +50,47 @@ export class RedisSink implements Sink {
 
   async start(): Promise<void> {
     const c = this.#config;
-    const client = new Redis(c.url, {
-      ...this.#extra,
-      ...(c.username ? { username: c.username } : {}),
-      ...(c.password ? { password: c.password } : {}),
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: c.resilience.timeoutMs,
-      connectTimeout: c.resilience.timeoutMs,
+    if (c.tls.insecure) {
+      this.#logger.warn({ sink: this.name }, `TLS certificate verification is OFF for Redis sink ${this.name} (tls.insecure): anyone on the path can impersonate the server`);
+    }
+    const { client, writer, target } = createRedisConnection(c, {
+      extra: this.#extra,
       // ioredis keeps reconnecting on its own; cap the interval so a returning server is found within 5 s.
-      retryStrategy: (times: number) => Math.min(times * 250, 5000),
-    }) as ScriptClient;
-    client.defineCommand('edgebridgeBatch', { numberOfKeys: 0, lua: BATCH_SCRIPT });
-    client.on('error', (error: Error) => {
-      this.#collapsed.warn(`redis:${this.name}:${error.message}`, { sink: this.name, err: error.message }, 'redis connection error');
+      // Refused credentials will not fix themselves within seconds: try again at the breaker's pace.
+      reconnectDelay: (times) => (isAuthReply(this.#connectionError) ? c.resilience.breakerHalfOpenAfterMs : Math.min(times * 250, 5000)),
     });
-    client.on('ready', () => this.#logger.info({}, 'redis connected'));
+    const onError = (error: Error): void => {
+      this.#connectionError = error;
+      const auth = isAuthReply(error);
+      const fields = { sink: this.name, err: error.message };
+      if (auth) this.#collapsed.warn(`redis:${this.name}:auth`, fields, 'redis refused the credentials: check username/password and the server ACL');
+      else this.#collapsed.warn(`redis:${this.name}:${error.message}`, fields, 'redis connection error');
+    };
+    client.on('error', onError);
+    // A Cluster reports each node's connection errors separately.
+    client.on('node error', (error: Error) => onError(error));
+    client.on('ready', () => {
+      this.#connectionError = undefined;
+      this.#logger.info({ sink: this.name, target }, 'redis connected');
+    });
     this.#client = client;
+    this.#writer = writer;
     // Connect in the background: the gateway starts even when Redis is down.
     client.connect().catch(() => {});
   }
 
   async write(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
-    const client = this.#client;
-    if (client === undefined) throw new Error('RedisSink used before start()');
+    const writer = this.#writer;
+    if (writer === undefined) throw new Error('RedisSink used before start()');
     signal.throwIfAborted();
     const built = this.#builder.build(batch);
     const reason = built.firstError === undefined ? undefined : `unparsable line: ${built.firstError}`;
     if (built.points === 0) return { accepted: 0, rejected: built.rejected, ...(reason ? { reason } : {}) };
     let duplicates = 0;
     try {
-      const [, , skipped] = await client.edgebridgeBatch(built.argv);
-      duplicates = skipped;
+      duplicates = await writer.write(built);
     } catch (e) {
-      const error = classifyRedisError(e);
+      const error = classifyRedisError(e, this.#connectionError);
       if (error.retryable) throw error;
       return { accepted: 0, rejected: batch.points, reason: error.message };
     }
@@ -88,6 +100,7 @@ export class RedisSink implements Sink {
   async stop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    this.#writer = undefined;
     if (client === undefined) return;
     try {
       await client.quit();

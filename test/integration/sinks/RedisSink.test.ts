@@ -8,23 +8,10 @@ import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import type { Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
+import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
 
 function config(url: string, overrides: Partial<RedisSinkConfig> = {}): RedisSinkConfig {
-  return {
-    name: 'redis',
-    type: 'redis',
-    url,
-    username: '',
-    password: '',
-    keyPrefix: 'eb:',
-    deviceTag: 'device',
-    latest: true,
-    streams: true,
-    streamMaxLen: 100_000,
-    batch: { maxPoints: 5000, maxBytes: 1 << 20, flushIntervalMs: 1000 },
-    resilience: { timeoutMs: 1000, retryInitialMs: 100, retryMaxMs: 1000, breakerThreshold: 3, breakerHalfOpenAfterMs: 1000 },
-    ...overrides,
-  };
+  return redisSinkConfig(url, overrides);
 }
 
 let nextPosition = 0;

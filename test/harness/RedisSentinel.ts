@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { ServerProcess } from './ServerProcess.ts';
+import { redisPingProbe, startRedis, type RedisHandle } from './Redis.ts';
+import { waitFor } from './waitFor.ts';
+
+export interface RedisSentinelOptions {
+  /** Replicas of the master (default 2: after a failover the new master still has one, so WAIT 1 can succeed). */
+  replicas?: number;
+  /** Sentinels (default 3, quorum 2). */
+  sentinels?: number;
+  masterName?: string;
+  downAfterMs?: number;
+  failoverTimeoutMs?: number;
+}
+
+export interface RedisSentinelHandle {
+  readonly masterName: string;
+  /** The master the setup started with (index 0) and its replicas. */
+  readonly servers: readonly RedisHandle[];
+  readonly sentinels: readonly ServerProcess[];
+  /** `127.0.0.1:PORT` of every Sentinel. */
+  readonly sentinelAddresses: readonly string[];
+  /** The master's port as the first Sentinel that answers reports it now. */
+  masterPort(): Promise<number>;
+  /** The server handle of the current master. */
+  master(): Promise<RedisHandle>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A real Sentinel setup on loopback: one master, `replicas` replicas, `sentinels` redis-server processes in
+ * sentinel mode (`redis-server sentinel.conf --sentinel`; Debian's redis-sentinel package is the same binary).
+ * Returned once every replica is online and every Sentinel knows the replicas and the other Sentinels, so that
+ * a failover can happen from then on. Short down-after / failover timeouts make a failover take seconds.
+ */
+export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promise<RedisSentinelHandle> {
+  const masterName = opts.masterName ?? 'mymaster';
+  const replicaCount = opts.replicas ?? 2;
+  const sentinelCount = opts.sentinels ?? 3;
+  const quorum = Math.floor(sentinelCount / 2) + 1;
+  const servers: RedisHandle[] = [];
+  const sentinels: ServerProcess[] = [];
+  const destroy = async () => {
+    await Promise.all([...sentinels.map((s) => s.destroy()), ...servers.map((s) => s.destroy())]);
+  };
+  try {
+    const master = await startRedis();
+    servers.push(master);
+    const replicas = await Promise.all(
+      Array.from({ length: replicaCount }, () =>
+        startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port), '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] }),
+      ),
+    );
+    servers.push(...replicas);
+    const admin = new Redis(master.url);
+    try {
+      await waitFor(async () => (String(await admin.info('replication')).match(/state=online/g) ?? []).length === replicaCount, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        message: 'replicas never came online',
+      });
+    } finally {
+      admin.disconnect();
+    }
+    sentinels.push(
+      ...(await Promise.all(
+        Array.from({ length: sentinelCount }, () =>
+          ServerProcess.launch({
+            name: 'redis-sentinel',
+            command: '/usr/bin/redis-server',
+            debianPackage: 'redis-server',
+            args: (port, dir) => {
+              const conf = path.join(dir, 'sentinel.conf');
+              fs.writeFileSync(
+                conf,
+                [
+                  `port ${port}`,
+                  'bind 127.0.0.1',
+                  'daemonize no',
+                  `dir ${dir}`,
+                  'logfile ""',
+                  `sentinel monitor ${masterName} 127.0.0.1 ${master.port} ${quorum}`,
+                  `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs ?? 1000}`,
+                  `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs ?? 5000}`,
+                  `sentinel parallel-syncs ${masterName} ${replicaCount}`,
+                  '',
+                ].join('\n'),
+              );
+              return [conf, '--sentinel'];
+            },
+            ready: redisPingProbe(),
+          }),
+        ),
+      )),
+    );
+    for (const s of sentinels) {
+      const c = new Redis({ host: '127.0.0.1', port: s.port });
+      try {
+        await waitFor(
+          async () => {
+            const flat = (await c.call('SENTINEL', 'MASTER', masterName)) as string[];
+            const info = Object.fromEntries(flat.flatMap((_, i) => (i % 2 === 0 ? [[flat[i], flat[i + 1]]] : [])));
+            return Number(info['num-slaves']) === replicaCount && Number(info['num-other-sentinels']) === sentinelCount - 1;
+          },
+          { timeoutMs: 30_000, intervalMs: 200, message: `sentinel ${s.port} never saw all replicas and sentinels` },
+        );
+      } finally {
+        c.disconnect();
+      }
+    }
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  const masterPort = async (): Promise<number> => {
+    for (const s of sentinels) {
+      if (!s.running) continue;
+      const c = new Redis({ host: '127.0.0.1', port: s.port, lazyConnect: true });
+      try {
+        await c.connect();
+        const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
+        return Number(port);
+      } catch {
+        // next sentinel
+      } finally {
+        c.disconnect();
+      }
+    }
+    throw new Error('no sentinel answered');
+  };
+  return {
+    masterName,
+    servers,
+    sentinels,
+    sentinelAddresses: sentinels.map((s) => `127.0.0.1:${s.port}`),
+    masterPort,
+    master: async () => {
+      const port = await masterPort();
+      const found = servers.find((s) => s.port === port);
+      if (found === undefined) throw new Error(`master port ${port} is none of ours`);
+      return found;
+    },
+    destroy,
+  };
+}

@@ -4,7 +4,7 @@
  * are errors), so an extra sink gets exactly the defaults and checks of `sinks.influx`/`sinks.redis`.
  */
 import convict from 'convict';
-import type { BatchConfig, ResilienceConfig, SinkConfig } from './Config.ts';
+import type { BatchConfig, ResilienceConfig, SinkConfig, TlsConfig } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, enumFormat, registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
 import { checkShape, checkValues, isPlainObject, type SchemaTree } from './schemaTree.ts';
@@ -53,6 +53,7 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
       org: p.org as string,
       bucket: p.bucket as string,
       gzip: p.gzip as boolean,
+      tls: p.tls as TlsConfig,
       batch,
       resilience,
     };

@@ -19,6 +19,7 @@ import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
 import { extraSinksFormat } from './parseExtraSinks.ts';
 import { isLeaf, type SchemaLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
 import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
+import { tlsSchema } from './tlsSchema.ts';
 
 export const ENV_PREFIX = 'EDGEBRIDGE_';
 /** Env var naming the JSON config file (CLI: --config FILE). */
@@ -131,6 +132,7 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
         format: 'status-topic',
       },
       maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: 'positive-int' },
+      tls: tlsSchema('the broker'),
     },
     routes: {
       doc: 'How topics become points (see Routes below). Missing route keys take the defaults of this route.',

@@ -7,6 +7,9 @@ import type { Entry } from '../spool/Entry.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
+import { readTlsFiles } from '../tls/readTlsFiles.ts';
+import { isTlsUrl } from '../tls/TlsConfig.ts';
+import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
 
 export interface MessageRouter {
   route(topic: string, payload: Buffer, receivedAt: number): RouteResult;
@@ -117,6 +120,8 @@ export class MqttSource {
       // mqtt.js traces every packet through `debug`; even disabled that costs a few % of the CPU per message.
       log: noop,
       resubscribe: false, // we subscribe on every connect ourselves
+      // CA, client certificate and key as contents; a file gone since the config was loaded is a ConfigError (exit 78).
+      ...(isTlsUrl(c.url) ? readTlsFiles(c.tls, tlsKeyNaming('mqtt.tls')) : {}),
       ...(c.username !== '' ? { username: c.username } : {}),
       ...(c.password !== '' ? { password: c.password } : {}),
       ...(c.protocolVersion === 5

@@ -9,6 +9,7 @@ import type { SourceStats } from '../stats/SourceStats.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 import { readTlsFiles } from '../tls/readTlsFiles.ts';
 import { isTlsUrl } from '../tls/TlsConfig.ts';
+import { describeTlsError } from '../tls/describeTlsError.ts';
 import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
 
 export interface MessageRouter {
@@ -84,8 +85,9 @@ export class MqttSource {
       this.#scheduleReconnect();
     });
     client.on('error', (error) => {
-      stats.lastError = error.message;
-      collapsed.warn(`mqtt:${error.message}`, { url: config.url, err: error.message }, 'mqtt error');
+      const message = describeTlsError(error, 'mqtt.tls') ?? error.message;
+      stats.lastError = message;
+      collapsed.warn(`mqtt:${message}`, { url: config.url, err: message }, 'mqtt error');
     });
     this.#client = client;
   }

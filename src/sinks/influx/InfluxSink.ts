@@ -50,7 +50,7 @@ export class InfluxSink implements Sink {
       await this.#post(batch.chunks.join('\n'), signal);
       return { accepted: batch.points, rejected: 0 };
     } catch (e) {
-      const error = classifyInfluxError(e);
+      const error = classifyInfluxError(e, Date.now(), sinkTlsPath(this.name, this.type));
       if (error.retryable) throw error;
       if (error.kind === 'too_large') return this.#writeHalves(batch, signal, error.message);
       return { accepted: 0, rejected: batch.points, reason: error.message };

@@ -52,17 +52,25 @@ export function readTlsFiles(tls: TlsConfig, naming: TlsKeyNaming): TlsFiles {
     }
   };
   const files = { ca: read('caFile'), cert: read('certFile'), key: read('keyFile') };
+  const unusable = (name: 'caFile' | 'certFile' | 'keyFile', why: string, what: string): ConfigError =>
+    new ConfigError({
+      key: `${at}.${name}`,
+      value: tls[name],
+      problem: `is not usable (${why})`,
+      expected: what,
+      fix: `replace the file, or ${howToSet(`${at}.${name}`)}`,
+    });
   const parse = (name: 'caFile' | 'certFile' | 'keyFile', options: SecureContextOptions, what: string): void => {
+    // Node silently ignores a CA file without a certificate in it (and would then trust nothing but the defaults).
+    const text = files[name === 'caFile' ? 'ca' : name === 'certFile' ? 'cert' : 'key']!.toString('latin1');
+    if (name !== 'keyFile' && !text.includes('-----BEGIN CERTIFICATE-----')) throw unusable(name, 'no PEM certificate in it', what);
+    if (name === 'keyFile' && text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) {
+      throw unusable(name, 'the key is encrypted; a passphrase is not supported', what);
+    }
     try {
       createSecureContext(options);
     } catch (err) {
-      throw new ConfigError({
-        key: `${at}.${name}`,
-        value: tls[name],
-        problem: `is not usable (${(err as Error).message})`,
-        expected: what,
-        fix: `replace the file, or ${howToSet(`${at}.${name}`)}`,
-      });
+      throw unusable(name, (err as Error).message, what);
     }
   };
   if (files.ca) parse('caFile', { ca: files.ca }, 'PEM CA certificate(s)');

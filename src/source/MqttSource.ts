@@ -7,6 +7,7 @@ import type { Entry } from '../spool/Entry.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
+import { splitUrlCredentials, type UrlCredentials } from './splitUrlCredentials.ts';
 import { readTlsFiles } from '../tls/readTlsFiles.ts';
 import { isTlsUrl } from '../tls/TlsConfig.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
@@ -59,7 +60,9 @@ export class MqttSource {
   start(): void {
     const { config, logger, stats, collapsed } = this.#options;
     const connect = this.#options.connect ?? mqtt.connect;
-    const client = connect(config.url, this.#clientOptions());
+    // Credentials go as options (the config's username/password win over the URL's): see splitUrlCredentials.
+    const fromUrl = splitUrlCredentials(config.url);
+    const client = connect(fromUrl.url, this.#clientOptions(fromUrl));
     client.handleMessage = this.#handleMessage;
     client.on('connect', (connack) => {
       this.#schedule.reset();
@@ -110,8 +113,10 @@ export class MqttSource {
     await withTimeout(client.endAsync(false), 2000).catch(() => client.end(true));
   }
 
-  #clientOptions(): IClientOptions {
+  #clientOptions(fromUrl: UrlCredentials): IClientOptions {
     const c = this.#options.config;
+    const username = c.username !== '' ? c.username : fromUrl.username;
+    const password = c.password !== '' ? c.password : fromUrl.password;
     return {
       clientId: c.clientId,
       clean: c.clean,
@@ -124,8 +129,8 @@ export class MqttSource {
       resubscribe: false, // we subscribe on every connect ourselves
       // CA, client certificate and key as contents; a file gone since the config was loaded is a ConfigError (exit 78).
       ...(isTlsUrl(c.url) ? readTlsFiles(c.tls, tlsKeyNaming('mqtt.tls')) : {}),
-      ...(c.username !== '' ? { username: c.username } : {}),
-      ...(c.password !== '' ? { password: c.password } : {}),
+      ...(username !== '' ? { username } : {}),
+      ...(password !== '' ? { password } : {}),
       ...(c.protocolVersion === 5
         ? {
             properties: {

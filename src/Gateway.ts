@@ -18,6 +18,7 @@ import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.
 import type { GatewayView, SinkView } from './health/GatewayView.ts';
 import { SourceStats } from './stats/SourceStats.ts';
 import { SinkStats } from './stats/SinkStats.ts';
+import { insecureTls } from './tls/insecureTls.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -118,6 +119,9 @@ export class Gateway {
     const { logger, config } = this.#options;
     if (config.http.token === '' && !isLoopback(config.http.host)) {
       logger.warn({ host: config.http.host }, 'health server bound beyond loopback without http.token: /status and /metrics are open to the network');
+    }
+    for (const { key, target } of insecureTls(config)) {
+      logger.warn({ key, target }, `TLS certificate verification is off for ${target} (${key}=false): anyone on the network path can impersonate the server`);
     }
     const subscriptions = config.mqtt.subscriptions.map((s) => s.topic);
     for (const filter of this.#routeFilters) {

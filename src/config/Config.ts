@@ -3,6 +3,9 @@
  * Every part of the gateway receives the slice it needs; nothing reads convict directly.
  */
 
+import type { TlsConfig } from '../tls/TlsConfig.ts';
+
+export type { TlsConfig };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type Qos = 0 | 1 | 2;
 
@@ -36,6 +39,8 @@ export interface MqttConfig {
   readonly statusTopic: string;
   /** Messages larger than this are rejected (reason `too_large`). */
   readonly maxPayloadBytes: number;
+  /** Used with mqtts:// and wss:// only (the loader refuses it with a plain URL). */
+  readonly tls: TlsConfig;
 }
 
 export type PayloadFormat = 'json' | 'number' | 'line';
@@ -93,6 +98,8 @@ export interface InfluxSinkConfig extends SinkCommon {
   readonly org: string;
   readonly bucket: string;
   readonly gzip: boolean;
+  /** Used with https:// only (the loader refuses it with http://). */
+  readonly tls: TlsConfig;
 }
 
 export interface RedisSinkConfig extends SinkCommon {

@@ -88,6 +88,13 @@ function urlFormat(schemes: readonly string[]): FormatSpec {
       if (!schemes.includes(url.protocol.slice(0, -1)) || url.hostname === '') {
         throw new FormatError({ expected, value });
       }
+      // URL accepts a bare '%' in user:password, but the clients decode it (mqtt.js: URIError at connect).
+      try {
+        decodeURIComponent(url.username);
+        decodeURIComponent(url.password);
+      } catch {
+        throw new FormatError({ expected: `${expected} whose user:password is percent-encoded (% as %25, @ as %40, : as %3A, / as %2F)`, value });
+      }
     },
   };
 }

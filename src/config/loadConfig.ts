@@ -26,6 +26,9 @@ import {
   FORMATS,
 } from './schema.ts';
 import { checkShape, checkValues, isPlainObject, leafAt, leaves, type SchemaTree } from './schemaTree.ts';
+import { checkTlsConfig } from '../tls/checkTlsConfig.ts';
+import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
+import type { TlsConfig } from '../tls/TlsConfig.ts';
 
 export interface LoadConfigOptions {
   readonly argv: readonly string[];
@@ -261,6 +264,7 @@ function buildSinks(
     const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
     checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
     if (s.type === 'redis') checkRedisSink(at, s);
+    if (s.type === 'influx') checkTlsConfig(s.url, `${at}.url`, s.tls, tlsKeyNaming(`${at}.tls`));
   }
   return sinks;
 }
@@ -345,8 +349,10 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       subscriptions: m.subscriptions as Subscription[],
       statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
       maxPayloadBytes: m.maxPayloadBytes as number,
+      tls: m.tls as TlsConfig,
     };
     checkOrder('mqtt.reconnectMinMs', mqtt.reconnectMinMs, 'mqtt.reconnectMaxMs', mqtt.reconnectMaxMs, schema);
+    checkTlsConfig(mqtt.url, 'mqtt.url', mqtt.tls, tlsKeyNaming('mqtt.tls'));
 
     const sinks = buildSinks(props, opts.env, secretSources, schema);
     const routes = parseRoutes(props.routes);

@@ -4,7 +4,7 @@
  * are errors), so an extra sink gets exactly the defaults and checks of `sinks.influx`/`sinks.redis`.
  */
 import convict from 'convict';
-import type { BatchConfig, RedisMode, RedisTlsConfig, ResilienceConfig, SinkConfig } from './Config.ts';
+import type { BatchConfig, RedisMode, RedisTlsConfig, ResilienceConfig, SinkConfig, TlsConfig } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, enumFormat, registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
 import { parseHostPort, REDIS_FORMATS } from './redisFormats.ts';
@@ -55,6 +55,7 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
       org: p.org as string,
       bucket: p.bucket as string,
       gzip: p.gzip as boolean,
+      tls: p.tls as TlsConfig,
       batch,
       resilience,
     };

@@ -11,9 +11,9 @@ const SECRET_KEY = /(password|token|secret|passphrase|apikey|api_key)$/i;
 /** Query parameters that commonly carry credentials. */
 const SECRET_PARAM = /^(password|passwd|pass|pwd|token|access_token|auth|key|secret|apikey|api_key)$/i;
 
-// scheme://userinfo@ — greedy up to the last '@' before the path, so unescaped '@' in a password
-// is covered too.
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
+// scheme://userinfo@ — greedy up to the last '@' of the whole value, so a password holding an unescaped '@',
+// '/' or space (an invalid URL, shown in a config error) is covered too; a path with '@' is over-redacted.
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is;
 
 /**
  * `mqtt://user:pass@host` → `mqtt://user:[redacted]@host`. Redis URLs put a bare password in the

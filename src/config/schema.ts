@@ -20,6 +20,7 @@ import { REDIS_FORMATS } from './redisFormats.ts';
 import { extraSinksFormat } from './parseExtraSinks.ts';
 import { isLeaf, type SchemaLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
 import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
+import { tlsSchema } from './tlsSchema.ts';
 
 export const ENV_PREFIX = 'EDGEBRIDGE_';
 /** Env var naming the JSON config file (CLI: --config FILE). */
@@ -132,6 +133,7 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
         format: 'status-topic',
       },
       maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: 'positive-int' },
+      tls: tlsSchema('the broker'),
     },
     routes: {
       doc: 'How topics become points (see Routes below). Missing route keys take the defaults of this route.',

@@ -3,6 +3,7 @@
  * schema.ts adds env vars and CLI flags) and to validate each element of `sinks.extra`.
  */
 import type { SchemaTree } from './schemaTree.ts';
+import { tlsSchema } from './tlsSchema.ts';
 
 export type SinkType = 'influx' | 'redis';
 export const SINK_TYPES: readonly SinkType[] = ['influx', 'redis'];
@@ -33,6 +34,7 @@ export function influxSinkSchema(): SchemaTree {
     org: { doc: 'Organisation.', default: 'edgebridge', format: 'non-empty-string' },
     bucket: { doc: 'Bucket (database) written to.', default: 'edgebridge', format: 'non-empty-string' },
     gzip: { doc: 'Gzip request bodies.', default: true, format: 'boolean' },
+    tls: tlsSchema('InfluxDB'),
     batch: batchSchema(),
     resilience: resilienceSchema(),
   };

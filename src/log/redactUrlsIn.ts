@@ -1,5 +1,7 @@
 /** `scheme://userinfo@` anywhere inside a text (an error message, a log field). */
-const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^@/\s"']+)@/gi;
+// Up to the last '@' before a '/', a space or a quote: a raw '@' in a password (`mqtt://u:p@ss@host` is a valid URL)
+// is masked whole.
+const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^/\s"']+)@/gi;
 
 /**
  * Masks credentials of every URL inside a text: `mqtt://user:secret@host` → `mqtt://user:[redacted]@host`, and

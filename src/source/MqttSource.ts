@@ -7,6 +7,11 @@ import type { Entry } from '../spool/Entry.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
+import { splitUrlCredentials, type UrlCredentials } from './splitUrlCredentials.ts';
+import { readTlsFiles } from '../tls/readTlsFiles.ts';
+import { isTlsUrl } from '../tls/TlsConfig.ts';
+import { describeTlsError } from '../tls/describeTlsError.ts';
+import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
 
 export interface MessageRouter {
   route(topic: string, payload: Buffer, receivedAt: number): RouteResult;
@@ -57,7 +62,9 @@ export class MqttSource {
   start(): void {
     const { config, logger, stats, collapsed } = this.#options;
     const connect = this.#options.connect ?? mqtt.connect;
-    const client = connect(config.url, this.#clientOptions());
+    // Credentials go as options (the config's username/password win over the URL's): see splitUrlCredentials.
+    const fromUrl = splitUrlCredentials(config.url);
+    const client = connect(fromUrl.url, this.#clientOptions(fromUrl));
     client.handleMessage = this.#handleMessage;
     client.on('connect', (connack) => {
       this.#schedule.reset();
@@ -83,8 +90,9 @@ export class MqttSource {
       this.#scheduleReconnect();
     });
     client.on('error', (error) => {
-      stats.lastError = error.message;
-      collapsed.warn(`mqtt:${error.message}`, { url: config.url, err: error.message }, 'mqtt error');
+      const message = describeTlsError(error, 'mqtt.tls') ?? error.message;
+      stats.lastError = message;
+      collapsed.warn(`mqtt:${message}`, { url: config.url, err: message }, 'mqtt error');
     });
     this.#client = client;
   }
@@ -107,8 +115,10 @@ export class MqttSource {
     await withTimeout(client.endAsync(false), 2000).catch(() => client.end(true));
   }
 
-  #clientOptions(): IClientOptions {
+  #clientOptions(fromUrl: UrlCredentials): IClientOptions {
     const c = this.#options.config;
+    const username = c.username !== '' ? c.username : fromUrl.username;
+    const password = c.password !== '' ? c.password : fromUrl.password;
     return {
       clientId: c.clientId,
       clean: c.clean,
@@ -119,8 +129,10 @@ export class MqttSource {
       // mqtt.js traces every packet through `debug`; even disabled that costs a few % of the CPU per message.
       log: noop,
       resubscribe: false, // we subscribe on every connect ourselves
-      ...(c.username !== '' ? { username: c.username } : {}),
-      ...(c.password !== '' ? { password: c.password } : {}),
+      // CA, client certificate and key as contents; a file gone since the config was loaded is a ConfigError (exit 78).
+      ...(isTlsUrl(c.url) ? readTlsFiles(c.tls, tlsKeyNaming('mqtt.tls')) : {}),
+      ...(username !== '' ? { username } : {}),
+      ...(password !== '' ? { password } : {}),
       ...(c.protocolVersion === 5
         ? {
             properties: {

@@ -1,6 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ServerProcess, tcpProbe } from './ServerProcess.ts';
+import { resolveBinary, ServerProcess, tcpProbe } from './ServerProcess.ts';
+
+/** Makes the listener a TLS listener (mqtts://); all paths are PEM files (see certificates.ts). */
+export interface MosquittoTlsListener {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Clients must present a certificate signed by caFile; without one the handshake is refused. */
+  requireCertificate?: boolean;
+  /** The client certificate's CN is the user name (no password needed). */
+  useIdentityAsUsername?: boolean;
+}
 
 export interface MosquittoOptions {
   /** `persistence true` in the temp dir (saved on SIGTERM and every second), so persistent sessions survive a restart. */
@@ -11,11 +23,15 @@ export interface MosquittoOptions {
   command?: string;
   /** Fixed port (a test that starts the broker after the gateway); default: a free one. */
   port?: number;
+  /** TLS on the listener (the handle's url is then mqtts://). */
+  tls?: MosquittoTlsListener;
+  /** user → password, written with mosquitto_passwd to <dir>/passwd; anonymous clients are then refused. */
+  users?: Record<string, string>;
 }
 
 export interface MosquittoHandle {
   readonly port: number;
-  /** mqtt://127.0.0.1:PORT */
+  /** mqtt://127.0.0.1:PORT, or mqtts:// with a TLS listener */
   readonly url: string;
   readonly dir: string;
   readonly configFile: string;
@@ -33,9 +49,14 @@ export interface MosquittoHandle {
  * max_inflight_messages 20): 0 means "no maximum" for all three options below.
  */
 export function mosquittoConfig(port: number, dir: string, opts: MosquittoOptions = {}): string[] {
+  const tls = opts.tls;
   const lines = [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    // Listener options: they must follow their `listener` line.
+    ...(tls ? [`cafile ${tls.caFile}`, `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`] : []),
+    ...(tls?.requireCertificate ? ['require_certificate true'] : []),
+    ...(tls?.useIdentityAsUsername ? ['use_identity_as_username true'] : []),
+    ...(opts.users ? ['allow_anonymous false', `password_file ${path.join(dir, 'passwd')}`] : ['allow_anonymous true']),
     'max_queued_messages 0',
     'max_queued_bytes 0',
     'max_inflight_messages 0',
@@ -68,6 +89,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     debianPackage: 'mosquitto',
     args: (port, dir) => {
       configFile = path.join(dir, 'mosquitto.conf');
+      if (opts.users) writePasswordFile(path.join(dir, 'passwd'), opts.users);
       fs.writeFileSync(configFile, mosquittoConfig(port, dir, opts).join('\n') + '\n');
       return ['-c', configFile];
     },
@@ -79,7 +101,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       return server.port;
     },
     get url() {
-      return `mqtt://127.0.0.1:${server.port}`;
+      return `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${server.port}`;
     },
     dir: server.dir,
     get configFile() {
@@ -98,4 +120,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     restart: () => server.restart(),
     destroy: () => server.destroy(),
   };
+}
+
+/** A Mosquitto password file (hashed entries) made by mosquitto_passwd, from the Debian package mosquitto. */
+function writePasswordFile(file: string, users: Record<string, string>): void {
+  const tool = resolveBinary('mosquitto_passwd', 'mosquitto');
+  fs.writeFileSync(file, '');
+  for (const [user, password] of Object.entries(users)) {
+    execFileSync(tool, ['-b', file, user, password], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+  fs.chmodSync(file, 0o600);
 }

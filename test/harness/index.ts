@@ -11,7 +11,9 @@ export {
 } from './ServerProcess.ts';
 export type { ExitInfo, ReadyProbe, ServerProcessOptions } from './ServerProcess.ts';
 export { mosquittoConfig, startMosquitto } from './Mosquitto.ts';
-export type { MosquittoHandle, MosquittoOptions } from './Mosquitto.ts';
+export type { MosquittoHandle, MosquittoOptions, MosquittoTlsListener } from './Mosquitto.ts';
+export { createTestPki } from './certificates.ts';
+export type { CertificateFiles, TestPki, TestPkiOptions } from './certificates.ts';
 export { redisPingProbe, startRedis } from './Redis.ts';
 export type { RedisHandle, RedisOptions } from './Redis.ts';
 export { parseExport, startVictoriaMetrics } from './VictoriaMetrics.ts';
@@ -22,3 +24,5 @@ export { connectPublisher } from './Publisher.ts';
 export type { OutgoingMessage, Publisher, PublishManyOptions, QoS } from './Publisher.ts';
 export { startFaultyHttp } from './faultyHttp.ts';
 export type { FaultyHttpServer, RecordedRequest, ScriptedResponse } from './faultyHttp.ts';
+export { startTokenProxy } from './tokenProxy.ts';
+export type { TokenProxy, TokenProxyOptions } from './tokenProxy.ts';

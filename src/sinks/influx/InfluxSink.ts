@@ -3,6 +3,9 @@ import type { InfluxSinkConfig } from '../../config/Config.ts';
 import { splitBatch, type Batch } from '../../spool/Batch.ts';
 import type { Sink, WriteResult } from '../Sink.ts';
 import { classifyInfluxError } from './classifyInfluxError.ts';
+import { readTlsFiles } from '../../tls/readTlsFiles.ts';
+import { isTlsUrl } from '../../tls/TlsConfig.ts';
+import { sinkTlsPath, tlsKeyNaming } from '../../tls/tlsKeyNaming.ts';
 
 /** Bodies above this are gzipped when `gzip` is on: below it the CPU costs more than the bytes saved. */
 const GZIP_THRESHOLD_BYTES = 1000;
@@ -34,8 +37,11 @@ export class InfluxSink implements Sink {
 
   async start(): Promise<void> {
     const c = this.#config;
+    // The client's Node transport hands transportOptions to https.request: CA, client certificate, verification.
+    const transportOptions = isTlsUrl(c.url) ? { ...readTlsFiles(c.tls, tlsKeyNaming(sinkTlsPath(c.name, c.type))) } : {};
     this.#transport =
-      this.#transportOverride ?? new InfluxDB({ url: c.url, token: c.token, timeout: c.resilience.timeoutMs }).transport;
+      this.#transportOverride ??
+      new InfluxDB({ url: c.url, token: c.token, timeout: c.resilience.timeoutMs, transportOptions }).transport;
     this.#path = `/api/v2/write?org=${encodeURIComponent(c.org)}&bucket=${encodeURIComponent(c.bucket)}&precision=us`;
   }
 
@@ -44,7 +50,7 @@ export class InfluxSink implements Sink {
       await this.#post(batch.chunks.join('\n'), signal);
       return { accepted: batch.points, rejected: 0 };
     } catch (e) {
-      const error = classifyInfluxError(e);
+      const error = classifyInfluxError(e, Date.now(), sinkTlsPath(this.name, this.type));
       if (error.retryable) throw error;
       if (error.kind === 'too_large') return this.#writeHalves(batch, signal, error.message);
       return { accepted: 0, rejected: batch.points, reason: error.message };

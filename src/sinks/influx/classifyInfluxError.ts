@@ -1,5 +1,6 @@
 import { HttpError, RequestTimedOutError } from '@influxdata/influxdb-client';
 import { SinkError } from '../SinkError.ts';
+import { describeTlsError } from '../../tls/describeTlsError.ts';
 
 /**
  * Maps a failed InfluxDB write to keep / reject, as Telegraf's influxdb_v2 output does:
@@ -9,7 +10,7 @@ import { SinkError } from '../SinkError.ts';
  * - 413: too large: the sink splits the batch;
  * - 429, 5xx, timeouts, refused connections: retry, honouring Retry-After.
  */
-export function classifyInfluxError(error: unknown, now: number = Date.now()): SinkError {
+export function classifyInfluxError(error: unknown, now: number = Date.now(), tlsAt = 'tls'): SinkError {
   if (error instanceof SinkError) return error;
   if (error instanceof HttpError) {
     const status = error.statusCode;
@@ -26,6 +27,9 @@ export function classifyInfluxError(error: unknown, now: number = Date.now()): S
   if (error instanceof RequestTimedOutError || (error instanceof Error && error.name === 'TimeoutError')) {
     return new SinkError('InfluxDB write timed out', { kind: 'timeout', retryable: true, cause: error });
   }
+  // A certificate problem is a transport failure: the batch stays in the spool and is retried.
+  const tls = describeTlsError(error, tlsAt);
+  if (tls !== undefined) return new SinkError(`InfluxDB unreachable: ${tls}`, { kind: 'unavailable', retryable: true, cause: error });
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string } | null)?.code;
   return new SinkError(`InfluxDB unreachable: ${code ?? message}`, { kind: 'unavailable', retryable: true, cause: error });

@@ -68,6 +68,7 @@ describe('loadConfig defaults', () => {
     assert.equal(rest.length, 0);
     assert.deepEqual(influx, {
       name: 'influx', type: 'influx', url: 'http://127.0.0.1:8086', token: '', org: 'edgebridge', bucket: 'edgebridge', gzip: true,
+      tls: { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true },
       batch: { maxPoints: 5000, maxBytes: 1048576, flushIntervalMs: 1000 },
       resilience: { timeoutMs: 10000, retryInitialMs: 1000, retryMaxMs: 30000, breakerThreshold: 3, breakerHalfOpenAfterMs: 30000 },
     });

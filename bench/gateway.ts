@@ -112,7 +112,10 @@ export class BenchGateway {
         return body;
       } catch (err) {
         this.statusTimeouts++;
-        if (Date.now() > deadline || this.#child.exitCode !== null) throw err;
+        if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+          throw new Error(`gateway exited (code ${this.#child.exitCode}, signal ${this.#child.signalCode}); stderr: ${this.#stderr.slice(-1500)}`);
+        }
+        if (Date.now() > deadline) throw err;
       }
     }
   }

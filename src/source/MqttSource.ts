@@ -6,6 +6,7 @@ import type { RouteResult } from '../pipeline/RouteResult.ts';
 import type { Entry } from '../spool/Entry.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
+import type { DeadLetter } from './DeadLetter.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 
 export interface MessageRouter {
@@ -19,6 +20,8 @@ export interface MqttSourceOptions {
   readonly stats: SourceStats;
   readonly logger: Logger;
   readonly collapsed: CollapsingLog;
+  /** Where rejected messages are re-published (bounded, never blocking); undefined = nowhere. */
+  readonly deadLetter?: DeadLetter;
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
   readonly now?: () => number;
 }
@@ -57,6 +60,7 @@ export class MqttSource {
     const connect = this.#options.connect ?? mqtt.connect;
     const client = connect(config.url, this.#clientOptions());
     client.handleMessage = this.#handleMessage;
+    this.#options.deadLetter?.attach(client);
     client.on('connect', (connack) => {
       this.#schedule.reset();
       stats.connected = true;
@@ -188,6 +192,7 @@ export class MqttSource {
           { topic: packet.topic, reason: result.reason, detail: result.detail },
           'message rejected',
         );
+        this.#options.deadLetter?.offer(result.reason, result.detail, packet.topic, payload);
         done();
         return;
     }

@@ -147,18 +147,17 @@ export class HealthServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     if (url.length > this.#limits.maxUrlBytes) return refuse(res, 414, 'uri too long');
-    // A body is never read: refuse it and close the connection rather than drain what the client sends.
+    // A body is never read: the answer closes the connection rather than drain what the client sends.
     const length = req.headers['content-length'];
-    if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
-      return refuse(res, 413, 'request bodies are not accepted');
-    }
+    const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     const path = url.split('?', 1)[0];
     const known = path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/status';
-    if (!known) return send(res, 404, 'application/json', '{"error":"not found"}\n');
+    if (!known) return hasBody ? refuse(res, 404, 'not found') : send(res, 404, 'application/json', '{"error":"not found"}\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      return send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
+      return hasBody ? refuse(res, 405, 'method not allowed') : send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
     }
+    if (hasBody) return refuse(res, 413, 'request bodies are not accepted');
     const { view, metrics } = this.#options;
     if ((path === '/metrics' || path === '/status') && !this.#authorised(req)) {
       res.setHeader('www-authenticate', 'Bearer');

@@ -12,6 +12,7 @@ import { InfluxSink } from './sinks/influx/InfluxSink.ts';
 import { RedisSink } from './sinks/redis/RedisSink.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
+import { DeadLetter } from './source/DeadLetter.ts';
 import { HealthServer } from './health/HealthServer.ts';
 import { GatewayMetrics } from './health/GatewayMetrics.ts';
 import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.ts';
@@ -60,6 +61,7 @@ export class Gateway {
     const { config, logger } = options;
     const collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
     const sourceStats = new SourceStats();
+    const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     const spool = buildSpool(config, logger);
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
 
@@ -75,6 +77,7 @@ export class Gateway {
       version: options.version,
       startedAt: Date.now(),
       source: sourceStats,
+      deadLetter: deadLetter.stats,
       sinks: sinkViews,
       spool: () => spool.stats(),
       shuttingDown: () => this.#shuttingDown,
@@ -100,7 +103,7 @@ export class Gateway {
       gatewayTag: config.gatewayTag,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
     });
-    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed });
+    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter });
     this.#routeFilters = router.filters;
 
     this.#stages = [

@@ -37,6 +37,8 @@ export interface MqttConfig {
   readonly subscriptions: readonly Subscription[];
   /** Retained birth/last-will topic; '' disables. `{gatewayId}` is substituted. */
   readonly statusTopic: string;
+  /** Rejected messages are re-published here ('' = off); `{gatewayId}` already substituted. */
+  readonly deadLetterTopic: string;
   /** Messages larger than this are rejected (reason `too_large`). */
   readonly maxPayloadBytes: number;
   /** Used with mqtts:// and wss:// only (the loader refuses it with a plain URL). */

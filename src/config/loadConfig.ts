@@ -348,6 +348,7 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       reconnectMaxMs: m.reconnectMaxMs as number,
       subscriptions: m.subscriptions as Subscription[],
       statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
+      deadLetterTopic: (m.deadLetterTopic as string).replaceAll('{gatewayId}', gatewayId),
       maxPayloadBytes: m.maxPayloadBytes as number,
       tls: m.tls as TlsConfig,
     };

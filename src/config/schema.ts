@@ -132,6 +132,11 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
         default: 'edgebridge/{gatewayId}/status',
         format: 'status-topic',
       },
+      deadLetterTopic: {
+        doc: 'Rejected messages are re-published here with the reason (QoS 0, not retained, bounded, dropped and counted when the broker cannot take them); `{gatewayId}` is substituted. Empty disables.',
+        default: 'edgebridge/{gatewayId}/deadletter',
+        format: 'status-topic',
+      },
       maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: 'positive-int' },
       tls: tlsSchema('the broker'),
     },

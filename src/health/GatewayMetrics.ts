@@ -24,7 +24,7 @@ export class GatewayMetrics {
     counter(registers, 'edgebridge_messages_unrouted_total', 'Messages that matched no route', () => src.unrouted);
     new Counter({
       name: 'edgebridge_messages_rejected_total',
-      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name)',
+      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name, too_deep)',
       labelNames: ['reason'],
       registers,
       collect() {
@@ -33,6 +33,8 @@ export class GatewayMetrics {
         for (const reason of REJECT_REASONS) this.labels(reason).inc(src.rejectedByReason.get(reason) ?? 0);
       },
     });
+    counter(registers, 'edgebridge_deadletter_published_total', 'Rejected messages re-published to the dead-letter topic', () => view.deadLetter?.published ?? 0);
+    counter(registers, 'edgebridge_deadletter_dropped_total', 'Rejected messages not dead-lettered (broker disconnected or the bounded queue full)', () => view.deadLetter?.dropped ?? 0);
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);
     gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
     counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);

@@ -1,6 +1,7 @@
 import type { Backlog, SpoolStats } from '../spool/Spool.ts';
 import type { SinkStats } from '../stats/SinkStats.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
+import type { DeadLetterStats } from '../source/DeadLetter.ts';
 
 /** What the health server and the metrics read of the running gateway; nothing here is written by them. */
 export interface GatewayView {
@@ -8,6 +9,8 @@ export interface GatewayView {
   readonly version: string;
   readonly startedAt: number;
   readonly source: SourceStats;
+  /** Rejected messages re-published to the dead-letter topic, and those dropped (absent: no dead letter). */
+  readonly deadLetter?: DeadLetterStats;
   readonly sinks: readonly SinkView[];
   spool(): SpoolStats;
   /** True from the first shutdown signal on. */

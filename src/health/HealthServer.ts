@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ConnectionCap } from './ConnectionCap.ts';
 import type { GatewayMetrics } from './GatewayMetrics.ts';
 import type { GatewayView } from './GatewayView.ts';
 import { readiness } from './readiness.ts';
@@ -15,19 +16,61 @@ export interface HealthServerOptions {
   readonly view: GatewayView;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Exposure limits; the defaults suit a probe or a scraper on a plant network. Tests shorten the timeouts. */
+  readonly limits?: Partial<HealthLimits>;
 }
+
+export interface HealthLimits {
+  /** Whole request head (request line + headers) must arrive within this; also closes connections that send nothing. */
+  readonly headersTimeoutMs: number;
+  /** Whole request must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above (its default, 30 s, would let a slowloris stay 10× longer). */
+  readonly checkIntervalMs: number;
+  /** Open connections; beyond it the oldest idle one is closed (see ConnectionCap). */
+  readonly maxConnections: number;
+  /** Request line + headers, bytes (Node answers 431 beyond it). */
+  readonly maxHeaderBytes: number;
+  /** The URL (path + query); ours are a few bytes long. */
+  readonly maxUrlBytes: number;
+}
+
+export const DEFAULT_HEALTH_LIMITS: HealthLimits = {
+  headersTimeoutMs: 3000,
+  requestTimeoutMs: 5000,
+  keepAliveTimeoutMs: 5000,
+  checkIntervalMs: 1000,
+  maxConnections: 64,
+  maxHeaderBytes: 8192,
+  maxUrlBytes: 1024,
+};
+
+/** After an error answer with `connection: close`, how long the client gets to read it before the socket is destroyed. */
+const LINGER_MS = 1000;
 
 /**
  * `node:http` on loopback by default: `/healthz` (liveness), `/readyz` (readiness with the reasons),
- * `/metrics` (Prometheus text), `/status` (JSON). GET and HEAD only; request bodies are never read; tight
- * timeouts and a connection cap so a slow or hostile client cannot hold the gateway's sockets.
+ * `/metrics` (Prometheus text), `/status` (JSON). GET and HEAD only. Exposure limits (HealthLimits): tight
+ * header/request/idle timeouts, a connection cap that evicts idle connections first, bounded URL and headers, and
+ * request bodies are never read: a request announcing one gets 413 and its connection is closed.
  */
 export class HealthServer {
   readonly #options: HealthServerOptions;
+  readonly #limits: HealthLimits;
+  readonly #cap: ConnectionCap;
   #server: Server | undefined;
 
   constructor(options: HealthServerOptions) {
     this.#options = options;
+    this.#limits = { ...DEFAULT_HEALTH_LIMITS, ...options.limits };
+    this.#cap = new ConnectionCap(this.#limits.maxConnections);
+  }
+
+  /** Connections closed or refused by the cap (for tests and diagnostics). */
+  get connectionCap(): { open: number; evicted: number; refused: number } {
+    return { open: this.#cap.size, evicted: this.#cap.evicted, refused: this.#cap.refused };
   }
 
   /** The bound port (useful with port 0 in tests). */
@@ -36,16 +79,39 @@ export class HealthServer {
   }
 
   async start(): Promise<void> {
-    const server = http.createServer({ requestTimeout: 5000, headersTimeout: 3000, keepAliveTimeout: 5000, maxHeaderSize: 8192 }, (req, res) => {
-      this.#handle(req, res).catch((error: unknown) => {
-        this.#options.logger.error({ err: String(error) }, 'health server error');
-        if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
-        else res.destroy();
-      });
-    });
-    server.maxConnections = 64;
+    const l = this.#limits;
+    const server = http.createServer(
+      {
+        requestTimeout: l.requestTimeoutMs,
+        headersTimeout: l.headersTimeoutMs,
+        keepAliveTimeout: l.keepAliveTimeoutMs,
+        connectionsCheckingInterval: l.checkIntervalMs,
+        maxHeaderSize: l.maxHeaderBytes,
+      },
+      (req, res) => {
+        const socket = req.socket;
+        this.#cap.busy(socket);
+        res.once('close', () => this.#cap.done(socket));
+        this.#handle(req, res).catch((error: unknown) => {
+          this.#options.logger.error({ err: String(error) }, 'health server error');
+          if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
+          else res.destroy();
+        });
+      },
+    );
+    server.maxHeadersCount = 64;
     server.maxRequestsPerSocket = 100;
-    server.on('clientError', (_error, socket) => socket.destroy());
+    server.on('connection', (socket: Socket) => this.#cap.admit(socket));
+    // Malformed request, oversized head, timeout: a short answer without echoing anything, then close.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+        : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#options.port, this.#options.host, () => {
@@ -79,15 +145,19 @@ export class HealthServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // The body, if any, is never read: drop it so the socket can be reused or closed.
-    req.resume();
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const url = req.url ?? '/';
+    if (url.length > this.#limits.maxUrlBytes) return refuse(res, 414, 'uri too long');
+    // A body is never read: the answer closes the connection rather than drain what the client sends.
+    const length = req.headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const path = url.split('?', 1)[0];
     const known = path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/status';
-    if (!known) return send(res, 404, 'application/json', '{"error":"not found"}\n');
+    if (!known) return hasBody ? refuse(res, 404, 'not found') : send(res, 404, 'application/json', '{"error":"not found"}\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      return send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
+      return hasBody ? refuse(res, 405, 'method not allowed') : send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
     }
+    if (hasBody) return refuse(res, 413, 'request bodies are not accepted');
     const { view, metrics } = this.#options;
     if ((path === '/metrics' || path === '/status') && !this.#authorised(req)) {
       res.setHeader('www-authenticate', 'Bearer');
@@ -111,6 +181,17 @@ export class HealthServer {
         return send(res, 200, 'application/json', JSON.stringify(statusReport(view)) + '\n');
     }
   }
+}
+
+/** An error answer that ends the connection (what is left of the request is not read). */
+function refuse(res: ServerResponse, status: number, error: string): void {
+  res.setHeader('connection', 'close');
+  res.once('finish', () => {
+    const socket = res.req.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+  send(res, status, 'application/json', JSON.stringify({ error }) + '\n');
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

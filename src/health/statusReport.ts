@@ -24,6 +24,8 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       rejected: src.rejected,
       rejectedByReason: Object.fromEntries(src.rejectedByReason),
       blocked: src.blocked,
+      deadLettered: view.deadLetter?.published ?? 0,
+      deadLetterDropped: view.deadLetter?.dropped ?? 0,
     },
     spool: view.spool(),
     sinks: view.sinks.map((s) => {

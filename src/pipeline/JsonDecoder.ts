@@ -10,6 +10,9 @@ import type { Captures } from './TopicPattern.ts';
 
 type Json = Record<string, unknown>;
 
+/** flatten: objects nested deeper than this reject the message (`too_deep`); the walk recurses, and a device must not be able to overflow the stack. */
+export const MAX_FLATTEN_DEPTH = 32;
+
 /**
  * `json` payloads: one point per message.
  * Numbers are always float fields: a device sending 21 then 21.5 must not cause an InfluxDB field type conflict.
@@ -31,6 +34,7 @@ export class JsonDecoder implements Decoder {
   #badName = '';
   #timeParent: unknown = undefined;
   #timeKey = '';
+  #tooDeep = false;
 
   constructor(route: RouteConfig, stamp: PointStamp) {
     this.#stamp = stamp;
@@ -60,7 +64,7 @@ export class JsonDecoder implements Decoder {
       const value = parent === undefined ? undefined : (parent as Json)[key];
       if (value !== undefined && value !== null) {
         const parsed = parseTime(value, this.#timeUnit);
-        if (parsed === undefined) return rejected('bad_time', `${time.path} = ${JSON.stringify(value)} is not a time (unit ${this.#timeUnit})`);
+        if (parsed === undefined) return rejected('bad_time', `${time.path} = ${preview(value)} is not a time (unit ${this.#timeUnit})`);
         us = parsed;
       }
       // Remembered by identity so the walk skips exactly this property, however deep.
@@ -73,31 +77,37 @@ export class JsonDecoder implements Decoder {
     const line = this.#line;
     line.reset();
     this.#badName = '';
+    this.#tooDeep = false;
     const fields = this.#fields;
     if (fields.length === 0) {
-      this.#addObject(line, root as Json, '');
+      this.#addObject(line, root as Json, '', 0);
     } else {
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
-        this.#addValue(line, f.name, f.get(root));
+        this.#addValue(line, f.name, f.get(root), 0);
       }
     }
     this.#timeParent = undefined; // do not keep the payload alive until the next message
+    if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
     if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
     if (line.fieldCount === 0) return rejected('no_fields', 'no number, boolean or string field in the payload');
     return { kind: 'decoded', lines: line.line(series, String(us)), points: 1 };
   }
 
-  #addObject(line: LineBuilder, obj: Json, prefix: string): void {
+  #addObject(line: LineBuilder, obj: Json, prefix: string, depth: number): void {
+    if (depth > MAX_FLATTEN_DEPTH) {
+      this.#tooDeep = true;
+      return;
+    }
     const timeParent = this.#timeParent;
     // for-in over JSON.parse output: own enumerable keys only, no array allocated (unlike Object.keys).
     for (const key in obj) {
       if (obj === timeParent && key === this.#timeKey) continue;
-      this.#addValue(line, prefix === '' ? key : `${prefix}_${key}`, obj[key]);
+      this.#addValue(line, prefix === '' ? key : `${prefix}_${key}`, obj[key], depth);
     }
   }
 
-  #addValue(line: LineBuilder, name: string, value: unknown): void {
+  #addValue(line: LineBuilder, name: string, value: unknown, depth: number): void {
     switch (typeof value) {
       case 'number':
         if (!Number.isFinite(value)) return;
@@ -113,7 +123,7 @@ export class JsonDecoder implements Decoder {
         line.string(name, value);
         return;
       case 'object':
-        if (value !== null && this.#flatten) this.#addObject(line, value as Json, name);
+        if (value !== null && this.#flatten) this.#addObject(line, value as Json, name, depth + 1);
         return;
     }
   }
@@ -125,4 +135,11 @@ export class JsonDecoder implements Decoder {
     this.#badName = name;
     return false;
   }
+}
+
+/** A bounded, printable rendering of a bad value for the rejection detail (JSON.stringify could recurse into anything). */
+function preview(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }

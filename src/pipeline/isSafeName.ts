@@ -4,9 +4,11 @@
  * backslashes right before such a character (or at the end, where a delimiter follows) would escape
  * the delimiter instead: `a\` + `,` reads as `a,`. InfluxDB would mis-split the line; we refuse the name instead.
  * A name starting with '#' would turn the line into a comment.
+ * `__proto__` cannot be a key of Point's plain `fields`/`tags` objects: the assignment changes the prototype
+ * instead, so the field or tag would vanish (a point left without fields wrote `undefined` into the spool).
  */
 export function isSafeName(name: string): boolean {
-  if (name.charCodeAt(0) === 35 /* # */) return false;
+  if (name.charCodeAt(0) === 35 /* # */ || name === '__proto__') return false;
   // Fast path: names almost never contain a backslash; indexOf is a native scan.
   let i = name.indexOf('\\');
   while (i !== -1) {

@@ -66,6 +66,7 @@ function fromIso(s: string): number | undefined {
   if (!Number.isFinite(ms) || ms < 0) return undefined;
   const fraction = m[3];
   // Fraction → µs: pad or cut to 6 digits (sub-µs digits are truncated).
-  const us = fraction === undefined ? 0 : Number((fraction + '00000').slice(0, 6));
-  return ms * 1000 + us;
+  const us = ms * 1000 + (fraction === undefined ? 0 : Number((fraction + '00000').slice(0, 6)));
+  // Same bound as numbers: beyond 2^53 µs (year 2255) the nanosecond timestamp InfluxDB gets would overflow int64.
+  return us <= Number.MAX_SAFE_INTEGER ? us : undefined;
 }

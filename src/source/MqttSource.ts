@@ -6,6 +6,7 @@ import type { RouteResult } from '../pipeline/RouteResult.ts';
 import type { Entry } from '../spool/Entry.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
+import type { DeadLetter } from './DeadLetter.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 import { splitUrlCredentials, type UrlCredentials } from './splitUrlCredentials.ts';
 import { readTlsFiles } from '../tls/readTlsFiles.ts';
@@ -24,6 +25,8 @@ export interface MqttSourceOptions {
   readonly stats: SourceStats;
   readonly logger: Logger;
   readonly collapsed: CollapsingLog;
+  /** Where rejected messages are re-published (bounded, never blocking); undefined = nowhere. */
+  readonly deadLetter?: DeadLetter;
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
   readonly now?: () => number;
 }
@@ -66,6 +69,7 @@ export class MqttSource {
     const fromUrl = splitUrlCredentials(config.url);
     const client = connect(fromUrl.url, this.#clientOptions(fromUrl));
     client.handleMessage = this.#handleMessage;
+    this.#options.deadLetter?.attach(client);
     client.on('connect', (connack) => {
       this.#schedule.reset();
       stats.connected = true;
@@ -206,6 +210,7 @@ export class MqttSource {
           { topic: packet.topic, reason: result.reason, detail: result.detail },
           'message rejected',
         );
+        this.#options.deadLetter?.offer(result.reason, result.detail, packet.topic, payload);
         this.#release(done);
         return;
     }

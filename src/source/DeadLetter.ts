@@ -1,0 +1,87 @@
+import { isUtf8 } from 'node:buffer';
+import type { MqttClient } from 'mqtt';
+import type { RejectReason } from '../pipeline/RouteResult.ts';
+
+export interface DeadLetterOptions {
+  /** `edgebridge/<gatewayId>/deadletter` by default; '' disables. */
+  readonly topic: string;
+  readonly gatewayId: string;
+  /** Publishes handed to mqtt.js and not yet written to the socket; beyond it rejected messages are dropped and counted. */
+  readonly maxPending?: number;
+  /** Payload bytes copied into one dead letter; the rest is cut (the record says how long the payload was). */
+  readonly maxPayloadBytes?: number;
+  readonly now?: () => number;
+}
+
+/** Counters read by /metrics and /status. */
+export interface DeadLetterStats {
+  published: number;
+  dropped: number;
+}
+
+/**
+ * Rejected messages re-published, as they arrived plus the reason, to an MQTT topic (QoS 0, not retained) on the
+ * broker connection the gateway already has: no second client, no credentials of its own, and whoever may read
+ * the devices' topics may read this one. It never slows the hot path: a publish is handed to mqtt.js only while
+ * connected and while fewer than `maxPending` are unwritten; otherwise the dead letter is dropped and counted
+ * (mqtt.js would queue QoS 0 while offline without bound). Messages arriving on the dead-letter topic itself are
+ * never dead-lettered again, so a route or a `#` subscription cannot make a loop.
+ *
+ * Record (JSON): { gateway, time (ISO), reason, detail, topic, payloadBytes, truncated, encoding: 'utf8'|'base64', payload }.
+ */
+export class DeadLetter {
+  readonly stats: DeadLetterStats = { published: 0, dropped: 0 };
+  readonly #options: DeadLetterOptions;
+  readonly #maxPending: number;
+  readonly #maxPayloadBytes: number;
+  readonly #now: () => number;
+  #client: MqttClient | undefined;
+  #pending = 0;
+
+  constructor(options: DeadLetterOptions) {
+    this.#options = options;
+    this.#maxPending = options.maxPending ?? 1000;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? 4096;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get topic(): string {
+    return this.#options.topic;
+  }
+
+  /** The MQTT client to publish with (MqttSource passes its own once it has one). */
+  attach(client: MqttClient): void {
+    this.#client = client;
+  }
+
+  offer(reason: RejectReason, detail: string, topic: string, payload: Buffer): void {
+    const deadTopic = this.#options.topic;
+    if (deadTopic === '' || topic === deadTopic) return;
+    const client = this.#client;
+    if (client === undefined || !client.connected || this.#pending >= this.#maxPending) {
+      this.stats.dropped++;
+      return;
+    }
+    const truncated = payload.length > this.#maxPayloadBytes;
+    const kept = truncated ? payload.subarray(0, this.#maxPayloadBytes) : payload;
+    // A cut may split a UTF-8 sequence: then the record carries base64, which is exact.
+    const utf8 = isUtf8(kept);
+    const record = JSON.stringify({
+      gateway: this.#options.gatewayId,
+      time: new Date(this.#now()).toISOString(),
+      reason,
+      detail,
+      topic,
+      payloadBytes: payload.length,
+      truncated,
+      encoding: utf8 ? 'utf8' : 'base64',
+      payload: kept.toString(utf8 ? 'utf8' : 'base64'),
+    });
+    this.#pending++;
+    client.publish(deadTopic, record, { qos: 0, retain: false }, (error) => {
+      this.#pending--;
+      if (error) this.stats.dropped++;
+      else this.stats.published++;
+    });
+  }
+}

@@ -4,7 +4,7 @@ import type { Config, RedisSinkConfig } from '../config/Config.ts';
 import { Router } from '../pipeline/Router.ts';
 import { TopicPattern } from '../pipeline/TopicPattern.ts';
 import type { Batch } from '../spool/Batch.ts';
-import { RedisBatchBuilder, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
+import { RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 
 /** Every line decoded into points. */
 export const DRY_RUN_OK = 0;
@@ -152,7 +152,7 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
  * `latest` and `streams` (what its ARGV carries, see `batchScript.ts`), so a change of the ARGV encoding does not
  * change what a dry run shows.
  */
-export function redisCommands(built: Pick<BuiltBatch, 'latest' | 'streams'>, streamMaxLen: number): string[] {
+export function redisCommands(built: Pick<BuiltBatch, 'latest' | 'streamEntries'>, streamMaxLen: number): string[] {
   const out: string[] = [];
   for (const [valuesKey, timesKey, flat] of built.latest) {
     const values: string[] = [];
@@ -164,7 +164,7 @@ export function redisCommands(built: Pick<BuiltBatch, 'latest' | 'streams'>, str
     out.push(`HSET ${quote(valuesKey)} ${values.join(' ')}   (each field only if not older than ${timesKey})`);
     out.push(`HSET ${quote(timesKey)} ${times.join(' ')}`);
   }
-  for (const [streamKey, , pairs] of built.streams) {
+  for (const [streamKey, , pairs] of streamsOf(built)) {
     out.push(`XADD ${quote(streamKey)} MAXLEN ~ ${streamMaxLen} * ${pairs.map(quote).join(' ')}`);
   }
   return out;

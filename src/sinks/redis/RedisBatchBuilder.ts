@@ -15,8 +15,13 @@ export interface BuiltBatch {
   readonly argv: string[];
   /** What the call writes, for people (dry runs): latest groups [valuesKey, timesKey, [field, value, timeMs…]]. */
   readonly latest: readonly (readonly [string, string, readonly string[]])[];
-  /** Stream entries [streamKey, spool position, [name, value…]]. */
-  readonly streams: readonly (readonly [string, number, readonly string[]])[];
+  /** The stream key of each stream entry, in order (slot grouping in cluster mode). */
+  readonly streamKeys: readonly string[];
+  /**
+   * Each stream entry as the JSON the script decodes, `[streamKey, spool position, [name, value…]]`, written as
+   * text directly (no array per entry, no JSON.stringify of the batch); `streamsOf` parses them for people.
+   */
+  readonly streamEntries: readonly string[];
   /** Stream entries in the call (duplicates among them are skipped by the script). */
   readonly entries: number;
   /** Points that went into the call. */
@@ -52,6 +57,7 @@ export class RedisBatchBuilder {
   readonly #layout: RedisLayout;
   readonly #maxLen: string;
   readonly #series: RedisSeriesCache;
+  readonly #jsonNames = new Map<string, string>();
 
   constructor(layout: RedisLayout) {
     this.#layout = layout;
@@ -63,8 +69,8 @@ export class RedisBatchBuilder {
     const wantLatest = this.#layout.latest;
     const wantStreams = this.#layout.streams;
     const latest = new Map<string, LatestGroup>();
-    // [streamKey, position, [name, value, …]]: serialised as JSON for the script (see batchScript.ts).
-    const streams: [string, number, string[]][] = [];
+    const streamKeys: string[] = [];
+    const streamEntries: string[] = [];
     // Fields of the current line, reused: [name, value, name, value…].
     const fields: string[] = [];
     let points = 0;
@@ -80,10 +86,12 @@ export class RedisBatchBuilder {
         fields.length = 0;
         let series: RedisSeries | null = null;
         let timeMs = 0;
+        let simple = true;
         const end = seriesKeyEnd(line);
         if (end > 0) series = this.#series.get(line.slice(0, end));
         if (series === null || (timeMs = splitSimpleFields(line, end + 1, fields)) < 0) {
           // Quotes, escapes or anything unusual: the full parser decides (and reports what is wrong).
+          simple = false;
           const p = parseLine(line);
           if (typeof p === 'string') {
             rejected++;
@@ -114,11 +122,13 @@ export class RedisBatchBuilder {
           }
         }
         if (wantStreams) {
-          const pairs: string[] = ['ts', String(timeMs)];
-          const tags = series.tagPairs;
-          for (let t = 0; t < tags.length; t++) pairs.push(tags[t]!);
-          for (let f = 0; f < fields.length; f++) pairs.push(fields[f]!);
-          streams.push([series.streamKey, position, pairs]);
+          // Fast-path values (numbers, true/false) need no JSON escaping; anything else is stringified.
+          let entry = `${series.streamHead}${position},["ts","${timeMs}"${series.tagsJson}`;
+          for (let f = 0; f < fields.length; f += 2) {
+            entry += `,${this.#jsonName(fields[f]!)},${simple ? `"${fields[f + 1]!}"` : JSON.stringify(fields[f + 1]!)}`;
+          }
+          streamKeys.push(series.streamKey);
+          streamEntries.push(`${entry}]]`);
         }
       }
     }
@@ -128,9 +138,25 @@ export class RedisBatchBuilder {
       for (let i = 0; i < g.names.length; i++) flat.push(g.names[i]!, g.values[i]!, String(g.times[i]));
       groups.push([key, g.timesKey, flat]);
     }
-    const argv = [this.#maxLen, batch.origin, JSON.stringify(groups), JSON.stringify(streams)];
-    return { argv, entries: streams.length, points, rejected, firstError, latest: groups, streams };
+    const argv = [this.#maxLen, batch.origin, JSON.stringify(groups), `[${streamEntries.join(',')}]`];
+    return { argv, entries: streamEntries.length, points, rejected, firstError, latest: groups, streamKeys, streamEntries };
   }
+
+  /** A field name as a JSON string: the same few names come with every point, so each is escaped once. */
+  #jsonName(name: string): string {
+    let json = this.#jsonNames.get(name);
+    if (json === undefined) {
+      if (this.#jsonNames.size >= 10_000) this.#jsonNames.clear();
+      json = JSON.stringify(name);
+      this.#jsonNames.set(name, json);
+    }
+    return json;
+  }
+}
+
+/** The stream entries of a built batch as arrays `[streamKey, position, [name, value…]]` (dry runs, tests). */
+export function streamsOf(built: Pick<BuiltBatch, 'streamEntries'>): [string, number, string[]][] {
+  return built.streamEntries.map((e) => JSON.parse(e) as [string, number, string[]]);
 }
 
 /**

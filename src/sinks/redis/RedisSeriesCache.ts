@@ -12,6 +12,10 @@ export interface RedisSeries {
   readonly streamKey: string;
   /** Unescaped tags, flattened: key, value, key, value… (line order). */
   readonly tagPairs: readonly string[];
+  /** `["<streamKey>",` : the start of each stream entry's JSON. */
+  readonly streamHead: string;
+  /** The tags as JSON list items, each preceded by a comma: `,"device","dev1",…`. */
+  readonly tagsJson: string;
 }
 
 /** A gateway sees a few thousand series at most; beyond this the cache starts over rather than grow. */
@@ -53,11 +57,14 @@ export class RedisSeriesCache {
       if (k === layout.deviceTag && device === undefined) device = v;
     }
     const latestKey = device === undefined ? undefined : `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
+    const streamKey = `${layout.keyPrefix}stream:{${measurement}}`;
     return {
       latestKey,
       timesKey: latestKey === undefined ? undefined : `${latestKey}:ts`,
-      streamKey: `${layout.keyPrefix}stream:{${measurement}}`,
+      streamKey,
       tagPairs,
+      streamHead: `[${JSON.stringify(streamKey)},`,
+      tagsJson: tagPairs.map((t) => `,${JSON.stringify(t)}`).join(''),
     };
   }
 }

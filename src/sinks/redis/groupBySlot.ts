@@ -18,7 +18,7 @@ export interface SlotCall {
  * only grow per stream and a retried batch stays exactly-once per stream, whichever slots already landed.
  */
 export function groupBySlot(built: BuiltBatch): SlotCall[] {
-  const bySlot = new Map<number, { keys: Set<string>; latest: unknown[]; streams: unknown[] }>();
+  const bySlot = new Map<number, { keys: Set<string>; latest: unknown[]; streams: string[] }>();
   const group = (key: string) => {
     const slot = calculateSlot(key);
     let g = bySlot.get(slot);
@@ -30,15 +30,16 @@ export function groupBySlot(built: BuiltBatch): SlotCall[] {
     g.keys.add(entry[0]).add(entry[1]);
     g.latest.push(entry);
   }
-  for (const entry of built.streams) {
-    const g = group(entry[0]);
-    g.keys.add(entry[0]).add(`${entry[0]}:applied`);
-    g.streams.push(entry);
+  for (let i = 0; i < built.streamKeys.length; i++) {
+    const key = built.streamKeys[i]!;
+    const g = group(key);
+    g.keys.add(key).add(`${key}:applied`);
+    g.streams.push(built.streamEntries[i]!);
   }
   const [maxLen, origin] = built.argv;
   const calls: SlotCall[] = [];
   for (const [slot, g] of bySlot) {
-    calls.push({ slot, keys: [...g.keys], argv: [maxLen!, origin!, JSON.stringify(g.latest), JSON.stringify(g.streams)] });
+    calls.push({ slot, keys: [...g.keys], argv: [maxLen!, origin!, JSON.stringify(g.latest), `[${g.streams.join(',')}]`] });
   }
   return calls;
 }

@@ -5,7 +5,7 @@ import type { RouteConfig } from '../../../src/config/Config.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';
 import { parseLine, splitLines, type ParsedLine } from '../../../src/pipeline/lineProtocol.ts';
-import { RedisBatchBuilder } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 
 /**
  * Bad input from devices, as properties over the public Router and RedisBatchBuilder APIs. Only the OUTPUT is
@@ -410,8 +410,9 @@ describe('bad device input (properties over Redis keys and arguments)', () => {
           assert.equal(timesKey, `${valuesKey}:ts`);
           assert.equal(flat.length, p!.fields.length * 3, 'field, value, time per field');
         }
-        assert.equal(built.streams.length, 1, 'one stream entry per point');
-        const [streamKey, position, pairs] = built.streams[0]!;
+        const streams = streamsOf(built);
+        assert.equal(streams.length, 1, 'one stream entry per point');
+        const [streamKey, position, pairs] = streams[0]!;
         const sm = /^eb:stream:\{([^{}]*)\}$/u.exec(streamKey);
         assert.ok(sm, `stream key ${JSON.stringify(streamKey)}`);
         assert.match(sm[1]!, KEY_PART);
@@ -421,7 +422,7 @@ describe('bad device input (properties over Redis keys and arguments)', () => {
         assert.deepEqual(pairs.slice(2, 2 + 2 * p!.tags.length), p!.tags.flat());
         // The argv the script gets is JSON: it decodes to exactly these groups and entries.
         assert.deepEqual(JSON.parse(built.argv[2]!), built.latest);
-        assert.deepEqual(JSON.parse(built.argv[3]!), built.streams);
+        assert.deepEqual(JSON.parse(built.argv[3]!), streams);
       }),
       runs(RUNS * 2),
     );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Point } from '@influxdata/influxdb-client';
 import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
-import { RedisBatchBuilder, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
 import type { Batch } from '../../../src/spool/Batch.ts';
 
@@ -55,7 +55,7 @@ function assertSame(chunks: string[]): void {
   const built = new RedisBatchBuilder(LAYOUT).build(batch);
   const ref = reference(batch, LAYOUT);
   assert.deepEqual(built.latest, ref.groups);
-  assert.deepEqual(built.streams, ref.streams);
+  assert.deepEqual(streamsOf(built), ref.streams);
   assert.equal(built.points, ref.points);
   assert.equal(built.rejected, ref.rejected);
   assert.deepEqual(JSON.parse(built.argv[2]!), ref.groups);
@@ -76,8 +76,8 @@ describe('RedisBatchBuilder', () => {
       ['eb:latest:{d1}:climate', 'eb:latest:{d1}:climate:ts', ['h', '40', '1700000000000', 't', '22', '1700000001000']],
       ['eb:latest:{d2}:climate', 'eb:latest:{d2}:climate:ts', ['t', '5', '1700000000000']],
     ]);
-    assert.equal(built.streams.length, 4);
-    assert.deepEqual(built.streams[0], ['eb:stream:{climate}', 0, ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'h', '40', 't', '21.5']]);
+    assert.equal(streamsOf(built).length, 4);
+    assert.deepEqual(streamsOf(built)[0], ['eb:stream:{climate}', 0, ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'h', '40', 't', '21.5']]);
   });
 
   it('gives the full parser\'s result for escapes, strings, integers, booleans and bad lines', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { RedisBatchBuilder } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { groupBySlot } from '../../../src/sinks/redis/groupBySlot.ts';
 import type { Batch } from '../../../src/spool/Batch.ts';
 
@@ -31,9 +31,10 @@ describe('groupBySlot', () => {
     const latest = calls.flatMap((c) => JSON.parse(c.argv[2]!) as unknown[]);
     const streams = calls.flatMap((c) => JSON.parse(c.argv[3]!) as [string, number, string[]][]);
     assert.equal(latest.length, built.latest.length);
-    assert.equal(streams.length, built.streams.length);
-    for (const key of new Set(built.streams.map((e) => e[0]))) {
-      assert.deepEqual(streams.filter((e) => e[0] === key), built.streams.filter((e) => e[0] === key).map((e) => [...e]));
+    const builtStreams = streamsOf(built);
+    assert.equal(streams.length, builtStreams.length);
+    for (const key of new Set(builtStreams.map((e) => e[0]))) {
+      assert.deepEqual(streams.filter((e) => e[0] === key), builtStreams.filter((e) => e[0] === key));
     }
     for (const c of calls) assert.deepEqual(c.argv.slice(0, 2), ['1000', 'o']);
   });

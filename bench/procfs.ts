@@ -37,6 +37,15 @@ export function rssBytes(pid: number): number {
   return statusKb(pid, 'VmRSS') * 1024;
 }
 
+/**
+ * Resident memory split by kind, bytes: `anon` is the process's own (heap, stacks, buffers), `file` the mapped
+ * files' pages it touched — for Node mostly the 120 MB executable's code, shared with every other Node process
+ * and dropped first under memory pressure.
+ */
+export function memoryBreakdown(pid: number): { rss: number; anon: number; file: number } {
+  return { rss: statusKb(pid, 'VmRSS') * 1024, anon: statusKb(pid, 'RssAnon') * 1024, file: statusKb(pid, 'RssFile') * 1024 };
+}
+
 /** Peak resident set size (high-water mark), bytes. */
 export function peakRssBytes(pid: number): number {
   return statusKb(pid, 'VmHWM') * 1024;

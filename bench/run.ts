@@ -16,7 +16,7 @@
  * EDGEBRIDGE_BENCH_PROFILE=1 (or --profile) runs every gateway under `node --cpu-prof` and adds the top
  * self-time functions of the QoS 0 and QoS 1 gateway runs to the output.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { Fleet } from './fleet.ts';
 import type { FleetOptions, FleetResult } from './fleet.ts';
 import { BenchGateway, PROFILE_DIR } from './gateway.ts';
 import type { BenchStatus } from './gateway.ts';
-import { cpuMicros, ioCounters, peakRssBytes, rssBytes } from './procfs.ts';
+import { cpuMicros, ioCounters, memoryBreakdown, peakRssBytes } from './procfs.ts';
 import { topSelfTime } from './profile.ts';
 import type { SelfTime } from './profile.ts';
 import { dropRedisStreams, redisPoints, redisProbeLatencies, vmPoints, VmProbePoller } from './sinkCheck.ts';
@@ -349,16 +349,38 @@ function checkLanded(r: GatewayRunResult): void {
   }
 }
 
-async function atRest(): Promise<{ readyMs: number; idleRssBytes: number; idleCpuMs: number; idleCpuPct: number; idleSeconds: number }> {
+type Memory = ReturnType<typeof memoryBreakdown>;
+
+/**
+ * The floor under the gateway's idle RSS, measured beside it: a Node process that only waits, and one that has
+ * also loaded the built-in modules the gateway needs (http, https/tls, zlib, net, crypto). Same NODE_OPTIONS.
+ */
+async function nodeBaselines(): Promise<{ bare: Memory; builtins: Memory }> {
+  const run = async (code: string): Promise<Memory> => {
+    const nodeOptions = argv['node-options'] ?? '';
+    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+    await sleep(P.idleSettleMs);
+    const m = memoryBreakdown(child.pid!);
+    child.kill('SIGKILL');
+    return m;
+  };
+  return {
+    bare: await run('setInterval(() => {}, 1000)'),
+    builtins: await run("for (const m of ['http', 'https', 'tls', 'net', 'zlib', 'crypto']) require('node:' + m); setInterval(() => {}, 1000)"),
+  };
+}
+
+async function atRest(): Promise<{ readyMs: number; idleRssBytes: number; idle: Memory; baseline: { bare: Memory; builtins: Memory }; idleCpuMs: number; idleCpuPct: number; idleSeconds: number }> {
+  const baseline = await nodeBaselines();
   const gw = await startGateway('at-rest', 1, 'write');
   try {
     await sleep(P.idleSettleMs);
-    const rss = rssBytes(gw.pid);
+    const idle = memoryBreakdown(gw.pid);
     const c0 = cpuMicros(gw.pid);
     await sleep(P.idleMs);
     const c1 = cpuMicros(gw.pid);
     const idleCpuMs = (c1 - c0) / 1000;
-    return { readyMs: gw.readyMs, idleRssBytes: rss, idleCpuMs, idleCpuPct: (100 * idleCpuMs) / P.idleMs, idleSeconds: P.idleMs / 1000 };
+    return { readyMs: gw.readyMs, idleRssBytes: idle.rss, idle, baseline, idleCpuMs, idleCpuPct: (100 * idleCpuMs) / P.idleMs, idleSeconds: P.idleMs / 1000 };
   } finally {
     await gw.stop();
   }
@@ -698,6 +720,9 @@ async function main(): Promise<void> {
     atRest: {
       readyMs: round(rest.readyMs),
       idleRssBytes: rest.idleRssBytes,
+      idleAnonBytes: rest.idle.anon,
+      idleFileBytes: rest.idle.file,
+      nodeBaseline: rest.baseline,
       idleCpuMs: round(rest.idleCpuMs),
       idleCpuPct: round(rest.idleCpuPct, 2),
       idleSeconds: rest.idleSeconds,
@@ -784,7 +809,8 @@ async function main(): Promise<void> {
   );
   lines.push('');
   lines.push(
-    `at rest: spawn → /readyz 200 in ${fmt(rest.readyMs)} ms; idle RSS ${mb(rest.idleRssBytes)}; idle CPU ${fmt(rest.idleCpuMs)} ms over ${rest.idleSeconds} s (${fmt(rest.idleCpuPct, 2)} % of a core)`,
+    `at rest: spawn → /readyz 200 in ${fmt(rest.readyMs)} ms; idle RSS ${mb(rest.idleRssBytes)} (anon ${mb(rest.idle.anon)}, file-backed ${mb(rest.idle.file)}); idle CPU ${fmt(rest.idleCpuMs)} ms over ${rest.idleSeconds} s (${fmt(rest.idleCpuPct, 2)} % of a core)`,
+    `  the floor, same NODE_OPTIONS: a Node process that only waits ${mb(rest.baseline.bare.rss)} (anon ${mb(rest.baseline.bare.anon)}, file-backed ${mb(rest.baseline.bare.file)}); with http, https, tls, net, zlib, crypto loaded ${mb(rest.baseline.builtins.rss)} (anon ${mb(rest.baseline.builtins.anon)}, file-backed ${mb(rest.baseline.builtins.file)})`,
   );
   lines.push('');
   lines.push('method:');

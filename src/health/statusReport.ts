@@ -49,6 +49,6 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
             : { kind: st.lastError.kind, message: redactUrlsInText(st.lastError.message), at: new Date(st.lastError.at).toISOString() },
       };
     }),
-    process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external },
   };
 }

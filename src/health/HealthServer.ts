@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ConnectionCap } from './ConnectionCap.ts';
@@ -7,6 +8,10 @@ import type { GatewayMetrics } from './GatewayMetrics.ts';
 import type { GatewayView } from './GatewayView.ts';
 import { readiness } from './readiness.ts';
 import { statusReport } from './statusReport.ts';
+
+// Required, not imported: an ES import of node:http reads all its exports, loading undici (13.7 MB RSS) for the
+// lazy WebSocket/fetch-related ones (see src/sinks/influx/influxClient.ts).
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export interface HealthServerOptions {
   readonly host: string;

@@ -1,4 +1,4 @@
-import { escape } from '@influxdata/influxdb-client';
+import { escape } from '../sinks/influx/influxClient.ts';
 
 /** Field keys seen by one route are few; beyond this the cache of their escaped forms starts over. */
 const MAX_CACHED_KEYS = 10_000;

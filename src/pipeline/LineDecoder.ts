@@ -1,4 +1,4 @@
-import { Point } from '@influxdata/influxdb-client';
+import { Point } from '../sinks/influx/influxClient.ts';
 import type { RouteConfig, TimeUnit } from '../config/Config.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
 import { isSafeName } from './isSafeName.ts';

@@ -1,4 +1,4 @@
-import { Point } from '@influxdata/influxdb-client';
+import { Point } from '../sinks/influx/influxClient.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
 import type { PointStamp } from './PointStamp.ts';
 import type { Captures } from './TopicPattern.ts';

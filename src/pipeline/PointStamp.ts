@@ -1,4 +1,4 @@
-import { Point } from '@influxdata/influxdb-client';
+import { Point } from '../sinks/influx/influxClient.ts';
 import type { RouteConfig } from '../config/Config.ts';
 import { isSafeName } from './isSafeName.ts';
 import { seriesKeyEnd } from './seriesKeyEnd.ts';

@@ -1,4 +1,4 @@
-import { InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import { InfluxDB, type Transport } from './influxClient.ts';
 import type { InfluxSinkConfig } from '../../config/Config.ts';
 import { splitBatch, type Batch } from '../../spool/Batch.ts';
 import type { Sink, WriteResult } from '../Sink.ts';

@@ -1,4 +1,4 @@
-import { HttpError, RequestTimedOutError } from '@influxdata/influxdb-client';
+import { HttpError, RequestTimedOutError } from './influxClient.ts';
 import { SinkError } from '../SinkError.ts';
 import { describeTlsError } from '../../tls/describeTlsError.ts';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Point } from '@influxdata/influxdb-client';
+import { Point } from '../../../src/sinks/influx/influxClient.ts';
 import { LineBuilder } from '../../../src/pipeline/LineBuilder.ts';
 
 type Field = readonly [key: string, kind: 'float' | 'bool' | 'string', value: number | boolean | string];

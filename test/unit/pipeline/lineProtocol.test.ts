@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Point } from '@influxdata/influxdb-client';
+import { Point } from '../../../src/sinks/influx/influxClient.ts';
 import { isSafeName } from '../../../src/pipeline/isSafeName.ts';
 import { type ParsedField, type ParsedLine, parseLine } from '../../../src/pipeline/lineProtocol.ts';
 import { splitLines } from '../../../src/pipeline/splitLines.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Point } from '@influxdata/influxdb-client';
+import { Point } from '../../../src/sinks/influx/influxClient.ts';
 import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
 import { RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';

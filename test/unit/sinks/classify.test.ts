@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpError, RequestTimedOutError } from '@influxdata/influxdb-client';
+import { HttpError, RequestTimedOutError } from '../../../src/sinks/influx/influxClient.ts';
 import { classifyInfluxError, parseRetryAfter } from '../../../src/sinks/influx/classifyInfluxError.ts';
 import { classifyRedisError } from '../../../src/sinks/redis/classifyRedisError.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';

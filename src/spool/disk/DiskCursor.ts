@@ -5,6 +5,7 @@ import { BatchTrigger, type ReadyLimits } from '../BatchTrigger.ts';
 import { BatchCollector } from '../BatchCollector.ts';
 import type { Position } from './CursorStore.ts';
 import { decodeRecord, FRAME_BYTES } from './recordCodec.ts';
+import type { RecentRecords } from './RecentRecords.ts';
 import type { Segment } from './Segment.ts';
 
 /** What a cursor needs from the DiskSpool that owns it. */
@@ -19,6 +20,8 @@ export interface SegmentLog {
   onCorrupt(segment: Segment, offset: number, reason: string): void;
   /** Writes records appended but not yet written (a burst in progress), so a read sees every appended record. */
   flushPending(): boolean;
+  /** What was written last, still in memory. */
+  readonly recent: RecentRecords;
 }
 
 interface Found {
@@ -45,6 +48,8 @@ const OFFSET_SPAN = 2 ** 32;
  */
 export class DiskCursor implements SpoolCursor {
   readonly name: string;
+  /** This sink's bit in records written by this process (whose segments list the sinks as configured now). */
+  readonly #bit: number;
   readonly #log: SegmentLog;
   readonly #trigger: BatchTrigger;
   readPos: Position;
@@ -62,8 +67,9 @@ export class DiskCursor implements SpoolCursor {
   #fd = -1;
   #fdSegment = -1;
 
-  constructor(options: { name: string; log: SegmentLog; now: () => number; start: Position }) {
+  constructor(options: { name: string; bit: number; log: SegmentLog; now: () => number; start: Position }) {
     this.name = options.name;
+    this.#bit = options.bit;
     this.#log = options.log;
     this.readPos = options.start;
     this.committed = options.start;
@@ -118,7 +124,19 @@ export class DiskCursor implements SpoolCursor {
     const collected = new BatchCollector();
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;
-    while (collected.hasRoom(limits)) {
+    // Keeping up with live traffic: the records are still in memory, text and all (no read, CRC or decode).
+    const recent = this.#log.recent;
+    let n = recent.find(segment, offset);
+    if (n >= 0) {
+      const bit = this.#bit;
+      for (; n < recent.count && collected.hasRoom(limits); n++) {
+        segment = recent.segmentOf(n);
+        const start = recent.startOf(n);
+        offset = recent.nextOf(n);
+        if ((recent.sinksOf(n) & bit) !== 0) collected.add(recent.linesOf(n), segment * OFFSET_SPAN + start, recent.pointsOf(n), offset - start, recent.receivedAtOf(n));
+      }
+    }
+    while (n < 0 && collected.hasRoom(limits)) {
       const f = this.#next(segment, offset);
       if (f === undefined) break;
       segment = f.segment.id;

@@ -11,6 +11,7 @@ import { encodedRecordBytes, encodeRecordAt } from './recordCodec.ts';
 import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
 import { recoverSegments } from './recoverSegments.ts';
+import { RecentRecords } from './RecentRecords.ts';
 import { loadOrCreateOrigin, prepareSpoolDirectory, syncDir } from './spoolDirectory.ts';
 
 export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
@@ -18,12 +19,16 @@ export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
   readonly sinks: readonly string[];
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Size of the in-memory window of recent records (tests make it small). */
+  readonly recent?: { readonly maxRecords: number; readonly maxTextBytes: number };
 }
 
 /** Appends of one burst are gathered here and written with one write(2); a larger burst writes as it goes. */
 const PENDING_BYTES = 256 * 1024;
 /** Per pending record: sinks, points, size, receivedAt (flat, so a burst allocates no objects). */
 const META = 4;
+/** How much of what was just written stays in memory for the cursors (see RecentRecords): about a second at full rate. */
+const RECENT = { maxRecords: 65_536, maxTextBytes: 4 * 1024 * 1024 };
 /** After a write failed for lack of space, appends are refused this long before the next try. */
 const DISK_FULL_RETRY_MS = 1000;
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -55,6 +60,8 @@ export class DiskSpool implements Spool, SegmentLog {
   #pending = Buffer.allocUnsafe(PENDING_BYTES);
   #pendingLength = 0;
   #pendingMeta: number[] = [];
+  #pendingLines: string[] = [];
+  readonly recent: RecentRecords;
   /** Records appended but discarded because they could not be written, since the last `flush()`. */
   #discardedSinceFlush = false;
   /** Includes pending records. */
@@ -68,6 +75,7 @@ export class DiskSpool implements Spool, SegmentLog {
   constructor(options: DiskSpoolOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.recent = new RecentRecords(options.recent ?? RECENT);
     this.syncBeforeAck = options.ack === 'fsync';
     this.#segmentsDir = path.join(options.dir, 'segments');
     this.#store = new CursorStore({
@@ -107,7 +115,7 @@ export class DiskSpool implements Spool, SegmentLog {
     this.#cursors = o.sinks.map((name) => {
       const saved = this.#store.load(name);
       const start = saved ?? { segment: first.id, offset: first.dataStart };
-      const cursor = new DiskCursor({ name, log: this, now: this.#now, start: clampPosition(start, this.#segments) });
+      const cursor = new DiskCursor({ name, bit: 1 << o.sinks.indexOf(name), log: this, now: this.#now, start: clampPosition(start, this.#segments) });
       return cursor;
     });
     for (const c of this.#cursors) this.#countPending(c);
@@ -150,6 +158,7 @@ export class DiskSpool implements Spool, SegmentLog {
     encodeRecordAt(entry, this.#pending, this.#pendingLength, size);
     this.#pendingLength += size;
     this.#pendingMeta.push(entry.sinks, entry.points, size, entry.receivedAt);
+    this.#pendingLines.push(entry.lines);
     this.#bytes += size;
     const cursors = this.#cursors;
     for (let i = 0; i < cursors.length; i++) {
@@ -227,6 +236,7 @@ export class DiskSpool implements Spool, SegmentLog {
 
   onCorrupt(segment: Segment, offset: number, reason: string): void {
     if (offset >= segment.validEnd) return;
+    this.recent.clear();
     this.#stats.corruptSkipped++;
     this.#o.logger.error({ segment: segment.file, offset, reason, skippedBytes: segment.validEnd - offset }, 'corrupt spool record: skipping the rest of the segment');
     segment.validEnd = offset;
@@ -242,11 +252,18 @@ export class DiskSpool implements Spool, SegmentLog {
     const length = this.#pendingLength;
     if (length === 0) return true;
     const meta = this.#pendingMeta;
+    const lines = this.#pendingLines;
     const active = this.#segments.at(-1)!;
     this.#pendingLength = 0;
     this.#pendingMeta = [];
+    this.#pendingLines = [];
     if (this.#write(this.#pending.subarray(0, length), active)) {
-      for (let i = 0; i < meta.length; i += META) active.add(meta[i]!, meta[i + 1]!, meta[i + 2]!, meta[i + 3]!);
+      const recent = this.recent;
+      for (let i = 0, r = 0; i < meta.length; i += META, r++) {
+        const start = active.validEnd;
+        active.add(meta[i]!, meta[i + 1]!, meta[i + 2]!, meta[i + 3]!);
+        recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, lines[r]!);
+      }
       this.#sync.markDirty();
       return true;
     }
@@ -394,6 +411,7 @@ export class DiskSpool implements Spool, SegmentLog {
 
   #remove(segment: Segment): void {
     this.#segments.shift();
+    this.recent.dropThrough(segment.id);
     this.#bytes -= segment.validEnd;
     try {
       fs.unlinkSync(segment.file);

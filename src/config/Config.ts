@@ -124,7 +124,8 @@ export interface RedisSinkConfig extends SinkCommon {
   readonly sentinelName: string;
   /** Mode cluster: seed nodes; empty = the url's host:port. */
   readonly clusterNodes: readonly HostPort[];
-  readonly tls: RedisTlsConfig;
+  /** Used with rediss:// only (the loader refuses it with redis://); in every mode. */
+  readonly tls: TlsConfig;
   /** Replicas that must confirm each batch (`WAIT`) before it counts as written; 0 = off. */
   readonly waitReplicas: number;
   readonly waitTimeoutMs: number;
@@ -135,15 +136,6 @@ export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
 export interface HostPort {
   readonly host: string;
   readonly port: number;
-}
-
-/** TLS is on when the url is rediss://; these refine it. Empty file names = not set. */
-export interface RedisTlsConfig {
-  readonly caFile: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** Skip server certificate verification (warned about on every start). */
-  readonly insecure: boolean;
 }
 
 export type SinkConfig = InfluxSinkConfig | RedisSinkConfig;

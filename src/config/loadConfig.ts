@@ -264,7 +264,7 @@ function buildSinks(
     const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
     checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
     if (s.type === 'redis') checkRedisSink(at, s);
-    if (s.type === 'influx') checkTlsConfig(s.url, `${at}.url`, s.tls, tlsKeyNaming(`${at}.tls`));
+    checkTlsConfig(s.url, `${at}.url`, s.tls, tlsKeyNaming(`${at}.tls`));
   }
   return sinks;
 }

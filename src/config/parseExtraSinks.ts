@@ -4,7 +4,7 @@
  * are errors), so an extra sink gets exactly the defaults and checks of `sinks.influx`/`sinks.redis`.
  */
 import convict from 'convict';
-import type { BatchConfig, RedisMode, RedisTlsConfig, ResilienceConfig, SinkConfig, TlsConfig } from './Config.ts';
+import type { BatchConfig, RedisMode, ResilienceConfig, SinkConfig, TlsConfig } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, enumFormat, registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
 import { parseHostPort, REDIS_FORMATS } from './redisFormats.ts';
@@ -75,7 +75,7 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
     sentinels: (p.sentinels as string[]).map((a) => parseHostPort(a)!),
     sentinelName: p.sentinelName as string,
     clusterNodes: (p.clusterNodes as string[]).map((a) => parseHostPort(a)!),
-    tls: p.tls as RedisTlsConfig,
+    tls: p.tls as TlsConfig,
     waitReplicas: p.waitReplicas as number,
     waitTimeoutMs: p.waitTimeoutMs as number,
     batch,

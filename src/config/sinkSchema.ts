@@ -61,19 +61,14 @@ export function redisSinkSchema(): SchemaTree {
 function redisTopologySchema(): SchemaTree {
   return {
     mode: {
-      doc: 'standalone: the server in `url`. sentinel: ask `sentinels` for the master named `sentinelName` (follows failovers). cluster: a Redis Cluster, discovered from `clusterNodes` (empty: the host:port of `url`). The scheme (rediss:// = TLS) and credentials of `url` apply in every mode.',
+      doc: 'standalone: the server in `url`. sentinel: ask `sentinels` for the master named `sentinelName` (follows failovers). cluster: a Redis Cluster, discovered from `clusterNodes` (empty: the host:port of `url`). The scheme (rediss:// = TLS) and credentials of `url` apply in every mode; with rediss:// the `tls` settings apply to the Sentinels and every Cluster node too.',
       default: 'standalone',
       format: 'redis-mode',
     },
     sentinels: { doc: 'Sentinel addresses (mode sentinel), e.g. `["10.0.0.1:26379","10.0.0.2:26379"]`.', default: [], format: 'host-port-list' },
     sentinelName: { doc: 'Master name monitored by the Sentinels (mode sentinel).', default: 'mymaster', format: 'non-empty-string' },
     clusterNodes: { doc: 'Cluster seed nodes (mode cluster); the rest are discovered. Empty: the host:port of `url`.', default: [], format: 'host-port-list' },
-    tls: {
-      caFile: { doc: 'PEM file of the CA(s) that signed the Redis server certificates (rediss://). Empty: the system CAs.', default: '', format: 'string' },
-      certFile: { doc: 'PEM client certificate, for servers that require one (`tls-auth-clients yes`); needs keyFile.', default: '', format: 'string' },
-      keyFile: { doc: 'PEM private key of certFile.', default: '', format: 'string' },
-      insecure: { doc: 'Do not verify the server certificate (logs a warning on every start). Never in production.', default: false, format: 'boolean' },
-    },
+    tls: tlsSchema('Redis'),
     waitReplicas: {
       doc: 'After each batch, `WAIT` until this many replicas hold it before the spool moves on (0 = off). Fewer within waitTimeoutMs: the batch is kept and retried. Protects acknowledged batches from a master failover.',
       default: 0,

@@ -1,7 +1,8 @@
 /**
- * TLS keys of one client connection (`mqtt.tls`, `sinks.influx.tls`). Files, not inline PEM: certificates
- * are rotated by replacing files, and a key file can sit where only the service may read it (a systemd
- * credential). Nothing here is a secret itself: the key file's path is shown, its contents never are.
+ * TLS keys of one client connection (`mqtt.tls`, `sinks.influx.tls`, `sinks.redis.tls`, each extra sink's `tls`).
+ * One shape for every link. Files, not inline PEM: certificates are rotated by replacing files, and a key file
+ * can sit where only the service may read it (a systemd credential). Nothing here is a secret itself: the key
+ * file's path is shown, its contents never are.
  */
 import type { SchemaTree } from './schemaTree.ts';
 

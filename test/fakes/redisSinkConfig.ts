@@ -17,7 +17,7 @@ export function redisSinkConfig(url: string, overrides: Partial<RedisSinkConfig>
     sentinels: [],
     sentinelName: 'mymaster',
     clusterNodes: [],
-    tls: { caFile: '', certFile: '', keyFile: '', insecure: false },
+    tls: { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true },
     waitReplicas: 0,
     waitTimeoutMs: 1000,
     batch: { maxPoints: 5000, maxBytes: 1 << 20, flushIntervalMs: 1000 },

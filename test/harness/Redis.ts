@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { ServerProcess } from './ServerProcess.ts';
 import type { ReadyProbe } from './ServerProcess.ts';
+import type { TestPki } from './certificates.ts';
 
 export interface RedisOptions {
   /** AOF with `appendfsync always`: every acknowledged write survives stop, kill and restart. */
@@ -43,6 +44,20 @@ export function redisPingProbe(host = '127.0.0.1', timeoutMs = 1000): ReadyProbe
       });
       socket.once('error', () => done(false));
     });
+}
+
+/**
+ * redis-server arguments for a TLS listener on `tlsPort` beside the plain one (which the harness probes), with
+ * the server certificate of `pki` (createTestPki). `authClients`: whether clients must present a certificate.
+ */
+export function redisTlsArgs(pki: TestPki, tlsPort: number, authClients: 'yes' | 'no' | 'optional'): string[] {
+  return [
+    '--tls-port', String(tlsPort),
+    '--tls-cert-file', pki.server.cert,
+    '--tls-key-file', pki.server.key,
+    '--tls-ca-cert-file', pki.caFile,
+    '--tls-auth-clients', authClients,
+  ];
 }
 
 /** Start a private redis-server on a free loopback port with its data in a temp dir. */

@@ -14,7 +14,7 @@ export { mosquittoConfig, startMosquitto } from './Mosquitto.ts';
 export type { MosquittoHandle, MosquittoOptions, MosquittoTlsListener } from './Mosquitto.ts';
 export { createTestPki } from './certificates.ts';
 export type { CertificateFiles, TestPki, TestPkiOptions } from './certificates.ts';
-export { redisPingProbe, startRedis } from './Redis.ts';
+export { redisPingProbe, redisTlsArgs, startRedis } from './Redis.ts';
 export type { RedisHandle, RedisOptions } from './Redis.ts';
 export { parseExport, startVictoriaMetrics } from './VictoriaMetrics.ts';
 export type { ExportedSeries, VictoriaMetricsHandle, VictoriaMetricsOptions } from './VictoriaMetrics.ts';

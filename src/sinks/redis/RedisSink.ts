@@ -8,6 +8,8 @@ import { createRedisConnection } from './createRedisConnection.ts';
 import { RedisBatchBuilder } from './RedisBatchBuilder.ts';
 import type { RedisWriter } from './RedisWriter.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
+import { describeTlsError } from '../../tls/describeTlsError.ts';
+import { sinkTlsPath } from '../../tls/tlsKeyNaming.ts';
 
 export interface RedisSinkOptions {
   readonly config: RedisSinkConfig;
@@ -50,9 +52,6 @@ export class RedisSink implements Sink {
 
   async start(): Promise<void> {
     const c = this.#config;
-    if (c.tls.insecure) {
-      this.#logger.warn({ sink: this.name }, `TLS certificate verification is OFF for Redis sink ${this.name} (tls.insecure): anyone on the path can impersonate the server`);
-    }
     const { client, writer, target } = createRedisConnection(c, {
       extra: this.#extra,
       // ioredis keeps reconnecting on its own; cap the interval so a returning server is found within 5 s.
@@ -62,9 +61,10 @@ export class RedisSink implements Sink {
     const onError = (error: Error): void => {
       this.#connectionError = error;
       const auth = isAuthReply(error);
-      const fields = { sink: this.name, err: error.message };
+      const message = describeTlsError(error, sinkTlsPath(this.name, this.type)) ?? error.message;
+      const fields = { sink: this.name, err: message };
       if (auth) this.#collapsed.warn(`redis:${this.name}:auth`, fields, 'redis refused the credentials: check username/password and the server ACL');
-      else this.#collapsed.warn(`redis:${this.name}:${error.message}`, fields, 'redis connection error');
+      else this.#collapsed.warn(`redis:${this.name}:${message}`, fields, 'redis connection error');
     };
     client.on('error', onError);
     // A Cluster reports each node's connection errors separately.
@@ -90,7 +90,7 @@ export class RedisSink implements Sink {
     try {
       duplicates = await writer.write(built);
     } catch (e) {
-      const error = classifyRedisError(e, this.#connectionError);
+      const error = classifyRedisError(e, this.#connectionError, sinkTlsPath(this.name, this.type));
       if (error.retryable) throw error;
       return { accepted: 0, rejected: batch.points, reason: error.message };
     }

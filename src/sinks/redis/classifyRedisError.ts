@@ -1,3 +1,4 @@
+import { describeTlsError } from '../../tls/describeTlsError.ts';
 import { SinkError } from '../SinkError.ts';
 
 /** Server replies that say "not now" rather than "never": the batch is kept and retried. */
@@ -15,9 +16,10 @@ export function isAuthReply(error: unknown): boolean {
  * any other error reply (a key of the wrong type, a script error) is a data error: rejected, counted.
  * `connectionError` is the last error of the connection itself: a write refused because the client is not
  * connected ("Stream isn't writeable…") is reported with the reason it is not connected — above all a refused
- * login, which otherwise would read as a mere outage.
+ * login, which otherwise would read as a mere outage — or a failed TLS handshake, named like MQTT's and InfluxDB's
+ * with the setting to check (`tlsAt` is the sink's TLS block, e.g. `sinks.redis.tls`).
  */
-export function classifyRedisError(error: unknown, connectionError?: Error): SinkError {
+export function classifyRedisError(error: unknown, connectionError?: Error, tlsAt = 'tls'): SinkError {
   if (error instanceof SinkError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const isReply = error instanceof Error && error.name === 'ReplyError';
@@ -34,6 +36,9 @@ export function classifyRedisError(error: unknown, connectionError?: Error): Sin
       cause: error,
     });
   }
+  // Certificate problems are fixed on a server or in a file, never by dropping data: kept and retried.
+  const tls = isReply ? undefined : (describeTlsError(error, tlsAt) ?? describeTlsError(connectionError, tlsAt));
+  if (tls !== undefined) return new SinkError(`Redis unavailable: ${tls}`, { kind: 'unavailable', retryable: true, cause: error });
   if (/timed out/i.test(message)) {
     return new SinkError('Redis command timed out', { kind: 'timeout', retryable: true, cause: error });
   }

@@ -1,8 +1,10 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisSinkConfig } from '../../config/Config.ts';
+import { readTlsFiles } from '../../tls/readTlsFiles.ts';
+import { isTlsUrl } from '../../tls/TlsConfig.ts';
+import { sinkTlsPath, tlsKeyNaming } from '../../tls/tlsKeyNaming.ts';
 import { BATCH_SCRIPT } from './batchScript.ts';
 import { ClusterWriter, type ScriptCluster } from './ClusterWriter.ts';
-import { redisTlsOptions } from './redisTlsOptions.ts';
 import type { RedisWriter } from './RedisWriter.ts';
 import { SingleNodeWriter, type ScriptClient } from './SingleNodeWriter.ts';
 
@@ -32,7 +34,8 @@ export function createRedisConnection(config: RedisSinkConfig, options: RedisCon
   const url = new URL(config.url);
   const username = config.username || decodeURIComponent(url.username);
   const password = config.password || decodeURIComponent(url.password);
-  const tls = redisTlsOptions(config);
+  // CA, client certificate and key as contents (the loader checked them; a file gone since is a ConfigError).
+  const tls = isTlsUrl(config.url) ? readTlsFiles(config.tls, tlsKeyNaming(sinkTlsPath(config.name, config.type))) : undefined;
   const node: RedisOptions = {
     ...options.extra,
     ...(username ? { username } : {}),

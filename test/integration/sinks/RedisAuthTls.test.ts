@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connectPublisher, freePort, startMosquitto, startRedis, waitFor } from '../../harness/index.ts';
-import type { MosquittoHandle, RedisHandle } from '../../harness/index.ts';
-import { makeRedisTlsCerts, redisTlsArgs, type RedisTlsCerts } from '../../harness/redisTlsCerts.ts';
+import { connectPublisher, createTestPki, freePort, redisTlsArgs, startMosquitto, startRedis, waitFor } from '../../harness/index.ts';
+import type { MosquittoHandle, RedisHandle, TestPki } from '../../harness/index.ts';
 import { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
 import { SinkError } from '../../../src/sinks/SinkError.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
+import { DEFAULT_TLS, type TlsConfig } from '../../../src/tls/TlsConfig.ts';
 import type { Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
 import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
@@ -15,6 +15,8 @@ import { GatewayProcess } from '../support/GatewayProcess.ts';
 
 const PASSWORD = 's3cret-Pa55';
 const never = new AbortController().signal;
+/** A `tls` block: the defaults (verify, no files) with some keys set. */
+const tls = (set: Partial<TlsConfig>): TlsConfig => ({ ...DEFAULT_TLS, ...set });
 let position = 0;
 function batch(device: string): Batch {
   return { chunks: [`authtls,device=${device} v=1 ${Date.now() * 1000}`], positions: [position++], origin: 'auth-tls', points: 1, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
@@ -42,7 +44,7 @@ async function firstOutcome(sink: RedisSink, device: string): Promise<{ ok: true
 }
 
 describe('Redis ACL user and TLS against redis-server', () => {
-  let certs: RedisTlsCerts;
+  let pki: TestPki;
   let rd: RedisHandle;
   let rdClientCert: RedisHandle;
   let tlsPort: number;
@@ -60,12 +62,12 @@ describe('Redis ACL user and TLS against redis-server', () => {
   }
 
   before(async () => {
-    certs = makeRedisTlsCerts();
+    pki = createTestPki();
     [tlsPort, clientCertPort] = await Promise.all([freePort(), freePort()]);
     const acl = ['--user', 'alice', 'on', `>${PASSWORD}`, '~*', '+@all'];
     [rd, rdClientCert] = await Promise.all([
-      startRedis({ extraArgs: [...acl, ...redisTlsArgs(certs, tlsPort, 'optional')] }),
-      startRedis({ extraArgs: redisTlsArgs(certs, clientCertPort, 'yes') }),
+      startRedis({ extraArgs: [...acl, ...redisTlsArgs(pki, tlsPort, 'optional')] }),
+      startRedis({ extraArgs: redisTlsArgs(pki, clientCertPort, 'yes') }),
     ]);
     admin = new Redis(rd.url);
   });
@@ -74,6 +76,7 @@ describe('Redis ACL user and TLS against redis-server', () => {
     for (const s of sinks) await s.stop();
     admin?.disconnect();
     await Promise.all([rd?.destroy(), rdClientCert?.destroy()]);
+    pki?.destroy();
   });
 
   it('an ACL user with its password writes (plain TCP), and the connection runs as that user', async () => {
@@ -97,37 +100,36 @@ describe('Redis ACL user and TLS against redis-server', () => {
   });
 
   it('rediss:// with the CA file: verified TLS, ACL user over it', async () => {
-    const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { username: 'alice', password: PASSWORD, tls: { caFile: certs.caFile, certFile: '', keyFile: '', insecure: false } });
+    const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { username: 'alice', password: PASSWORD, tls: tls({ caFile: pki.caFile }) });
     assert.deepEqual(await firstOutcome(s, 'tls'), { ok: true });
     assert.equal(await admin.hget('eb:latest:{tls}:authtls', 'v'), '1');
   });
 
-  it('a server certificate from another CA is refused (retryable, the message says why)', async () => {
-    const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { tls: { caFile: certs.otherCaFile, certFile: '', keyFile: '', insecure: false } });
+  it('a server certificate from another CA is refused (retryable, the message says why and which key to check)', async () => {
+    const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { tls: tls({ caFile: pki.otherCaFile }) });
     const r = await firstOutcome(s, 'wrongca');
     assert.equal(r.ok, false);
     const error = (r as { error: SinkError }).error;
     assert.equal(error.retryable, true);
-    assert.match(error.message, /certificate/i);
+    assert.match(error.message, /^Redis unavailable: TLS: server certificate not accepted \(\w+: .+\); check sinks\.redis\.tls\.caFile/);
     console.log(`wrong CA: ${error.message}`);
     assert.equal(await admin.exists('eb:latest:{wrongca}:authtls'), 0);
   });
 
-  it('tls.insecure connects despite the unknown CA, and warns at start', async () => {
+  it('tls.rejectUnauthorized=false connects despite the unknown CA; the sink does not warn (Gateway.start does, once)', async () => {
     const before = log.lines().length;
-    const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { tls: { caFile: certs.otherCaFile, certFile: '', keyFile: '', insecure: true } });
-    const warned = log.lines().slice(before).filter((l) => l.level === 40 && /TLS certificate verification is OFF/.test(String(l.msg)));
-    assert.equal(warned.length, 1);
+    const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { tls: tls({ caFile: pki.otherCaFile, rejectUnauthorized: false }) });
     assert.deepEqual(await firstOutcome(s, 'insecure'), { ok: true });
+    assert.deepEqual(log.lines().slice(before).filter((l) => /verification/i.test(String(l.msg))), []);
   });
 
   it('a server requiring client certificates: refused without one, accepted with certFile/keyFile', async () => {
     const url = `rediss://127.0.0.1:${clientCertPort}`;
-    const without = await sink(url, { tls: { caFile: certs.caFile, certFile: '', keyFile: '', insecure: false } });
+    const without = await sink(url, { tls: tls({ caFile: pki.caFile }) });
     const refused = await firstOutcome(without, 'nocert');
     assert.equal(refused.ok, false);
     console.log(`no client certificate: ${(refused as { error: SinkError }).error.message}`);
-    const withCert = await sink(url, { tls: { caFile: certs.caFile, certFile: certs.clientCert, keyFile: certs.clientKey, insecure: false } });
+    const withCert = await sink(url, { tls: tls({ caFile: pki.caFile, certFile: pki.client.cert, keyFile: pki.client.key }) });
     assert.deepEqual(await firstOutcome(withCert, 'cert'), { ok: true });
     const other = new Redis(rdClientCert.url);
     try {
@@ -182,6 +184,53 @@ describe('the gateway with a wrong Redis password', () => {
       const everything = gw.stdout + gw.stderr + JSON.stringify(await gw.status());
       assert.ok(!everything.includes('not-the-password'), 'the password never appears');
     } finally {
+      await pub.end(true);
+    }
+  });
+});
+
+describe('the gateway with rediss:// and sinks.redis.tls.rejectUnauthorized=false', () => {
+  let pki: TestPki;
+  let mq: MosquittoHandle;
+  let rd: RedisHandle;
+  let tlsPort: number;
+  let gw: GatewayProcess | undefined;
+
+  before(async () => {
+    pki = createTestPki();
+    tlsPort = await freePort();
+    [mq, rd] = await Promise.all([startMosquitto(), startRedis({ extraArgs: redisTlsArgs(pki, tlsPort, 'no') })]);
+  });
+  after(async () => {
+    await gw?.stop();
+    await Promise.all([mq?.destroy(), rd?.destroy()]);
+    pki?.destroy();
+  });
+
+  it('warns once at start through the one TLS warning (naming the key), and writes over TLS despite the unknown CA', async () => {
+    gw = await GatewayProcess.start({
+      env: {
+        EDGEBRIDGE_MQTT_URL: mq.url,
+        EDGEBRIDGE_INFLUX_ENABLED: 'false',
+        EDGEBRIDGE_REDIS_URL: `rediss://127.0.0.1:${tlsPort}`,
+        EDGEBRIDGE_REDIS_TLS_CA_FILE: pki.otherCaFile,
+        EDGEBRIDGE_REDIS_TLS_REJECT_UNAUTHORIZED: 'false',
+        EDGEBRIDGE_REDIS_BATCH_FLUSH_INTERVAL_MS: '100',
+      },
+    });
+    const warnings = gw.logs().filter((l) => l.level === 'warn' && /verification/i.test(String(l.msg)));
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.equal(warnings[0]!.key, 'sinks.redis.tls.rejectUnauthorized');
+    assert.match(String(warnings[0]!.msg), /TLS certificate verification is off for sink redis/);
+    const pub = await connectPublisher(mq.url);
+    const plain = new Redis(rd.url);
+    try {
+      await waitFor(async () => (await gw!.status()).mqtt.connected, { timeoutMs: 10_000 });
+      await pub.publish('sensors/tlsdev/climate', JSON.stringify({ t: 21.5 }), 1);
+      await waitFor(async () => (await plain.hget('eb:latest:{tlsdev}:climate', 't')) === '21.5', { timeoutMs: 10_000 });
+      assert.equal((await gw.sink('redis')).pointsWritten, 1);
+    } finally {
+      plain.disconnect();
       await pub.end(true);
     }
   });

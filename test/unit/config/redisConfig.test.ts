@@ -24,7 +24,7 @@ describe('Redis sink topology, TLS and WAIT config', () => {
     const r = redis({});
     assert.equal(r.mode, 'standalone');
     assert.deepEqual(r.sentinels, []);
-    assert.deepEqual(r.tls, { caFile: '', certFile: '', keyFile: '', insecure: false });
+    assert.deepEqual(r.tls, { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true });
     assert.equal(r.waitReplicas, 0);
   });
 
@@ -55,7 +55,9 @@ describe('Redis sink topology, TLS and WAIT config', () => {
   });
 
   it('refuses TLS settings on a redis:// URL, a cert without key, and an unreadable CA file', () => {
-    assert.equal(failure({ EDGEBRIDGE_REDIS_TLS_INSECURE: 'true' }).key, 'sinks.redis.url');
+    const plain = failure({ EDGEBRIDGE_REDIS_TLS_REJECT_UNAUTHORIZED: 'false' });
+    assert.equal(plain.key, 'sinks.redis.tls.rejectUnauthorized');
+    assert.match(plain.message, /use rediss:\/\/ in sinks\.redis\.url/);
     const tls = { EDGEBRIDGE_REDIS_URL: 'rediss://r.example:6380' };
     assert.equal(failure({ ...tls, EDGEBRIDGE_REDIS_TLS_CERT_FILE: '/etc/hostname' }).key, 'sinks.redis.tls.keyFile');
     const e = failure({ ...tls, EDGEBRIDGE_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' });

@@ -31,11 +31,11 @@ function failure(env: Record<string, string>, argv: string[] = []): ConfigError 
 const MQTTS = { EDGEBRIDGE_MQTT_URL: 'mqtts://broker.example:8883' };
 
 describe('TLS settings', () => {
-  it('default: verification on, no files, for MQTT and InfluxDB', () => {
+  it('default: verification on, no files, for MQTT, InfluxDB and Redis (one shape)', () => {
     const c = load({});
-    assert.deepEqual(c.mqtt.tls, { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true });
-    const influx = c.sinks.find((s) => s.type === 'influx');
-    assert.deepEqual(influx?.type === 'influx' && influx.tls, { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true });
+    const none = { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true };
+    assert.deepEqual(c.mqtt.tls, none);
+    assert.deepEqual(c.sinks.map((s) => [s.type, s.tls]), [['influx', none], ['redis', none]]);
     assert.deepEqual(insecureTls(c), []);
   });
 
@@ -72,6 +72,11 @@ describe('TLS settings', () => {
     assert.equal(e.key, 'sinks.influx.tls.caFile');
     assert.match(e.message, /is not usable/);
     assert.match(e.message, /EDGEBRIDGE_INFLUX_TLS_CA_FILE/);
+    const r = failure({ EDGEBRIDGE_REDIS_URL: 'rediss://r.example:6380', EDGEBRIDGE_REDIS_TLS_CA_FILE: garbage });
+    assert.equal(r.key, 'sinks.redis.tls.caFile');
+    assert.equal(r.value, garbage);
+    assert.match(r.message, /^config key "sinks\.redis\.tls\.caFile": is not usable \(no PEM certificate in it\)/);
+    assert.match(r.message, /set EDGEBRIDGE_REDIS_TLS_CA_FILE or "sinks\.redis\.tls\.caFile" in the config file/);
   });
 
   it('a certificate without its key (and the reverse) is a config error', () => {
@@ -85,6 +90,9 @@ describe('TLS settings', () => {
     assert.match(e.message, /is not usable \(.*mismatch/);
     const keyBody = readFileSync(pki.server.key, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'));
     for (const line of keyBody) assert.ok(!e.message.includes(line));
+    const r = failure({ EDGEBRIDGE_REDIS_URL: 'rediss://r:6380', EDGEBRIDGE_REDIS_TLS_CERT_FILE: pki.client.cert, EDGEBRIDGE_REDIS_TLS_KEY_FILE: pki.server.key });
+    assert.equal(r.key, 'sinks.redis.tls.keyFile');
+    assert.match(r.message, /is not usable \(.*mismatch/);
   });
 
   it('TLS settings with a plain URL are refused: they would be ignored', () => {
@@ -95,6 +103,10 @@ describe('TLS settings', () => {
     const f = failure({ EDGEBRIDGE_INFLUX_TLS_REJECT_UNAUTHORIZED: 'false' });
     assert.equal(f.key, 'sinks.influx.tls.rejectUnauthorized');
     assert.match(f.message, /use https:\/\/ in sinks\.influx\.url/);
+    const r = failure({ EDGEBRIDGE_REDIS_TLS_CA_FILE: pki.caFile });
+    assert.equal(r.key, 'sinks.redis.tls.caFile');
+    assert.match(r.message, /sinks\.redis\.url is a plain redis:\/\/ URL/);
+    assert.match(r.message, /use rediss:\/\/ in sinks\.redis\.url, or unset sinks\.redis\.tls\.caFile/);
   });
 
   it('an extra sink\'s TLS file problem names its config-file key', () => {
@@ -105,18 +117,34 @@ describe('TLS settings', () => {
     const e = failure({}, ['--config', file]);
     assert.equal(e.key, 'sinks.extra[0].tls.caFile');
     assert.match(e.message, /set "sinks\.extra\[0\]\.tls\.caFile" in the config file/);
+    writeFileSync(file, JSON.stringify({
+      sinks: { extra: [{ name: 'edge', type: 'redis', url: 'rediss://r2:6380', tls: { certFile: pki.client.cert } }] },
+    }));
+    const r = failure({}, ['--config', file]);
+    assert.equal(r.key, 'sinks.extra[0].tls.keyFile');
+    assert.match(r.message, /set "sinks\.extra\[0\]\.tls\.keyFile" in the config file/);
   });
 
-  it('rejectUnauthorized=false is listed for the start-up warning', () => {
+  it('rejectUnauthorized=false is listed for the start-up warning, for the broker and sinks of every type and mode', () => {
+    const file = join(pki.dir, 'insecure.json');
+    writeFileSync(file, JSON.stringify({
+      sinks: { extra: [{ name: 'edge', type: 'redis', mode: 'cluster', url: 'rediss://r2:7000', tls: { rejectUnauthorized: false } }] },
+    }));
     const c = load({
       ...MQTTS,
       EDGEBRIDGE_MQTT_TLS_REJECT_UNAUTHORIZED: 'false',
       EDGEBRIDGE_INFLUX_URL: 'https://influx.example',
       EDGEBRIDGE_INFLUX_TLS_REJECT_UNAUTHORIZED: 'false',
-    });
+      EDGEBRIDGE_REDIS_URL: 'rediss://r:6380',
+      EDGEBRIDGE_REDIS_MODE: 'sentinel',
+      EDGEBRIDGE_REDIS_SENTINELS: '10.0.0.1:26379',
+      EDGEBRIDGE_REDIS_TLS_REJECT_UNAUTHORIZED: 'false',
+    }, ['--config', file]);
     assert.deepEqual(insecureTls(c), [
       { key: 'mqtt.tls.rejectUnauthorized', target: 'mqtt' },
       { key: 'sinks.influx.tls.rejectUnauthorized', target: 'sink influx' },
+      { key: 'sinks.redis.tls.rejectUnauthorized', target: 'sink redis' },
+      { key: 'sinks.extra[name=edge].tls.rejectUnauthorized', target: 'sink edge' },
     ]);
   });
 

@@ -57,6 +57,12 @@ describe('classifyRedisError', () => {
     const e = classifyRedisError(reply('WRONGTYPE Operation against a key holding the wrong kind of value'));
     assert.deepEqual([e.kind, e.retryable], ['data', false]);
   });
+  it('a write refused while a TLS handshake fails names the TLS key to check, and keeps the batch', () => {
+    const handshake = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const e = classifyRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false"), handshake, 'sinks.extra[name=edge].tls');
+    assert.deepEqual([e.kind, e.retryable], ['unavailable', true]);
+    assert.match(e.message, /^Redis unavailable: TLS: server certificate not accepted \(SELF_SIGNED_CERT_IN_CHAIN: .+\); check sinks\.extra\[name=edge\]\.tls\.caFile/);
+  });
 });
 
 describe('redisKeyPart', () => {

@@ -59,8 +59,10 @@ export class PointStamp {
    * distinct captures (a device's topic) and cached: per message this is a Map lookup.
    */
   series(captures: Captures): string | undefined {
-    // One capture (`{device}`) is its own key; several are joined with a character no topic level contains.
-    const key = captures.length === 1 ? captures[0]! : captures.join('\u0000');
+    // One capture (`{device}`) is its own key; several are length-prefixed, so no two lists share a key whatever
+    // the captures contain (a separator character could itself be inside a capture).
+    let key = captures.length === 1 ? captures[0]! : '';
+    if (captures.length !== 1) for (let i = 0; i < captures.length; i++) key += `${captures[i]!.length}:${captures[i]!}`;
     let cached = this.#series.get(key);
     if (cached === undefined) {
       if (this.#series.size >= MAX_SERIES) this.#series.clear();

@@ -48,6 +48,16 @@ function loadRoutes(file: string): RouteConfig[] {
 }
 
 describe('Router', () => {
+  it('keeps the series of different topic captures apart, whatever characters the levels hold', () => {
+    const r = router([DEFAULT_ROUTE]);
+    // Joined with any one separator these two capture lists would look alike; the cached series must not mix.
+    assert.equal(lines(send(r, 'sensors/a:1/b', { t: 1 })), `b,device=a:1,gateway=gw1 t=1 ${ARRIVAL_US}`);
+    assert.equal(lines(send(r, 'sensors/a/1:b', { t: 1 })), `1:b,device=a,gateway=gw1 t=1 ${ARRIVAL_US}`);
+    assert.equal(reason(send(r, 'sensors/\u0000/', { t: 1 })), 'bad_name');
+    assert.ok(send(r, 'sensors//\u0000', { t: 1 }).kind === 'ok');
+    assert.equal(reason(send(r, 'sensors/\u0000/', { t: 1 })), 'bad_name', 'after the other one was cached');
+  });
+
   it('default route: the documented example', () => {
     const result = send(router([DEFAULT_ROUTE]), 'sensors/dev1/climate', '{"t":21.5,"h":40}');
     // Point sorts tags and fields by key.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { DEFAULT_ROUTE } from '../../../src/config/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';
@@ -118,18 +119,7 @@ const jsonValue = fc.oneof(
 const rawNumber = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '0.1e-400', '-0', '1E+2');
 
 function route(overrides: Partial<RouteConfig> = {}): RouteConfig {
-  return {
-    topic: 'sensors/{device}/{measurement}',
-    format: 'json',
-    measurement: '{measurement}',
-    tags: { device: '{device}' },
-    fields: [],
-    flatten: false,
-    timeField: 'ts',
-    timeUnit: 'ms',
-    sinks: [],
-    ...overrides,
-  };
+  return { ...DEFAULT_ROUTE, ...overrides };
 }
 
 const router = new Router({

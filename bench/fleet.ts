@@ -24,6 +24,8 @@ export interface FleetOptions {
   window: number;
   /** Probe messages per child: every n-th message. 0 = none. */
   probeEvery: number;
+  /** Extra numeric fields per payload (see PublisherConfig.extraFields). */
+  extraFields?: number;
 }
 
 export interface FleetResult {
@@ -70,6 +72,7 @@ export class Fleet {
         connections: opts.connectionsPerChild,
         window: opts.window,
         probeEvery: opts.probeEvery,
+        ...(opts.extraFields ? { extraFields: opts.extraFields } : {}),
         ...(opts.count !== undefined ? { count: share(opts.count, opts.children, i) } : {}),
         ...(opts.rate !== undefined ? { rate: opts.rate / opts.children } : {}),
         ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),

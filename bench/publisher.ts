@@ -32,6 +32,8 @@ export interface PublisherConfig {
   window: number;
   /** Every n-th message is a latency probe; 0 = none. */
   probeEvery: number;
+  /** Extra numeric fields `f0`… in every payload (payload-size scaling); default 0. */
+  extraFields?: number;
 }
 
 export interface PublisherStats {
@@ -86,10 +88,11 @@ async function main(config: PublisherConfig): Promise<void> {
   let stopping = false;
   let onSettled: (() => void) | undefined;
 
+  const extra = Array.from({ length: config.extraFields ?? 0 }, (_, i) => `"f${i}":${(i * 7.31).toFixed(2)},`).join('');
   const payload = (n: number, ts: number): string => {
     const t = 20 + (n % 100) / 10;
     const h = 40 + (n % 37) / 10;
-    return `{"t":${t},"h":${h},"p":1013.2,"ts":${ts}}`;
+    return `{"t":${t},"h":${h},"p":1013.2,${extra}"ts":${ts}}`;
   };
 
   /** Publishes one message on connection conn; returns false when that connection's window is full. */

@@ -48,6 +48,8 @@ const { values: argv } = parseArgs({
     profile: { type: 'boolean', default: false },
     // Only the ceiling-vs-gateway repetitions (no fsync, sweep, catch-up; results not saved): profiling loops.
     'max-rate-only': { type: 'boolean', default: false },
+    // How throughput and CPU scale with batch size, number of devices and payload size (bench/results/scaling.*).
+    scaling: { type: 'boolean', default: false },
     // V8 flags for the gateway, e.g. the systemd unit's "--max-old-space-size=96 --max-semi-space-size=2".
     'node-options': { type: 'string', default: '' },
   },
@@ -132,9 +134,9 @@ const sinkErrors = (s: BenchStatus): string =>
     .map((x) => `${x.name} (breaker ${x.breaker}, backlog ${x.backlog.points}): ${x.lastError?.message.slice(0, 160)}`)
     .join('; ');
 
-function startGateway(name: string, qos: 0 | 1, ack: 'write' | 'fsync'): Promise<BenchGateway> {
+function startGateway(name: string, qos: 0 | 1, ack: 'write' | 'fsync', env: Record<string, string> = {}): Promise<BenchGateway> {
   const nodeOptions = argv['node-options'] ?? '';
-  return BenchGateway.start({ name, env: { ...gatewayEnv(qos, ack), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, profile: PROFILE });
+  return BenchGateway.start({ name, env: { ...gatewayEnv(qos, ack), ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, profile: PROFILE });
 }
 
 function fleetOptions(extra: Partial<FleetOptions> & Pick<FleetOptions, 'qos' | 'topicPrefix' | 'measurement'>): FleetOptions {
@@ -247,12 +249,14 @@ async function gatewayRun(
   qos: 0 | 1,
   ack: 'write' | 'fsync',
   load: { count: number } | { rate: number; durationMs: number },
+  shape: Partial<Pick<FleetOptions, 'devices' | 'extraFields'>> = {},
 ): Promise<GatewayRunResult> {
   const fleet = await Fleet.launch(
     fleetOptions({
       qos,
       topicPrefix: 'sensors',
       measurement,
+      ...shape,
       ...load,
       ...('rate' in load ? { probeEvery: Math.max(10, Math.round(load.rate / P.publishers / 25)) } : {}),
     }),
@@ -534,12 +538,78 @@ async function catchUp(gw: BenchGateway, liveRate: number): Promise<CatchUpResul
   };
 }
 
+interface ScalingCell {
+  dimension: 'batch maxPoints' | 'devices' | 'fields per message';
+  value: number;
+  env: Record<string, string>;
+  shape: Partial<Pick<FleetOptions, 'devices' | 'extraFields'>>;
+}
+
+/**
+ * One dimension at a time around the default (batch 5000 points, 100 devices, 3 fields + ts): QoS 1, ack=write,
+ * flat out, a fresh gateway per cell. Prints msg/s, fields/s, CPU µs per message, and what landed.
+ */
+async function scaling(): Promise<void> {
+  const count = QUICK ? 3_000 : 100_000;
+  const cells: ScalingCell[] = [
+    ...[500, 1000, 5000, 20_000].map((b): ScalingCell => ({
+      dimension: 'batch maxPoints',
+      value: b,
+      env: { EDGEBRIDGE_INFLUX_BATCH_MAX_POINTS: String(b), EDGEBRIDGE_REDIS_BATCH_MAX_POINTS: String(b) },
+      shape: {},
+    })),
+    ...[10, 100, 1000, 10_000].map((d): ScalingCell => ({ dimension: 'devices', value: d, env: {}, shape: { devices: d } })),
+    ...[3, 11, 35].map((f): ScalingCell => ({ dimension: 'fields per message', value: f, env: {}, shape: { extraFields: f - 3 } })),
+  ];
+  const rows: { cell: ScalingCell; r: GatewayRunResult }[] = [];
+  for (const [i, cell] of cells.entries()) {
+    log(`scaling: ${cell.dimension} = ${cell.value} (${count} msgs, QoS 1)`);
+    const gw = await startGateway(`scale-${i}`, 1, 'write', cell.env);
+    try {
+      const r = await gatewayRun(gw, `scaling ${cell.dimension} ${cell.value}`, `sc${i}`, 1, 'write', { count }, cell.shape);
+      checkLanded(r);
+      rows.push({ cell, r });
+      log(`  ${fmt(r.msgPerSec)} msg/s, ${fmt(r.cpuUsPerMsg, 1)} µs/msg, lost ${r.lost.influx}/${r.lost.redis}`);
+    } finally {
+      await gw.stop();
+    }
+  }
+  const W = [20, 10, 12, 14, 12, 14];
+  const lines = [
+    `edgebridge scaling (${QUICK ? 'quick' : 'full'}) ${new Date().toISOString()}  ${os.cpus().length} cores, Node ${process.version}, gateway NODE_OPTIONS='${argv['node-options'] ?? ''}'`,
+    `QoS 1, ack=write, ${count} messages per cell, flat out; defaults: batch 5000 points, 100 devices, 3 fields + ts`,
+    row(['dimension', 'value', 'msg/s', 'fields/s', 'CPU µs/msg', 'lost i/r'], W),
+    ...rows.map(({ cell, r }) =>
+      row([cell.dimension, fmt(cell.value), fmt(r.msgPerSec), fmt(r.msgPerSec * (cell.dimension === 'fields per message' ? cell.value : 3)), fmt(r.cpuUsPerMsg, 1), `${r.lost.influx}/${r.lost.redis}`], W),
+    ),
+    problems.length === 0 ? 'correctness: everything published landed in both sinks' : `PROBLEMS:\n  ${problems.join('\n  ')}`,
+  ];
+  const json = {
+    bench: 'edgebridge-scaling',
+    at: new Date().toISOString(),
+    machine: { cores: os.cpus().length, node: process.version },
+    gatewayNodeOptions: argv['node-options'] ?? '',
+    messagesPerCell: count,
+    cells: rows.map(({ cell, r }) => ({ dimension: cell.dimension, value: cell.value, msgPerSec: round(r.msgPerSec), cpuUsPerMsg: round(r.cpuUsPerMsg, 2), lost: r.lost, peakRssBytes: r.peakRssBytes })),
+    correct: problems.length === 0,
+    problems,
+  };
+  const text = `${lines.join('\n')}\n${JSON.stringify(json)}\n`;
+  process.stdout.write(text);
+  if (!QUICK) {
+    fs.writeFileSync(path.join(RESULTS, 'scaling.txt'), text);
+    fs.writeFileSync(path.join(RESULTS, 'scaling.json'), `${JSON.stringify(json, null, 2)}\n`);
+  }
+  if (problems.length > 0) process.exitCode = 1;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Main
 // ------------------------------------------------------------------------------------------------
 
 const fmt = (v: number, digits = 0): string => (Number.isFinite(v) ? round(v, digits).toLocaleString('en-US') : 'n/a');
 const mb = (bytes: number): string => `${fmt(bytes / 1048576, 1)} MB`;
+const row = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -582,6 +652,13 @@ async function main(): Promise<void> {
     });
     checkLanded(gw1.at(-1)!);
     log(`  ${fmt(gw1.at(-1)!.msgPerSec)} msg/s, ${fmt(gw1.at(-1)!.cpuUsPerMsg, 1)} µs/msg`);
+  }
+
+  if (argv.scaling === true) {
+    await scaling();
+    await redis.quit().catch(() => undefined);
+    await Promise.all([mq.destroy(), rd.destroy(), vm.destroy()]);
+    return;
   }
 
   if (argv['max-rate-only'] === true) {
@@ -742,7 +819,6 @@ async function main(): Promise<void> {
   const lostText = (l: { influx: number; redis: number }[]): string =>
     l.every((x) => x.influx === 0 && x.redis === 0) ? '0' : l.map((x) => `${x.influx}/${x.redis}`).join(' ');
   const lines: string[] = [];
-  const row = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const W = [34, 14, 14, 16, 16];
   lines.push(`edgebridge bench (${json.mode}) ${json.at}  ${json.machine.cores} cores, Node ${json.machine.node}, gateway NODE_OPTIONS='${argv['node-options'] ?? ''}'`);
   lines.push(

@@ -1,6 +1,7 @@
 /**
  * One accepted MQTT message after decoding: what the spool stores and each sink reads.
- * Line protocol is the one serialisation: the InfluxDB sink sends it as is, the Redis sink parses it back.
+ * Line protocol is the one serialisation: the InfluxDB sink sends it as is, the Redis sink reads it back (each
+ * line's series key once per device, the fields directly; see RedisBatchBuilder).
  */
 export interface Entry {
   /** Line protocol, one line per point, joined with '\n', no trailing newline; timestamps in microseconds. */

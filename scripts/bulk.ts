@@ -3,6 +3,7 @@
  * VictoriaMetrics, and a check that every one of them ended where the generator says it must.
  *
  *   node scripts/bulk.ts [--messages N] [--seed S] [--publishers P] [--connections C] [--window W]
+ *                        [--node-options '…'] (default: the NODE_OPTIONS of systemd/edgebridge.service; '' = none)
  *
  * Each message is made by a seeded generator (scripts/bulk/generateMessage.ts) together with its expected outcome:
  * written (how many points, to which sinks), rejected (which reason) or unrouted. The run then compares, exactly:
@@ -43,6 +44,8 @@ export interface BulkOptions {
   connections?: number;
   /** Unacknowledged QoS 1 publishes per connection (default 500). */
   window?: number;
+  /** NODE_OPTIONS of the gateway; default: those of systemd/edgebridge.service (the V8 heap capped as deployed). */
+  nodeOptions?: string;
   /** Give up when a counter has not moved for this long (default 60 s). */
   stallMs?: number;
   log?: (line: string) => void;
@@ -73,12 +76,16 @@ export interface BulkResult {
   json: string;
 }
 
-type FullStatus = GatewayStatus & { messages: GatewayStatus['messages'] & { deadLettered: number; deadLetterDropped: number } };
+type FullStatus = GatewayStatus & {
+  messages: GatewayStatus['messages'] & { deadLettered: number; deadLetterDropped: number };
+  process: { rssBytes: number; heapUsedBytes: number };
+};
 
 export async function runBulk(options: BulkOptions): Promise<BulkResult> {
   const log = options.log ?? ((line: string) => console.error(line));
   const n = options.messages;
   const stallMs = options.stallMs ?? 60_000;
+  const nodeOptions = options.nodeOptions ?? unitNodeOptions();
   if (!fs.existsSync(path.join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-bulk-spool-'));
   let mq: MosquittoHandle | undefined;
@@ -90,6 +97,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics({ extraArgs: ['-loggerLevel=ERROR'] })]);
     gw = await GatewayProcess.start({
       env: {
+        NODE_OPTIONS: nodeOptions,
         EDGEBRIDGE_GATEWAY_ID: GATEWAY_ID,
         EDGEBRIDGE_LOG_LEVEL: 'warn',
         EDGEBRIDGE_SPOOL_DIR: spoolDir,
@@ -124,7 +132,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     const t0 = performance.now();
     const results = await publishAll(mq.url, options, log, async () => {
       const s = await status();
-      return `received ${s.messages.received}/${n}`;
+      return `received ${s.messages.received}/${n}, gateway RSS ${mb(rss.lastBytes)} MB`;
     });
     const publishMs = performance.now() - t0;
     const expected = emptyTally();
@@ -192,6 +200,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     const summary = {
       ok,
       seed: options.seed,
+      nodeOptions,
       sent: n,
       received: m.received,
       accepted: m.accepted,
@@ -204,6 +213,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       deadLetters: { published: m.deadLettered, dropped: m.deadLetterDropped, received: watch.received },
       peakRssMB: mb(rss.peakBytes),
       finalRssMB: mb(rss.lastBytes),
+      finalHeapUsedMB: mb(final.process.heapUsedBytes),
       rssSamples: rss.samples,
       publishSeconds: round1(publishMs / 1000),
       elapsedSeconds: round1(elapsedMs / 1000),
@@ -212,7 +222,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       failed: checks.filter((c) => !c.ok).map((c) => c.what.trim()),
     };
     const table = formatTable(checks, [
-      `peak RSS ${mb(rss.peakBytes)} MB, final RSS ${mb(rss.lastBytes)} MB (${rss.samples} samples, every 500 ms)`,
+      `peak RSS ${mb(rss.peakBytes)} MB, final RSS ${mb(rss.lastBytes)} MB (${rss.samples} samples, every 500 ms); final heap used ${mb(final.process.heapUsedBytes)} MB`,
       `elapsed ${round1(elapsedMs / 1000)} s (publishing ${round1(publishMs / 1000)} s): ${messagesPerSecond} msg/s end to end`,
     ]);
     return {
@@ -324,6 +334,12 @@ function formatTable(checks: readonly Check[], footer: readonly string[]): strin
   return [...lines, '-'.repeat(w + 30), ...footer].join('\n');
 }
 
+/** The NODE_OPTIONS the systemd unit runs the gateway with. */
+export function unitNodeOptions(): string {
+  const unit = fs.readFileSync(path.join(ROOT, 'systemd', 'edgebridge.service'), 'utf8');
+  return /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit)?.[1] ?? '';
+}
+
 const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
@@ -335,6 +351,7 @@ if (import.meta.main) {
       publishers: { type: 'string', default: '2' },
       connections: { type: 'string', default: '2' },
       window: { type: 'string', default: '500' },
+      'node-options': { type: 'string' },
     },
   });
   const result = await runBulk({
@@ -343,6 +360,7 @@ if (import.meta.main) {
     publishers: Number(values.publishers),
     connections: Number(values.connections),
     window: Number(values.window),
+    ...(values['node-options'] !== undefined ? { nodeOptions: values['node-options'] } : {}),
   });
   console.log(result.table);
   console.log(result.json);

@@ -46,6 +46,8 @@ export interface BulkOptions {
   window?: number;
   /** NODE_OPTIONS of the gateway; default: those of systemd/edgebridge.service (the V8 heap capped as deployed). */
   nodeOptions?: string;
+  /** More EDGEBRIDGE_* settings for the gateway (experiments). */
+  gatewayEnv?: Record<string, string>;
   /** Give up when a counter has not moved for this long (default 60 s). */
   stallMs?: number;
   log?: (line: string) => void;
@@ -77,6 +79,7 @@ export interface BulkResult {
 }
 
 type FullStatus = GatewayStatus & {
+  mqtt: { connected: boolean; connects: number; disconnects: number };
   messages: GatewayStatus['messages'] & { deadLettered: number; deadLetterDropped: number };
   process: { rssBytes: number; heapUsedBytes: number };
 };
@@ -112,6 +115,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
         EDGEBRIDGE_REDIS_URL: rd.url,
         // Streams must hold every point to be counted (MAXLEN ~ trims otherwise).
         EDGEBRIDGE_REDIS_STREAM_MAX_LEN: String(Math.max(100_000, 2 * n)),
+        ...options.gatewayEnv,
       },
     });
     const gateway = gw;
@@ -192,6 +196,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     if (m.deadLetterDropped === 0) {
       for (const r of REJECT_REASONS) check(`  dead letters ${r}`, expected.rejectedByReason[r], watch.byReason[r] ?? 0);
     }
+    check('gateway MQTT disconnects (each redelivers)', 0, final.mqtt.disconnects);
     check('gateway alive at the end (1 = yes)', 1, aliveAtEnd ? 1 : 0);
     check('gateway exit code after SIGTERM', 0, exit.code ?? -1);
 
@@ -211,6 +216,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       victoriaMetricsPoints,
       redisStreamEntries: redisStreams.entries,
       deadLetters: { published: m.deadLettered, dropped: m.deadLetterDropped, received: watch.received },
+      mqtt: { connects: final.mqtt.connects, disconnects: final.mqtt.disconnects },
       peakRssMB: mb(rss.peakBytes),
       finalRssMB: mb(rss.lastBytes),
       finalHeapUsedMB: mb(final.process.heapUsedBytes),
@@ -221,7 +227,13 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       cases: expected.cases,
       failed: checks.filter((c) => !c.ok).map((c) => c.what.trim()),
     };
+    // The gateway's own warnings and errors, without the per-message ones (rejected, unrouted): what went wrong.
+    const notable = gateway
+      .logs()
+      .filter((l) => ['warn', 'error', 'fatal'].includes(l.level as string) && l.msg !== 'message rejected' && l.msg !== 'message matches no route')
+      .map((l) => `gateway log: ${JSON.stringify(l).slice(0, 300)}`);
     const table = formatTable(checks, [
+      ...notable.slice(0, 20),
       `peak RSS ${mb(rss.peakBytes)} MB, final RSS ${mb(rss.lastBytes)} MB (${rss.samples} samples, every 500 ms); final heap used ${mb(final.process.heapUsedBytes)} MB`,
       `elapsed ${round1(elapsedMs / 1000)} s (publishing ${round1(publishMs / 1000)} s): ${messagesPerSecond} msg/s end to end`,
     ]);

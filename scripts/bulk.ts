@@ -219,6 +219,9 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       mqtt: { connects: final.mqtt.connects, disconnects: final.mqtt.disconnects },
       peakRssMB: mb(rss.peakBytes),
       finalRssMB: mb(rss.lastBytes),
+      peakRssAnonMB: mb(rss.peakAnonBytes),
+      finalRssAnonMB: mb(rss.lastAnonBytes),
+      rssEvery5sMB: rss.timeline.map(mb),
       finalHeapUsedMB: mb(final.process.heapUsedBytes),
       rssSamples: rss.samples,
       publishSeconds: round1(publishMs / 1000),
@@ -234,7 +237,8 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       .map((l) => `gateway log: ${JSON.stringify(l).slice(0, 300)}`);
     const table = formatTable(checks, [
       ...notable.slice(0, 20),
-      `peak RSS ${mb(rss.peakBytes)} MB, final RSS ${mb(rss.lastBytes)} MB (${rss.samples} samples, every 500 ms); final heap used ${mb(final.process.heapUsedBytes)} MB`,
+      `gateway RSS peak ${mb(rss.peakBytes)} MB, final ${mb(rss.lastBytes)} MB; of it anonymous (RssAnon) peak ${mb(rss.peakAnonBytes)} MB, final ${mb(rss.lastAnonBytes)} MB (${rss.samples} samples, every 500 ms); heap used at the end ${mb(final.process.heapUsedBytes)} MB`,
+      `RSS every 5 s, MB: ${rss.timeline.map(mb).join(' ')}`,
       `elapsed ${round1(elapsedMs / 1000)} s (publishing ${round1(publishMs / 1000)} s): ${messagesPerSecond} msg/s end to end`,
     ]);
     return {

@@ -168,6 +168,8 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     ]);
     const vmInvalidRows = await victoriaMetricsInvalidRows(vm.url);
     const final = await status();
+    const metricsText = await (await gateway.get('/metrics')).text();
+    const externalBytes = Number(/^edgebridge_nodejs_external_memory_bytes (\S+)/m.exec(metricsText)?.[1] ?? 0);
     rss.sample();
     rss.stop();
     const aliveAtEnd = await Promise.race([gateway.exited().then(() => false), sleep(0).then(() => true)]);
@@ -223,6 +225,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       finalRssAnonMB: mb(rss.lastAnonBytes),
       rssEvery5sMB: rss.timeline.map(mb),
       finalHeapUsedMB: mb(final.process.heapUsedBytes),
+      finalExternalMB: mb(externalBytes),
       rssSamples: rss.samples,
       publishSeconds: round1(publishMs / 1000),
       elapsedSeconds: round1(elapsedMs / 1000),
@@ -237,7 +240,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       .map((l) => `gateway log: ${JSON.stringify(l).slice(0, 300)}`);
     const table = formatTable(checks, [
       ...notable.slice(0, 20),
-      `gateway RSS peak ${mb(rss.peakBytes)} MB, final ${mb(rss.lastBytes)} MB; of it anonymous (RssAnon) peak ${mb(rss.peakAnonBytes)} MB, final ${mb(rss.lastAnonBytes)} MB (${rss.samples} samples, every 500 ms); heap used at the end ${mb(final.process.heapUsedBytes)} MB`,
+      `gateway RSS peak ${mb(rss.peakBytes)} MB, final ${mb(rss.lastBytes)} MB; of it anonymous (RssAnon) peak ${mb(rss.peakAnonBytes)} MB, final ${mb(rss.lastAnonBytes)} MB (${rss.samples} samples, every 500 ms); at the end heap used ${mb(final.process.heapUsedBytes)} MB, external (Buffers) ${mb(externalBytes)} MB`,
       `RSS every 5 s, MB: ${rss.timeline.map(mb).join(' ')}`,
       `elapsed ${round1(elapsedMs / 1000)} s (publishing ${round1(publishMs / 1000)} s): ${messagesPerSecond} msg/s end to end`,
     ]);

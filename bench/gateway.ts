@@ -16,6 +16,7 @@ export const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
 
 export interface BenchStatus {
   readiness: { ready: boolean; problems: string[] };
+  mqtt: { connected: boolean; disconnects: number };
   messages: { received: number; accepted: number; unrouted: number; rejected: number };
   spool: { bytesWritten?: number; fsyncs?: number };
   sinks: {

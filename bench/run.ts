@@ -50,6 +50,8 @@ const { values: argv } = parseArgs({
     'max-rate-only': { type: 'boolean', default: false },
     // How throughput and CPU scale with batch size, number of devices and payload size (bench/results/scaling.*).
     scaling: { type: 'boolean', default: false },
+    // Only the catch-up phase, at this live rate (msg/s): investigating the drain.
+    'catch-up-only': { type: 'string' },
     // V8 flags for the gateway, e.g. the systemd unit's "--max-old-space-size=96 --max-semi-space-size=2".
     'node-options': { type: 'string', default: '' },
   },
@@ -263,6 +265,7 @@ async function gatewayRun(
   );
   const poller = new VmProbePoller(vm, measurement, P.vmPollMs);
   const s0 = await gw.status();
+  const disconnects0 = s0.mqtt.disconnects;
   const w0 = written(s0);
   const cpu0 = cpuMicros(gw.pid);
   const io0 = ioCounters(gw.pid);
@@ -303,6 +306,7 @@ async function gatewayRun(
   }
   const cpu1 = cpuMicros(gw.pid);
   const io1 = ioCounters(gw.pid);
+  noteDisconnects(label, last.mqtt.disconnects - disconnects0);
   if (gw.statusTimeouts > 0) {
     problems.push(`${label}: /status did not answer within 5 s ${gw.statusTimeouts} time(s) (slowest answer ${round(gw.slowestStatusMs)} ms)`);
     gw.statusTimeouts = 0;
@@ -344,6 +348,11 @@ async function gatewayRun(
     landedSeconds: (landedAt - t0) / 1000,
     slowestStatusMs,
   };
+}
+
+/** A dropped MQTT connection makes the broker redeliver what was unacknowledged: duplicates, worth a line. */
+function noteDisconnects(label: string, n: number): void {
+  if (n > 0) problems.push(`${label}: the gateway's MQTT connection dropped ${n} time(s) (the broker then redelivers what was unacknowledged)`);
 }
 
 function checkLanded(r: GatewayRunResult): void {
@@ -450,6 +459,7 @@ interface CatchUpResult {
 async function catchUp(gw: BenchGateway, liveRate: number): Promise<CatchUpResult> {
   log(`catch-up: stopping VictoriaMetrics, building a backlog of ${P.backlogPoints} points`);
   await vm.stop();
+  const disconnects0 = (await gw.status()).mqtt.disconnects;
   const fill = await Fleet.launch(fleetOptions({ qos: 1, topicPrefix: 'sensors', measurement: 'cu', count: P.backlogPoints, probeEvery: 0 }));
   fill.start();
   const filled = await fill.done();
@@ -518,6 +528,7 @@ async function catchUp(gw: BenchGateway, liveRate: number): Promise<CatchUpResul
     const counters = m.split('\n').filter((l) => /^vm_rows_(ignored|invalid|inserted)_total/.test(l));
     problems.push(`catch-up: VictoriaMetrics counters: ${counters.join('; ')}; gateway influx: ${JSON.stringify(sinkOf(await gw.status(), 'influx'))}`);
   }
+  noteDisconnects('catch-up', (await gw.status()).mqtt.disconnects - disconnects0);
   await dropRedisStreams(redis, 'cu');
   await dropRedisStreams(redis, 'cul');
   const total = filled.acked + liveResult.acked;
@@ -619,6 +630,26 @@ async function main(): Promise<void> {
   [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics({ extraArgs: ['-loggerLevel=ERROR'] })]);
   redis = new Redis(rd.url, { lazyConnect: false, maxRetriesPerRequest: 3 });
 
+  if (argv['catch-up-only'] !== undefined) {
+    const gw = await startGateway('catch-up-only', 1, 'write');
+    try {
+      const cu = await catchUp(gw, Number(argv['catch-up-only']));
+      process.stdout.write(`catch-up-only: ${JSON.stringify(cu)}\nproblems: ${JSON.stringify(problems)}\nstatus: ${JSON.stringify((await gw.status()).mqtt)}\n`);
+    } finally {
+      await gw.stop();
+    }
+    await redis.quit().catch(() => undefined);
+    await Promise.all([mq.destroy(), rd.destroy(), vm.destroy()]);
+    return;
+  }
+
+  if (argv.scaling === true) {
+    await scaling();
+    await redis.quit().catch(() => undefined);
+    await Promise.all([mq.destroy(), rd.destroy(), vm.destroy()]);
+    return;
+  }
+
   const rest = await timed('at rest', atRest);
   log(`at rest: ready in ${round(rest.readyMs)} ms, RSS ${mb(rest.idleRssBytes)}, idle CPU ${round(rest.idleCpuMs)} ms / ${rest.idleSeconds} s`);
 
@@ -652,13 +683,6 @@ async function main(): Promise<void> {
     });
     checkLanded(gw1.at(-1)!);
     log(`  ${fmt(gw1.at(-1)!.msgPerSec)} msg/s, ${fmt(gw1.at(-1)!.cpuUsPerMsg, 1)} µs/msg`);
-  }
-
-  if (argv.scaling === true) {
-    await scaling();
-    await redis.quit().catch(() => undefined);
-    await Promise.all([mq.destroy(), rd.destroy(), vm.destroy()]);
-    return;
   }
 
   if (argv['max-rate-only'] === true) {

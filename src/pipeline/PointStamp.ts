@@ -5,6 +5,9 @@ import { seriesKeyEnd } from './seriesKeyEnd.ts';
 import { Template } from './Template.ts';
 import type { Captures } from './TopicPattern.ts';
 
+type SeriesEntry = string | { readonly error: string };
+type SeriesLevel = Map<string, SeriesEntry | SeriesLevel>;
+
 /** Distinct series (devices × measurements) one route keeps ready; beyond this the cache starts over. */
 const MAX_SERIES = 10_000;
 
@@ -20,8 +23,9 @@ export class PointStamp {
   readonly #templates: readonly Template[];
   // Rendered tag values of the current message: reused, since routing is synchronous.
   readonly #values: string[];
-  /** Captures (joined) → escaped series prefix, or why it cannot be written. */
-  readonly #series = new Map<string, string | { readonly error: string }>();
+  /** Captures, one Map level each → escaped series prefix, or why it cannot be written. */
+  readonly #series: SeriesLevel = new Map();
+  #seriesCount = 0;
   #seriesError = '';
 
   /** `withMeasurement` false: the format (line) brings its own measurement. */
@@ -59,15 +63,25 @@ export class PointStamp {
    * distinct captures (a device's topic) and cached: per message this is a Map lookup.
    */
   series(captures: Captures): string | undefined {
-    // One capture (`{device}`) is its own key; several are length-prefixed, so no two lists share a key whatever
-    // the captures contain (a separator character could itself be inside a capture).
-    let key = captures.length === 1 ? captures[0]! : '';
-    if (captures.length !== 1) for (let i = 0; i < captures.length; i++) key += `${captures[i]!.length}:${captures[i]!}`;
-    let cached = this.#series.get(key);
+    // One Map level per capture (a device, then a measurement…): no key string is built per message, and no two
+    // capture lists can share an entry whatever characters they hold.
+    let level: SeriesLevel = this.#series;
+    const last = captures.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(captures[i]!) as SeriesLevel | undefined;
+      if (next === undefined) level.set(captures[i]!, (next = new Map()));
+      level = next;
+    }
+    const key = last >= 0 ? captures[last]! : '';
+    let cached = level.get(key) as SeriesEntry | undefined;
     if (cached === undefined) {
-      if (this.#series.size >= MAX_SERIES) this.#series.clear();
+      if (++this.#seriesCount > MAX_SERIES) {
+        this.#series.clear();
+        this.#seriesCount = 1;
+        return this.series(captures);
+      }
       cached = this.#buildSeries(captures);
-      this.#series.set(key, cached);
+      level.set(key, cached);
     }
     if (typeof cached === 'string') return cached;
     this.#seriesError = cached.error;

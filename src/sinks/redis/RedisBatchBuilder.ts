@@ -185,11 +185,12 @@ function splitSimpleFields(line: string, from: number, out: string[]): number {
 /** A float, integer (`12i`), unsigned (`12u`) or boolean as Redis stores it; undefined for anything else. */
 function simpleValue(raw: string): string | undefined {
   const first = raw.charCodeAt(0);
-  // Digits, '-' or '.': a number as the router wrote it (floats in JS's own shortest form, so the text is the value).
+  // Digits, '-' or '.': a number as the router wrote it (floats in JS's own shortest form, so the text is the
+  // value; the router and Point write finite floats only, and the record's CRC vouches for the text since).
   if ((first >= 48 && first <= 57) || first === 45 || first === 46) {
     const last = raw.charCodeAt(raw.length - 1);
     if (last === 105 /* i */ || last === 117 /* u */) return raw.slice(0, -1);
-    return Number.isFinite(Number(raw)) ? raw : undefined;
+    return raw;
   }
   switch (raw) {
     case 'T': case 't': case 'true': case 'True': case 'TRUE':

@@ -29,6 +29,7 @@ export class CursorStore {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #last = 0;
   #dirty = false;
+  #saving = false;
 
   constructor(options: CursorStoreOptions) {
     this.#o = options;
@@ -45,21 +46,19 @@ export class CursorStore {
     return undefined;
   }
 
-  /** A position moved: save now, or when the interval since the last save has passed. */
+  /** A position moved: save soon (in the background), at most once per interval. */
   changed(): void {
     this.#dirty = true;
-    const wait = this.#last + this.#o.intervalMs - this.#now();
-    if (wait <= 0) this.flush();
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.flush();
-      }, wait);
-      this.#timer.unref();
-    }
+    if (this.#timer !== undefined || this.#saving) return;
+    const wait = Math.max(0, this.#last + this.#o.intervalMs - this.#now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#saveInBackground();
+    }, wait);
+    this.#timer.unref();
   }
 
-  /** Saves every position now if anything changed since the last save. */
+  /** Saves every position now, synchronously, if anything changed since the last save (closing). */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -69,11 +68,51 @@ export class CursorStore {
     for (const [sink, position] of this.#o.positions()) {
       try {
         const file = this.#file(sink);
-        fs.writeFileSync(`${file}.tmp`, JSON.stringify({ segment: position.segment, offset: position.offset }));
+        fs.writeFileSync(`${file}.tmp`, encode(position));
         fs.renameSync(`${file}.tmp`, file);
       } catch (error) {
         this.#o.onError(sink, error);
       }
+    }
+  }
+
+  /**
+   * The periodic save runs on libuv's thread pool: replacing a file by rename makes ext4 write the new file's data
+   * first (auto_da_alloc), which took about 10 ms per file while the spool was busy — an event-loop stall every
+   * second if done synchronously. A save that overlaps a `flush()` is harmless: both write the positions of their
+   * moment, and positions only move forward within a run.
+   */
+  #saveInBackground(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    this.#saving = true;
+    this.#last = this.#now();
+    const pending = [...this.#o.positions()];
+    let left = pending.length;
+    const done = (): void => {
+      if (--left > 0) return;
+      this.#saving = false;
+      if (this.#dirty) this.changed();
+    };
+    if (left === 0) {
+      this.#saving = false;
+      return;
+    }
+    for (const [sink, position] of pending) {
+      const file = this.#file(sink);
+      // Its own temp name: a synchronous flush() at close may run meanwhile with `.tmp`.
+      const tmp = `${file}.bg.tmp`;
+      fs.writeFile(tmp, encode(position), (writeError) => {
+        if (writeError) {
+          this.#o.onError(sink, writeError);
+          done();
+          return;
+        }
+        fs.rename(tmp, file, (renameError) => {
+          if (renameError) this.#o.onError(sink, renameError);
+          done();
+        });
+      });
     }
   }
 
@@ -92,4 +131,8 @@ export function clampPosition(p: Position, segments: readonly Segment[]): Positi
   const s = segments.find((x) => x.id === p.segment);
   if (s === undefined) return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
   return { segment: p.segment, offset: Math.min(Math.max(p.offset, s.dataStart), s.validEnd) };
+}
+
+function encode(position: Position): string {
+  return JSON.stringify({ segment: position.segment, offset: position.offset });
 }

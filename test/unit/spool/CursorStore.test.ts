@@ -1,0 +1,26 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CursorStore, type Position } from '../../../src/spool/disk/CursorStore.ts';
+
+describe('CursorStore', () => {
+  it('saves in the background at most once per interval, the latest position, and loads it back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-cursors-'));
+    let position: Position = { segment: 1, offset: 10 };
+    const errors: unknown[] = [];
+    const store = new CursorStore({ dir, intervalMs: 50, positions: () => [['influx', position]], onError: (_s, e) => errors.push(e) });
+    store.changed();
+    position = { segment: 1, offset: 20 };
+    store.changed(); // within the interval: one save, of the position at that moment
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(store.load('influx'), { segment: 1, offset: 20 });
+    position = { segment: 2, offset: 5 };
+    store.changed();
+    store.flush(); // synchronous, at close, not waiting for the interval
+    assert.deepEqual(store.load('influx'), { segment: 2, offset: 5 });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['influx.json']);
+  });
+});

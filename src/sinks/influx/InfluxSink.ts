@@ -1,3 +1,4 @@
+import { gzip } from 'node:zlib';
 import { InfluxDB, type Transport } from './influxClient.ts';
 import type { InfluxSinkConfig } from '../../config/Config.ts';
 import { splitBatch, type Batch } from '../../spool/Batch.ts';
@@ -7,6 +8,12 @@ import { readTlsFiles } from '../../tls/readTlsFiles.ts';
 import { isTlsUrl } from '../../tls/TlsConfig.ts';
 import { sinkTlsPath, tlsKeyNaming } from '../../tls/tlsKeyNaming.ts';
 
+/**
+ * Gzip level, chosen by measurement on a 5000-point batch of the bench's points: level 1 took 0.21 µs per point and
+ * made the body 10.1× smaller, level 6 (zlib's and the client's default) 0.93 µs for 11.3×. Three quarters of a
+ * microsecond per point, on a gateway that spends about 15 per message in all, for 11 % fewer bytes.
+ */
+const GZIP_LEVEL = 1;
 /** Bodies above this are gzipped when `gzip` is on: below it the CPU costs more than the bytes saved. */
 const GZIP_THRESHOLD_BYTES = 1000;
 
@@ -69,19 +76,30 @@ export class InfluxSink implements Sink {
     return { accepted: a.accepted + b.accepted, rejected: a.rejected + b.rejected, ...(why ? { reason: why } : {}) };
   }
 
+  /** Gzips (on libuv's thread pool, at GZIP_LEVEL) when on and worth it, then sends. */
   #post(body: string, signal: AbortSignal): Promise<void> {
+    if (!this.#config.gzip || body.length <= GZIP_THRESHOLD_BYTES) return this.#send(body, {}, signal);
+    return new Promise((resolve, reject) => {
+      gzip(body, { level: GZIP_LEVEL }, (error, compressed) => {
+        if (error) reject(error);
+        else this.#send(compressed, { 'content-encoding': 'gzip' }, signal).then(resolve, reject);
+      });
+    });
+  }
+
+  #send(body: string | Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
     const transport = this.#transport;
     if (transport === undefined) return Promise.reject(new Error('InfluxSink used before start()'));
     return new Promise((resolve, reject) => {
       let status = 0;
       transport.send(
         this.#path,
-        body,
+        // The client's transport takes the body as it is (Buffer.from of a Buffer copies it), typed as a string.
+        body as string,
         {
           method: 'POST',
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
           signal,
-          ...(this.#config.gzip ? { gzipThreshold: GZIP_THRESHOLD_BYTES } : {}),
         },
         {
           responseStarted(_headers, statusCode) {

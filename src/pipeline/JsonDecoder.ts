@@ -91,7 +91,11 @@ export class JsonDecoder implements Decoder {
     if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
     if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
     if (line.fieldCount === 0) return rejected('no_fields', 'no number, boolean or string field in the payload');
-    return { kind: 'decoded', lines: line.line(series, String(us)), points: 1 };
+    const lines = line.line(series, String(us));
+    // JSON escapes can make lone surrogates (`"\ud800"`), which no UTF-8 file or server can hold: they become U+FFFD
+    // here, as the spool's UTF-8 would make them anyway, so every sink sees the same text (Redis's cjson refuses
+    // the batch otherwise).
+    return { kind: 'decoded', lines: lines.isWellFormed() ? lines : lines.toWellFormed(), points: 1 };
   }
 
   #addObject(line: LineBuilder, obj: Json, prefix: string, depth: number): void {

@@ -262,3 +262,12 @@ describe('Router', () => {
     });
   });
 });
+
+describe('Router: text that UTF-8 cannot carry', () => {
+  it('lone surrogates from JSON escapes become U+FFFD, as the spool file would make them', () => {
+    const r = router([DEFAULT_ROUTE]);
+    const out = lines(send(r, 'sensors/d1/m', '{"a\\ud800b":"x\\udfffy","t":1}'));
+    assert.ok(out.isWellFormed());
+    assert.equal(out, `m,device=d1,gateway=gw1 a\uFFFDb="x\uFFFDy",t=1 ${ARRIVAL_US}`);
+  });
+});

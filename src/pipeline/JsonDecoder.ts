@@ -32,6 +32,8 @@ export class JsonDecoder implements Decoder {
   // Per-message state of the field walk, kept on the instance rather than in a closure or result object:
   // decode is synchronous, so one message at a time uses it.
   #badName = '';
+  /** Second walk of a message whose text had lone surrogates: names and strings made well-formed. */
+  #mend = false;
   #timeParent: unknown = undefined;
   #timeKey = '';
   #tooDeep = false;
@@ -78,24 +80,38 @@ export class JsonDecoder implements Decoder {
     line.reset();
     this.#badName = '';
     this.#tooDeep = false;
+    this.#walk(line, root as Json);
+    if (this.#tooDeep || this.#badName !== '' || line.fieldCount === 0) {
+      this.#timeParent = undefined;
+      if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
+      if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
+      return rejected('no_fields', 'no number, boolean or string field in the payload');
+    }
+    let lines = line.line(series, String(us));
+    if (!lines.isWellFormed()) {
+      // JSON escapes can make lone surrogates (`"\ud800"`), which no UTF-8 file or server can hold. Names and
+      // strings are walked again with them as U+FFFD — what the spool's UTF-8 makes of them anyway — so every sink
+      // sees the same text whether it reads the file or memory (Redis's cjson refuses the whole batch otherwise).
+      this.#mend = true;
+      line.reset();
+      this.#walk(line, root as Json);
+      this.#mend = false;
+      lines = line.line(series, String(us));
+    }
+    this.#timeParent = undefined; // do not keep the payload alive until the next message
+    return { kind: 'decoded', lines, points: 1 };
+  }
+
+  #walk(line: LineBuilder, root: Json): void {
     const fields = this.#fields;
     if (fields.length === 0) {
-      this.#addObject(line, root as Json, '', 0);
+      this.#addObject(line, root, '', 0);
     } else {
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
         this.#addValue(line, f.name, f.get(root), 0);
       }
     }
-    this.#timeParent = undefined; // do not keep the payload alive until the next message
-    if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
-    if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
-    if (line.fieldCount === 0) return rejected('no_fields', 'no number, boolean or string field in the payload');
-    const lines = line.line(series, String(us));
-    // JSON escapes can make lone surrogates (`"\ud800"`), which no UTF-8 file or server can hold: they become U+FFFD
-    // here, as the spool's UTF-8 would make them anyway, so every sink sees the same text (Redis's cjson refuses
-    // the batch otherwise).
-    return { kind: 'decoded', lines: lines.isWellFormed() ? lines : lines.toWellFormed(), points: 1 };
   }
 
   #addObject(line: LineBuilder, obj: Json, prefix: string, depth: number): void {
@@ -111,7 +127,8 @@ export class JsonDecoder implements Decoder {
     }
   }
 
-  #addValue(line: LineBuilder, name: string, value: unknown, depth: number): void {
+  #addValue(line: LineBuilder, path: string, value: unknown, depth: number): void {
+    const name = this.#mend ? path.toWellFormed() : path;
     switch (typeof value) {
       case 'number':
         if (!Number.isFinite(value)) return;
@@ -124,10 +141,10 @@ export class JsonDecoder implements Decoder {
         return;
       case 'string':
         if (!this.#checkName(name)) return;
-        line.string(name, value);
+        line.string(name, this.#mend ? value.toWellFormed() : value);
         return;
       case 'object':
-        if (value !== null && this.#flatten) this.#addObject(line, value as Json, name, depth + 1);
+        if (value !== null && this.#flatten) this.#addObject(line, value as Json, path, depth + 1);
         return;
     }
   }

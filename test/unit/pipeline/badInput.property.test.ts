@@ -46,7 +46,8 @@ function writable(name: string): boolean {
 
 /** How a name reads back from the line protocol. */
 function stored(name: string): string {
-  return name.replaceAll('\n', '\\n').replaceAll('\r', '\\r').replaceAll('\t', '\\t');
+  // Lone surrogates (from JSON escapes) cannot be UTF-8: they are written as U+FFFD.
+  return name.toWellFormed().replaceAll('\n', '\\n').replaceAll('\r', '\\r').replaceAll('\t', '\\t');
 }
 
 type Field = { kind: 'float'; value: number } | { kind: 'bool'; value: boolean } | { kind: 'string'; value: string };
@@ -151,7 +152,7 @@ function expectJson(device: string, measurement: string, obj: Record<string, unk
     let f: Field | undefined;
     if (typeof v === 'number' && Number.isFinite(v)) f = { kind: 'float', value: v };
     else if (typeof v === 'boolean') f = { kind: 'bool', value: v };
-    else if (typeof v === 'string') f = { kind: 'string', value: v };
+    else if (typeof v === 'string') f = { kind: 'string', value: v.toWellFormed() };
     if (f === undefined) continue;
     if (!writable(k)) return { reject: 'bad_name' };
     fields.set(stored(k), f);

@@ -26,6 +26,7 @@ import { Redis } from 'ioredis';
 import { freePort, startMosquitto, startRedis, startVictoriaMetrics, waitFor } from '../test/harness/index.ts';
 import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle } from '../test/harness/index.ts';
 import { GatewayProcess } from '../test/integration/support/GatewayProcess.ts';
+import { mulberry32 } from './bulk/prng.ts';
 
 export type AckMode = 'write' | 'fsync';
 export type FaultKind = 'gateway' | 'redis' | 'vm' | 'mqtt';
@@ -88,21 +89,6 @@ export interface ChaosResult {
   drainMs: number;
   /** Diagnostics for missing seqs: when they were published and acknowledged, and the faults near them. */
   lossReport: string[];
-}
-
-// ------------------------------------------------------------------------------------------------
-// Seeded PRNG (mulberry32)
-// ------------------------------------------------------------------------------------------------
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -406,7 +392,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const publishers = Math.max(1, Math.min(opts.publishers, devices));
   const faultsEach = Math.max(0, opts.faultsEach);
   const seed = opts.seed ?? 1;
-  const rnd = prng(seed ^ (opts.ack === 'fsync' ? 0x5f5f : 0));
+  const rnd = mulberry32(seed ^ (opts.ack === 'fsync' ? 0x5f5f : 0));
   const targetSeconds = Math.max(12, 20 * faultsEach);
   const rate = opts.ratePerSecond ?? Math.max(1, Math.ceil(n / targetSeconds));
   const plannedPublishMs = (n / rate) * 1000;

@@ -7,7 +7,8 @@ import type { Entry } from '../Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
 import { CursorStore, clampPosition } from './CursorStore.ts';
 import { DiskCursor, type SegmentLog } from './DiskCursor.ts';
-import { encodedRecordBytes, encodeRecordAt } from './recordCodec.ts';
+import { encodedRecordBytes } from './recordCodec.ts';
+import { META, PendingRecords } from './PendingRecords.ts';
 import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
 import { recoverSegments } from './recoverSegments.ts';
@@ -25,8 +26,6 @@ export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
 
 /** Appends of one burst are gathered here and written with one write(2); a larger burst writes as it goes. */
 const PENDING_BYTES = 256 * 1024;
-/** Per pending record: sinks, points, size, receivedAt (flat, so a burst allocates no objects). */
-const META = 4;
 /** How much of what was just written stays in memory for the cursors (see RecentRecords): about a second at full rate. */
 const RECENT = { maxRecords: 65_536, maxTextBytes: 4 * 1024 * 1024 };
 /** After a write failed for lack of space, appends are refused this long before the next try. */
@@ -57,10 +56,7 @@ export class DiskSpool implements Spool, SegmentLog {
   #segments: Segment[] = [];
   #cursors: DiskCursor[] = [];
   #fd = -1;
-  #pending = Buffer.allocUnsafe(PENDING_BYTES);
-  #pendingLength = 0;
-  #pendingMeta: number[] = [];
-  #pendingLines: string[] = [];
+  readonly #pending = new PendingRecords(PENDING_BYTES);
   readonly recent: RecentRecords;
   /** Records appended but discarded because they could not be written, since the last `flush()`. */
   #discardedSinceFlush = false;
@@ -147,18 +143,12 @@ export class DiskSpool implements Spool, SegmentLog {
     }
     const active = this.#segments.at(-1)!;
     // Sealed: a previous roll could not create the next file (disk full); try again now.
-    const activeEnd = active.validEnd + this.#pendingLength;
+    const activeEnd = active.validEnd + this.#pending.bytes;
     if (active.sealed || (activeEnd + size > active.dataStart + this.#segmentBytes && activeEnd > active.dataStart)) {
       if (!this.flushPending() || !this.#roll()) return false;
     }
-    if (this.#pendingLength + size > this.#pending.length) {
-      if (!this.flushPending()) return false;
-      if (size > this.#pending.length) this.#pending = Buffer.allocUnsafe(size);
-    }
-    encodeRecordAt(entry, this.#pending, this.#pendingLength, size);
-    this.#pendingLength += size;
-    this.#pendingMeta.push(entry.sinks, entry.points, size, entry.receivedAt);
-    this.#pendingLines.push(entry.lines);
+    if (!this.#pending.fits(size) && !this.flushPending()) return false;
+    this.#pending.add(entry, size);
     this.#bytes += size;
     const cursors = this.#cursors;
     for (let i = 0; i < cursors.length; i++) {
@@ -196,7 +186,7 @@ export class DiskSpool implements Spool, SegmentLog {
   stats(): SpoolStats {
     return {
       type: 'disk',
-      entries: this.#segments.reduce((n, s) => n + s.records, 0) + this.#pendingMeta.length / META,
+      entries: this.#segments.reduce((n, s) => n + s.records, 0) + this.#pending.count,
       bytes: this.#bytes,
       maxBytes: this.#o.maxBytes,
       full: this.#full !== undefined,
@@ -249,15 +239,11 @@ export class DiskSpool implements Spool, SegmentLog {
    * not be acknowledged. False in that case.
    */
   flushPending(): boolean {
-    const length = this.#pendingLength;
-    if (length === 0) return true;
-    const meta = this.#pendingMeta;
-    const lines = this.#pendingLines;
+    const burst = this.#pending.take();
+    if (burst === undefined) return true;
+    const { meta, lines } = burst;
     const active = this.#segments.at(-1)!;
-    this.#pendingLength = 0;
-    this.#pendingMeta = [];
-    this.#pendingLines = [];
-    if (this.#write(this.#pending.subarray(0, length), active)) {
+    if (this.#write(burst.data, active)) {
       const recent = this.recent;
       for (let i = 0, r = 0; i < meta.length; i += META, r++) {
         const start = active.validEnd;

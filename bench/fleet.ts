@@ -6,11 +6,9 @@ import type { PublisherConfig, PublisherMessage, PublisherStats } from './publis
 
 const PUBLISHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'publisher.ts');
 
-export interface FleetOptions {
-  url: string;
-  qos: 0 | 1;
-  topicPrefix: string;
-  measurement: string;
+/** What every child gets as it is (see PublisherConfig), plus the totals the fleet shares out over its children. */
+export interface FleetOptions
+  extends Pick<PublisherConfig, 'url' | 'qos' | 'topicPrefix' | 'measurement' | 'durationMs' | 'window' | 'probeEvery' | 'extraFields'> {
   /** Child processes. */
   children: number;
   /** Devices in all (shared out over the children). */
@@ -20,12 +18,6 @@ export interface FleetOptions {
   count?: number;
   /** Fixed rate: msg/s in all, for durationMs or until stop(). */
   rate?: number;
-  durationMs?: number;
-  window: number;
-  /** Probe messages per child: every n-th message. 0 = none. */
-  probeEvery: number;
-  /** Extra numeric fields per payload (see PublisherConfig.extraFields). */
-  extraFields?: number;
 }
 
 export interface FleetResult {

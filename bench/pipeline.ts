@@ -4,7 +4,7 @@
  *   node bench/pipeline.ts [--messages N] [--reps R]
  *
  * route (decode + line protocol) → disk spool append (write(2) into a temp dir) → two cursors read the batch
- * back → the InfluxDB request body (join) and the Redis call arguments (RedisBatchBuilder). Payloads and topics are
+ * back → the InfluxDB request body gzipped (level 1, as the sink does on the thread pool) and the Redis call arguments (RedisBatchBuilder). Payloads and topics are
  * the bench fleet's (`bench/publisher.ts`): 100 devices, `{"t":…,"h":…,"p":1013.2,"ts":…}`. Prints the median µs per
  * message of each stage over R repetitions. A guide for profiling work, not a target: `npm run bench` measures the
  * whole gateway against the MQTT ceiling.
@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../src/config/loadConfig.ts';
 import type { RedisSinkConfig } from '../src/config/Config.ts';
 import { Router } from '../src/pipeline/Router.ts';
@@ -35,9 +36,9 @@ const builder = new RedisBatchBuilder(redisConfig);
 const topics = Array.from({ length: DEVICES }, (_, d) => `sensors/dev${d + 1}/climate`);
 const payloads = Array.from({ length: 1000 }, (_, n) => Buffer.from(`{"t":${20 + (n % 100) / 10},"h":${40 + (n % 37) / 10},"p":1013.2,"ts":${1_700_000_000_000 + n}}`));
 
-const stages = ['route', 'append', 'read', 'influx body', 'redis build'] as const;
+const stages = ['route', 'append', 'read', 'influx gzip', 'redis build'] as const;
 type Stage = (typeof stages)[number];
-const samples: Record<Stage, number[]> = { route: [], append: [], read: [], 'influx body': [], 'redis build': [] };
+const samples: Record<Stage, number[]> = { route: [], append: [], read: [], 'influx gzip': [], 'redis build': [] };
 
 async function rep(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-pipeline-'));
@@ -72,8 +73,8 @@ async function rep(): Promise<void> {
 
     let bytes = 0;
     t = process.hrtime.bigint();
-    for (const b of batches) bytes += b.chunks.join('\n').length;
-    samples['influx body'].push(perMessage(t));
+    for (const b of batches) bytes += gzipSync(b.text, { level: 1 }).length;
+    samples['influx gzip'].push(perMessage(t));
 
     t = process.hrtime.bigint();
     for (const b of batches) bytes += builder.build(b).argv[3]!.length;

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Config, RedisSinkConfig } from '../config/Config.ts';
 import { Router } from '../pipeline/Router.ts';
 import { TopicPattern } from '../pipeline/TopicPattern.ts';
-import type { Batch } from '../spool/Batch.ts';
+import { batchOf } from '../spool/Batch.ts';
 import { RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 
 /** Every line decoded into points. */
@@ -126,16 +126,7 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
         for (const lp of entry.lines.split('\n')) out.write(`  ${sink.name}: ${lp}\n`);
         continue;
       }
-      const batch: Batch = {
-        chunks: [entry.lines],
-        positions: [0],
-        origin: 'dry-run',
-        points: entry.points,
-        bytes: Buffer.byteLength(entry.lines),
-        firstReceivedAt: entry.receivedAt,
-        lastReceivedAt: entry.receivedAt,
-        end: 0,
-      };
+      const batch = batchOf([entry.lines], { positions: [0], origin: 'dry-run', points: entry.points, firstReceivedAt: entry.receivedAt, lastReceivedAt: entry.receivedAt, end: 0 });
       const redis = builders.get(sink.name)!;
       for (const command of redisCommands(redis.builder.build(batch), redis.config.streamMaxLen)) out.write(`  ${sink.name}: ${command}\n`);
     }

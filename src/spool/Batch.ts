@@ -1,12 +1,21 @@
+import { splitLines } from '../pipeline/lineProtocol.ts';
+
 /**
  * A run of entries read by one cursor: the unit a sink writes as one transaction. Holds its own copy of the
  * line protocol, so the spool may free or drop the entries while the batch is in flight or retried.
+ *
+ * The text is bytes, not strings: the spool holds records as the bytes it wrote, the InfluxDB sink sends them
+ * as they are, and only the Redis sink decodes them (once per batch). No string per entry lives on the JS heap
+ * from the moment a message is spooled until its batch is written, which is what kept the garbage collector
+ * busy (a line string per message, held for a second, promoted to the old generation and marked there).
  */
 export interface Batch {
-  /** Line protocol chunks, one per entry (an entry may hold several '\n'-separated lines). */
-  readonly chunks: readonly string[];
+  /** The entries' line protocol, UTF-8, back to back, each followed by '\n' (an entry may hold several lines). */
+  readonly text: Buffer;
+  /** Where each entry's text ends in `text`, its '\n' excluded; the next entry starts one byte later. */
+  readonly ends: readonly number[];
   /**
-   * Where each chunk sits in the spool: increasing within one `origin`, so a sink can recognise a chunk it
+   * Where each entry sits in the spool: increasing within one `origin`, so a sink can recognise an entry it
    * already applied when a batch is sent again after a crash (the Redis streams use it to skip duplicates).
    */
   readonly positions: readonly number[];
@@ -20,11 +29,38 @@ export interface Batch {
   readonly end: number;
 }
 
-import { splitLines } from '../pipeline/lineProtocol.ts';
+/** Where entry `i` of `batch` starts in `batch.text`. */
+export function entryStart(batch: Pick<Batch, 'ends'>, i: number): number {
+  return i === 0 ? 0 : batch.ends[i - 1]! + 1;
+}
 
-/** Splits a batch in two halves of its chunks (for HTTP 413); a one-chunk batch splits by lines. */
+/** The line protocol of every entry, as strings (dry runs, splitting, tests; sinks read `text`). */
+export function entryLines(batch: Pick<Batch, 'text' | 'ends'>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < batch.ends.length; i++) out.push(batch.text.toString('utf8', entryStart(batch, i), batch.ends[i]));
+  return out;
+}
+
+/** The fields of a Batch besides its text, for `batchOf`. */
+export type BatchInfo = Omit<Batch, 'text' | 'ends' | 'points' | 'bytes'> & { readonly points?: number; readonly bytes?: number };
+
+/**
+ * A batch of these entries' line protocol (dry runs, splitting, tests). `points` defaults to the number of lines
+ * and `bytes` to the text's size.
+ */
+export function batchOf(chunks: readonly string[], info: BatchInfo): Batch {
+  const text = Buffer.from(chunks.length === 0 ? '' : `${chunks.join('\n')}\n`, 'utf8');
+  const ends: number[] = [];
+  let at = -1;
+  for (const c of chunks) ends.push((at += Buffer.byteLength(c, 'utf8') + 1));
+  let points = 0;
+  for (const c of chunks) points += splitLines(c).length;
+  return { ...info, text, ends, points: info.points ?? points, bytes: info.bytes ?? text.length };
+}
+
+/** Splits a batch in two halves of its entries (for HTTP 413); a one-entry batch splits by lines. */
 export function splitBatch(batch: Batch): [Batch, Batch] | undefined {
-  let chunks = batch.chunks;
+  let chunks = entryLines(batch);
   let positions = batch.positions;
   if (chunks.length === 1) {
     // Lines of one entry share its position: a position marks an entry, applied whole or not at all.
@@ -37,12 +73,6 @@ export function splitBatch(batch: Batch): [Batch, Batch] | undefined {
 }
 
 function part(batch: Batch, chunks: string[], positions: readonly number[]): Batch {
-  let points = 0;
-  let bytes = 0;
-  for (const c of chunks) {
-    points += splitLines(c).length;
-    bytes += c.length + 1;
-  }
-  return { chunks, positions, origin: batch.origin, points, bytes, firstReceivedAt: batch.firstReceivedAt, lastReceivedAt: batch.lastReceivedAt, end: batch.end };
+  const { origin, firstReceivedAt, lastReceivedAt, end } = batch;
+  return batchOf(chunks, { positions, origin, firstReceivedAt, lastReceivedAt, end });
 }
-

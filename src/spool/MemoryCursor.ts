@@ -63,18 +63,18 @@ export class MemoryCursor implements SpoolCursor {
     const tail = this.#source.tail();
     // Entries before the head were freed: none of them was waiting for this cursor.
     let pos = Math.max(this.readPos, this.#source.head());
-    const collected = new BatchCollector();
+    const collected = new BatchCollector(Math.min(this.#unreadBytes, limits.maxBytes));
     while (pos < tail && collected.hasRoom(limits)) {
       const e = this.#source.at(pos);
       pos++;
       if (e === undefined || (e.sinks & this.bit) === 0) continue;
-      collected.add(e.lines, pos - 1, e.points, e.lines.length + ENTRY_OVERHEAD_BYTES, e.receivedAt);
+      collected.addText(e.lines, pos - 1, e.points, e.lines.length + ENTRY_OVERHEAD_BYTES, e.receivedAt);
     }
     this.readPos = pos;
     this.#source.onRead();
     const batch = collected.build(this.#source.origin, pos);
     if (batch === undefined) return undefined;
-    this.#unreadEntries -= batch.chunks.length;
+    this.#unreadEntries -= batch.ends.length;
     this.#unreadPoints -= batch.points;
     this.#unreadBytes -= batch.bytes;
     this.#inflight = batch;

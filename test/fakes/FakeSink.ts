@@ -1,4 +1,4 @@
-import type { Batch } from '../../src/spool/Batch.ts';
+import { entryLines, type Batch } from '../../src/spool/Batch.ts';
 import type { Sink, WriteResult } from '../../src/sinks/Sink.ts';
 import { SinkError } from '../../src/sinks/SinkError.ts';
 
@@ -25,7 +25,7 @@ export class FakeSink implements Sink {
     const b = this.behaviour;
     switch (b.mode) {
       case 'accept':
-        this.written.push(...batch.chunks);
+        this.written.push(...entryLines(batch));
         return { accepted: batch.points, rejected: 0 };
       case 'reject':
         return { accepted: 0, rejected: batch.points, reason: b.reason };

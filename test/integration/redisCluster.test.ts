@@ -5,7 +5,7 @@ import calculateSlot from 'cluster-key-slot';
 import { startRedisCluster, type RedisClusterHandle } from '../harness/RedisCluster.ts';
 import { RedisSink } from '../../src/sinks/redis/RedisSink.ts';
 import { CollapsingLog } from '../../src/log/CollapsingLog.ts';
-import type { Batch } from '../../src/spool/Batch.ts';
+import { batchOf as makeBatch, type Batch } from '../../src/spool/Batch.ts';
 import { memoryLogger } from '../fakes/silentLogger.ts';
 import { redisSinkConfig } from '../fakes/redisSinkConfig.ts';
 import { parseHostPort } from '../../src/config/redisFormats.ts';
@@ -18,7 +18,7 @@ const MEASUREMENTS = 20;
 function batchOf(position: number, round: number, origin = 'cluster-test'): Batch {
   const lines: string[] = [];
   for (let d = 0; d < DEVICES; d++) lines.push(`m${d % MEASUREMENTS},device=dev${d} v=${round},d=${d}i ${(1_000_000 + round) * 1000}`);
-  return { chunks: [lines.join('\n')], positions: [position], origin, points: lines.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+  return makeBatch([lines.join('\n')], { positions: [position], origin, points: lines.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
 }
 
 describe('RedisSink in cluster mode against a 3-master redis-server cluster', () => {

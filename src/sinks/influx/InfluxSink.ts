@@ -54,7 +54,7 @@ export class InfluxSink implements Sink {
 
   async write(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
     try {
-      await this.#post(batch.chunks.join('\n'), signal);
+      await this.#post(batch.text, signal);
       return { accepted: batch.points, rejected: 0 };
     } catch (e) {
       const error = classifyInfluxError(e, Date.now(), sinkTlsPath(this.name, this.type));
@@ -77,7 +77,7 @@ export class InfluxSink implements Sink {
   }
 
   /** Gzips (on libuv's thread pool, at GZIP_LEVEL) when on and worth it, then sends. */
-  #post(body: string, signal: AbortSignal): Promise<void> {
+  #post(body: Buffer, signal: AbortSignal): Promise<void> {
     if (!this.#config.gzip || body.length <= GZIP_THRESHOLD_BYTES) return this.#send(body, {}, signal);
     return new Promise((resolve, reject) => {
       gzip(body, { level: GZIP_LEVEL }, (error, compressed) => {

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { Batch } from '../../spool/Batch.ts';
 import { parseLine, splitLines } from '../../pipeline/lineProtocol.ts';
 import { seriesKeyEnd } from '../../pipeline/seriesKeyEnd.ts';
@@ -39,6 +40,18 @@ interface LatestGroup {
   readonly times: number[];
 }
 
+/** What one `build` gathers. */
+interface Building {
+  readonly latest: Map<string, LatestGroup>;
+  readonly streamKeys: string[];
+  readonly streamEntries: string[];
+  /** Fields of the current line, reused: [name, value, name, value…]. */
+  readonly fields: string[];
+  points: number;
+  rejected: number;
+  firstError: string | undefined;
+}
+
 /**
  * Turns a batch of line protocol into the ARGV of `BATCH_SCRIPT`: latest values coalesced within the batch (only
  * the newest value per device, measurement and field is sent), one stream entry per point.
@@ -66,80 +79,79 @@ export class RedisBatchBuilder {
   }
 
   build(batch: Batch): BuiltBatch {
-    const wantLatest = this.#layout.latest;
-    const wantStreams = this.#layout.streams;
-    const latest = new Map<string, LatestGroup>();
-    const streamKeys: string[] = [];
-    const streamEntries: string[] = [];
-    // Fields of the current line, reused: [name, value, name, value…].
-    const fields: string[] = [];
-    let points = 0;
-    let rejected = 0;
-    let firstError: string | undefined;
-    for (let c = 0; c < batch.chunks.length; c++) {
-      const chunk = batch.chunks[c]!;
-      const position = batch.positions[c] ?? 0;
+    const b: Building = { latest: new Map(), streamKeys: [], streamEntries: [], fields: [], points: 0, rejected: 0, firstError: undefined };
+    const { text, ends, positions } = batch;
+    // One decode for the whole batch (nearly always ASCII: latin1 is then a plain copy); entries are slices of it.
+    const all = isAscii(text) ? text.toString('latin1') : undefined;
+    for (let c = 0; c < ends.length; c++) {
+      const start = c === 0 ? 0 : ends[c - 1]! + 1;
+      const chunk = all !== undefined ? all.slice(start, ends[c]) : text.toString('utf8', start, ends[c]);
+      const position = positions[c] ?? 0;
       // A raw newline may sit inside a quoted string field: split with the line-protocol-aware splitter.
-      const lines = chunk.includes('\n') ? splitLines(chunk) : [chunk];
-      for (let l = 0; l < lines.length; l++) {
-        const line = lines[l]!;
-        fields.length = 0;
-        let series: RedisSeries | null = null;
-        let timeMs = 0;
-        let simple = true;
-        const end = seriesKeyEnd(line);
-        if (end > 0) series = this.#series.get(line.slice(0, end));
-        if (series === null || (timeMs = splitSimpleFields(line, end + 1, fields)) < 0) {
-          // Quotes, escapes or anything unusual: the full parser decides (and reports what is wrong).
-          simple = false;
-          const p = parseLine(line);
-          if (typeof p === 'string') {
-            rejected++;
-            firstError ??= p;
-            continue;
-          }
-          // A line that parses has a series key that does too.
-          series = this.#series.get(line.slice(0, end))!;
-          fields.length = 0;
-          for (const f of p.fields) fields.push(f.name, redisValue(f.value));
-          // Line protocol from the router always carries a µs timestamp; Redis gets ms.
-          timeMs = p.timestamp === undefined ? Date.now() : Math.floor(Number(p.timestamp) / 1000);
-        }
-        points++;
-        if (wantLatest && series.latestKey !== undefined) {
-          let group = latest.get(series.latestKey);
-          if (group === undefined) latest.set(series.latestKey, (group = { timesKey: series.timesKey!, names: [], values: [], times: [] }));
-          for (let f = 0; f < fields.length; f += 2) {
-            const i = group.names.indexOf(fields[f]!);
-            if (i === -1) {
-              group.names.push(fields[f]!);
-              group.values.push(fields[f + 1]!);
-              group.times.push(timeMs);
-            } else if (group.times[i]! <= timeMs) {
-              group.values[i] = fields[f + 1]!;
-              group.times[i] = timeMs;
-            }
-          }
-        }
-        if (wantStreams) {
-          // Fast-path values (numbers, true/false) need no JSON escaping; anything else is stringified.
-          let entry = `${series.streamHead}${position},["ts","${timeMs}"${series.tagsJson}`;
-          for (let f = 0; f < fields.length; f += 2) {
-            entry += `,${this.#jsonName(fields[f]!)},${simple ? `"${fields[f + 1]!}"` : JSON.stringify(fields[f + 1]!)}`;
-          }
-          streamKeys.push(series.streamKey);
-          streamEntries.push(`${entry}]]`);
-        }
-      }
+      if (chunk.includes('\n')) for (const line of splitLines(chunk)) this.#line(b, line, position);
+      else this.#line(b, chunk, position);
     }
     const groups: [string, string, string[]][] = [];
-    for (const [key, g] of latest) {
+    for (const [key, g] of b.latest) {
       const flat: string[] = [];
       for (let i = 0; i < g.names.length; i++) flat.push(g.names[i]!, g.values[i]!, String(g.times[i]));
       groups.push([key, g.timesKey, flat]);
     }
+    const { streamEntries, streamKeys, points, rejected, firstError } = b;
     const argv = [this.#maxLen, batch.origin, JSON.stringify(groups), `[${streamEntries.join(',')}]`];
     return { argv, entries: streamEntries.length, points, rejected, firstError, latest: groups, streamKeys, streamEntries };
+  }
+
+  /** One line of line protocol into the batch being built. */
+  #line(b: Building, line: string, position: number): void {
+    const fields = b.fields;
+    fields.length = 0;
+    let series: RedisSeries | null = null;
+    let timeMs = 0;
+    let simple = true;
+    const end = seriesKeyEnd(line);
+    if (end > 0) series = this.#series.get(line.slice(0, end));
+    if (series === null || (timeMs = splitSimpleFields(line, end + 1, fields)) < 0) {
+      // Quotes, escapes or anything unusual: the full parser decides (and reports what is wrong).
+      simple = false;
+      const p = parseLine(line);
+      if (typeof p === 'string') {
+        b.rejected++;
+        b.firstError ??= p;
+        return;
+      }
+      // A line that parses has a series key that does too.
+      series = this.#series.get(line.slice(0, end))!;
+      fields.length = 0;
+      for (const f of p.fields) fields.push(f.name, redisValue(f.value));
+      // Line protocol from the router always carries a µs timestamp; Redis gets ms.
+      timeMs = p.timestamp === undefined ? Date.now() : Math.floor(Number(p.timestamp) / 1000);
+    }
+    b.points++;
+    if (this.#layout.latest && series.latestKey !== undefined) {
+      let group = b.latest.get(series.latestKey);
+      if (group === undefined) b.latest.set(series.latestKey, (group = { timesKey: series.timesKey!, names: [], values: [], times: [] }));
+      for (let f = 0; f < fields.length; f += 2) {
+        const i = group.names.indexOf(fields[f]!);
+        if (i === -1) {
+          group.names.push(fields[f]!);
+          group.values.push(fields[f + 1]!);
+          group.times.push(timeMs);
+        } else if (group.times[i]! <= timeMs) {
+          group.values[i] = fields[f + 1]!;
+          group.times[i] = timeMs;
+        }
+      }
+    }
+    if (this.#layout.streams) {
+      // Fast-path values (numbers, true/false) need no JSON escaping; anything else is stringified.
+      let entry = `${series.streamHead}${position},["ts","${timeMs}"${series.tagsJson}`;
+      for (let f = 0; f < fields.length; f += 2) {
+        entry += `,${this.#jsonName(fields[f]!)},${simple ? `"${fields[f + 1]!}"` : JSON.stringify(fields[f + 1]!)}`;
+      }
+      b.streamKeys.push(series.streamKey);
+      b.streamEntries.push(`${entry}]]`);
+    }
   }
 
   /** A field name as a JSON string: the same few names come with every point, so each is escaped once. */

@@ -121,10 +121,10 @@ export class DiskCursor implements SpoolCursor {
 
   read(limits: ReadLimits): Batch | undefined {
     this.#log.flushPending();
-    const collected = new BatchCollector();
+    const collected = new BatchCollector(Math.min(this.#pendingBytes, limits.maxBytes));
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;
-    // Keeping up with live traffic: the records are still in memory, text and all (no read, CRC or decode).
+    // Keeping up with live traffic: the records are still in memory (no read, no CRC).
     const recent = this.#log.recent;
     let n = recent.find(segment, offset);
     if (n >= 0) {
@@ -133,7 +133,9 @@ export class DiskCursor implements SpoolCursor {
         segment = recent.segmentOf(n);
         const start = recent.startOf(n);
         offset = recent.nextOf(n);
-        if ((recent.sinksOf(n) & bit) !== 0) collected.add(recent.linesOf(n), segment * OFFSET_SPAN + start, recent.pointsOf(n), offset - start, recent.receivedAtOf(n));
+        if ((recent.sinksOf(n) & bit) !== 0) {
+          collected.addBytes(recent.ring, recent.textStartOf(n), recent.textEndOf(n), segment * OFFSET_SPAN + start, recent.pointsOf(n), offset - start, recent.receivedAtOf(n));
+        }
       }
     }
     while (n < 0 && collected.hasRoom(limits)) {
@@ -142,8 +144,7 @@ export class DiskCursor implements SpoolCursor {
       segment = f.segment.id;
       offset = f.next;
       if ((f.sinks & f.segment.bitOf(this.name)) === 0) continue;
-      const text = this.#buf.toString('utf8', f.textStart, f.textEnd);
-      collected.add(text, f.segment.id * OFFSET_SPAN + f.start, f.points, f.next - f.start, f.receivedAt);
+      collected.addBytes(this.#buf, f.textStart, f.textEnd, f.segment.id * OFFSET_SPAN + f.start, f.points, f.next - f.start, f.receivedAt);
     }
     this.readPos = { segment, offset };
     const batch = collected.build(this.#log.origin, segment * OFFSET_SPAN + offset);

@@ -7,7 +7,7 @@ import type { Entry } from '../Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
 import { CursorStore, clampPosition } from './CursorStore.ts';
 import { DiskCursor, type SegmentLog } from './DiskCursor.ts';
-import { encodedRecordBytes } from './recordCodec.ts';
+import { encodedRecordBytes, RECORD_HEADER_BYTES } from './recordCodec.ts';
 import { META, PendingRecords } from './PendingRecords.ts';
 import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
@@ -21,13 +21,13 @@ export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
   readonly logger: Logger;
   readonly now?: () => number;
   /** Size of the in-memory window of recent records (tests make it small). */
-  readonly recent?: { readonly maxRecords: number; readonly maxTextBytes: number };
+  readonly recent?: { readonly maxRecords: number; readonly maxBytes: number };
 }
 
 /** Appends of one burst are gathered here and written with one write(2); a larger burst writes as it goes. */
 const PENDING_BYTES = 256 * 1024;
 /** How much of what was just written stays in memory for the cursors (see RecentRecords): about a second at full rate. */
-const RECENT = { maxRecords: 65_536, maxTextBytes: 4 * 1024 * 1024 };
+const RECENT = { maxRecords: 65_536, maxBytes: 4 * 1024 * 1024 };
 /** After a write failed for lack of space, appends are refused this long before the next try. */
 const DISK_FULL_RETRY_MS = 1000;
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -241,14 +241,17 @@ export class DiskSpool implements Spool, SegmentLog {
   flushPending(): boolean {
     const burst = this.#pending.take();
     if (burst === undefined) return true;
-    const { meta, lines } = burst;
+    const { meta } = burst;
     const active = this.#segments.at(-1)!;
     if (this.#write(burst.data, active)) {
       const recent = this.recent;
-      for (let i = 0, r = 0; i < meta.length; i += META, r++) {
+      const held = recent.hold(burst.data);
+      for (let i = 0, at = held; i < meta.length; i += META) {
         const start = active.validEnd;
-        active.add(meta[i]!, meta[i + 1]!, meta[i + 2]!, meta[i + 3]!);
-        recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, lines[r]!);
+        const size = meta[i + 2]!;
+        active.add(meta[i]!, meta[i + 1]!, size, meta[i + 3]!);
+        if (held >= 0) recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, at + RECORD_HEADER_BYTES, at + size);
+        at += size;
       }
       this.#sync.markDirty();
       return true;

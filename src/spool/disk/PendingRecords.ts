@@ -8,20 +8,17 @@ export const META = 4;
 export interface PendingBurst {
   readonly data: Buffer;
   readonly meta: readonly number[];
-  /** Each record's line protocol, for the in-memory window of recent records. */
-  readonly lines: readonly string[];
 }
 
 /**
  * The records appended since the last write: encoded into one buffer (256 KiB by default, grown for a record that
- * is larger), with what the spool needs of each once it is written — counters for the segment and the cursors, and
- * the line protocol for RecentRecords.
+ * is larger), with what the spool needs of each once it is written: counters for the segment and the cursors. The
+ * entry itself is not kept: its text lives on only as these bytes.
  */
 export class PendingRecords {
   #buffer: Buffer;
   #length = 0;
   #meta: number[] = [];
-  #lines: string[] = [];
 
   constructor(capacity: number) {
     this.#buffer = Buffer.allocUnsafe(capacity);
@@ -34,7 +31,7 @@ export class PendingRecords {
 
   /** Records waiting. */
   get count(): number {
-    return this.#lines.length;
+    return this.#meta.length / META;
   }
 
   /** Whether a record of `size` bytes fits behind what is waiting. */
@@ -48,7 +45,6 @@ export class PendingRecords {
     encodeRecordAt(entry, this.#buffer, this.#length, size);
     this.#length += size;
     this.#meta.push(entry.sinks, entry.points, size, entry.receivedAt);
-    this.#lines.push(entry.lines);
   }
 
   /**
@@ -57,10 +53,9 @@ export class PendingRecords {
    */
   take(): PendingBurst | undefined {
     if (this.#length === 0) return undefined;
-    const burst = { data: this.#buffer.subarray(0, this.#length), meta: this.#meta, lines: this.#lines };
+    const burst = { data: this.#buffer.subarray(0, this.#length), meta: this.#meta };
     this.#length = 0;
     this.#meta = [];
-    this.#lines = [];
     return burst;
   }
 }

@@ -1,15 +1,16 @@
 /**
- * The records this process wrote most recently, kept in memory in file order: their line protocol is already a
- * string (the router made it), so a cursor that keeps up with live traffic takes its batch from here instead of
- * reading the file back, checking each CRC and decoding the text again — once per sink. A cursor that has fallen
- * further behind than this window (an outage, a restart) reads the file as before.
+ * The records this process wrote most recently, kept in memory in file order: a cursor that keeps up with live
+ * traffic copies its batch's text from here instead of reading the file back, checking each CRC — once per sink.
+ * A cursor that has fallen further behind than this window (an outage, a restart) reads the file as before.
+ *
+ * The bytes are the ones written (each burst copied whole into a ring buffer, outside the JS heap), the
+ * bookkeeping is parallel arrays of numbers: nothing per record for the garbage collector to trace or move.
  *
  * Entries are contiguous: every record written since start, minus the oldest ones evicted. So the record after
  * the one ending at (segment, offset) is the next entry, also when it sits at the start of the next segment.
  */
 export class RecentRecords {
   readonly #maxRecords: number;
-  readonly #maxTextBytes: number;
   // A ring of parallel arrays: no object per record.
   readonly #segment: number[];
   readonly #start: number[];
@@ -17,14 +18,18 @@ export class RecentRecords {
   readonly #sinks: number[];
   readonly #points: number[];
   readonly #receivedAt: number[];
-  readonly #lines: string[];
+  /** Where the record's text starts and ends, in bytes ever held (`#held`): its place in the ring is that modulo its size. */
+  readonly #textAt: number[];
+  readonly #textEnd: number[];
   #head = 0;
   #count = 0;
-  #textBytes = 0;
+  /** The bytes of the bursts held, in order; a burst never wraps around the end (the rest of the lap is skipped). */
+  readonly ring: Buffer;
+  /** Bytes ever held, skipped tails included: a record is intact while fewer than `ring.length` came after its start. */
+  #held = 0;
 
-  constructor(options: { maxRecords: number; maxTextBytes: number }) {
+  constructor(options: { maxRecords: number; maxBytes: number }) {
     this.#maxRecords = options.maxRecords;
-    this.#maxTextBytes = options.maxTextBytes;
     const n = options.maxRecords;
     this.#segment = new Array<number>(n).fill(0);
     this.#start = new Array<number>(n).fill(0);
@@ -32,11 +37,34 @@ export class RecentRecords {
     this.#sinks = new Array<number>(n).fill(0);
     this.#points = new Array<number>(n).fill(0);
     this.#receivedAt = new Array<number>(n).fill(0);
-    this.#lines = new Array<string>(n).fill('');
+    this.#textAt = new Array<number>(n).fill(0);
+    this.#textEnd = new Array<number>(n).fill(0);
+    this.ring = Buffer.alloc(options.maxBytes);
   }
 
-  /** Records the next record written (after the previous one in file order). */
-  push(segment: number, start: number, next: number, sinks: number, points: number, receivedAt: number, lines: string): void {
+  /**
+   * Copies a burst of encoded records into the ring, evicting the records it overwrites, and returns where its
+   * first byte is held (for `push`). A burst larger than the ring is not held: everything is forgotten (records
+   * must stay contiguous) and -1 is returned; its readers read the file.
+   */
+  hold(data: Buffer): number {
+    const size = this.ring.length;
+    if (data.length > size) {
+      this.clear();
+      return -1;
+    }
+    let at = this.#held;
+    const lapEnd = at - (at % size) + size;
+    if (at + data.length > lapEnd) at = lapEnd;
+    this.#held = at + data.length;
+    const overwritten = this.#held - size;
+    while (this.#count > 0 && this.#textAt[this.#head]! < overwritten) this.#evict();
+    data.copy(this.ring, at % size);
+    return at;
+  }
+
+  /** Records the next record written (after the previous one in file order); its text is at [textAt, textEnd) of what `hold` returned. */
+  push(segment: number, start: number, next: number, sinks: number, points: number, receivedAt: number, textAt: number, textEnd: number): void {
     if (this.#count === this.#maxRecords) this.#evict();
     const at = (this.#head + this.#count) % this.#maxRecords;
     this.#segment[at] = segment;
@@ -45,10 +73,9 @@ export class RecentRecords {
     this.#sinks[at] = sinks;
     this.#points[at] = points;
     this.#receivedAt[at] = receivedAt;
-    this.#lines[at] = lines;
+    this.#textAt[at] = textAt;
+    this.#textEnd[at] = textEnd;
     this.#count++;
-    this.#textBytes += lines.length;
-    while (this.#textBytes > this.#maxTextBytes && this.#count > 1) this.#evict();
   }
 
   /**
@@ -103,8 +130,15 @@ export class RecentRecords {
     return this.#receivedAt[(this.#head + n) % this.#maxRecords]!;
   }
 
-  linesOf(n: number): string {
-    return this.#lines[(this.#head + n) % this.#maxRecords]!;
+  /** Where record n's text starts in `ring`. */
+  textStartOf(n: number): number {
+    return this.#textAt[(this.#head + n) % this.#maxRecords]! % this.ring.length;
+  }
+
+  /** Where record n's text ends in `ring` (a record never wraps around). */
+  textEndOf(n: number): number {
+    const at = (this.#head + n) % this.#maxRecords;
+    return this.#textEnd[at]! - this.#textAt[at]! + (this.#textAt[at]! % this.ring.length);
   }
 
   /** Forgets the records of segments up to `segment` (it is being deleted). */
@@ -118,8 +152,6 @@ export class RecentRecords {
   }
 
   #evict(): void {
-    this.#textBytes -= this.#lines[this.#head]!.length;
-    this.#lines[this.#head] = ''; // let the string go
     this.#head = (this.#head + 1) % this.#maxRecords;
     this.#count--;
   }

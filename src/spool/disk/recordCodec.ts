@@ -16,6 +16,8 @@ import type { Entry } from '../Entry.ts';
  */
 export const FRAME_BYTES = 8;
 export const PAYLOAD_HEADER_BYTES = 16;
+/** Bytes before a record's line protocol: frame and payload header. */
+export const RECORD_HEADER_BYTES = FRAME_BYTES + PAYLOAD_HEADER_BYTES;
 /** A length above this is garbage, not a record (a payload is at most a few MiB of line protocol). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 

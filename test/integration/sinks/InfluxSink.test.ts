@@ -6,7 +6,7 @@ import { InfluxSink } from '../../../src/sinks/influx/InfluxSink.ts';
 import { SinkError } from '../../../src/sinks/SinkError.ts';
 import type { InfluxSinkConfig } from '../../../src/config/Config.ts';
 import { DEFAULT_TLS } from '../../../src/tls/TlsConfig.ts';
-import type { Batch } from '../../../src/spool/Batch.ts';
+import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 
 function config(url: string, overrides: Partial<InfluxSinkConfig> = {}): InfluxSinkConfig {
   return {
@@ -25,7 +25,7 @@ function config(url: string, overrides: Partial<InfluxSinkConfig> = {}): InfluxS
 }
 
 function batch(lines: string[]): Batch {
-  return { chunks: lines, positions: lines.map((_, i) => i), origin: 'test', points: lines.length, bytes: lines.join('\n').length, firstReceivedAt: 0, lastReceivedAt: 0, end: lines.length };
+  return makeBatch(lines, { positions: lines.map((_, i) => i), origin: 'test', points: lines.length, bytes: lines.join('\n').length, firstReceivedAt: 0, lastReceivedAt: 0, end: lines.length });
 }
 
 const T = 1_700_000_000_000_000; // µs

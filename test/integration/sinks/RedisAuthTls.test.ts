@@ -8,7 +8,7 @@ import { SinkError } from '../../../src/sinks/SinkError.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { DEFAULT_TLS, type TlsConfig } from '../../../src/tls/TlsConfig.ts';
-import type { Batch } from '../../../src/spool/Batch.ts';
+import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
 import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
 import { GatewayProcess } from '../support/GatewayProcess.ts';
@@ -19,7 +19,7 @@ const never = new AbortController().signal;
 const tls = (set: Partial<TlsConfig>): TlsConfig => ({ ...DEFAULT_TLS, ...set });
 let position = 0;
 function batch(device: string): Batch {
-  return { chunks: [`authtls,device=${device} v=1 ${Date.now() * 1000}`], positions: [position++], origin: 'auth-tls', points: 1, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+  return makeBatch([`authtls,device=${device} v=1 ${Date.now() * 1000}`], { positions: [position++], origin: 'auth-tls', points: 1, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
 }
 
 /** Writes until the sink answers (the connection is made in the background), or returns the last error. */

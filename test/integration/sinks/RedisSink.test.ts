@@ -6,7 +6,7 @@ import type { RedisHandle } from '../../harness/index.ts';
 import { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
-import type { Batch } from '../../../src/spool/Batch.ts';
+import { batchOf as makeBatch, entryLines, type Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
 import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
 
@@ -18,7 +18,7 @@ let nextPosition = 0;
 function batch(chunks: string[]): Batch {
   let points = 0;
   for (const c of chunks) points += c.split('\n').length;
-  return { chunks, positions: chunks.map(() => nextPosition++), origin: 'test-origin', points, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+  return makeBatch(chunks, { positions: chunks.map(() => nextPosition++), origin: 'test-origin', points, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
 }
 
 const never = new AbortController().signal;
@@ -122,7 +122,7 @@ describe('RedisSink against redis-server', () => {
     assert.equal((await s.write(first, never)).duplicates, 0);
     assert.equal(await redis.xlen('eb:stream:{dup}'), 3);
     // The same entries again, plus a new one: only the new one is appended.
-    const again: Batch = { ...batch([...first.chunks, `dup,device=a v=4 ${us(4)}`]), positions: [100, 200, 300], origin: 'spool-A' };
+    const again: Batch = { ...batch([...entryLines(first), `dup,device=a v=4 ${us(4)}`]), positions: [100, 200, 300], origin: 'spool-A' };
     const r = await s.write(again, never);
     assert.equal(r.duplicates, 3);
     assert.equal(await redis.xlen('eb:stream:{dup}'), 4);

@@ -7,6 +7,7 @@ import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';
 import { parseLine, splitLines, type ParsedLine } from '../../../src/pipeline/lineProtocol.ts';
 import { RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { batchOf } from '../../../src/spool/Batch.ts';
 
 /**
  * Bad input from devices, as properties over the public Router and RedisBatchBuilder APIs. Only the OUTPUT is
@@ -385,7 +386,7 @@ describe('bad device input (properties over Redis keys and arguments)', () => {
         const result = send(`sensors/${device}/${measurement}`, JSON.stringify(obj));
         if (result.kind !== 'ok') return;
         const [p] = readBack(result);
-        const built = builder.build({ chunks: [result.entry.lines], positions: [7], origin: 'o', points: 1, bytes: 1, firstReceivedAt: 0, lastReceivedAt: 0, end: 1 });
+        const built = builder.build(batchOf([result.entry.lines], { positions: [7], origin: 'o', points: 1, bytes: 1, firstReceivedAt: 0, lastReceivedAt: 0, end: 1 }));
         assert.equal(built.rejected, 0);
         assert.equal(built.points, 1);
         // A point without a device tag (empty topic level) has no latest hash, only its stream entry.

@@ -5,12 +5,12 @@ import { Point } from '../../../src/sinks/influx/influxClient.ts';
 import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
 import { RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
-import type { Batch } from '../../../src/spool/Batch.ts';
+import { batchOf as makeBatch, entryLines, type Batch } from '../../../src/spool/Batch.ts';
 
 const LAYOUT: RedisLayout = { keyPrefix: 'eb:', deviceTag: 'device', latest: true, streams: true, streamMaxLen: 1000 };
 
 function batchOf(chunks: string[]): Batch {
-  return { chunks, positions: chunks.map((_, i) => i * 100), origin: 'o1', points: chunks.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+  return makeBatch(chunks, { positions: chunks.map((_, i) => i * 100), origin: 'o1', points: chunks.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
 }
 
 /**
@@ -22,7 +22,7 @@ function reference(batch: Batch, layout: RedisLayout) {
   const streams: [string, number, string[]][] = [];
   let points = 0;
   let rejected = 0;
-  batch.chunks.forEach((chunk, c) => {
+  entryLines(batch).forEach((chunk, c) => {
     for (const line of splitLines(chunk)) {
       const p = parseLine(line);
       if (typeof p === 'string') {

@@ -4,7 +4,7 @@ import { HttpError, RequestTimedOutError } from '../../../src/sinks/influx/influ
 import { classifyInfluxError, parseRetryAfter } from '../../../src/sinks/influx/classifyInfluxError.ts';
 import { classifyRedisError } from '../../../src/sinks/redis/classifyRedisError.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
-import { splitBatch } from '../../../src/spool/Batch.ts';
+import { batchOf, entryLines, splitBatch } from '../../../src/spool/Batch.ts';
 
 const http = (status: number, headers: Record<string, string> = {}) =>
   new HttpError(status, 'x', 'body', headers['retry-after'], 'text/plain', undefined, headers);
@@ -74,16 +74,27 @@ describe('redisKeyPart', () => {
 });
 
 describe('splitBatch', () => {
-  it('halves by chunks, and a single chunk by lines (newlines inside string fields respected)', () => {
-    const b = { chunks: ['a v=1', 'b v=2', 'c v=3'], positions: [10, 20, 30], origin: 'o', points: 3, bytes: 18, firstReceivedAt: 1, lastReceivedAt: 2, end: 9 };
+  it('halves by entries, and a single entry by lines (newlines inside string fields respected)', () => {
+    const info = { origin: 'o', firstReceivedAt: 1, lastReceivedAt: 2, end: 9 };
+    const b = batchOf(['a v=1', 'b v=2', 'c v=3'], { ...info, positions: [10, 20, 30] });
+    assert.equal(b.text.toString(), 'a v=1\nb v=2\nc v=3\n');
+    assert.deepEqual(b.ends, [5, 11, 17]);
     const [x, y] = splitBatch(b)!;
-    assert.deepEqual([x.chunks, y.chunks], [['a v=1'], ['b v=2', 'c v=3']]);
+    assert.deepEqual([entryLines(x), entryLines(y)], [['a v=1'], ['b v=2', 'c v=3']]);
     assert.deepEqual([x.points, y.points, x.end], [1, 2, 9]);
     assert.deepEqual([x.positions, y.positions], [[10], [20, 30]]);
-    const one = { ...b, chunks: ['a s="x\ny" 1\nb v=2 2'], positions: [7], points: 2 };
+    const one = batchOf(['a s="x\ny" 1\nb v=2 2'], { ...info, positions: [7] });
+    assert.equal(one.points, 2);
     const [p, q] = splitBatch(one)!;
-    assert.deepEqual([p.chunks, q.chunks], [['a s="x\ny" 1'], ['b v=2 2']]);
+    assert.deepEqual([entryLines(p), entryLines(q)], [['a s="x\ny" 1'], ['b v=2 2']]);
     assert.deepEqual([p.positions, q.positions], [[7], [7]]);
-    assert.equal(splitBatch({ ...b, chunks: ['a v=1'], positions: [1], points: 1 }), undefined);
+    assert.equal(splitBatch(batchOf(['a v=1'], { ...info, positions: [1] })), undefined);
+  });
+
+  it('entry offsets are bytes: multi-byte text splits where it should', () => {
+    const b = batchOf(['m s="é€😀" 1', 'n v=2 2'], { origin: 'o', firstReceivedAt: 1, lastReceivedAt: 2, end: 9, positions: [1, 2] });
+    assert.deepEqual(entryLines(b), ['m s="é€😀" 1', 'n v=2 2']);
+    const [x, y] = splitBatch(b)!;
+    assert.deepEqual([entryLines(x), entryLines(y)], [['m s="é€😀" 1'], ['n v=2 2']]);
   });
 });

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
 import { RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { groupBySlot } from '../../../src/sinks/redis/groupBySlot.ts';
-import type { Batch } from '../../../src/spool/Batch.ts';
+import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 
 const layout = { keyPrefix: 'eb:', deviceTag: 'device', latest: true, streams: true, streamMaxLen: 1000 };
 
 function batch(lines: string[]): Batch {
-  return { chunks: lines, positions: lines.map((_, i) => 10 + i), origin: 'o', points: lines.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 };
+  return makeBatch(lines, { positions: lines.map((_, i) => 10 + i), origin: 'o', points: lines.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
 }
 
 describe('groupBySlot', () => {

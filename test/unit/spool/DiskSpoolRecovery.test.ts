@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DiskSpool, type DiskSpoolOptions } from '../../../src/spool/disk/DiskSpool.ts';
+import { entryLines } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
 import { entry } from './spoolContract.ts';
 
@@ -46,7 +47,7 @@ function readAll(spool: DiskSpool, sink: number): string[] {
   const out: string[] = [];
   const c = spool.cursor(sink);
   for (let b = c.read(BIG); b; b = c.read(BIG)) {
-    out.push(...b.chunks);
+    out.push(...entryLines(b));
     c.commit(b);
   }
   return out;

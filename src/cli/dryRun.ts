@@ -4,7 +4,7 @@ import type { Config, RedisSinkConfig } from '../config/Config.ts';
 import { Router } from '../pipeline/Router.ts';
 import { TopicPattern } from '../pipeline/TopicPattern.ts';
 import { batchOf } from '../spool/Batch.ts';
-import { RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
+import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 
 /** Every line decoded into points. */
 export const DRY_RUN_OK = 0;
@@ -139,13 +139,12 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
 }
 
 /**
- * The writes the batch script makes for one built batch, as redis-cli commands. Read from the builder's
- * `latest` and `streams` (what its ARGV carries, see `batchScript.ts`), so a change of the ARGV encoding does not
- * change what a dry run shows.
+ * The writes the batch script makes for one built batch, as redis-cli commands. Read back from the builder's
+ * ARGV (its latest values and stream entries, see `batchScript.ts`): what a dry run shows is what is sent.
  */
-export function redisCommands(built: Pick<BuiltBatch, 'latest' | 'streamEntries'>, streamMaxLen: number): string[] {
+export function redisCommands(built: Pick<BuiltBatch, 'argv'>, streamMaxLen: number): string[] {
   const out: string[] = [];
-  for (const [valuesKey, timesKey, flat] of built.latest) {
+  for (const [valuesKey, timesKey, flat] of latestOf(built)) {
     const values: string[] = [];
     const times: string[] = [];
     for (let f = 0; f + 2 < flat.length; f += 3) {

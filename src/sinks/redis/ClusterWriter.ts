@@ -5,10 +5,10 @@ import { groupBySlot, type SlotCall } from './groupBySlot.ts';
 import type { RedisWriter, ReplicaWait } from './RedisWriter.ts';
 
 export type ScriptCluster = Cluster & {
-  edgebridgeBatchKeyed(numKeys: number, ...keysThenArgv: string[]): Promise<[number, number, number]>;
+  edgebridgeBatchKeyed(numKeys: number, ...keysThenArgv: (string | Buffer)[]): Promise<[number, number, number]>;
 };
 
-type KeyedPipeline = ChainableCommander & { edgebridgeBatchKeyed(numKeys: number, ...keysThenArgv: string[]): KeyedPipeline };
+type KeyedPipeline = ChainableCommander & { edgebridgeBatchKeyed(numKeys: number, ...keysThenArgv: (string | Buffer)[]): KeyedPipeline };
 
 /**
  * Redis Cluster: one script call per hash slot, each declaring its keys so ioredis sends it to the slot's master

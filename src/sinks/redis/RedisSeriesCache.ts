@@ -16,6 +16,10 @@ export interface RedisSeries {
   readonly streamHead: string;
   /** The tags as JSON list items, each preceded by a comma: `,"device","dev1",…`. */
   readonly tagsJson: string;
+  /** `streamHead` and `tagsJson` as UTF-8 bytes, and `["<latestKey>","<timesKey>",[` (empty without a latest key). */
+  readonly streamHeadBytes: Buffer;
+  readonly tagsJsonBytes: Buffer;
+  readonly latestHeadBytes: Buffer;
 }
 
 /** A gateway sees a few thousand series at most; beyond this the cache starts over rather than grow. */
@@ -58,13 +62,19 @@ export class RedisSeriesCache {
     }
     const latestKey = device === undefined ? undefined : `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
     const streamKey = `${layout.keyPrefix}stream:{${measurement}}`;
+    const timesKey = latestKey === undefined ? undefined : `${latestKey}:ts`;
+    const streamHead = `[${JSON.stringify(streamKey)},`;
+    const tagsJson = tagPairs.map((t) => `,${JSON.stringify(t)}`).join('');
     return {
       latestKey,
-      timesKey: latestKey === undefined ? undefined : `${latestKey}:ts`,
+      timesKey,
       streamKey,
       tagPairs,
-      streamHead: `[${JSON.stringify(streamKey)},`,
-      tagsJson: tagPairs.map((t) => `,${JSON.stringify(t)}`).join(''),
+      streamHead,
+      tagsJson,
+      streamHeadBytes: Buffer.from(streamHead, 'utf8'),
+      tagsJsonBytes: Buffer.from(tagsJson, 'utf8'),
+      latestHeadBytes: Buffer.from(latestKey === undefined ? '' : `[${JSON.stringify(latestKey)},${JSON.stringify(timesKey)},[`, 'utf8'),
     };
   }
 }

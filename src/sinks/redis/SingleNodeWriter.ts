@@ -3,7 +3,7 @@ import type { BuiltBatch } from './RedisBatchBuilder.ts';
 import { confirmReplicas } from './confirmReplicas.ts';
 import type { RedisWriter, ReplicaWait } from './RedisWriter.ts';
 
-export type ScriptClient = Redis & { edgebridgeBatch(argv: string[]): Promise<[number, number, number]> };
+export type ScriptClient = Redis & { edgebridgeBatch(argv: readonly (string | Buffer)[]): Promise<[number, number, number]> };
 
 /**
  * Standalone and Sentinel: one script call per batch on the master's single connection, then, when asked,

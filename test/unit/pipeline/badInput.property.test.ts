@@ -6,7 +6,7 @@ import type { RouteConfig } from '../../../src/config/Config.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';
 import { parseLine, splitLines, type ParsedLine } from '../../../src/pipeline/lineProtocol.ts';
-import { RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { latestOf, RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { batchOf } from '../../../src/spool/Batch.ts';
 
 /**
@@ -390,9 +390,9 @@ describe('bad device input (properties over Redis keys and arguments)', () => {
         assert.equal(built.rejected, 0);
         assert.equal(built.points, 1);
         // A point without a device tag (empty topic level) has no latest hash, only its stream entry.
-        assert.equal(built.latest.length, device === '' ? 0 : 1, 'one latest hash per device and measurement');
+        assert.equal(latestOf(built).length, device === '' ? 0 : 1, 'one latest hash per device and measurement');
         if (device !== '') {
-          const [valuesKey, timesKey, flat] = built.latest[0]!;
+          const [valuesKey, timesKey, flat] = latestOf(built)[0]!;
           const m = /^eb:latest:\{([^{}]*)\}:([^:]*)$/u.exec(valuesKey);
           assert.ok(m, `latest key ${JSON.stringify(valuesKey)}`);
           assert.match(m[1]!, KEY_PART);
@@ -413,8 +413,8 @@ describe('bad device input (properties over Redis keys and arguments)', () => {
         assert.equal(pairs.length, 2 + 2 * (p!.tags.length + p!.fields.length), 'ts, then the tags, then the fields');
         assert.deepEqual(pairs.slice(2, 2 + 2 * p!.tags.length), p!.tags.flat());
         // The argv the script gets is JSON: it decodes to exactly these groups and entries.
-        assert.deepEqual(JSON.parse(built.argv[2]!), built.latest);
-        assert.deepEqual(JSON.parse(built.argv[3]!), streams);
+        assert.deepEqual(JSON.parse(built.argv[2].toString()), latestOf(built));
+        assert.deepEqual(JSON.parse(built.argv[3].toString()), streams);
       }),
       runs(RUNS * 2),
     );

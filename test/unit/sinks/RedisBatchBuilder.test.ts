@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Point } from '../../../src/sinks/influx/influxClient.ts';
 import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
-import { RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { latestOf, RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
 import { batchOf as makeBatch, entryLines, type Batch } from '../../../src/spool/Batch.ts';
 
@@ -54,12 +54,12 @@ function assertSame(chunks: string[]): void {
   const batch = batchOf(chunks);
   const built = new RedisBatchBuilder(LAYOUT).build(batch);
   const ref = reference(batch, LAYOUT);
-  assert.deepEqual(built.latest, ref.groups);
+  assert.deepEqual(latestOf(built), ref.groups);
   assert.deepEqual(streamsOf(built), ref.streams);
   assert.equal(built.points, ref.points);
   assert.equal(built.rejected, ref.rejected);
-  assert.deepEqual(JSON.parse(built.argv[2]!), ref.groups);
-  assert.deepEqual(JSON.parse(built.argv[3]!), ref.streams);
+  assert.deepEqual(JSON.parse(built.argv[2].toString()), ref.groups);
+  assert.deepEqual(JSON.parse(built.argv[3].toString()), ref.streams);
 }
 
 describe('RedisBatchBuilder', () => {
@@ -72,7 +72,7 @@ describe('RedisBatchBuilder', () => {
         'climate,device=d2,gateway=g t=5 1700000000000000',
       ]),
     );
-    assert.deepEqual(built.latest, [
+    assert.deepEqual(latestOf(built), [
       ['eb:latest:{d1}:climate', 'eb:latest:{d1}:climate:ts', ['h', '40', '1700000000000', 't', '22', '1700000001000']],
       ['eb:latest:{d2}:climate', 'eb:latest:{d2}:climate:ts', ['t', '5', '1700000000000']],
     ]);
@@ -93,6 +93,36 @@ describe('RedisBatchBuilder', () => {
       'climate,device=d1 t=NaN 1700000000000000',
       'climate t=1 1700000000000000',
     ]);
+  });
+
+  it('reads simple lines byte by byte exactly as the full parser does: every boolean spelling, suffixes, odd timestamps, non-ASCII, control characters', () => {
+    assertSame([
+      'b,device=d1 a=t,b=T,c=true,d=True,e=TRUE,f=f,g=F,h=false,i=False,j=FALSE 1700000000000000',
+      'n,device=d1 i=-12i,u=12u,f=-0.5,g=.5,e=1e-7 1700000000000001',
+      'n,device=d1 f=1 1000',
+      'n,device=d1 f=2 999',
+      'n,device=d1 f=3 0999000',
+      'n,device=d1 f=4 17000000000000000',
+      'n,device=d1 f=6 -1700000000000000',
+      'n,device=dé€ f=7,ü=8 1700000000000000',
+      'n,device=d\x01 f\x01=9,\x7f=10 1700000000000000',
+      'n,device=d1 f=1, 1700000000000000',
+      'n,device=d1 f==1 1700000000000000',
+      'n,device=d1 f=1,=2 1700000000000000',
+      'n,device=d1 f=bogus 1700000000000000',
+    ]);
+  });
+
+  it('merges the latest values of simple lines and of lines the full parser read, whichever is newer', () => {
+    // Same device and fields: the second line has a string field, so it goes through the parser; the third is simple again.
+    assertSame([
+      'm,device=d1 t=1,h=2 1700000000000000',
+      'm,device=d1 t=3,s="x",h=4 1700000001000000',
+      'm,device=d1 h=5 1700000000500000',
+      'm,device=d1 s="y" 1700000002000000',
+      'm,device=d1 t=6 1700000003000000',
+    ]);
+    assertSame(['m,device=d1 t=3,s="x" 1700000001000000', 'm,device=d1 t=1 1700000000000000', 'm,device=d1 s="old" 1690000000000000']);
   });
 
   it('gives the full parser\'s result for any point the router can write (property)', () => {

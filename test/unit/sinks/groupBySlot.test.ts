@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { latestOf, RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { groupBySlot } from '../../../src/sinks/redis/groupBySlot.ts';
 import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 
@@ -21,16 +21,16 @@ describe('groupBySlot', () => {
     for (const call of calls) {
       for (const key of call.keys) assert.equal(calculateSlot(key), call.slot, key);
       const [, , latest, streams] = call.argv;
-      for (const [vk, tk] of JSON.parse(latest!) as [string, string][]) assert.ok(call.keys.includes(vk) && call.keys.includes(tk));
-      for (const [sk] of JSON.parse(streams!) as [string][]) assert.ok(call.keys.includes(sk) && call.keys.includes(`${sk}:applied`));
+      for (const [vk, tk] of JSON.parse(latest.toString()) as [string, string][]) assert.ok(call.keys.includes(vk) && call.keys.includes(tk));
+      for (const [sk] of JSON.parse(streams.toString()) as [string][]) assert.ok(call.keys.includes(sk) && call.keys.includes(`${sk}:applied`));
     }
     assert.equal(new Set(calls.map((c) => c.slot)).size, calls.length, 'one call per slot');
   });
 
   it('loses nothing and keeps each stream\'s entries in order, with the batch\'s maxlen and origin', () => {
-    const latest = calls.flatMap((c) => JSON.parse(c.argv[2]!) as unknown[]);
-    const streams = calls.flatMap((c) => JSON.parse(c.argv[3]!) as [string, number, string[]][]);
-    assert.equal(latest.length, built.latest.length);
+    const latest = calls.flatMap((c) => JSON.parse(c.argv[2].toString()) as unknown[]);
+    const streams = calls.flatMap((c) => JSON.parse(c.argv[3].toString()) as [string, number, string[]][]);
+    assert.equal(latest.length, latestOf(built).length);
     const builtStreams = streamsOf(built);
     assert.equal(streams.length, builtStreams.length);
     for (const key of new Set(builtStreams.map((e) => e[0]))) {

@@ -1,7 +1,7 @@
 /**
  * edgebridge benchmark: `npm run bench` (= build, then `node bench/run.ts`).
  *
- *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile]
+ *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS]
  *
  * One run starts its own Mosquitto (max_queued/inflight 0), redis-server and VictoriaMetrics on free loopback
  * ports, then measures, in this order:
@@ -15,6 +15,8 @@
  * `--quick`: small counts, asserts only that everything landed (exit 1 if not); it never judges timing.
  * EDGEBRIDGE_BENCH_PROFILE=1 (or --profile) runs every gateway under `node --cpu-prof` and adds the top
  * self-time functions of the QoS 0 and QoS 1 gateway runs to the output.
+ * `--tuned` runs the gateway with the systemd unit's runtime environment (heap limits, malloc arenas; see
+ * `unitEnvironment.ts`) and writes bench/results/tuned.{txt,json}; `npm run bench` uses Node's defaults.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +30,7 @@ import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle } from '../tes
 import { Fleet } from './fleet.ts';
 import type { FleetOptions, FleetResult } from './fleet.ts';
 import { BenchGateway, PROFILE_DIR } from './gateway.ts';
+import { unitEnvironment } from './unitEnvironment.ts';
 import type { BenchStatus } from './gateway.ts';
 import { cpuMicros, ioCounters, memoryBreakdown, peakRssBytes } from './procfs.ts';
 import { topSelfTime } from './profile.ts';
@@ -52,10 +55,19 @@ const { values: argv } = parseArgs({
     scaling: { type: 'boolean', default: false },
     // Only the catch-up phase, at this live rate (msg/s): investigating the drain.
     'catch-up-only': { type: 'string' },
-    // V8 flags for the gateway, e.g. the systemd unit's "--max-old-space-size=96 --max-semi-space-size=2".
+    // V8 flags for the gateway, e.g. "--max-old-space-size=64".
     'node-options': { type: 'string', default: '' },
+    // The gateway runs with the systemd unit's runtime environment (NODE_OPTIONS, MALLOC_ARENA_MAX): results in tuned.*.
+    tuned: { type: 'boolean', default: false },
   },
 });
+/** What the gateway (and the Node floor measured beside it) runs with besides the bench's own settings. */
+const RUNTIME_ENV: Record<string, string> = argv.tuned
+  ? unitEnvironment(path.join(HERE, '..', 'systemd', 'edgebridge.service'))
+  : argv['node-options']
+    ? { NODE_OPTIONS: argv['node-options'] }
+    : {};
+const RUNTIME_TEXT = Object.entries(RUNTIME_ENV).map(([k, v]) => `${k}='${v}'`).join(' ') || 'default runtime settings';
 const QUICK = argv.quick === true;
 const PROFILE = argv.profile === true || process.env.EDGEBRIDGE_BENCH_PROFILE === '1';
 const FLUSH_INTERVAL_MS = 1000; // the sinks' default batch.flushIntervalMs, used by every gateway here
@@ -137,8 +149,7 @@ const sinkErrors = (s: BenchStatus): string =>
     .join('; ');
 
 function startGateway(name: string, qos: 0 | 1, ack: 'write' | 'fsync', env: Record<string, string> = {}): Promise<BenchGateway> {
-  const nodeOptions = argv['node-options'] ?? '';
-  return BenchGateway.start({ name, env: { ...gatewayEnv(qos, ack), ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, profile: PROFILE });
+  return BenchGateway.start({ name, env: { ...gatewayEnv(qos, ack), ...env, ...RUNTIME_ENV }, profile: PROFILE });
 }
 
 function fleetOptions(extra: Partial<FleetOptions> & Pick<FleetOptions, 'qos' | 'topicPrefix' | 'measurement'>): FleetOptions {
@@ -370,8 +381,7 @@ type Memory = ReturnType<typeof memoryBreakdown>;
  */
 async function nodeBaselines(): Promise<{ bare: Memory; builtins: Memory }> {
   const run = async (code: string): Promise<Memory> => {
-    const nodeOptions = argv['node-options'] ?? '';
-    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', ...RUNTIME_ENV } });
     await sleep(P.idleSettleMs);
     const m = memoryBreakdown(child.pid!);
     child.kill('SIGKILL');
@@ -587,7 +597,7 @@ async function scaling(): Promise<void> {
   }
   const W = [20, 10, 12, 14, 12, 14];
   const lines = [
-    `edgebridge scaling (${QUICK ? 'quick' : 'full'}) ${new Date().toISOString()}  ${os.cpus().length} cores, Node ${process.version}, gateway NODE_OPTIONS='${argv['node-options'] ?? ''}'`,
+    `edgebridge scaling (${QUICK ? 'quick' : 'full'}) ${new Date().toISOString()}  ${os.cpus().length} cores, Node ${process.version}, gateway ${RUNTIME_TEXT}`,
     `QoS 1, ack=write, ${count} messages per cell, flat out; defaults: batch 5000 points, 100 devices, 3 fields + ts`,
     row(['dimension', 'value', 'msg/s', 'fields/s', 'CPU µs/msg', 'lost i/r'], W),
     ...rows.map(({ cell, r }) =>
@@ -599,7 +609,7 @@ async function scaling(): Promise<void> {
     bench: 'edgebridge-scaling',
     at: new Date().toISOString(),
     machine: { cores: os.cpus().length, node: process.version },
-    gatewayNodeOptions: argv['node-options'] ?? '',
+    gatewayEnv: RUNTIME_ENV,
     messagesPerCell: count,
     cells: rows.map(({ cell, r }) => ({ dimension: cell.dimension, value: cell.value, msgPerSec: round(r.msgPerSec), cpuUsPerMsg: round(r.cpuUsPerMsg, 2), lost: r.lost, peakRssBytes: r.peakRssBytes })),
     correct: problems.length === 0,
@@ -789,7 +799,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: { cores: os.cpus().length, node: process.version },
     setup: {
-      gatewayNodeOptions: argv['node-options'] ?? '',
+      gatewayEnv: RUNTIME_ENV,
       reps: P.reps,
       publishers: P.publishers,
       connectionsPerPublisher: P.connectionsPerPublisher,
@@ -847,7 +857,7 @@ async function main(): Promise<void> {
     l.every((x) => x.influx === 0 && x.redis === 0) ? '0' : l.map((x) => `${x.influx}/${x.redis}`).join(' ');
   const lines: string[] = [];
   const W = [34, 14, 14, 16, 16];
-  lines.push(`edgebridge bench (${json.mode}) ${json.at}  ${json.machine.cores} cores, Node ${json.machine.node}, gateway NODE_OPTIONS='${argv['node-options'] ?? ''}'`);
+  lines.push(`edgebridge bench (${json.mode}) ${json.at}  ${json.machine.cores} cores, Node ${json.machine.node}, gateway ${RUNTIME_TEXT}`);
   lines.push(
     `publishers: ${P.publishers} child processes × ${P.connectionsPerPublisher} connections, ${P.devices} devices, payload {"t","h","p","ts"};` +
       ` max-rate runs: ${P.maxRateCount.toLocaleString('en-US')} msgs (fsync: ${P.fsyncCount.toLocaleString('en-US')}), medians of ${P.reps} rep(s), ceiling and gateway side by side per rep`,
@@ -941,7 +951,7 @@ async function main(): Promise<void> {
   process.stdout.write(text);
   process.stdout.write(jsonLine + '\n');
   // A --quick run (the test) or a profiled run (slower gateway) never overwrites the full run's figures.
-  const base = QUICK ? 'quick' : PROFILE ? 'profiled' : 'latest';
+  const base = QUICK ? 'quick' : PROFILE ? 'profiled' : argv.tuned ? 'tuned' : 'latest';
   fs.writeFileSync(path.join(RESULTS, `${base}.txt`), text);
   fs.writeFileSync(path.join(RESULTS, `${base}.json`), jsonLine + '\n');
   if (problems.length > 0) process.exitCode = 1;

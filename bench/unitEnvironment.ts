@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+
+/**
+ * The runtime settings the systemd unit gives the gateway: its `Environment=` lines other than the service's own
+ * paths and addresses (EDGEBRIDGE_*), i.e. NODE_OPTIONS (heap limits), MALLOC_ARENA_MAX and NODE_ENV. `npm run
+ * bench -- --tuned` runs the gateway (and the Node floor beside it) with exactly these, so the figures quoted for
+ * a deployed gateway come from the file that deploys it rather than from a copy of its flags.
+ */
+export function unitEnvironment(unitFile: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const raw of fs.readFileSync(unitFile, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!line.startsWith('Environment=')) continue;
+    // Environment="NAME=value with spaces" or Environment=NAME=value
+    let assignment = line.slice('Environment='.length);
+    if (assignment.startsWith('"') && assignment.endsWith('"')) assignment = assignment.slice(1, -1);
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) continue;
+    const name = assignment.slice(0, eq);
+    if (name.startsWith('EDGEBRIDGE_')) continue;
+    env[name] = assignment.slice(eq + 1);
+  }
+  return env;
+}

@@ -375,11 +375,23 @@ function checkLanded(r: GatewayRunResult): void {
 
 type Memory = ReturnType<typeof memoryBreakdown>;
 
+function memText(m: Memory): string {
+  return `${mb(m.rss)} (${mb(m.anon)} + ${mb(m.file)})`;
+}
+
 /**
- * The floor under the gateway's idle RSS, measured beside it: a Node process that only waits, and one that has
- * also loaded the built-in modules the gateway needs (http, https/tls, zlib, net, crypto). Same NODE_OPTIONS.
+ * The floor under the gateway's idle RSS, measured beside it with the same runtime settings: a Node process that
+ * only waits; one that has also loaded the built-in modules the gateway needs (http, https/tls, zlib, net,
+ * crypto); and one that has loaded, besides, every library the gateway depends on (package.json "dependencies")
+ * without starting anything.
  */
-async function nodeBaselines(): Promise<{ bare: Memory; builtins: Memory }> {
+interface Baselines {
+  readonly bare: Memory;
+  readonly builtins: Memory;
+  readonly libraries: Memory;
+}
+
+async function nodeBaselines(): Promise<Baselines> {
   const run = async (code: string): Promise<Memory> => {
     const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', ...RUNTIME_ENV } });
     await sleep(P.idleSettleMs);
@@ -387,13 +399,18 @@ async function nodeBaselines(): Promise<{ bare: Memory; builtins: Memory }> {
     child.kill('SIGKILL');
     return m;
   };
+  const builtins = "for (const m of ['http', 'https', 'tls', 'net', 'zlib', 'crypto']) require('node:' + m);";
+  const pkg = path.join(HERE, '..', 'package.json');
+  const dependencies = Object.keys((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+  const libraries = `const r = require('node:module').createRequire(${JSON.stringify(pkg)}); for (const d of ${JSON.stringify(dependencies)}) r(d);`;
   return {
     bare: await run('setInterval(() => {}, 1000)'),
-    builtins: await run("for (const m of ['http', 'https', 'tls', 'net', 'zlib', 'crypto']) require('node:' + m); setInterval(() => {}, 1000)"),
+    builtins: await run(`${builtins} setInterval(() => {}, 1000)`),
+    libraries: await run(`${builtins} ${libraries} setInterval(() => {}, 1000)`),
   };
 }
 
-async function atRest(): Promise<{ readyMs: number; idleRssBytes: number; idle: Memory; baseline: { bare: Memory; builtins: Memory }; idleCpuMs: number; idleCpuPct: number; idleSeconds: number }> {
+async function atRest(): Promise<{ readyMs: number; idleRssBytes: number; idle: Memory; baseline: Baselines; idleCpuMs: number; idleCpuPct: number; idleSeconds: number }> {
   const baseline = await nodeBaselines();
   const gw = await startGateway('at-rest', 1, 'write');
   try {
@@ -816,6 +833,13 @@ async function main(): Promise<void> {
       throughputQos0: { value: round(med(ratioThr0), 3), perRep: ratioThr0.map((r) => round(r, 3)) },
       throughputQos1Write: { value: round(thrRatio, 3), target: '>= 0.90', pass: thrRatio >= 0.9, perRep: ratioThr1.map((r) => round(r, 3)) },
     },
+    memory: {
+      peakRssBytes: Math.max(...gw0.map((g) => g.peakRssBytes), ...gw1.map((g) => g.peakRssBytes)),
+      idleRssBytes: rest.idleRssBytes,
+      target: 'peak <= 80 MB, idle <= 50 MB',
+      pass: Math.max(...gw0.map((g) => g.peakRssBytes), ...gw1.map((g) => g.peakRssBytes)) <= 80 * 1048576 && rest.idleRssBytes <= 50 * 1048576,
+      floorWithLibrariesBytes: rest.baseline.libraries.rss,
+    },
     sweep: { latencyLimitMs: P.latencyLimitMs, stepSeconds: P.sweepMs / 1000, maxSteadyRate: sw.maxSteadyRate, steps: sw.steps },
     catchUp: {
       backlogPoints: cu.backlogPoints,
@@ -888,6 +912,11 @@ async function main(): Promise<void> {
   lines.push(`ratio CPU µs/msg gateway/ceiling QoS 0:       ${fmt(cpuRatio, 2)}×  (target ≤ 2.5×)  ${pf(json.ratios.cpuPerMsgQos0.pass)}   per rep: ${json.ratios.cpuPerMsgQos0.perRep.join(', ')}`);
   lines.push(`ratio throughput gateway/ceiling QoS 1 write: ${fmt(100 * thrRatio, 1)} %  (target ≥ 90 %)  ${pf(json.ratios.throughputQos1Write.pass)}   per rep: ${json.ratios.throughputQos1Write.perRep.join(', ')}`);
   lines.push(`(also: CPU ratio QoS 1 ${fmt(json.ratios.cpuPerMsgQos1.value, 2)}×, throughput ratio QoS 0 ${fmt(100 * json.ratios.throughputQos0.value, 1)} %)`);
+  const m = json.memory;
+  lines.push(
+    `memory: peak RSS ${mb(m.peakRssBytes)} at full rate, idle ${mb(m.idleRssBytes)}  (target ≤ 80 MB, ≤ 50 MB)  ${pf(m.pass)}` +
+      (m.pass ? '' : `   floor: Node with the gateway's libraries loaded and nothing started, ${mb(m.floorWithLibrariesBytes)} (see "at rest")`),
+  );
   lines.push('');
   lines.push(`rate sweep (QoS 1, ack=write, ${P.sweepMs / 1000} s per step; pass = zero loss in both sinks and p99 < ${P.latencyLimitMs} ms in both):`);
   const SW = [10, 10, 12, 18, 18, 10, 6];
@@ -923,7 +952,10 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push(
     `at rest: spawn → /readyz 200 in ${fmt(rest.readyMs)} ms; idle RSS ${mb(rest.idleRssBytes)} (anon ${mb(rest.idle.anon)}, file-backed ${mb(rest.idle.file)}); idle CPU ${fmt(rest.idleCpuMs)} ms over ${rest.idleSeconds} s (${fmt(rest.idleCpuPct, 2)} % of a core)`,
-    `  the floor, same NODE_OPTIONS: a Node process that only waits ${mb(rest.baseline.bare.rss)} (anon ${mb(rest.baseline.bare.anon)}, file-backed ${mb(rest.baseline.bare.file)}); with http, https, tls, net, zlib, crypto loaded ${mb(rest.baseline.builtins.rss)} (anon ${mb(rest.baseline.builtins.anon)}, file-backed ${mb(rest.baseline.builtins.file)})`,
+    '  the floor beside it, same runtime settings (RSS = anon + file-backed):',
+    `    a Node process that only waits                         ${memText(rest.baseline.bare)}`,
+    `    + http, https, tls, net, zlib, crypto loaded           ${memText(rest.baseline.builtins)}`,
+    `    + the gateway's libraries loaded, nothing started      ${memText(rest.baseline.libraries)}`,
   );
   lines.push('');
   lines.push('method:');

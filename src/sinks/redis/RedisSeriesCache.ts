@@ -10,15 +10,11 @@ export interface RedisSeries {
   readonly timesKey: string | undefined;
   /** `<prefix>stream:{<measurement>}`. */
   readonly streamKey: string;
-  /** Unescaped tags, flattened: key, value, key, value… (line order). */
-  readonly tagPairs: readonly string[];
-  /** `["<streamKey>",` : the start of each stream entry's JSON. */
-  readonly streamHead: string;
-  /** The tags as JSON list items, each preceded by a comma: `,"device","dev1",…`. */
-  readonly tagsJson: string;
-  /** `streamHead` and `tagsJson` as UTF-8 bytes, and `["<latestKey>","<timesKey>",[` (empty without a latest key). */
+  /** `["<streamKey>",` : the start of each stream entry's JSON, as UTF-8 bytes. */
   readonly streamHeadBytes: Buffer;
+  /** The tags (unescaped, line order) as JSON list items, each preceded by a comma: `,"device","dev1",…`. */
   readonly tagsJsonBytes: Buffer;
+  /** `["<latestKey>","<timesKey>",[` : the start of the latest group's JSON (empty without a latest key). */
   readonly latestHeadBytes: Buffer;
 }
 
@@ -63,17 +59,12 @@ export class RedisSeriesCache {
     const latestKey = device === undefined ? undefined : `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
     const streamKey = `${layout.keyPrefix}stream:{${measurement}}`;
     const timesKey = latestKey === undefined ? undefined : `${latestKey}:ts`;
-    const streamHead = `[${JSON.stringify(streamKey)},`;
-    const tagsJson = tagPairs.map((t) => `,${JSON.stringify(t)}`).join('');
     return {
       latestKey,
       timesKey,
       streamKey,
-      tagPairs,
-      streamHead,
-      tagsJson,
-      streamHeadBytes: Buffer.from(streamHead, 'utf8'),
-      tagsJsonBytes: Buffer.from(tagsJson, 'utf8'),
+      streamHeadBytes: Buffer.from(`[${JSON.stringify(streamKey)},`, 'utf8'),
+      tagsJsonBytes: Buffer.from(tagPairs.map((t) => `,${JSON.stringify(t)}`).join(''), 'utf8'),
       latestHeadBytes: Buffer.from(latestKey === undefined ? '' : `[${JSON.stringify(latestKey)},${JSON.stringify(timesKey)},[`, 'utf8'),
     };
   }

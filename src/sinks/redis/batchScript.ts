@@ -4,8 +4,9 @@
  *   2 origin (the spool's identity)
  *   3 JSON [[valuesKey, timesKey, [field, value, timeMs, field, value, timeMs, …]], …]   latest values
  *   4 JSON [[streamKey, position, [name, value, name, value, …]], …]                       stream entries
- * Two JSON arguments instead of a dozen per point: ioredis then encodes four strings per batch, and Redis's C
- * cjson decodes them far faster than it parses a quarter of a million bulk strings.
+ * Two JSON arguments instead of a dozen per point: ioredis then writes four arguments per batch (the two JSON
+ * ones as the Buffers the builder wrote), and Redis's C cjson decodes them far faster than it parses a quarter of
+ * a million bulk strings.
  *
  * Latest values are newer-wins per field: a value older than what Redis holds (a re-sent batch after a crash,
  * out-of-order devices) does not overwrite it.

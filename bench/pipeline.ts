@@ -1,11 +1,11 @@
 /**
  * In-process cost of each stage of the gateway's hot path, per message, with the real parts and no network:
  *
- *   node bench/pipeline.ts [--messages N] [--reps R]
+ *   node bench/pipeline.ts [--messages N] [--reps R] [--devices D]
  *
  * route (decode + line protocol) → disk spool append (write(2) into a temp dir) → two cursors read the batch
  * back → the InfluxDB request body gzipped (level 1, as the sink does on the thread pool) and the Redis call arguments (RedisBatchBuilder). Payloads and topics are
- * the bench fleet's (`bench/publisher.ts`): 100 devices, `{"t":…,"h":…,"p":1013.2,"ts":…}`. Prints the median µs per
+ * the bench fleet's (`bench/publisher.ts`): 100 devices unless --devices says otherwise, `{"t":…,"h":…,"p":1013.2,"ts":…}`. Prints the median µs per
  * message of each stage over R repetitions. A guide for profiling work, not a target: `npm run bench` measures the
  * whole gateway against the MQTT ceiling.
  */
@@ -22,10 +22,10 @@ import { RedisBatchBuilder } from '../src/sinks/redis/RedisBatchBuilder.ts';
 import type { Entry } from '../src/spool/Entry.ts';
 import { pino } from 'pino';
 
-const { values } = parseArgs({ options: { messages: { type: 'string' }, reps: { type: 'string' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string' }, reps: { type: 'string' }, devices: { type: 'string' } } });
 const MESSAGES = Number(values.messages ?? 100_000);
 const REPS = Number(values.reps ?? 5);
-const DEVICES = 100;
+const DEVICES = Number(values.devices ?? 100);
 
 const config = loadConfig({ argv: [], env: { EDGEBRIDGE_GATEWAY_ID: 'bench' }, hostname: 'bench' });
 const sinkNames = config.sinks.map((s) => s.name);

@@ -5,22 +5,20 @@ import { AS_IS, TRUE } from './SimpleLine.ts';
 const IN_TEXT = 0;
 const IN_SIDE = 1;
 
+/** Numbers per field in `Group.fields`: where, nameStart, nameEnd, valueStart, valueEnd, kind, timeMs. */
+const F = 7;
+
 /**
- * One latest-value hash pair within a batch: the newest value of each field, as byte ranges (parallel arrays: no
- * object per field, no string per name or value).
+ * One latest-value hash pair within a batch: the newest value of each field, as byte ranges in one flat array
+ * (no object per field, no string per name or value, one array per group: with 10 000 devices a batch has
+ * thousands of groups).
  */
 interface Group {
   readonly valuesKey: string;
   readonly timesKey: string;
   /** `["<valuesKey>","<timesKey>",[` */
   readonly head: Buffer;
-  readonly where: number[];
-  readonly nameStart: number[];
-  readonly nameEnd: number[];
-  readonly valueStart: number[];
-  readonly valueEnd: number[];
-  readonly kind: number[];
-  readonly times: number[];
+  readonly fields: number[];
 }
 
 const TRUE_BYTES = Buffer.from('true');
@@ -45,7 +43,7 @@ export class LatestValues {
   group(valuesKey: string, timesKey: string, head: Buffer): Group {
     let g = this.#groups.get(valuesKey);
     if (g === undefined) {
-      g = { valuesKey, timesKey, head, where: [], nameStart: [], nameEnd: [], valueStart: [], valueEnd: [], kind: [], times: [] };
+      g = { valuesKey, timesKey, head, fields: [] };
       this.#groups.set(valuesKey, g);
     }
     return g;
@@ -80,17 +78,18 @@ export class LatestValues {
     for (const g of this.#groups.values()) {
       if (keys.length > 0) w.byte(0x2c);
       w.piece(g.head);
-      for (let f = 0; f < g.times.length; f++) {
-        const source = g.where[f] === IN_TEXT ? text : side;
+      const fields = g.fields;
+      for (let f = 0; f < fields.length; f += F) {
+        const source = fields[f] === IN_TEXT ? text : side;
         if (f > 0) w.byte(0x2c);
         w.byte(0x22);
-        w.copy(source, g.nameStart[f]!, g.nameEnd[f]!);
+        w.copy(source, fields[f + 1]!, fields[f + 2]!);
         quoteJoint(w);
-        const kind = g.kind[f]!;
-        if (kind === AS_IS) w.copy(source, g.valueStart[f]!, g.valueEnd[f]!);
+        const kind = fields[f + 5]!;
+        if (kind === AS_IS) w.copy(source, fields[f + 3]!, fields[f + 4]!);
         else w.piece(kind === TRUE ? TRUE_BYTES : FALSE_BYTES);
         quoteJoint(w);
-        w.ascii(String(g.times[f]!));
+        w.ascii(String(fields[f + 6]!));
         w.byte(0x22);
       }
       w.byte2(0x5d, 0x5d);
@@ -102,35 +101,38 @@ export class LatestValues {
   }
 
   #set(g: Group, guess: number, where: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, kind: number, timeMs: number): void {
+    const fields = g.fields;
     // A device sends the same fields in the same order: the field at the same index is nearly always the one.
-    let i = guess < g.times.length && this.#sameName(g, guess, where, nameStart, nameEnd) ? guess : -1;
-    for (let j = 0; i === -1 && j < g.times.length; j++) if (this.#sameName(g, j, where, nameStart, nameEnd)) i = j;
-    if (i === -1) {
-      g.where.push(where);
-      g.nameStart.push(nameStart);
-      g.nameEnd.push(nameEnd);
-      g.valueStart.push(valueStart);
-      g.valueEnd.push(valueEnd);
-      g.kind.push(kind);
-      g.times.push(timeMs);
-    } else if (g.times[i]! <= timeMs) {
+    let at = guess * F;
+    if (at >= fields.length || !this.#sameName(fields, at, where, nameStart, nameEnd)) {
+      at = -1;
+      for (let f = 0; f < fields.length; f += F) {
+        if (this.#sameName(fields, f, where, nameStart, nameEnd)) {
+          at = f;
+          break;
+        }
+      }
+    }
+    if (at === -1) {
+      fields.push(where, nameStart, nameEnd, valueStart, valueEnd, kind, timeMs);
+    } else if (fields[at + 6]! <= timeMs) {
       // Name and value are both taken from the newer line: the two ranges must be in the same buffer.
-      g.where[i] = where;
-      g.nameStart[i] = nameStart;
-      g.nameEnd[i] = nameEnd;
-      g.valueStart[i] = valueStart;
-      g.valueEnd[i] = valueEnd;
-      g.kind[i] = kind;
-      g.times[i] = timeMs;
+      fields[at] = where;
+      fields[at + 1] = nameStart;
+      fields[at + 2] = nameEnd;
+      fields[at + 3] = valueStart;
+      fields[at + 4] = valueEnd;
+      fields[at + 5] = kind;
+      fields[at + 6] = timeMs;
     }
   }
 
-  #sameName(g: Group, i: number, where: number, start: number, end: number): boolean {
-    const a = g.where[i] === IN_TEXT ? this.#text : this.#side.buf;
+  #sameName(fields: readonly number[], at: number, where: number, start: number, end: number): boolean {
+    const a = fields[at] === IN_TEXT ? this.#text : this.#side.buf;
     const b = where === IN_TEXT ? this.#text : this.#side.buf;
-    let at = g.nameStart[i]!;
-    if (g.nameEnd[i]! - at !== end - start) return false;
-    for (let k = start; k < end; k++, at++) if (a[at] !== b[k]) return false;
+    let i = fields[at + 1]!;
+    if (fields[at + 2]! - i !== end - start) return false;
+    for (let k = start; k < end; k++, i++) if (a[i] !== b[k]) return false;
     return true;
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SpoolConfig } from '../../config/Config.ts';
+import { ActiveSegmentFile } from './ActiveSegmentFile.ts';
 import { GroupSync } from './GroupSync.ts';
 import type { Entry } from '../Entry.ts';
 import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
@@ -55,7 +56,7 @@ export class DiskSpool implements Spool, SegmentLog {
   readonly #segmentBytes: number;
   #segments: Segment[] = [];
   #cursors: DiskCursor[] = [];
-  #fd = -1;
+  readonly #file = new ActiveSegmentFile();
   readonly #pending = new PendingRecords(PENDING_BYTES);
   readonly recent: RecentRecords;
   /** Records appended but discarded because they could not be written, since the last `flush()`. */
@@ -84,7 +85,7 @@ export class DiskSpool implements Spool, SegmentLog {
     // At least four segments fit in the spool, so dropping the oldest frees at most a quarter of it.
     this.#segmentBytes = Math.min(options.segmentBytes, Math.floor(options.maxBytes / 4));
     this.#sync = new GroupSync({
-      fd: () => this.#fd,
+      fd: () => this.#file.fd,
       intervalMs: options.ack === 'fsync' ? 0 : options.fsyncIntervalMs,
       onSync: () => this.#stats.fsyncs++,
     });
@@ -100,7 +101,7 @@ export class DiskSpool implements Spool, SegmentLog {
     this.#stats.corruptSkipped = recovered.corrupt;
     const last = this.#segments.at(-1);
     if (last !== undefined && !last.sealed && sameNames(last.sinks, o.sinks)) {
-      this.#fd = fs.openSync(last.file, 'r+');
+      this.#file.reopen(last.file);
     } else {
       if (last !== undefined) last.sealed = true;
       this.#startSegment();
@@ -200,11 +201,7 @@ export class DiskSpool implements Spool, SegmentLog {
     clearTimeout(this.#fullTimer);
     for (const c of this.#cursors) c.flushNow();
     this.flushPending();
-    if (this.#fd >= 0) {
-      fs.fdatasyncSync(this.#fd);
-      fs.closeSync(this.#fd);
-      this.#fd = -1;
-    }
+    this.#file.close();
     this.#store.flush();
     for (const c of this.#cursors) c.close();
     this.#sync.stop();
@@ -271,20 +268,12 @@ export class DiskSpool implements Spool, SegmentLog {
 
   #write(record: Buffer, active: Segment): boolean {
     try {
-      // Positional: after a failed write was cut off, the next one lands exactly at the end of the valid data.
-      const n = fs.writeSync(this.#fd, record, 0, record.length, active.validEnd);
-      if (n !== record.length) throw Object.assign(new Error(`short write (${n} of ${record.length} bytes)`), { code: 'ENOSPC' });
-      this.#stats.bytesWritten += n;
-      return true;
+      this.#file.write(record, active.validEnd);
     } catch (error) {
-      // Cut off whatever part of the record reached the file, so the segment ends on a record boundary.
-      try {
-        fs.ftruncateSync(this.#fd, active.validEnd);
-      } catch {
-        // the next start-up's recovery cuts the torn tail
-      }
       return this.#onWriteError(error, record, active);
     }
+    this.#stats.bytesWritten += record.length;
+    return true;
   }
 
   #onWriteError(error: unknown, record: Buffer, active: Segment): boolean {
@@ -295,12 +284,9 @@ export class DiskSpool implements Spool, SegmentLog {
       while (this.#o.overflow === 'dropOldest' && this.#segments.length > 1) {
         this.#dropOldest();
         try {
-          const n = fs.writeSync(this.#fd, record, 0, record.length, active.validEnd);
-          if (n === record.length) {
-            this.#stats.bytesWritten += n;
-            return true;
-          }
-          fs.ftruncateSync(this.#fd, active.validEnd);
+          this.#file.write(record, active.validEnd);
+          this.#stats.bytesWritten += record.length;
+          return true;
         } catch {
           // still no room: drop the next one
         }
@@ -333,15 +319,10 @@ export class DiskSpool implements Spool, SegmentLog {
   /** Seals the active segment and starts the next. False (and refusing) when the new file cannot be created. */
   #roll(): boolean {
     const active = this.#segments.at(-1)!;
-    if (this.#fd >= 0) {
-      try {
-        fs.fdatasyncSync(this.#fd);
-        this.#stats.fsyncs++;
-        fs.closeSync(this.#fd);
-      } catch {
-        // a failing close of a sealed file loses nothing already written to it
-      }
-      this.#fd = -1;
+    try {
+      if (this.#file.close()) this.#stats.fsyncs++;
+    } catch {
+      // a failing close of a sealed file loses nothing already written to it
     }
     active.sealed = true;
     for (let attempt = 0; ; attempt++) {
@@ -364,20 +345,12 @@ export class DiskSpool implements Spool, SegmentLog {
     const id = (this.#segments.at(-1)?.id ?? 0) + 1;
     const file = path.join(this.#segmentsDir, segmentName(id));
     const header = encodeHeader({ sinks: this.#o.sinks, createdAt: this.#now() });
-    const fd = fs.openSync(file, 'w');
-    try {
-      if (fs.writeSync(fd, header, 0, header.length, 0) !== header.length) throw Object.assign(new Error('short write of a segment header'), { code: 'ENOSPC' });
-    } catch (error) {
-      fs.closeSync(fd);
-      fs.rmSync(file, { force: true });
-      throw error;
-    }
+    this.#file.create(file, header);
     this.#stats.bytesWritten += header.length;
     syncDir(this.#segmentsDir);
     const segment = new Segment({ id, file, sinks: this.#o.sinks, dataStart: header.length, sealed: false });
     this.#segments.push(segment);
     this.#bytes += header.length;
-    this.#fd = fd;
   }
 
   #dropOldest(): void {

@@ -14,6 +14,7 @@ import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
 import { recoverSegments } from './recoverSegments.ts';
 import { RecentRecords } from './RecentRecords.ts';
+import { Refusal } from './Refusal.ts';
 import { loadOrCreateOrigin, prepareSpoolDirectory, syncDir } from './spoolDirectory.ts';
 
 export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
@@ -63,9 +64,7 @@ export class DiskSpool implements Spool, SegmentLog {
   #discardedSinceFlush = false;
   /** Includes pending records. */
   #bytes = 0;
-  #full: string | undefined;
-  #writableWaiters: (() => void)[] = [];
-  #fullTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #refusal = new Refusal();
   readonly #sync: GroupSync;
   #stats = { bytesWritten: 0, fsyncs: 0, tornBytesRecovered: 0, corruptSkipped: 0, diskFullEvents: 0, unwrittenRecords: 0 };
 
@@ -132,12 +131,12 @@ export class DiskSpool implements Spool, SegmentLog {
   }
 
   append(entry: Entry): boolean {
-    if (this.#full !== undefined) return false;
+    if (this.#refusal.reason !== undefined) return false;
     if (entry.sinks === 0) return true; // addressed to no sink: nothing to keep
     const size = encodedRecordBytes(entry);
     if (this.#bytes + size > this.#o.maxBytes) {
       if (this.#o.overflow === 'block') {
-        this.#setFull('maxBytes');
+        this.#refusal.refuse('maxBytes');
         return false;
       }
       while (this.#bytes + size > this.#o.maxBytes && this.#segments.length > 1) this.#dropOldest();
@@ -167,15 +166,14 @@ export class DiskSpool implements Spool, SegmentLog {
 
   sync(callback: (error?: Error | null) => void): void {
     if (!this.flushPending()) {
-      callback(new Error(`spool write failed: ${this.#full ?? 'EIO'}`));
+      callback(new Error(`spool write failed: ${this.#refusal.reason ?? 'EIO'}`));
       return;
     }
     this.#sync.sync(callback);
   }
 
   whenWritable(): Promise<void> {
-    if (this.#full === undefined) return Promise.resolve();
-    return new Promise((resolve) => this.#writableWaiters.push(resolve));
+    return this.#refusal.whenLifted();
   }
 
   cursor(sinkIndex: number): SpoolCursor {
@@ -190,15 +188,15 @@ export class DiskSpool implements Spool, SegmentLog {
       entries: this.#segments.reduce((n, s) => n + s.records, 0) + this.#pending.count,
       bytes: this.#bytes,
       maxBytes: this.#o.maxBytes,
-      full: this.#full !== undefined,
-      ...(this.#full !== undefined ? { fullReason: this.#full } : {}),
+      full: this.#refusal.reason !== undefined,
+      ...(this.#refusal.reason !== undefined ? { fullReason: this.#refusal.reason } : {}),
       segments: this.#segments.length,
       ...this.#stats,
     };
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.#fullTimer);
+    this.#refusal.stop();
     for (const c of this.#cursors) c.flushNow();
     this.flushPending();
     this.#file.close();
@@ -298,22 +296,8 @@ export class DiskSpool implements Spool, SegmentLog {
   /** Appends are refused (the source stops acknowledging) for a while; then the next append tries again. */
   #refuse(code: string, error: unknown): false {
     this.#o.logger.error({ code, err: error instanceof Error ? error.message : String(error) }, 'spool write failed: refusing messages until it succeeds');
-    this.#full = code;
-    clearTimeout(this.#fullTimer);
-    this.#fullTimer = setTimeout(() => this.#clearFull(), DISK_FULL_RETRY_MS);
+    this.#refusal.refuseFor(code, DISK_FULL_RETRY_MS);
     return false;
-  }
-
-  #setFull(reason: string): void {
-    this.#full = reason;
-  }
-
-  #clearFull(): void {
-    if (this.#full === undefined) return;
-    this.#full = undefined;
-    const waiters = this.#writableWaiters;
-    this.#writableWaiters = [];
-    for (const w of waiters) w();
   }
 
   /** Seals the active segment and starts the next. False (and refusing) when the new file cannot be created. */
@@ -368,7 +352,7 @@ export class DiskSpool implements Spool, SegmentLog {
       if (!oldest.sealed || !this.#cursors.every((c) => c.hasPassed(oldest))) break;
       this.#remove(oldest);
     }
-    if (this.#full === 'maxBytes' && this.#bytes < this.#o.maxBytes * 0.9) this.#clearFull();
+    if (this.#refusal.reason === 'maxBytes' && this.#bytes < this.#o.maxBytes * 0.9) this.#refusal.lift();
   }
 
   #remove(segment: Segment): void {

@@ -6,7 +6,6 @@
  * any combination. argv may contain anything else (commands, the CLI's own flags): only our flags
  * are consumed.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
 import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
@@ -15,11 +14,12 @@ import { ConfigError } from './ConfigError.ts';
 import { FormatError } from './FormatError.ts';
 import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
 import { parseRoutes } from './parseRoutes.ts';
+import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
+import { scanArgv } from './scanArgv.ts';
 import { REDACTED, redactValue } from './redactConfig.ts';
 import {
   CONFIG_FILE_ENV,
-  CONFIG_FILE_FLAG,
   createSchema,
   credentialNameFor,
   ENV_PREFIX,
@@ -48,108 +48,6 @@ export interface LoadedConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-interface FlagSpec {
-  readonly key: string;
-  readonly boolean: boolean;
-}
-
-interface ScannedArgv {
-  readonly configFile: string | undefined;
-  /** [config key, raw value] in argv order (later wins). */
-  readonly sets: readonly (readonly [string, string])[];
-}
-
-function flagValueError(flag: string, key: string): ConfigError {
-  return new ConfigError({
-    key,
-    problem: `flag --${flag} has no value`,
-    expected: `a value: --${flag} VALUE or --${flag}=VALUE`,
-    fix: `give --${flag} a value or drop it`,
-  });
-}
-
-/** Picks our flags out of argv; everything else belongs to the CLI and is left alone. */
-function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedArgv {
-  const flags = new Map<string, FlagSpec>();
-  for (const [key, leaf] of leaves(schema)) {
-    if (leaf.arg) flags.set(leaf.arg, { key, boolean: leaf.format === 'boolean' });
-  }
-  let configFile: string | undefined;
-  const sets: [string, string][] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') break;
-    if (!arg.startsWith('--')) continue;
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    const next = argv[i + 1];
-    const takeNext = (): string | undefined =>
-      next !== undefined && !next.startsWith('--') ? (i++, next) : undefined;
-
-    if (name === CONFIG_FILE_FLAG) {
-      configFile = inline ?? takeNext();
-      if (configFile === undefined) throw flagValueError(name, 'config');
-      continue;
-    }
-    const spec = flags.get(name);
-    if (!spec) {
-      const negated = name.startsWith('no-') ? flags.get(name.slice(3)) : undefined;
-      if (negated?.boolean && inline === undefined) sets.push([negated.key, 'false']);
-      continue;
-    }
-    if (spec.boolean) {
-      if (inline !== undefined) sets.push([spec.key, inline]);
-      else if (next === 'true' || next === 'false') sets.push([spec.key, (i++, next)]);
-      else sets.push([spec.key, 'true']);
-    } else {
-      const value = inline ?? takeNext();
-      if (value === undefined) throw flagValueError(name, spec.key);
-      sets.push([spec.key, value]);
-    }
-  }
-  return { configFile, sets };
-}
-
-/** JSON.parse messages may quote the text around the error — possibly a secret. Keep the position only. */
-function jsonProblem(text: string, err: unknown): string {
-  const m = /position (\d+)/.exec(String((err as Error).message));
-  if (!m) return 'is not valid JSON';
-  const before = text.slice(0, Number(m[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `is not valid JSON (line ${line}, column ${column})`;
-}
-
-function readJson(path: string, role: string, key: string, fix: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError({
-      key,
-      value: path,
-      subject: `${role} "${path}"`,
-      problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      expected: 'a readable JSON file',
-      fix,
-    });
-  }
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError({
-      key,
-      value: path,
-      subject: `${role} "${path}"`,
-      problem: jsonProblem(text, err),
-      expected: 'a JSON document',
-      fix,
-    });
-  }
-}
 
 interface ErrorContext {
   readonly schema: SchemaTree;
@@ -288,7 +186,7 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
   try {
     let fileValues: unknown;
     if (configFile !== undefined) {
-      fileValues = readJson(configFile, 'config file', 'config', `check --config / ${CONFIG_FILE_ENV}`);
+      fileValues = readJsonFile(configFile, 'config file', 'config', `check --config / ${CONFIG_FILE_ENV}`);
       if (fileValues !== undefined && !isPlainObject(fileValues)) {
         throw new ConfigError({
           key: 'config',
@@ -313,7 +211,7 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       const fromFile = isPlainObject(fileValues) && fileValues.routesFile === routesPath &&
         !scanned.sets.some(([k]) => k === 'routesFile') && opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
       routesFile = fromFile && configFile && !isAbsolute(routesPath) ? join(dirname(configFile), routesPath) : routesPath;
-      const routes = readJson(routesFile, 'routes file', 'routesFile', 'fix the file or set EDGEBRIDGE_ROUTES_FILE / "routesFile"');
+      const routes = readJsonFile(routesFile, 'routes file', 'routesFile', 'fix the file or set EDGEBRIDGE_ROUTES_FILE / "routesFile"');
       if (!Array.isArray(routes)) {
         throw new ConfigError({
           key: 'routesFile',

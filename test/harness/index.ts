@@ -26,3 +26,5 @@ export { startFaultyHttp } from './faultyHttp.ts';
 export type { FaultyHttpServer, RecordedRequest, ScriptedResponse } from './faultyHttp.ts';
 export { startTokenProxy } from './tokenProxy.ts';
 export type { TokenProxy, TokenProxyOptions } from './tokenProxy.ts';
+export { startServers } from './startServers.ts';
+export type { Servers } from './startServers.ts';

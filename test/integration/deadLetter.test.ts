@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { startMosquitto, startRedis, startVictoriaMetrics, connectPublisher, waitFor } from '../harness/index.ts';
-import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle, Publisher } from '../harness/index.ts';
+import { startServers, connectPublisher, waitFor } from '../harness/index.ts';
+import type { MosquittoHandle, Publisher, Servers } from '../harness/index.ts';
 import { GatewayProcess } from './support/GatewayProcess.ts';
 
 interface DeadRecord {
@@ -19,28 +19,26 @@ interface DeadRecord {
 
 /** Rejected messages re-published to edgebridge/<gatewayId>/deadletter on a real Mosquitto, counted in /metrics. */
 describe('dead letter on a real broker', () => {
+  let servers: Servers;
   let mq: MosquittoHandle;
-  let rd: RedisHandle;
-  let vm: VictoriaMetricsHandle;
   let gw: GatewayProcess;
   let pub: Publisher;
   let sub: MqttClient;
   const records: DeadRecord[] = [];
 
   before(async () => {
-    [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
+    servers = await startServers();
+    ({ mq } = servers);
     gw = await GatewayProcess.start({
       env: {
+        ...servers.env,
         EDGEBRIDGE_GATEWAY_ID: 'gw-dl',
-        EDGEBRIDGE_MQTT_URL: mq.url,
         // Also subscribed to its own dead-letter topic: must not loop.
         EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'sensors/#:1,edgebridge/#:0',
         EDGEBRIDGE_MQTT_MAX_PAYLOAD_BYTES: '8192',
-        EDGEBRIDGE_INFLUX_URL: vm.url,
         EDGEBRIDGE_INFLUX_TOKEN: 't',
         EDGEBRIDGE_INFLUX_ORG: 'o',
         EDGEBRIDGE_INFLUX_BUCKET: 'b',
-        EDGEBRIDGE_REDIS_URL: rd.url,
       },
     });
     sub = await connectAsync(mq.url, { clientId: 'dl-watch', clean: true });
@@ -53,7 +51,7 @@ describe('dead letter on a real broker', () => {
     await pub?.end(true);
     await sub?.endAsync(true);
     await gw?.stop();
-    await Promise.all([mq?.destroy(), rd?.destroy(), vm?.destroy()]);
+    await servers?.destroy();
   });
 
   it('each rejected message arrives with its reason, topic and payload (base64 when not UTF-8, cut when large)', async () => {

@@ -1,13 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startMosquitto, startRedis, startVictoriaMetrics, connectPublisher, waitFor } from '../harness/index.ts';
-import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle, Publisher } from '../harness/index.ts';
+import { startServers, connectPublisher, waitFor } from '../harness/index.ts';
+import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle, Publisher, Servers } from '../harness/index.ts';
 import { GatewayProcess } from './support/GatewayProcess.ts';
 
 const TOKEN = 'tok-3f9a1c77-secret';
 
 describe('end to end on real servers, default config + env variables only', () => {
+  let servers: Servers;
   let mq: MosquittoHandle;
   let rd: RedisHandle;
   let vm: VictoriaMetricsHandle;
@@ -16,16 +17,15 @@ describe('end to end on real servers, default config + env variables only', () =
   let redis: Redis;
 
   before(async () => {
-    [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
+    servers = await startServers();
+    ({ mq, rd, vm } = servers);
     gw = await GatewayProcess.start({
       env: {
+        ...servers.env,
         EDGEBRIDGE_GATEWAY_ID: 'gw1',
-        EDGEBRIDGE_MQTT_URL: mq.url,
-        EDGEBRIDGE_INFLUX_URL: vm.url,
         EDGEBRIDGE_INFLUX_TOKEN: TOKEN,
         EDGEBRIDGE_INFLUX_ORG: 'acme',
         EDGEBRIDGE_INFLUX_BUCKET: 'plant',
-        EDGEBRIDGE_REDIS_URL: rd.url,
       },
     });
     pub = await connectPublisher(mq.url);
@@ -37,7 +37,7 @@ describe('end to end on real servers, default config + env variables only', () =
     redis?.disconnect();
     const exit = await gw?.stop();
     assert.equal(exit?.code, 0, 'SIGTERM exits 0');
-    await Promise.all([mq?.destroy(), rd?.destroy(), vm?.destroy()]);
+    await servers?.destroy();
   });
 
   it('publishing {"t":21.5,"h":40} to sensors/dev1/climate lands in VictoriaMetrics and Redis within 2 s', async () => {

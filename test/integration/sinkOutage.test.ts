@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startMosquitto, startRedis, startVictoriaMetrics, connectPublisher, waitFor } from '../harness/index.ts';
-import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle, Publisher } from '../harness/index.ts';
+import { startServers, connectPublisher, waitFor } from '../harness/index.ts';
+import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle, Publisher, Servers } from '../harness/index.ts';
 import { GatewayProcess } from './support/GatewayProcess.ts';
 import { SequencedLoad, missing } from './support/sequencedLoad.ts';
 
@@ -19,6 +19,7 @@ const FAST_RESILIENCE = (sink: 'INFLUX' | 'REDIS'): Record<string, string> => ({
 });
 
 describe('one sink down: nothing lost, the other never pauses, the breaker opens, half-opens and closes', () => {
+  let servers: Servers;
   let mq: MosquittoHandle;
   let rd: RedisHandle;
   let vm: VictoriaMetricsHandle;
@@ -27,12 +28,11 @@ describe('one sink down: nothing lost, the other never pauses, the breaker opens
   let redis: Redis;
 
   before(async () => {
-    [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
+    servers = await startServers();
+    ({ mq, rd, vm } = servers);
     gw = await GatewayProcess.start({
       env: {
-        EDGEBRIDGE_MQTT_URL: mq.url,
-        EDGEBRIDGE_INFLUX_URL: vm.url,
-        EDGEBRIDGE_REDIS_URL: rd.url,
+        ...servers.env,
         ...FAST_RESILIENCE('INFLUX'),
         ...FAST_RESILIENCE('REDIS'),
       },
@@ -47,7 +47,7 @@ describe('one sink down: nothing lost, the other never pauses, the breaker opens
     await pub?.end(true);
     redis?.disconnect();
     await gw?.stop();
-    await Promise.all([mq?.destroy(), rd?.destroy(), vm?.destroy()]);
+    await servers?.destroy();
   });
 
   it(`VictoriaMetrics stopped for ${OUTAGE_S} s: Redis keeps flowing, the backlog lands after it returns`, async () => {

@@ -11,7 +11,7 @@
 #   /opt/edgebridge/node_modules/node/bin/node  the project's Node 24 binary (ExecStart)
 #   /etc/systemd/system/edgebridge.service
 #   /etc/edgebridge/edgebridge.json            starter config; an existing one is never overwritten
-#   /etc/edgebridge/credentials/{mqtt_password,influx_token,redis_password}   root 0600; created empty if absent
+#   /etc/edgebridge/credentials/{mqtt_password,influx_token,redis_password,redis_sentinel_password}   root 0600; created empty if absent
 #
 # Upgrades: run it again. The app directory is replaced as a whole (the previous one is kept as
 # /opt/edgebridge.previous until the next upgrade); config, credentials and the spool (/var/lib/edgebridge) stay.
@@ -25,7 +25,7 @@ DESTDIR=${DESTDIR:-}
 APP=/opt/edgebridge
 UNIT_DIR=/etc/systemd/system
 CONF_DIR=/etc/edgebridge
-CREDENTIALS=(mqtt_password influx_token redis_password)
+CREDENTIALS=(mqtt_password influx_token redis_password redis_sentinel_password)
 
 say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }

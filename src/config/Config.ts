@@ -122,6 +122,9 @@ export interface RedisSinkConfig extends SinkCommon {
   readonly sentinels: readonly HostPort[];
   /** Mode sentinel: the master's name. */
   readonly sentinelName: string;
+  /** Mode sentinel: credentials for the Sentinels themselves ('' = none); the master's are username/password. */
+  readonly sentinelUsername: string;
+  readonly sentinelPassword: string;
   /** Mode cluster: seed nodes; empty = the url's host:port. */
   readonly clusterNodes: readonly HostPort[];
   /** Used with rediss:// only (the loader refuses it with redis://); in every mode. */

@@ -74,6 +74,8 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
     mode: p.mode as RedisMode,
     sentinels: (p.sentinels as string[]).map((a) => parseHostPort(a)!),
     sentinelName: p.sentinelName as string,
+    sentinelUsername: p.sentinelUsername as string,
+    sentinelPassword: p.sentinelPassword as string,
     clusterNodes: (p.clusterNodes as string[]).map((a) => parseHostPort(a)!),
     tls: p.tls as TlsConfig,
     waitReplicas: p.waitReplicas as number,

@@ -67,6 +67,8 @@ function redisTopologySchema(): SchemaTree {
     },
     sentinels: { doc: 'Sentinel addresses (mode sentinel), e.g. `["10.0.0.1:26379","10.0.0.2:26379"]`.', default: [], format: 'host-port-list' },
     sentinelName: { doc: 'Master name monitored by the Sentinels (mode sentinel).', default: 'mymaster', format: 'non-empty-string' },
+    sentinelUsername: { doc: 'ACL user name for the Sentinels themselves (mode sentinel; Sentinel `user` directives). Empty: none.', default: '', format: 'string' },
+    sentinelPassword: { doc: 'Password for the Sentinels themselves (mode sentinel; Sentinel `requirepass` or its ACL user). The master\'s credentials are `username`/`password`.', default: '', format: 'string', sensitive: true },
     clusterNodes: { doc: 'Cluster seed nodes (mode cluster); the rest are discovered. Empty: the host:port of `url`.', default: [], format: 'host-port-list' },
     tls: tlsSchema('Redis'),
     waitReplicas: {

@@ -16,6 +16,8 @@ export function redisSinkConfig(url: string, overrides: Partial<RedisSinkConfig>
     mode: 'standalone',
     sentinels: [],
     sentinelName: 'mymaster',
+    sentinelUsername: '',
+    sentinelPassword: '',
     clusterNodes: [],
     tls: { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true },
     waitReplicas: 0,

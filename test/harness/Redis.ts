@@ -27,7 +27,7 @@ export interface RedisHandle {
 }
 
 /** Ready when PING answers +PONG: a TCP connect alone succeeds while Redis is still loading (-LOADING). */
-export function redisPingProbe(host = '127.0.0.1', timeoutMs = 1000): ReadyProbe {
+export function redisPingProbe(host = '127.0.0.1', timeoutMs = 1000, password?: string): ReadyProbe {
   return (port) =>
     new Promise<boolean>((resolve) => {
       const socket = net.connect({ host, port });
@@ -37,10 +37,11 @@ export function redisPingProbe(host = '127.0.0.1', timeoutMs = 1000): ReadyProbe
         resolve(ok);
       };
       socket.setTimeout(timeoutMs, () => done(false));
-      socket.once('connect', () => socket.write('PING\r\n'));
+      // With a password: AUTH first (its +OK line comes before PING's answer).
+      socket.once('connect', () => socket.write(password === undefined ? 'PING\r\n' : `AUTH ${password}\r\nPING\r\n`));
       socket.on('data', (chunk) => {
         data += chunk.toString('latin1');
-        if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+        if (password === undefined ? data.includes('\r\n') : data.split('\r\n').length > 2) done(data.includes('+PONG'));
       });
       socket.once('error', () => done(false));
     });

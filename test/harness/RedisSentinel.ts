@@ -13,6 +13,8 @@ export interface RedisSentinelOptions {
   masterName?: string;
   downAfterMs?: number;
   failoverTimeoutMs?: number;
+  /** `requirepass` of every Sentinel (they also use it with each other); the servers stay open. */
+  sentinelPassword?: string;
 }
 
 export interface RedisSentinelHandle {
@@ -85,18 +87,19 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
                   `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs ?? 1000}`,
                   `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs ?? 5000}`,
                   `sentinel parallel-syncs ${masterName} ${replicaCount}`,
+                  ...(opts.sentinelPassword !== undefined ? [`requirepass ${opts.sentinelPassword}`] : []),
                   '',
                 ].join('\n'),
               );
               return [conf, '--sentinel'];
             },
-            ready: redisPingProbe(),
+            ready: redisPingProbe('127.0.0.1', 1000, opts.sentinelPassword),
           }),
         ),
       )),
     );
     for (const s of sentinels) {
-      const c = new Redis({ host: '127.0.0.1', port: s.port });
+      const c = new Redis({ host: '127.0.0.1', port: s.port, ...(opts.sentinelPassword !== undefined ? { password: opts.sentinelPassword } : {}) });
       try {
         await waitFor(
           async () => {
@@ -117,7 +120,7 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
   const masterPort = async (): Promise<number> => {
     for (const s of sentinels) {
       if (!s.running) continue;
-      const c = new Redis({ host: '127.0.0.1', port: s.port, lazyConnect: true });
+      const c = new Redis({ host: '127.0.0.1', port: s.port, lazyConnect: true, ...(opts.sentinelPassword !== undefined ? { password: opts.sentinelPassword } : {}) });
       try {
         await c.connect();
         const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];

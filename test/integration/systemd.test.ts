@@ -58,7 +58,7 @@ describe('systemd unit', () => {
     assert.deepEqual(get('ConfigurationDirectory'), ['edgebridge']);
     assert.deepEqual(
       get('LoadCredential').map((c) => c.split(':')[0]),
-      ['mqtt_password', 'influx_token', 'redis_password'],
+      ['mqtt_password', 'influx_token', 'redis_password', 'redis_sentinel_password'],
       'the credential names the gateway reads from $CREDENTIALS_DIRECTORY',
     );
     assert.ok(get('MemoryMax').length === 1);
@@ -96,7 +96,7 @@ describe('scripts/install.sh into a DESTDIR', () => {
     assert.ok(!fs.existsSync(d(`${APP}/node_modules/typescript`)), 'no dev dependencies');
     assert.equal(fs.readFileSync(d('/etc/systemd/system/edgebridge.service'), 'utf8'), fs.readFileSync(UNIT, 'utf8'));
     assert.equal(fs.statSync(d('/etc/edgebridge/credentials')).mode & 0o777, 0o700);
-    for (const name of ['mqtt_password', 'influx_token', 'redis_password']) {
+    for (const name of ['mqtt_password', 'influx_token', 'redis_password', 'redis_sentinel_password']) {
       const st = fs.statSync(d(`/etc/edgebridge/credentials/${name}`));
       assert.equal(st.mode & 0o777, 0o600, `${name} is root-only`);
     }

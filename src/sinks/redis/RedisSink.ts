@@ -11,6 +11,9 @@ import type { CollapsingLog } from '../../log/CollapsingLog.ts';
 import { describeTlsError } from '../../tls/describeTlsError.ts';
 import { sinkTlsPath } from '../../tls/tlsKeyNaming.ts';
 
+/** How long a clean QUIT may take at shutdown before the connection is simply closed. */
+const QUIT_TIMEOUT_MS = 1000;
+
 export interface RedisSinkOptions {
   readonly config: RedisSinkConfig;
   readonly logger: Logger;
@@ -102,9 +105,19 @@ export class RedisSink implements Sink {
     this.#client = undefined;
     this.#writer = undefined;
     if (client === undefined) return;
+    // QUIT waits for a connection: one that is not there (a server down, Sentinels refusing the credentials) would
+    // keep the gateway's shutdown waiting forever. Closed at once then; otherwise QUIT, bounded.
+    if (client.status !== 'ready') {
+      client.disconnect();
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await client.quit();
+      await Promise.race([client.quit(), new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)))]);
     } catch {
+      // closed below either way
+    } finally {
+      clearTimeout(timer);
       client.disconnect();
     }
   }

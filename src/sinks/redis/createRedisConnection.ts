@@ -78,6 +78,8 @@ export function createRedisConnection(config: RedisSinkConfig, options: RedisCon
       ...common,
       sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
       name: config.sentinelName,
+      ...(config.sentinelUsername !== '' ? { sentinelUsername: config.sentinelUsername } : {}),
+      ...(config.sentinelPassword !== '' ? { sentinelPassword: config.sentinelPassword } : {}),
       role: 'master',
       db,
       // rediss:// in sentinel mode: the Sentinels speak TLS too, with the same CA and client certificate.

@@ -66,7 +66,7 @@ describe('schema', () => {
     assert.equal(new Set(envs).size, envs.length);
     assert.equal(new Set(args).size, args.length);
     const secrets = all.filter(([, l]) => l.sensitive).map(([k]) => k);
-    assert.deepEqual(secrets, ['mqtt.password', 'sinks.influx.token', 'sinks.redis.password', 'http.token']);
+    assert.deepEqual(secrets, ['mqtt.password', 'sinks.influx.token', 'sinks.redis.password', 'sinks.redis.sentinelPassword', 'http.token']);
     for (const [, leaf] of all.filter(([, l]) => l.sensitive)) assert.equal(leaf.arg, undefined);
     assert.equal(all.find(([k]) => k === 'mqtt.url')?.[1].arg, 'mqtt-url');
     assert.equal(all.find(([k]) => k === 'sinks.influx.batch.maxPoints')?.[1].arg, 'influx-batch-max-points');

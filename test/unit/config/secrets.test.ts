@@ -82,6 +82,19 @@ describe('secrets', () => {
     });
   });
 
+  it('the Sentinels\' own password: env, _FILE, credential redis_sentinel_password; redacted like the others', () => {
+    assert.equal(redis(load({ EDGEBRIDGE_REDIS_SENTINEL_PASSWORD: 'sent-env' })).sentinelPassword, 'sent-env');
+    assert.equal(redis(load({ EDGEBRIDGE_REDIS_SENTINEL_PASSWORD_FILE: write('sentinel.pw', 'sent-file\n') })).sentinelPassword, 'sent-file');
+    const creds = join(dir, 'sentinel-credentials');
+    mkdirSync(creds, { recursive: true });
+    writeFileSync(join(creds, 'redis_sentinel_password'), 'sent-cred');
+    const r = loadConfigDetailed({ argv: [], env: { CREDENTIALS_DIRECTORY: creds, EDGEBRIDGE_REDIS_SENTINEL_USERNAME: 'watcher' } });
+    assert.equal(redis(r.config).sentinelPassword, 'sent-cred');
+    assert.equal(redis(r.config).sentinelUsername, 'watcher');
+    assert.equal(r.secretSources['sinks.redis.sentinelPassword'], 'credential redis_sentinel_password');
+    assert.ok(!JSON.stringify(redactConfig(r.config)).includes('sent-cred'), 'print-config shows no Sentinel password');
+  });
+
   it('an unreadable _FILE is a ConfigError naming the variable', () => {
     assert.throws(
       () => load({ EDGEBRIDGE_INFLUX_TOKEN_FILE: join(dir, 'missing') }),

@@ -37,6 +37,8 @@ export class SimpleLine {
       const c = text[i]!;
       if (c <= QUOTE) {
         if (c === SPACE) {
+          // A third space (runs of separators, a space inside the field section): the parser decides.
+          if (lastSpace !== firstSpace) return false;
           if (firstSpace < 0) firstSpace = i;
           lastSpace = i;
         } else if (c !== 0x21 /* ! */) {

@@ -113,6 +113,15 @@ describe('RedisBatchBuilder', () => {
     ]);
   });
 
+  it('gives the full parser\'s result for lines with more than two spaces (never the fast path)', () => {
+    assertSame([
+      'm,device=d1 v=1  1700000000000000',
+      'm,device=d1  v=2 1700000000000000',
+      'm,device=d1 v=3 ,w=4 1700000000000000',
+      'm,device=d1 v=5 w=6 1700000000000000',
+    ]);
+  });
+
   it('merges the latest values of simple lines and of lines the full parser read, whichever is newer', () => {
     // Same device and fields: the second line has a string field, so it goes through the parser; the third is simple again.
     assertSame([

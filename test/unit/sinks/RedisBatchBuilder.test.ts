@@ -122,6 +122,11 @@ describe('RedisBatchBuilder', () => {
     ]);
   });
 
+  it('gives the full parser\'s time for a 16-digit timestamp beyond 2^53 µs, as for any other', () => {
+    // The parser's time goes through a double; the fast path must not be more exact than it (mixed lines must agree).
+    assertSame(['n,device=d1 f=1 9007199254740991', 'n,device=d1 f=2 9007199254740993', 'n,device=d1 g=3 9999999999999999', 'n,device=d1 g=4 9999999999999000']);
+  });
+
   it('merges the latest values of simple lines and of lines the full parser read, whichever is newer', () => {
     // Same device and fields: the second line has a string field, so it goes through the parser; the third is simple again.
     assertSame([

@@ -127,6 +127,10 @@ describe('RedisBatchBuilder', () => {
     assertSame(['n,device=d1 f=1 9007199254740991', 'n,device=d1 f=2 9007199254740993', 'n,device=d1 g=3 9999999999999999', 'n,device=d1 g=4 9999999999999000']);
   });
 
+  it('reads a line with leading spaces as the parser does (it skips them), instead of throwing', () => {
+    assertSame(['  m,device=d1 v=1 1700000000000000', 'm,device=d1 w=2 1700000000000000', ' m,device=d1 v=3 1700000001000000']);
+  });
+
   it('merges the latest values of simple lines and of lines the full parser read, whichever is newer', () => {
     // Same device and fields: the second line has a string field, so it goes through the parser; the third is simple again.
     assertSame([

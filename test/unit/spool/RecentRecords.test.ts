@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { DiskSpool } from '../../../src/spool/disk/DiskSpool.ts';
 import { RecentRecords } from '../../../src/spool/disk/RecentRecords.ts';
@@ -124,5 +125,38 @@ describe('RecentRecords', () => {
     // A burst larger than the ring is not held, and nothing before it is either (records stay contiguous).
     assert.equal(r.hold(Buffer.alloc(101)), -1);
     assert.equal(r.count, 0);
+  });
+
+  it('every record still held reads back the bytes written, and the newest burst is held, whatever the ring size, record slots and burst sizes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 24, max: 200 }),
+        fc.integer({ min: 1, max: 12 }),
+        // Text sizes of each burst's records (each behind a 24-byte header, as the spool writes them).
+        fc.array(fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 40 }),
+        (size, maxRecords, bursts) => {
+          const r = new RecentRecords({ maxRecords, maxBytes: size });
+          const written: Buffer[] = [];
+          let k = 0;
+          for (const burst of bursts) {
+            const records = burst.map((len) => Buffer.from(Array.from({ length: 24 + len }, () => (k++ * 7) & 0xff)));
+            const held = r.hold(Buffer.concat(records));
+            let at = held;
+            for (const record of records) {
+              // `start` numbers the records, to check which are held.
+              if (held >= 0) r.push(1, written.length, written.length + 1, 1, 1, 0, at + 24, at + record.length);
+              written.push(record);
+              at += record.length;
+            }
+            for (let n = 0; n < r.count; n++) {
+              assert.equal(r.startOf(n), written.length - r.count + n, 'the newest records, contiguous');
+              assert.deepEqual(r.ring.subarray(r.textStartOf(n), r.textEndOf(n)), written[r.startOf(n)]!.subarray(24));
+            }
+            if (held >= 0) assert.ok(r.count >= Math.min(maxRecords, records.length), 'the burst just held');
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -174,8 +174,11 @@ export class RedisBatchBuilder {
       b.firstError ??= p;
       return;
     }
-    // A line that parses has a series key that does too.
-    const series = this.#series.get(line.slice(0, seriesKeyEnd(line)))!;
+    // A line that parses has a series key that does too, once past the leading spaces the parser skips.
+    let from = 0;
+    while (line.charCodeAt(from) === 0x20) from++;
+    const key = from === 0 ? line : line.slice(from);
+    const series = this.#series.get(key.slice(0, seriesKeyEnd(key)))!;
     // Line protocol from the router always carries a µs timestamp; Redis gets ms.
     const timeMs = p.timestamp === undefined ? Date.now() : Math.floor(Number(p.timestamp) / 1000);
     b.points++;

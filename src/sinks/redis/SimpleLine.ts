@@ -37,6 +37,8 @@ export class SimpleLine {
       const c = text[i]!;
       if (c <= QUOTE) {
         if (c === SPACE) {
+          // A third space (runs of separators, a space inside the field section): the parser decides.
+          if (lastSpace !== firstSpace) return false;
           if (firstSpace < 0) firstSpace = i;
           lastSpace = i;
         } else if (c !== 0x21 /* ! */) {
@@ -77,17 +79,23 @@ export class SimpleLine {
     return true;
   }
 
-  /** A µs timestamp of 4 to 16 digits without a leading zero (so dropping three digits is the division). */
+  /**
+   * A µs timestamp of 4 to 16 digits without a leading zero (so dropping three digits is the division), and a safe
+   * integer: beyond 2^53 the parser's time is a rounded double, which the line's other paths must agree with.
+   */
   #time(text: Uint8Array, start: number, end: number): boolean {
     const digits = end - start;
     if (digits < 4 || digits > 16 || text[start] === 0x30) return false;
     let ms = 0;
+    let us = 0;
     const msEnd = end - 3;
     for (let i = start; i < end; i++) {
       const d = text[i]! - 0x30;
       if (d < 0 || d > 9) return false;
       if (i < msEnd) ms = ms * 10 + d;
+      us = us * 10 + d;
     }
+    if (us > Number.MAX_SAFE_INTEGER) return false;
     this.timeMs = ms;
     return true;
   }

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Point } from '../../../src/sinks/influx/influxClient.ts';
 import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
 import { latestOf, RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
+import { groupBySlot } from '../../../src/sinks/redis/groupBySlot.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
 import { batchOf as makeBatch, entryLines, type Batch } from '../../../src/spool/Batch.ts';
 
@@ -50,9 +51,9 @@ function reference(batch: Batch, layout: RedisLayout) {
   return { groups, streams, points, rejected };
 }
 
-function assertSame(chunks: string[]): void {
+function assertSame(chunks: string[], builder = new RedisBatchBuilder(LAYOUT)): void {
   const batch = batchOf(chunks);
-  const built = new RedisBatchBuilder(LAYOUT).build(batch);
+  const built = builder.build(batch);
   const ref = reference(batch, LAYOUT);
   assert.deepEqual(latestOf(built), ref.groups);
   assert.deepEqual(streamsOf(built), ref.streams);
@@ -113,6 +114,24 @@ describe('RedisBatchBuilder', () => {
     ]);
   });
 
+  it('gives the full parser\'s result for lines with more than two spaces (never the fast path)', () => {
+    assertSame([
+      'm,device=d1 v=1  1700000000000000',
+      'm,device=d1  v=2 1700000000000000',
+      'm,device=d1 v=3 ,w=4 1700000000000000',
+      'm,device=d1 v=5 w=6 1700000000000000',
+    ]);
+  });
+
+  it('gives the full parser\'s time for a 16-digit timestamp beyond 2^53 µs, as for any other', () => {
+    // The parser's time goes through a double; the fast path must not be more exact than it (mixed lines must agree).
+    assertSame(['n,device=d1 f=1 9007199254740991', 'n,device=d1 f=2 9007199254740993', 'n,device=d1 g=3 9999999999999999', 'n,device=d1 g=4 9999999999999000']);
+  });
+
+  it('reads a line with leading spaces as the parser does (it skips them), instead of throwing', () => {
+    assertSame(['  m,device=d1 v=1 1700000000000000', 'm,device=d1 w=2 1700000000000000', ' m,device=d1 v=3 1700000001000000']);
+  });
+
   it('merges the latest values of simple lines and of lines the full parser read, whichever is newer', () => {
     // Same device and fields: the second line has a string field, so it goes through the parser; the third is simple again.
     assertSame([
@@ -158,4 +177,84 @@ describe('RedisBatchBuilder', () => {
       { numRuns: 300 },
     );
   });
+
+  it('gives the full parser\'s result for raw lines of any byte class, batch after batch through one builder, and cut per cluster slot (property)', () => {
+    // Names from every class the fast path must tell apart: separators, escapes, quotes, control characters, DEL,
+    // multi-byte UTF-8 (2, 3 and 4 bytes, U+2028, a BOM), JSON's and Redis keys' specials.
+    const ch = fc.constantFrom('a', 'b', 'd', '!', '#', ' ', ',', '=', '\\', '"', '\x01', '\x7f', '\t', '\r', 'é', '€', '😀', '\u2028', '\ufeff', '1', '-', '.', 'i', 'u', 't', 'e', '{', ':', '%');
+    const name = fc.oneof(
+      { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 4, unit: fc.constantFrom('a', 'é', '😀', '\x7f', '!', '#', '{', ':', '%', '\u2028', '1', '-', '.', 'i', 't', 'u', 'e') }) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 5, unit: ch }) },
+    );
+    const value = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.integer().map((v) => `${v}i`),
+      fc.nat().map((v) => `${v}u`),
+      fc.constantFrom('t', 'T', 'true', 'True', 'TRUE', 'f', 'F', 'false', 'False', 'FALSE', 'tRue', 'x', '', '"s"', '"a b"'),
+      // Not a number: a value the router writes starts with a digit or '-' only as a number in its canonical form.
+      fc.string({ maxLength: 4, unit: ch }).filter((v) => !/^[-0-9]/.test(v)),
+    );
+    // Ties on time (the later line wins) and odd timestamps: digit counts, leading zeros, negative, beyond 2^53, CR.
+    const ts = fc.oneof(
+      fc.constantFrom('1700000000000000', '1700000000000999', '1700000000001000'),
+      fc.integer({ min: 0, max: 2 ** 53 }).map(String),
+      fc.constantFrom('0', '0123', '-5000', '999', '1000', '9007199254740993', '9999999999999999', '17000000000000000', '1700000000000000 ', '1700000000000000\r'),
+    );
+    const sep = fc.constantFrom(' ', ' ', ' ', '  ');
+    const line = fc
+      .record({
+        measurement: fc.oneof(fc.constantFrom('m', 'n'), name),
+        device: fc.option(fc.oneof(fc.constantFrom('d1', 'd2'), name)),
+        tags: fc.array(fc.tuple(name, name), { maxLength: 2 }),
+        fields: fc.array(fc.tuple(fc.oneof(fc.constantFrom('a', 'b'), name), value), { maxLength: 3 }),
+        sep1: sep,
+        sep2: sep,
+        ts,
+      })
+      .map((l) => {
+        const tags = [...(l.device === null ? [] : [['device', l.device] as const]), ...l.tags].map(([k, v]) => `,${k}=${v}`).join('');
+        return `${l.measurement}${tags}${l.sep1}${l.fields.map(([k, v]) => `${k}=${v}`).join(',')}${l.sep2}${l.ts}`;
+      });
+    const entry = fc.array(line, { minLength: 1, maxLength: 2 }).map((lines) => lines.join('\n'));
+    const builder = new RedisBatchBuilder(LAYOUT); // caches warm from one batch to the next
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 6 }), (chunks) => {
+        assertSame(chunks, builder);
+        assertSlotsReassemble(builder.build(batchOf(chunks)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('gives the full parser\'s result for long names (native copies) in large batches that grow the writers (property)', () => {
+    const long = fc.string({ minLength: 60, maxLength: 80, unit: fc.constantFrom('a', 'é', '😀', '\x7f', '!', '"', '\\', ' ', ',', '=') });
+    const name = fc.oneof(long, fc.constantFrom('a', 'b', 'd1', 'd2'));
+    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.constantFrom('t', 'FALSE', '"x"', '"😀 \\" q"', '12i', '7u'));
+    const ts = fc.constantFrom('1700000000000000', '1700000000000999', '1700000000001000');
+    const escape = (s: string) => s.replace(/[\\ ,=]/g, (c) => (c === '\\' ? 'x' : `\\${c}`));
+    const line = fc
+      .record({ measurement: name, device: name, fields: fc.array(fc.tuple(name, value), { minLength: 1, maxLength: 3 }), ts })
+      .map((l) => `${escape(l.measurement)},device=${escape(l.device)} ${l.fields.map(([k, v]) => `${escape(k)}=${v}`).join(',')} ${l.ts}`);
+    const builder = new RedisBatchBuilder(LAYOUT);
+    fc.assert(
+      fc.property(fc.array(fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n')), { minLength: 1, maxLength: 60 }), (chunks) => {
+        assertSame(chunks, builder);
+        assertSlotsReassemble(builder.build(batchOf(chunks)));
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
+
+/** The per-slot calls hold every latest group and every stream entry of the whole, each stream in order. */
+function assertSlotsReassemble(built: ReturnType<RedisBatchBuilder['build']>): void {
+  const calls = groupBySlot(built);
+  const latest = calls.flatMap((c) => JSON.parse(c.argv[2].toString('utf8')) as unknown[]);
+  const streams = calls.flatMap((c) => JSON.parse(c.argv[3].toString('utf8')) as [string, number, string[]][]);
+  const whole = latestOf(built);
+  assert.equal(latest.length, whole.length);
+  for (const g of whole) assert.equal(latest.filter((x) => JSON.stringify(x) === JSON.stringify(g)).length, 1);
+  const wholeStreams = streamsOf(built);
+  assert.equal(streams.length, wholeStreams.length);
+  for (const key of new Set(wholeStreams.map((e) => e[0]))) assert.deepEqual(streams.filter((e) => e[0] === key), wholeStreams.filter((e) => e[0] === key));
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { DiskSpool } from '../../../src/spool/disk/DiskSpool.ts';
 import { RecentRecords } from '../../../src/spool/disk/RecentRecords.ts';
@@ -101,6 +102,50 @@ describe('DiskSpool: recent records are read from memory, the same batches as fr
   });
 });
 
+describe('DiskSpool: recent records, any ring size (property)', () => {
+  it('multi-byte entries in bursts of any size (larger than the ring too), read by cursors at any pace, give the same batches as the file', async () => {
+    const dirs: string[] = [];
+    const open = async (recent: { maxRecords: number; maxBytes: number }, segmentBytes: number) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-recent-'));
+      dirs.push(dir);
+      const spool = new DiskSpool({ dir, sinks: ['a', 'b'], maxBytes: 1 << 24, overflow: 'dropOldest', ack: 'write', fsyncIntervalMs: 200, segmentBytes, checkpointIntervalMs: 1000, logger: pino({ level: 'silent' }), recent });
+      await spool.open();
+      return spool;
+    };
+    const text = fc.string({ maxLength: 40, unit: fc.constantFrom('a', 'é', '😀', '€', ' ', '=') });
+    // Each step: a burst of entries (text, sinks), then up to `reads` reads of at most `maxPoints` per sink.
+    const step = fc.record({ entries: fc.array(fc.tuple(text, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 8 }), reads: fc.nat({ max: 5 }), maxPoints: fc.integer({ min: 1, max: 20 }) });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 24, max: 600 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 300, max: 3000 }), fc.array(step, { minLength: 1, maxLength: 25 }), async (ringBytes, maxRecords, segmentBytes, steps) => {
+          const spools = [await open({ maxRecords: 1, maxBytes: 1 }, segmentBytes), await open({ maxRecords, maxBytes: ringBytes }, segmentBytes)];
+          const got = spools.map(() => [[], []] as ReturnType<typeof plain>[][]);
+          for (const { entries, reads, maxPoints } of steps) {
+            for (const [lines, sinks] of entries) for (const s of spools) s.append({ lines: `m ${lines}`, points: 1, sinks, receivedAt: 1 });
+            spools.forEach((s, i) => {
+              assert.equal(s.flush(), true);
+              for (const sink of [0, 1]) {
+                const c = s.cursor(sink);
+                for (let r = 0; r < reads; r++) {
+                  const b = c.read({ maxPoints, maxBytes: 1 << 20 });
+                  if (b === undefined) break;
+                  got[i]![sink]!.push(plain(b));
+                  c.commit(b);
+                }
+              }
+            });
+          }
+          for (const s of spools) await s.close();
+          assert.deepEqual(got[1], got[0]);
+        }),
+        { numRuns: 100 },
+      );
+    } finally {
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('RecentRecords', () => {
   it('holds bursts back to back, skips the end of the lap rather than splitting one, and evicts what a burst overwrites', () => {
     const r = new RecentRecords({ maxRecords: 100, maxBytes: 100 });
@@ -124,5 +169,38 @@ describe('RecentRecords', () => {
     // A burst larger than the ring is not held, and nothing before it is either (records stay contiguous).
     assert.equal(r.hold(Buffer.alloc(101)), -1);
     assert.equal(r.count, 0);
+  });
+
+  it('every record still held reads back the bytes written, and the newest burst is held, whatever the ring size, record slots and burst sizes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 24, max: 200 }),
+        fc.integer({ min: 1, max: 12 }),
+        // Text sizes of each burst's records (each behind a 24-byte header, as the spool writes them).
+        fc.array(fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 40 }),
+        (size, maxRecords, bursts) => {
+          const r = new RecentRecords({ maxRecords, maxBytes: size });
+          const written: Buffer[] = [];
+          let k = 0;
+          for (const burst of bursts) {
+            const records = burst.map((len) => Buffer.from(Array.from({ length: 24 + len }, () => (k++ * 7) & 0xff)));
+            const held = r.hold(Buffer.concat(records));
+            let at = held;
+            for (const record of records) {
+              // `start` numbers the records, to check which are held.
+              if (held >= 0) r.push(1, written.length, written.length + 1, 1, 1, 0, at + 24, at + record.length);
+              written.push(record);
+              at += record.length;
+            }
+            for (let n = 0; n < r.count; n++) {
+              assert.equal(r.startOf(n), written.length - r.count + n, 'the newest records, contiguous');
+              assert.deepEqual(r.ring.subarray(r.textStartOf(n), r.textEndOf(n)), written[r.startOf(n)]!.subarray(24));
+            }
+            if (held >= 0) assert.ok(r.count >= Math.min(maxRecords, records.length), 'the burst just held');
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,8 +10,15 @@ import { RecentRecords } from '../../../src/spool/disk/RecentRecords.ts';
 import { entryLines, type Batch } from '../../../src/spool/Batch.ts';
 import { entry } from './spoolContract.ts';
 
+/** Every spool directory these tests made, removed when the file is done. */
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 async function openSpool(recent: { maxRecords: number; maxBytes: number }): Promise<DiskSpool> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-recent-'));
+  dirs.push(dir);
   const spool = new DiskSpool({
     dir,
     sinks: ['a', 'b'],

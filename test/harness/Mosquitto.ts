@@ -23,15 +23,17 @@ export interface MosquittoOptions {
   command?: string;
   /** Fixed port (a test that starts the broker after the gateway); default: a free one. */
   port?: number;
-  /** TLS on the listener (the handle's url is then mqtts://). */
+  /** TLS on the listener (the handle's url is then mqtts://, or wss:// with websockets). */
   tls?: MosquittoTlsListener;
+  /** MQTT over WebSockets on the listener (`protocol websockets`): the handle's url is then ws:// or wss://. */
+  websockets?: boolean;
   /** user → password, written with mosquitto_passwd to <dir>/passwd; anonymous clients are then refused. */
   users?: Record<string, string>;
 }
 
 export interface MosquittoHandle {
   readonly port: number;
-  /** mqtt://127.0.0.1:PORT, or mqtts:// with a TLS listener */
+  /** mqtt://127.0.0.1:PORT; mqtts:// with a TLS listener; ws:// or wss:// with websockets */
   readonly url: string;
   readonly dir: string;
   readonly configFile: string;
@@ -53,6 +55,7 @@ export function mosquittoConfig(port: number, dir: string, opts: MosquittoOption
   const lines = [
     `listener ${port} 127.0.0.1`,
     // Listener options: they must follow their `listener` line.
+    ...(opts.websockets ? ['protocol websockets'] : []),
     ...(tls ? [`cafile ${tls.caFile}`, `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`] : []),
     ...(tls?.requireCertificate ? ['require_certificate true'] : []),
     ...(tls?.useIdentityAsUsername ? ['use_identity_as_username true'] : []),
@@ -76,6 +79,9 @@ export function mosquittoConfig(port: number, dir: string, opts: MosquittoOption
   } else {
     lines.push('persistence false');
   }
+  // Mosquitto 2.0.11 exits ("Unable to start any listening sockets") when every listener is a websockets one: a
+  // plain listener on a unix socket in the temp dir keeps it up without taking another port.
+  if (opts.websockets) lines.push(`listener 0 ${path.join(dir, 'plain.sock')}`);
   lines.push(...(opts.extraConfig ?? []));
   return lines;
 }
@@ -101,7 +107,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       return server.port;
     },
     get url() {
-      return `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${server.port}`;
+      const scheme = opts.websockets ? (opts.tls ? 'wss' : 'ws') : opts.tls ? 'mqtts' : 'mqtt';
+      return `${scheme}://127.0.0.1:${server.port}`;
     },
     dir: server.dir,
     get configFile() {

@@ -73,6 +73,25 @@ describe('MQTT over TLS and broker auth on real Mosquitto listeners', () => {
   const logged = (g: GatewayProcess, msg: string, pattern: RegExp): boolean =>
     g.logs().some((l) => l.msg === msg && pattern.test(String(l.err ?? '')));
 
+  it('over WebSockets (ws://, Mosquitto `protocol websockets`) the gateway connects and data lands end to end', async () => {
+    const mq = await broker({ websockets: true });
+    assert.match(mq.url, /^ws:\/\//);
+    const g = await gateway({ EDGEBRIDGE_MQTT_URL: mq.url });
+    await landsEndToEnd(mq.url, 'ws-ok', {});
+    await stop(g);
+  });
+
+  it('over WebSockets with TLS (wss://) and the right CA data lands; with the wrong CA it is refused', async () => {
+    const mq = await broker({ websockets: true, tls: tlsListener() });
+    assert.match(mq.url, /^wss:\/\//);
+    const g = await gateway({ EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_MQTT_TLS_CA_FILE: pki.caFile });
+    await landsEndToEnd(mq.url, 'wss-ok', {});
+    await stop(g);
+    const wrong = await gateway({ EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_MQTT_TLS_CA_FILE: pki.otherCaFile }, 'alive');
+    await notReadyBecause(wrong, /mqtt/);
+    await stop(wrong);
+  });
+
   it('with the right CA the gateway connects over mqtts:// and data lands end to end', async () => {
     const mq = await broker({ tls: tlsListener() });
     assert.match(mq.url, /^mqtts:\/\//);

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ServerProcess } from './ServerProcess.ts';
-import { redisPingProbe, startRedis, type RedisHandle } from './Redis.ts';
+import type { TestPki } from './certificates.ts';
+import { freePort } from './freePort.ts';
+import { redisPingProbe, redisTlsArgs, startRedis, type RedisHandle } from './Redis.ts';
 import { waitFor } from './waitFor.ts';
 
 export interface RedisSentinelOptions {
@@ -15,6 +17,12 @@ export interface RedisSentinelOptions {
   failoverTimeoutMs?: number;
   /** `requirepass` of every Sentinel (they also use it with each other); the servers stay open. */
   sentinelPassword?: string;
+  /**
+   * TLS listeners beside the plain ones (which the harness itself uses), with the server certificate of `pki`: on
+   * the master and replicas, and on every Sentinel, which monitors the master's TLS port and reaches it over TLS.
+   * The handle's `sentinelTlsAddresses` and `masterPort()` then name TLS ports.
+   */
+  tls?: TestPki;
 }
 
 export interface RedisSentinelHandle {
@@ -24,6 +32,8 @@ export interface RedisSentinelHandle {
   readonly sentinels: readonly ServerProcess[];
   /** `127.0.0.1:PORT` of every Sentinel. */
   readonly sentinelAddresses: readonly string[];
+  /** With `tls`: `127.0.0.1:TLSPORT` of every Sentinel (else empty). */
+  readonly sentinelTlsAddresses: readonly string[];
   /** The master's port as the first Sentinel that answers reports it now. */
   masterPort(): Promise<number>;
   /** The server handle of the current master. */
@@ -43,19 +53,33 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
   const sentinelCount = opts.sentinels ?? 3;
   const quorum = Math.floor(sentinelCount / 2) + 1;
   const servers: RedisHandle[] = [];
+  /** With `tls`: the TLS port of servers[i], and of sentinels[i]. */
+  const tlsPorts: number[] = [];
+  let sentinelTlsPorts: number[] = [];
   const sentinels: ServerProcess[] = [];
   const destroy = async () => {
     await Promise.all([...sentinels.map((s) => s.destroy()), ...servers.map((s) => s.destroy())]);
   };
   try {
-    const master = await startRedis();
+    const pki = opts.tls;
+    const tlsArgs = async (): Promise<string[]> => {
+      if (pki === undefined) return [];
+      const port = await freePort();
+      tlsPorts.push(port);
+      return [...redisTlsArgs(pki, port, 'no'), '--tls-replication', 'yes'];
+    };
+    const master = await startRedis({ extraArgs: await tlsArgs() });
     servers.push(master);
+    const masterPortSeen = pki === undefined ? master.port : tlsPorts[0]!;
+    const replicaArgs: string[][] = [];
+    for (let i = 0; i < replicaCount; i++) replicaArgs.push(await tlsArgs());
     const replicas = await Promise.all(
-      Array.from({ length: replicaCount }, () =>
-        startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port), '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] }),
+      replicaArgs.map((extra) =>
+        startRedis({ extraArgs: [...extra, '--replicaof', '127.0.0.1', String(masterPortSeen), '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] }),
       ),
     );
     servers.push(...replicas);
+    sentinelTlsPorts = pki === undefined ? [] : await Promise.all(Array.from({ length: sentinelCount }, () => freePort()));
     const admin = new Redis(master.url);
     try {
       await waitFor(async () => (String(await admin.info('replication')).match(/state=online/g) ?? []).length === replicaCount, {
@@ -68,7 +92,7 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
     }
     sentinels.push(
       ...(await Promise.all(
-        Array.from({ length: sentinelCount }, () =>
+        Array.from({ length: sentinelCount }, (_, n) =>
           ServerProcess.launch({
             name: 'redis-sentinel',
             command: '/usr/bin/redis-server',
@@ -83,7 +107,17 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
                   'daemonize no',
                   `dir ${dir}`,
                   'logfile ""',
-                  `sentinel monitor ${masterName} 127.0.0.1 ${master.port} ${quorum}`,
+                  ...(pki === undefined
+                    ? []
+                    : [
+                        `tls-port ${sentinelTlsPorts[n]}`,
+                        `tls-cert-file ${pki.server.cert}`,
+                        `tls-key-file ${pki.server.key}`,
+                        `tls-ca-cert-file ${pki.caFile}`,
+                        'tls-auth-clients no',
+                        'tls-replication yes',
+                      ]),
+                  `sentinel monitor ${masterName} 127.0.0.1 ${masterPortSeen} ${quorum}`,
                   `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs ?? 1000}`,
                   `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs ?? 5000}`,
                   `sentinel parallel-syncs ${masterName} ${replicaCount}`,
@@ -138,10 +172,12 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
     servers,
     sentinels,
     sentinelAddresses: sentinels.map((s) => `127.0.0.1:${s.port}`),
+    sentinelTlsAddresses: sentinelTlsPorts.map((p) => `127.0.0.1:${p}`),
     masterPort,
     master: async () => {
       const port = await masterPort();
-      const found = servers.find((s) => s.port === port);
+      // With TLS the Sentinels name the TLS ports, which were handed out in server order.
+      const found = opts.tls === undefined ? servers.find((s) => s.port === port) : servers[tlsPorts.indexOf(port)];
       if (found === undefined) throw new Error(`master port ${port} is none of ours`);
       return found;
     },

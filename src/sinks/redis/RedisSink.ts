@@ -6,6 +6,7 @@ import type { Sink, WriteResult } from '../Sink.ts';
 import { classifyRedisError, isAuthReply } from './classifyRedisError.ts';
 import { createRedisConnection } from './createRedisConnection.ts';
 import { RedisBatchBuilder } from './RedisBatchBuilder.ts';
+import { SentinelTlsDiagnosis } from './SentinelTlsDiagnosis.ts';
 import type { RedisWriter } from './RedisWriter.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
 import { describeTlsError } from '../../tls/describeTlsError.ts';
@@ -61,7 +62,14 @@ export class RedisSink implements Sink {
       // Refused credentials will not fix themselves within seconds: try again at the breaker's pace.
       reconnectDelay: (times) => (isAuthReply(this.#connectionError) ? c.resilience.breakerHalfOpenAfterMs : Math.min(times * 250, 5000)),
     });
-    const onError = (error: Error): void => {
+    // Sentinels over TLS: ioredis does not say why they are unreachable; a handshake of our own finds out.
+    const sentinelTls = c.mode === 'sentinel' ? (client as Redis).options.sentinelTLS : undefined;
+    const diagnosis =
+      sentinelTls === undefined
+        ? undefined
+        : new SentinelTlsDiagnosis({ sentinels: c.sentinels, tls: sentinelTls, onFound: (cause) => onError(cause) });
+    const onError = (reported: Error): void => {
+      const error = diagnosis?.explain(reported) ?? reported;
       this.#connectionError = error;
       const auth = isAuthReply(error);
       const message = describeTlsError(error, sinkTlsPath(this.name, this.type)) ?? error.message;
@@ -74,6 +82,7 @@ export class RedisSink implements Sink {
     client.on('node error', (error: Error) => onError(error));
     client.on('ready', () => {
       this.#connectionError = undefined;
+      diagnosis?.reset();
       this.#logger.info({ sink: this.name, target }, 'redis connected');
     });
     this.#client = client;

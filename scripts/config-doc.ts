@@ -3,7 +3,7 @@
  *   node scripts/config-doc.ts                  print the Markdown
  *   node scripts/config-doc.ts --check FILE     exit 1 if FILE's config-reference section is stale
  *   node scripts/config-doc.ts --write FILE     rewrite that section (appended if the markers are missing)
- * The section lives between `<!-- config-reference:start -->` and `<!-- config-reference:end -->`.
+ * The reference lives in docs/configuration.md, between `<!-- config-reference:start -->` and `<!-- config-reference:end -->`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describeSchema, extractReference, REFERENCE_END, REFERENCE_START, spliceReference } from '../src/config/describeSchema.ts';

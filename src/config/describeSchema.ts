@@ -1,5 +1,5 @@
 /**
- * The Markdown configuration reference, generated from the schema so the README cannot drift
+ * The Markdown configuration reference, generated from the schema so docs/configuration.md cannot drift
  * (scripts/config-doc.ts --check fails when it does).
  */
 import { DEFAULT_ROUTE } from './parseRoutes.ts';
@@ -34,7 +34,7 @@ export function describeSchema(schema: SchemaTree, formats: typeof FORMATS): str
   const out: string[] = [
     '## Configuration reference',
     '',
-    'Generated from `src/config/schema.ts` by `node scripts/config-doc.ts --write README.md`; do not edit by hand.',
+    'Generated from `src/config/schema.ts` by `node scripts/config-doc.ts --write docs/configuration.md`; do not edit by hand.',
     '',
     `Sources, lowest precedence first: defaults < JSON config file (\`--config FILE\` or \`${CONFIG_FILE_ENV}\`) < environment variables < CLI flags.`,
     'Unknown keys in the config file are errors. Env var names are `EDGEBRIDGE_` + the key in UPPER_SNAKE_CASE; CLI flags are the key in kebab-case;',

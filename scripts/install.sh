@@ -6,7 +6,7 @@
 #   DESTDIR=/tmp/stage scripts/install.sh      # stage into a directory (packaging, tests); touches nothing else
 #
 # Layout (under $DESTDIR):
-#   /opt/edgebridge/{dist,config,package.json,package-lock.json,README.md}
+#   /opt/edgebridge/{dist,config,package.json,package-lock.json,README.md,docs}
 #   /opt/edgebridge/node_modules/              production dependencies (npm ci --omit=dev)
 #   /opt/edgebridge/node_modules/node/bin/node  the project's Node 24 binary (ExecStart)
 #   /etc/systemd/system/edgebridge.service
@@ -39,7 +39,7 @@ node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 stage=$DESTDIR$APP.new
 rm -rf "$stage"
 mkdir -p "$stage"
-cp -a dist config package.json package-lock.json README.md "$stage/"
+cp -a dist config package.json package-lock.json README.md docs "$stage/"
 say "installing production dependencies into $APP"
 (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
 

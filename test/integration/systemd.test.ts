@@ -86,6 +86,8 @@ describe('scripts/install.sh into a DESTDIR', () => {
       `${APP}/dist/main.js`,
       `${APP}/package.json`,
       `${APP}/config/edgebridge.example.json`,
+      `${APP}/README.md`,
+      `${APP}/docs/operations.md`, // the unit's Documentation= and the README's links point into docs/
       `${APP}/node_modules/mqtt/package.json`,
       `${APP}/node_modules/node/bin/node`,
       '/etc/systemd/system/edgebridge.service',

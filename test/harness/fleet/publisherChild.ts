@@ -1,125 +1,92 @@
 /**
- * One member of the bench's publisher fleet, run as a child process (`fork`), so its CPU is not counted in the
- * gateway's or the subscriber's and it does not share their event loop.
+ * One member of the publisher fleet, run as a child process (`fork`) so its CPU is not counted in the gateway's
+ * or a subscriber's and it does not share their event loop. It loads the message generator named in its config
+ * and publishes flat out (`count` messages, each connection keeping `window` unacknowledged) or at a fixed rate.
  *
- *   argv[2] = JSON PublisherConfig. IPC: → {type:'ready'} once connected; ← {type:'start'}; ← {type:'stop'} (rate
+ *   argv[2] = JSON ChildConfig. IPC: → {type:'ready'} once connected; ← {type:'start'}; ← {type:'stop'} (rate
  *   mode without a duration); → {type:'done', stats}.
- *
- * Device i publishes `{"t":..,"h":..,"p":..,"ts":<send time, epoch ms>}` to `<prefix>/dev<i>/<measurement>`.
- * Every `probeEvery`-th message is instead a probe `{"seq":n,"t":..,"h":..,"p":..,"ts":..}` to
- * `<prefix>/probe<index>/<measurement>_probe` (a measurement of its own, so the latency read-back stays small).
- * `ts` is the send time, made strictly increasing per device (+1 ms when a device sends twice within a
- * millisecond) so no two points of one series share a timestamp and sample counts in the TSDB are exact.
  */
+import { pathToFileURL } from 'node:url';
 import { connectAsync } from 'mqtt';
 import type { MqttClient } from 'mqtt';
+import type { CreateGenerator, MessageGenerator } from './MessageGenerator.ts';
 
-export interface PublisherConfig {
+export interface ChildConfig {
   url: string;
   index: number;
+  children: number;
   qos: 0 | 1;
-  topicPrefix: string;
-  measurement: string;
-  devices: number;
-  deviceOffset: number;
+  clientIdPrefix: string;
   connections: number;
+  /** Unacknowledged (QoS 1) / unwritten (QoS 0) publishes allowed per connection. */
+  window: number;
   /** Flat out: publish exactly this many messages as fast as the window allows. */
   count?: number;
   /** Fixed rate (msg/s of this child); runs for durationMs, or until {type:'stop'}. */
   rate?: number;
   durationMs?: number;
-  /** Unacknowledged (QoS 1) / unwritten (QoS 0) publishes allowed per connection. */
-  window: number;
-  /** Every n-th message is a latency probe; 0 = none. */
-  probeEvery: number;
-  /** Extra numeric fields `f0`… in every payload (payload-size scaling); default 0. */
-  extraFields?: number;
+  /** Absolute path of the generator module and its options. */
+  generator: string;
+  generatorOptions: unknown;
 }
 
-export interface PublisherStats {
+export interface ChildStats {
   index: number;
   sent: number;
   acked: number;
   failed: number;
-  probes: number;
+  firstError: string | null;
   startedAt: number;
   /** Time the last publish was acknowledged (QoS 1) / written (QoS 0). */
   endedAt: number;
   /** Time spent publishing, for the achieved rate. */
   seconds: number;
+  /** The generator's summary(). */
+  summary: unknown;
 }
 
-export type PublisherMessage = { type: 'ready' } | { type: 'done'; stats: PublisherStats } | { type: 'error'; message: string };
+export type ChildMessage = { type: 'ready' } | { type: 'done'; stats: ChildStats } | { type: 'error'; message: string };
 
-async function main(config: PublisherConfig): Promise<void> {
-  const send = (m: PublisherMessage): void => {
-    process.send?.(m);
-  };
+async function main(config: ChildConfig): Promise<void> {
+  const send = (m: ChildMessage): void => void process.send?.(m);
+  const { createGenerator } = (await import(pathToFileURL(config.generator).href)) as { createGenerator: CreateGenerator };
+  const gen: MessageGenerator = createGenerator(config.generatorOptions, { index: config.index, children: config.children });
   const clients: MqttClient[] = [];
   for (let c = 0; c < config.connections; c++) {
     const client = await connectAsync(config.url, {
-      clientId: `bench-pub-${config.index}-${c}-${process.pid}`,
+      clientId: `${config.clientIdPrefix}-${config.index}-${c}-${process.pid}`,
       clean: true,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
+      protocolVersion: 4,
     });
     client.on('error', (err) => send({ type: 'error', message: err.message }));
     // QoS 0 publishes past the socket's high-water mark each wait for 'drain': up to `window` listeners.
     client.stream.setMaxListeners(0);
     clients.push(client);
   }
-  const topics: string[] = [];
-  const lastTs: number[] = [];
-  for (let d = 0; d < config.devices; d++) {
-    topics.push(`${config.topicPrefix}/dev${config.deviceOffset + d + 1}/${config.measurement}`);
-    lastTs.push(0);
-  }
-  const probeTopic = `${config.topicPrefix}/probe${config.index}/${config.measurement}_probe`;
-  let probeLastTs = 0;
 
   const inFlight = new Array<number>(config.connections).fill(0);
   let sent = 0;
   let acked = 0;
   let failed = 0;
-  let probes = 0;
-  let next = 0;
+  let firstError: string | null = null;
   let startedAt = 0;
   let endedAt = 0;
   let stopping = false;
   let onSettled: (() => void) | undefined;
 
-  const extra = Array.from({ length: config.extraFields ?? 0 }, (_, i) => `"f${i}":${(i * 7.31).toFixed(2)},`).join('');
-  const payload = (n: number, ts: number): string => {
-    const t = 20 + (n % 100) / 10;
-    const h = 40 + (n % 37) / 10;
-    return `{"t":${t},"h":${h},"p":1013.2,${extra}"ts":${ts}}`;
-  };
-
   /** Publishes one message on connection conn; returns false when that connection's window is full. */
   const publishOne = (conn: number): boolean => {
-    if ((inFlight[conn] as number) >= config.window) return false;
-    const n = sent++;
-    let topic: string;
-    let body: string;
-    const now = Date.now();
-    if (config.probeEvery > 0 && n % config.probeEvery === config.probeEvery - 1) {
-      probeLastTs = Math.max(now, probeLastTs + 1);
-      probes++;
-      topic = probeTopic;
-      body = `{"seq":${probes},"t":21.5,"h":40.1,"p":1013.2,"ts":${probeLastTs}}`;
-    } else {
-      const d = next;
-      next = (next + 1) % config.devices;
-      const ts = Math.max(now, (lastTs[d] as number) + 1);
-      lastTs[d] = ts;
-      topic = topics[d] as string;
-      body = payload(n, ts);
-    }
-    inFlight[conn] = (inFlight[conn] as number) + 1;
-    (clients[conn] as MqttClient).publish(topic, body, { qos: config.qos }, (err) => {
-      inFlight[conn] = (inFlight[conn] as number) - 1;
-      if (err) failed++;
-      else acked++;
+    if (inFlight[conn]! >= config.window) return false;
+    const m = gen.next(sent++, Date.now());
+    inFlight[conn]!++;
+    clients[conn]!.publish(m.topic, m.payload, { qos: config.qos }, (err) => {
+      inFlight[conn]!--;
+      if (err) {
+        failed++;
+        firstError ??= err.message;
+      } else acked++;
       endedAt = Date.now();
       if (config.count !== undefined) pump(conn);
       onSettled?.();
@@ -145,6 +112,7 @@ async function main(config: PublisherConfig): Promise<void> {
     send({ type: 'ready' });
   });
   startedAt = Date.now();
+  endedAt = startedAt;
   let publishSeconds = 0;
 
   if (config.count !== undefined) {
@@ -193,14 +161,14 @@ async function main(config: PublisherConfig): Promise<void> {
       setTimeout(resolve, 30_000).unref();
     });
   }
-  const stats: PublisherStats = { index: config.index, sent, acked, failed, probes, startedAt, endedAt, seconds: publishSeconds };
+  const stats: ChildStats = { index: config.index, sent, acked, failed, firstError, startedAt, endedAt, seconds: publishSeconds, summary: gen.summary() };
   await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
   send({ type: 'done', stats });
   process.disconnect?.();
 }
 
 if (import.meta.main) {
-  main(JSON.parse(process.argv[2] ?? '{}') as PublisherConfig).catch((err: unknown) => {
+  main(JSON.parse(process.argv[2] ?? '{}') as ChildConfig).catch((err: unknown) => {
     process.send?.({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     process.exit(1);
   });

@@ -22,7 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Fleet, GatewayProcess, unitNodeOptions, withScenario, type FleetResult, type GatewayStatus } from '../test/harness/index.ts';
 import { BULK_MESSAGES } from './bulk/bulkMessages.ts';
-import { bulkChecks, formatTable, type Check } from './bulk/bulkChecks.ts';
+import { bulkChecks, type Check } from './bulk/bulkChecks.ts';
+import { bulkReport } from './bulk/bulkReport.ts';
 import { DeadLetterWatch } from './bulk/DeadLetterWatch.ts';
 import { BULK_ROUTES, BULK_SUBSCRIPTIONS, MAX_PAYLOAD_BYTES } from './bulk/generateMessage.ts';
 import { RssSampler } from './bulk/RssSampler.ts';
@@ -140,51 +141,11 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     const aliveAtEnd = await Promise.race([gateway.exited().then(() => false), sleep(0).then(() => true)]);
     const exit = await gateway.stop();
     const m = final.messages;
-    const sink = (name: string) => final.sinks.find((k) => k.name === name)!;
     const checks = bulkChecks({ n, acked: published.acked, expected, final, victoriaMetricsPoints, vmInvalidRows, redisStreamEntries: redisStreams.entries, watch, aliveAtEnd, exitCode: exit.code });
 
     const ok = checks.every((c) => c.ok);
     const messagesPerSecond = Math.round(n / (elapsedMs / 1000));
-    const summary = {
-      ok,
-      seed: options.seed,
-      nodeOptions,
-      sent: n,
-      received: m.received,
-      accepted: m.accepted,
-      unrouted: m.unrouted,
-      rejected: m.rejected,
-      rejectedByReason: m.rejectedByReason,
-      pointsWritten: { influx: sink('influx').pointsWritten, redis: sink('redis').pointsWritten },
-      victoriaMetricsPoints,
-      redisStreamEntries: redisStreams.entries,
-      deadLetters: { published: m.deadLettered, dropped: m.deadLetterDropped, received: watch.received },
-      mqtt: { connects: final.mqtt.connects, disconnects: final.mqtt.disconnects },
-      peakRssMB: mb(rss.peakBytes),
-      finalRssMB: mb(rss.lastBytes),
-      peakRssAnonMB: mb(rss.peakAnonBytes),
-      finalRssAnonMB: mb(rss.lastAnonBytes),
-      rssEvery5sMB: rss.timeline.map(mb),
-      finalHeapUsedMB: mb(final.process.heapUsedBytes),
-      finalExternalMB: mb(externalBytes),
-      rssSamples: rss.samples,
-      publishSeconds: round1(publishMs / 1000),
-      elapsedSeconds: round1(elapsedMs / 1000),
-      messagesPerSecond,
-      cases: expected.cases,
-      failed: checks.filter((c) => !c.ok).map((c) => c.what.trim()),
-    };
-    // The gateway's own warnings and errors, without the per-message ones (rejected, unrouted): what went wrong.
-    const notable = gateway
-      .logs()
-      .filter((l) => ['warn', 'error', 'fatal'].includes(l.level as string) && l.msg !== 'message rejected' && l.msg !== 'message matches no route')
-      .map((l) => `gateway log: ${JSON.stringify(l).slice(0, 300)}`);
-    const table = formatTable(checks, [
-      ...notable.slice(0, 20),
-      `gateway RSS peak ${mb(rss.peakBytes)} MB, final ${mb(rss.lastBytes)} MB; of it anonymous (RssAnon) peak ${mb(rss.peakAnonBytes)} MB, final ${mb(rss.lastAnonBytes)} MB (${rss.samples} samples, every 500 ms); at the end heap used ${mb(final.process.heapUsedBytes)} MB, external (Buffers) ${mb(externalBytes)} MB`,
-      `RSS every 5 s, MB: ${rss.timeline.map(mb).join(' ')}`,
-      `elapsed ${round1(elapsedMs / 1000)} s (publishing ${round1(publishMs / 1000)} s): ${messagesPerSecond} msg/s end to end`,
-    ]);
+    const { json, table } = bulkReport({ seed: options.seed, nodeOptions, n, final, victoriaMetricsPoints, redisStreamEntries: redisStreams.entries, watch, rss, externalBytes, publishMs, elapsedMs, expected, checks, logs: gateway.logs() });
     return {
       ok,
       checks,
@@ -200,7 +161,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       messagesPerSecond,
       gatewayExit: { code: exit.code, signal: exit.signal },
       table,
-      json: `bulk-json ${JSON.stringify(summary)}`,
+      json,
     };
   });
 }
@@ -251,7 +212,6 @@ async function publishAll(url: string, options: BulkOptions, log: (line: string)
 }
 
 const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 if (import.meta.main) {
   const { values } = parseArgs({

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveBinary, ServerProcess, tcpProbe } from './ServerProcess.ts';
+import { serverLifecycle } from './serverLifecycle.ts';
 
 /** Makes the listener a TLS listener (mqtts://); all paths are PEM files (see certificates.ts). */
 export interface MosquittoTlsListener {
@@ -117,15 +118,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     get pid() {
       return server.pid;
     },
-    process: server,
-    stop: async () => {
-      await server.stop();
-    },
-    kill: async () => {
-      await server.kill();
-    },
-    restart: () => server.restart(),
-    destroy: () => server.destroy(),
+    ...serverLifecycle(server),
   };
 }
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { ServerProcess } from './ServerProcess.ts';
 import type { ReadyProbe } from './ServerProcess.ts';
 import type { TestPki } from './certificates.ts';
+import { serverLifecycle } from './serverLifecycle.ts';
 
 export interface RedisOptions {
   /** AOF with `appendfsync always`: every acknowledged write survives stop, kill and restart. */
@@ -91,14 +92,6 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
     get pid() {
       return server.pid;
     },
-    process: server,
-    stop: async () => {
-      await server.stop();
-    },
-    kill: async () => {
-      await server.kill();
-    },
-    restart: () => server.restart(),
-    destroy: () => server.destroy(),
+    ...serverLifecycle(server),
   };
 }

@@ -1,5 +1,6 @@
 import { ServerProcess, httpProbe } from './ServerProcess.ts';
 import { waitFor } from './waitFor.ts';
+import { serverLifecycle } from './serverLifecycle.ts';
 
 export interface VictoriaMetricsOptions {
   /** Extra flags, e.g. ['-loggerLevel=ERROR']. */
@@ -120,18 +121,10 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
     get pid() {
       return server.pid;
     },
-    process: server,
     forceFlush,
     exportSeries,
     waitForSeries,
     countSamples,
-    stop: async () => {
-      await server.stop();
-    },
-    kill: async () => {
-      await server.kill();
-    },
-    restart: () => server.restart(),
-    destroy: () => server.destroy(),
+    ...serverLifecycle(server),
   };
 }

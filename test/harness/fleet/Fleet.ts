@@ -9,23 +9,16 @@ import type { ChildConfig, ChildMessage, ChildStats } from './publisherChild.ts'
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'publisherChild.ts');
 
-export interface FleetOptions {
-  url: string;
-  qos: 0 | 1;
+/** What every child gets as it is (see ChildConfig), plus the totals the fleet shares out over its children. */
+export interface FleetOptions extends Pick<ChildConfig, 'url' | 'qos' | 'clientIdPrefix' | 'window' | 'durationMs' | 'generator'> {
   /** Child processes. */
   children: number;
+  /** MQTT connections of each child. */
   connectionsPerChild: number;
-  /** Unacknowledged publishes per connection. */
-  window: number;
-  /** Client ids are `<prefix>-<child>-<connection>-<pid>`. */
-  clientIdPrefix: string;
   /** Flat out: this many messages in all (shared out over the children). */
   count?: number;
   /** Fixed rate: msg/s in all, for durationMs or until stop(). */
   rate?: number;
-  durationMs?: number;
-  /** Absolute path of the generator module. */
-  generator: string;
   /** The generator's options for child i (plain JSON). */
   generatorOptions: (child: number) => unknown;
 }

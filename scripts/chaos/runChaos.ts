@@ -5,15 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, GatewayProcess, waitFor, withScenario } from '../../test/harness/index.ts';
 import { mulberry32 } from '../bulk/prng.ts';
 import { injectFaults, planFaults } from './faults.ts';
 import { GatewaySampler } from './GatewaySampler.ts';
 import { lossReport } from './lossReport.ts';
 import { SequencedPublisher, type PublishShared } from './SequencedPublisher.ts';
-import { influxSeqs, redisSeqs, verdict } from './sinkSeqs.ts';
-import { FAULT_KINDS, type AckMode, type ChaosOptions, type ChaosResult, type FaultRecord, type SinkVerdict } from './types.ts';
+import { readBack } from './sinkSeqs.ts';
+import { FAULT_KINDS, type AckMode, type ChaosOptions, type ChaosResult, type FaultRecord } from './types.ts';
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)}MB`;
 
@@ -135,23 +134,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     await injecting;
     for (const p of pubs) p.stop();
 
-    // ---- drain, then verify (a loss is only final after a grace period: re-check while something is missing) ----
+    // ---- drain, then verify ----
     const drainStart = since();
     await drain(() => gw, opts.drainTimeoutMs ?? Math.max(120_000, (n / 500) * 1000), log);
     clearInterval(progress);
     sampler.sampleIo(gw);
-    let values = { influx: [] as number[], redis: [] as number[] };
-    let influx: SinkVerdict;
-    let redis: SinkVerdict;
-    const verifyDeadline = Date.now() + 30_000;
-    for (;;) {
-      values = { influx: await influxSeqs(vm), redis: await redisSeqs(rd.url) };
-      influx = verdict(values.influx, n);
-      redis = verdict(values.redis, n);
-      if ((influx.lost === 0 && redis.lost === 0) || Date.now() > verifyDeadline) break;
-      log(`verify: still missing influx=${influx.lost} redis=${redis.lost}; re-checking`);
-      await sleep(5000);
-    }
+    const { values, influx, redis } = await readBack(vm, rd.url, n, log);
     const drainMs = since() - drainStart;
     const losses = lossReport(values, shared, faults, gateways);
     for (const line of losses) log(`LOSS ${line}`);

@@ -1,4 +1,5 @@
 /** What landed in each sink, by seq: reading the sinks back and judging what is missing or duplicated. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { VictoriaMetricsHandle } from '../../test/harness/index.ts';
 import type { SinkVerdict } from './types.ts';
@@ -72,4 +73,17 @@ export function ranges(missing: number[], max = 10): string[] {
   }
   if (i < missing.length) out.push('…');
   return out;
+}
+
+/** Both sinks' seqs and verdicts; a loss is only final after a grace period: re-read (every 5 s, 30 s at most) while something is missing. */
+export async function readBack(vm: VictoriaMetricsHandle, redisUrl: string, n: number, log: (line: string) => void) {
+  const verifyDeadline = Date.now() + 30_000;
+  for (;;) {
+    const values = { influx: await influxSeqs(vm), redis: await redisSeqs(redisUrl) };
+    const influx = verdict(values.influx, n);
+    const redis = verdict(values.redis, n);
+    if ((influx.lost === 0 && redis.lost === 0) || Date.now() > verifyDeadline) return { values, influx, redis };
+    log(`verify: still missing influx=${influx.lost} redis=${redis.lost}; re-checking`);
+    await sleep(5000);
+  }
 }

@@ -47,10 +47,7 @@ export interface ChildStats {
 
 export type ChildMessage = { type: 'ready' } | { type: 'done'; stats: ChildStats } | { type: 'error'; message: string };
 
-async function main(config: ChildConfig): Promise<void> {
-  const send = (m: ChildMessage): void => void process.send?.(m);
-  const { createGenerator } = (await import(pathToFileURL(config.generator).href)) as { createGenerator: CreateGenerator };
-  const gen: MessageGenerator = createGenerator(config.generatorOptions, { index: config.index, children: config.children });
+async function connectAll(config: ChildConfig, send: (m: ChildMessage) => void): Promise<MqttClient[]> {
   const clients: MqttClient[] = [];
   for (let c = 0; c < config.connections; c++) {
     const client = await connectAsync(config.url, {
@@ -65,45 +62,110 @@ async function main(config: ChildConfig): Promise<void> {
     client.stream.setMaxListeners(0);
     clients.push(client);
   }
+  return clients;
+}
 
-  const inFlight = new Array<number>(config.connections).fill(0);
-  let sent = 0;
-  let acked = 0;
-  let failed = 0;
-  let firstError: string | null = null;
-  let startedAt = 0;
-  let endedAt = 0;
-  let stopping = false;
-  let onSettled: (() => void) | undefined;
+/** The child's connections and counters: publishes the generator's messages, each connection within its window. */
+class Pump {
+  readonly #config: ChildConfig;
+  readonly #clients: MqttClient[];
+  readonly #gen: MessageGenerator;
+  readonly #inFlight: number[];
+  readonly #pumping: boolean[];
+  sent = 0;
+  acked = 0;
+  failed = 0;
+  firstError: string | null = null;
+  endedAt = 0;
+  /** Called after every acknowledgement (or failure). */
+  onSettled: (() => void) | undefined;
+
+  constructor(config: ChildConfig, clients: MqttClient[], gen: MessageGenerator) {
+    this.#config = config;
+    this.#clients = clients;
+    this.#gen = gen;
+    this.#inFlight = new Array<number>(config.connections).fill(0);
+    this.#pumping = new Array<boolean>(config.connections).fill(false);
+  }
 
   /** Publishes one message on connection conn; returns false when that connection's window is full. */
-  const publishOne = (conn: number): boolean => {
-    if (inFlight[conn]! >= config.window) return false;
-    const m = gen.next(sent++, Date.now());
-    inFlight[conn]!++;
-    clients[conn]!.publish(m.topic, m.payload, { qos: config.qos }, (err) => {
-      inFlight[conn]!--;
+  publishOne(conn: number): boolean {
+    if (this.#inFlight[conn]! >= this.#config.window) return false;
+    const m = this.#gen.next(this.sent++, Date.now());
+    this.#inFlight[conn]!++;
+    this.#clients[conn]!.publish(m.topic, m.payload, { qos: this.#config.qos }, (err) => {
+      this.#inFlight[conn]!--;
       if (err) {
-        failed++;
-        firstError ??= err.message;
-      } else acked++;
-      endedAt = Date.now();
-      if (config.count !== undefined) pump(conn);
-      onSettled?.();
+        this.failed++;
+        this.firstError ??= err.message;
+      } else this.acked++;
+      this.endedAt = Date.now();
+      if (this.#config.count !== undefined) this.pump(conn);
+      this.onSettled?.();
     });
     return true;
-  };
+  }
 
-  // Flat-out mode: each connection keeps its window full until count messages are sent.
-  // QoS 0 callbacks run synchronously while the socket takes the data: the flag keeps that from recursing.
-  const pumping = new Array<boolean>(config.connections).fill(false);
-  const pump = (conn: number): void => {
-    if (pumping[conn]) return;
-    pumping[conn] = true;
-    while (config.count !== undefined && sent < config.count && publishOne(conn));
-    pumping[conn] = false;
-  };
+  /**
+   * Flat-out mode: keeps connection conn's window full until count messages are sent. QoS 0 callbacks run
+   * synchronously while the socket takes the data: the flag keeps that from recursing.
+   */
+  pump(conn: number): void {
+    if (this.#pumping[conn]) return;
+    this.#pumping[conn] = true;
+    while (this.#config.count !== undefined && this.sent < this.#config.count && this.publishOne(conn));
+    this.#pumping[conn] = false;
+  }
 
+  /** Resolves once every message sent so far is settled (or after timeoutMs). */
+  settled(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const deadline = Date.now() + timeoutMs;
+      this.onSettled = () => {
+        if (this.acked + this.failed >= this.sent || Date.now() > deadline) resolve();
+      };
+      this.onSettled();
+      if (Number.isFinite(timeoutMs)) setTimeout(resolve, timeoutMs).unref();
+    });
+  }
+}
+
+/** Fixed-rate mode: `rate` msg/s round robin over the connections, for durationMs or until stopping(); returns the seconds. */
+function atRate(config: ChildConfig, pump: Pump, stopping: () => boolean): Promise<number> {
+  const rate = config.rate ?? 1000;
+  const t0 = performance.now();
+  let scheduled = 0;
+  let conn = 0;
+  return new Promise<number>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      if (stopping() || (config.durationMs !== undefined && elapsed >= config.durationMs)) {
+        clearInterval(timer);
+        resolve(elapsed / 1000);
+        return;
+      }
+      const due = Math.floor((elapsed * rate) / 1000) - scheduled;
+      for (let i = 0; i < due; i++) {
+        // Round robin over the connections; when every window is full the rest waits for the next tick.
+        let ok = false;
+        for (let tries = 0; tries < config.connections && !ok; tries++) {
+          ok = pump.publishOne(conn);
+          conn = (conn + 1) % config.connections;
+        }
+        if (!ok) break;
+        scheduled++;
+      }
+    }, 5);
+  });
+}
+
+async function main(config: ChildConfig): Promise<void> {
+  const send = (m: ChildMessage): void => void process.send?.(m);
+  const { createGenerator } = (await import(pathToFileURL(config.generator).href)) as { createGenerator: CreateGenerator };
+  const gen: MessageGenerator = createGenerator(config.generatorOptions, { index: config.index, children: config.children });
+  const clients = await connectAll(config, send);
+  const pump = new Pump(config, clients, gen);
+  let stopping = false;
   await new Promise<void>((resolve) => {
     process.on('message', (m: { type: string }) => {
       if (m.type === 'start') resolve();
@@ -111,57 +173,25 @@ async function main(config: ChildConfig): Promise<void> {
     });
     send({ type: 'ready' });
   });
-  startedAt = Date.now();
-  endedAt = startedAt;
-  let publishSeconds = 0;
-
+  const startedAt = Date.now();
+  pump.endedAt = startedAt;
+  let seconds: number;
   if (config.count !== undefined) {
-    const count = config.count;
-    for (let c = 0; c < config.connections; c++) pump(c);
+    for (let c = 0; c < config.connections; c++) pump.pump(c);
     await new Promise<void>((resolve) => {
-      onSettled = () => {
-        if (acked + failed >= count) resolve();
+      const count = config.count!;
+      pump.onSettled = () => {
+        if (pump.acked + pump.failed >= count) resolve();
       };
-      onSettled();
+      pump.onSettled();
     });
-    publishSeconds = (endedAt - startedAt) / 1000;
+    seconds = (pump.endedAt - startedAt) / 1000;
   } else {
-    const rate = config.rate ?? 1000;
-    const t0 = performance.now();
-    let scheduled = 0;
-    let conn = 0;
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const elapsed = performance.now() - t0;
-        if (stopping || (config.durationMs !== undefined && elapsed >= config.durationMs)) {
-          clearInterval(timer);
-          publishSeconds = elapsed / 1000;
-          resolve();
-          return;
-        }
-        const due = Math.floor((elapsed * rate) / 1000) - scheduled;
-        for (let i = 0; i < due; i++) {
-          // Round robin over the connections; when every window is full the rest waits for the next tick.
-          let ok = false;
-          for (let tries = 0; tries < config.connections && !ok; tries++) {
-            ok = publishOne(conn);
-            conn = (conn + 1) % config.connections;
-          }
-          if (!ok) break;
-          scheduled++;
-        }
-      }, 5);
-    });
-    await new Promise<void>((resolve) => {
-      const deadline = Date.now() + 30_000;
-      onSettled = () => {
-        if (acked + failed >= sent || Date.now() > deadline) resolve();
-      };
-      onSettled();
-      setTimeout(resolve, 30_000).unref();
-    });
+    seconds = await atRate(config, pump, () => stopping);
+    await pump.settled(30_000);
   }
-  const stats: ChildStats = { index: config.index, sent, acked, failed, firstError, startedAt, endedAt, seconds: publishSeconds, summary: gen.summary() };
+  const { sent, acked, failed, firstError, endedAt } = pump;
+  const stats: ChildStats = { index: config.index, sent, acked, failed, firstError, startedAt, endedAt, seconds, summary: gen.summary() };
   await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
   send({ type: 'done', stats });
   process.disconnect?.();

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBinary } from './findBinary.ts';
 import { freePort } from './freePort.ts';
 import type { GatewayStatus } from './GatewayStatus.ts';
 import { waitFor } from './waitFor.ts';
@@ -202,21 +203,6 @@ export class GatewayProcess {
   exited(): Promise<Exit> {
     return this.#exited;
   }
-}
-
-/** An executable on PATH or in the usual system directories. */
-export function findBinary(name: string): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
-  for (const d of [...dirs, '/usr/sbin', '/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin']) {
-    const candidate = path.join(d, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
 }
 
 const running = new Set<GatewayProcess>();

@@ -30,12 +30,13 @@ export { startServers } from './startServers.ts';
 export type { Servers } from './startServers.ts';
 // The gateway under test, its /status, the publisher fleet, /proc, statistics and the scenario runner: shared by
 // tests, bench/ and scripts/ (see docs/harness.md).
-export { GatewayProcess, findBinary, nodeCommand } from './GatewayProcess.ts';
+export { GatewayProcess, nodeCommand } from './GatewayProcess.ts';
+export { findBinary } from './findBinary.ts';
 export type { GatewayProcessOptions, GatewayStatus } from './GatewayProcess.ts';
 export { Fleet, share } from './fleet/Fleet.ts';
 export type { FleetOptions, FleetResult } from './fleet/Fleet.ts';
 export type { CreateGenerator, FleetChild, FleetMessage, MessageGenerator } from './fleet/MessageGenerator.ts';
-export { clockTicksPerSecond, cpuMicros, ioCounters, memoryBreakdown, peakRssBytes, rssBytes, statusBytes, tryProc } from './procfs.ts';
+export { clockTicksPerSecond, cpuMicros, ioCounters, memoryBreakdown, peakRssBytes, processState, rssBytes, statusBytes, tryProc } from './procfs.ts';
 export type { IoCounters } from './procfs.ts';
 export { median, percentile, round } from './stats.ts';
 export { Scenario, runAsMain, withScenario } from './scenario/Scenario.ts';

@@ -29,6 +29,12 @@ export function cpuMicros(pid: number): number {
   return (ticks * 1_000_000) / clockTicksPerSecond();
 }
 
+/** The one-letter state of /proc/<pid>/stat (R, S, D, Z for a zombie, X dead, …). */
+export function processState(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
 /** The `kB` lines of /proc/<pid>/status, in bytes (VmRSS, VmHWM, RssAnon, RssFile, …); 0 for a key not there. */
 export function statusBytes(pid: number, ...keys: string[]): number[] {
   const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -27,6 +27,7 @@ export type { FaultyHttpServer, RecordedRequest, ScriptedResponse } from './faul
 export { startTokenProxy } from './tokenProxy.ts';
 export type { TokenProxy, TokenProxyOptions } from './tokenProxy.ts';
 export { startServers } from './startServers.ts';
+export type { ServerHandle } from './serverLifecycle.ts';
 export type { Servers } from './startServers.ts';
 // The gateway under test, its /status, the publisher fleet, /proc, statistics and the scenario runner: shared by
 // tests, bench/ and scripts/ (see docs/harness.md).

@@ -23,11 +23,7 @@ export interface FleetOptions extends Pick<ChildConfig, 'url' | 'qos' | 'clientI
   generatorOptions: (child: number) => unknown;
 }
 
-export interface FleetResult {
-  sent: number;
-  acked: number;
-  failed: number;
-  firstError: string | null;
+export interface FleetResult extends Pick<ChildStats, 'sent' | 'acked' | 'failed' | 'firstError'> {
   /** Epoch ms when the start signal went out. */
   startedAt: number;
   /** Epoch ms of the last acknowledgement. */

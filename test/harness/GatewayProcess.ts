@@ -36,6 +36,8 @@ export interface GatewayProcessOptions {
   /** Wait for /readyz = 200 (default) or only /healthz. */
   readonly waitUntil?: 'ready' | 'alive' | 'none';
   readonly timeoutMs?: number;
+  /** How often the probe is polled while waiting (default 100 ms; the bench polls every 10 ms for readyMs). */
+  readonly pollMs?: number;
   /** Node flags before `dist/main.js` (e.g. `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
   /** The environment under `env` (default: PATH only; the demo passes its own minus EDGEBRIDGE_*). */
@@ -105,7 +107,7 @@ export class GatewayProcess {
     const logFd = options.logFile === undefined ? undefined : fs.openSync(options.logFile, 'a');
     const stdio = logFd === undefined ? (['ignore', 'pipe', 'pipe'] as const) : (['ignore', logFd, logFd] as const);
     const t0 = performance.now();
-    const child = spawn(file, argv, { cwd: ROOT, env, stdio: [...stdio], detached: options.detached === true });
+    const child = spawn(file, argv, { env, stdio: [...stdio], detached: options.detached === true });
     if (logFd !== undefined) fs.closeSync(logFd);
     const gw = new GatewayProcess(child, port, spoolDir, ownSpool, options.keepChars ?? Number.POSITIVE_INFINITY);
     const until = options.waitUntil ?? 'ready';
@@ -114,7 +116,7 @@ export class GatewayProcess {
       try {
         await waitFor(async () => gw.exitedAlready || (await gw.get(probe).catch(() => undefined))?.status === 200, {
           timeoutMs: options.timeoutMs ?? 20_000,
-          intervalMs: 10,
+          intervalMs: options.pollMs ?? 100,
           message: () => `gateway ${probe} not 200; stderr: ${gw.stderr.slice(-2000)} stdout: ${gw.stdout.slice(-3000)}`,
         });
         if (gw.exitedAlready) throw new Error(`the gateway exited (code ${child.exitCode}, signal ${child.signalCode}); stderr: ${gw.stderr.slice(-2000)}`);

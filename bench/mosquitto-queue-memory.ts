@@ -6,14 +6,13 @@
  *
  *   node bench/mosquitto-queue-memory.ts [--messages 100000]
  */
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import mqtt, { connectAsync } from 'mqtt';
-import { connectPublisher, startMosquitto } from '../test/harness/index.ts';
+import { connectPublisher, rssBytes, startMosquitto } from '../test/harness/index.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' } } });
 const N = Number(values.messages);
-const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+const rssKb = (pid: number): number => rssBytes(pid) / 1024;
 
 const mq = await startMosquitto();
 try {

@@ -5,7 +5,7 @@
  *
  * route (decode + line protocol) → disk spool append (write(2) into a temp dir) → two cursors read the batch
  * back → the InfluxDB request body gzipped (level 1, as the sink does on the thread pool) and the Redis call arguments (RedisBatchBuilder). Payloads and topics are
- * the bench fleet's (`bench/publisher.ts`): 100 devices unless --devices says otherwise, `{"t":…,"h":…,"p":1013.2,"ts":…}`. Prints the median µs per
+ * the bench fleet's (`bench/climateMessages.ts`): 100 devices unless --devices says otherwise, `{"t":…,"h":…,"p":1013.2,"ts":…}`. Prints the median µs per
  * message of each stage over R repetitions. A guide for profiling work, not a target: `npm run bench` measures the
  * whole gateway against the MQTT ceiling.
  */

@@ -8,8 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { connectPublisher, startMosquitto, startRedis, waitFor } from '../test/harness/index.ts';
-import { GatewayProcess } from '../test/integration/support/GatewayProcess.ts';
+import { connectPublisher, GatewayProcess, startMosquitto, startRedis, waitFor } from '../test/harness/index.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' } } });
 const N = Number(values.messages);

@@ -14,23 +14,25 @@
  *
  * Importable: `runBulk(options)` (the short variant in test/integration/bulk.test.ts).
  */
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { startMosquitto, startRedis, startVictoriaMetrics } from '../test/harness/index.ts';
-import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle } from '../test/harness/index.ts';
-import { GatewayProcess, type GatewayStatus } from '../test/integration/support/GatewayProcess.ts';
-import { REJECT_REASONS } from '../src/pipeline/RouteResult.ts';
+import { Fleet, GatewayProcess, unitNodeOptions, withScenario, type FleetResult, type GatewayStatus } from '../test/harness/index.ts';
+import { BULK_MESSAGES } from './bulk/bulkMessages.ts';
+import { bulkChecks, type Check } from './bulk/bulkChecks.ts';
+import { bulkReport } from './bulk/bulkReport.ts';
 import { DeadLetterWatch } from './bulk/DeadLetterWatch.ts';
 import { BULK_ROUTES, BULK_SUBSCRIPTIONS, MAX_PAYLOAD_BYTES } from './bulk/generateMessage.ts';
-import type { PublisherConfig, PublisherMessage, PublisherResult } from './bulk/publisher.ts';
 import { RssSampler } from './bulk/RssSampler.ts';
+import { waitCount, waitSettled } from './bulk/settle.ts';
 import { countRedisStreams, countVictoriaMetrics, victoriaMetricsInvalidRows } from './bulk/sinkCounts.ts';
 import { addTally, emptyTally, type Tally } from './bulk/Tally.ts';
+
+export type { Check } from './bulk/bulkChecks.ts';
+export { unitNodeOptions } from '../test/harness/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GATEWAY_ID = 'bulk';
@@ -53,13 +55,6 @@ export interface BulkOptions {
   log?: (line: string) => void;
 }
 
-export interface Check {
-  what: string;
-  expected: number;
-  actual: number;
-  ok: boolean;
-}
-
 export interface BulkResult {
   ok: boolean;
   checks: Check[];
@@ -78,54 +73,27 @@ export interface BulkResult {
   json: string;
 }
 
-type FullStatus = GatewayStatus & {
-  mqtt: { connected: boolean; connects: number; disconnects: number };
-  messages: GatewayStatus['messages'] & { deadLettered: number; deadLetterDropped: number };
-  process: { rssBytes: number; heapUsedBytes: number };
-};
-
 export async function runBulk(options: BulkOptions): Promise<BulkResult> {
   const log = options.log ?? ((line: string) => console.error(line));
   const n = options.messages;
   const stallMs = options.stallMs ?? 60_000;
   const nodeOptions = options.nodeOptions ?? unitNodeOptions();
   if (!fs.existsSync(path.join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
-  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-bulk-spool-'));
-  let mq: MosquittoHandle | undefined;
-  let rd: RedisHandle | undefined;
-  let vm: VictoriaMetricsHandle | undefined;
-  let gw: GatewayProcess | undefined;
-  const watch = new DeadLetterWatch();
-  try {
-    [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics({ extraArgs: ['-loggerLevel=ERROR'] })]);
-    gw = await GatewayProcess.start({
-      env: {
-        NODE_OPTIONS: nodeOptions,
-        EDGEBRIDGE_GATEWAY_ID: GATEWAY_ID,
-        EDGEBRIDGE_LOG_LEVEL: 'warn',
-        EDGEBRIDGE_SPOOL_DIR: spoolDir,
-        EDGEBRIDGE_MQTT_URL: mq.url,
-        EDGEBRIDGE_MQTT_SUBSCRIPTIONS: JSON.stringify(BULK_SUBSCRIPTIONS.map((topic) => ({ topic, qos: 1 }))),
-        EDGEBRIDGE_MQTT_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES),
-        EDGEBRIDGE_ROUTES: JSON.stringify(BULK_ROUTES),
-        EDGEBRIDGE_INFLUX_URL: vm.url,
-        EDGEBRIDGE_INFLUX_TOKEN: 'bulk',
-        EDGEBRIDGE_INFLUX_ORG: 'bulk',
-        EDGEBRIDGE_INFLUX_BUCKET: 'bulk',
-        EDGEBRIDGE_REDIS_URL: rd.url,
-        // Streams must hold every point to be counted (MAXLEN ~ trims otherwise).
-        EDGEBRIDGE_REDIS_STREAM_MAX_LEN: String(Math.max(100_000, 2 * n)),
-        ...options.gatewayEnv,
-      },
-    });
-    const gateway = gw;
+  return withScenario('bulk', log, async (scenario) => {
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-bulk-spool-'));
+    scenario.defer(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
+    const { mq, rd, vm } = await scenario.servers({ victoriaMetrics: { extraArgs: ['-loggerLevel=ERROR'] } });
+    const gateway = await GatewayProcess.start({ env: { NODE_OPTIONS: nodeOptions, ...gatewayEnv(n, spoolDir, mq.url, vm.url, rd.url), ...options.gatewayEnv } });
+    scenario.defer(() => gateway.stop());
+    const watch = new DeadLetterWatch();
+    scenario.defer(() => watch.stop());
     await watch.start(mq.url, DEAD_LETTER_TOPIC);
     const rss = new RssSampler(gateway.pid!, 500);
     rss.start();
-    const status = async (): Promise<FullStatus> => {
+    const status = async (): Promise<GatewayStatus> => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return (await gateway.status()) as FullStatus;
+          return await gateway.status();
         } catch (err) {
           if (attempt >= 10 || gateway.pid === undefined) throw err;
         }
@@ -134,16 +102,14 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
 
     // Publish.
     const t0 = performance.now();
-    const results = await publishAll(mq.url, options, log, async () => {
+    const published = await publishAll(mq.url, options, log, async () => {
       const s = await status();
       return `received ${s.messages.received}/${n}, gateway RSS ${mb(rss.lastBytes)} MB`;
     });
     const publishMs = performance.now() - t0;
     const expected = emptyTally();
-    for (const r of results) addTally(expected, r.expected);
-    const acked = results.reduce((s, r) => s + r.acked, 0);
-    const failed = results.reduce((s, r) => s + r.failed, 0);
-    log(`published ${acked}/${n} (QoS 1, ${failed} failed) in ${(publishMs / 1000).toFixed(1)} s`);
+    for (const t of published.summaries) addTally(expected, t as Tally);
+    log(`published ${published.acked}/${n} (QoS 1, ${published.failed} failed) in ${(publishMs / 1000).toFixed(1)} s`);
 
     // Drain: everything received, every sink caught up, every dead letter accounted for.
     await waitSettled('gateway received all', stallMs, log, async () => {
@@ -163,7 +129,7 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       return { done: m.deadLettered + m.deadLetterDropped >= m.rejected && watch.received >= m.deadLettered, progress: watch.received };
     });
     const [victoriaMetricsPoints, redisStreams] = await Promise.all([
-      waitCount(() => countVictoriaMetrics(vm!.url), expected.points.influx, 30_000),
+      waitCount(() => countVictoriaMetrics(vm.url), expected.points.influx, 30_000),
       countRedisStreams(rd.url, 'eb:'),
     ]);
     const vmInvalidRows = await victoriaMetricsInvalidRows(vm.url);
@@ -175,75 +141,11 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     const aliveAtEnd = await Promise.race([gateway.exited().then(() => false), sleep(0).then(() => true)]);
     const exit = await gateway.stop();
     const m = final.messages;
-    const sink = (name: string) => final.sinks.find((k) => k.name === name)!;
-
-    const checks: Check[] = [];
-    const check = (what: string, exp: number, actual: number): void => void checks.push({ what, expected: exp, actual, ok: exp === actual });
-    check('publishes acknowledged by the broker', n, acked);
-    check('received', n, m.received);
-    check('accepted (written)', expected.accepted, m.accepted);
-    check('unrouted', expected.unrouted, m.unrouted);
-    check('rejected', expected.rejected, m.rejected);
-    for (const r of REJECT_REASONS) check(`  rejected ${r}`, expected.rejectedByReason[r], m.rejectedByReason[r] ?? 0);
-    check('accepted + rejected + unrouted = sent', n, m.accepted + m.rejected + m.unrouted);
-    check('influx points written', expected.points.influx, sink('influx').pointsWritten);
-    check('  points in VictoriaMetrics', expected.points.influx, victoriaMetricsPoints);
-    check('  lines VictoriaMetrics could not parse', 0, vmInvalidRows);
-    check('redis points written', expected.points.redis, sink('redis').pointsWritten);
-    check('  entries in Redis streams', expected.points.redis, redisStreams.entries);
-    check('sink points rejected or dropped', 0, final.sinks.reduce((s, k) => s + k.pointsRejected + k.pointsDropped, 0));
-    check('dead letters published + dropped = rejected', m.rejected, m.deadLettered + m.deadLetterDropped);
-    check('dead letters received = published', m.deadLettered, watch.received);
-    check('dead letters not valid JSON with a reason', 0, watch.malformed);
-    if (m.deadLetterDropped === 0) {
-      for (const r of REJECT_REASONS) check(`  dead letters ${r}`, expected.rejectedByReason[r], watch.byReason[r] ?? 0);
-    }
-    check('gateway MQTT disconnects (each redelivers)', 0, final.mqtt.disconnects);
-    check('gateway alive at the end (1 = yes)', 1, aliveAtEnd ? 1 : 0);
-    check('gateway exit code after SIGTERM', 0, exit.code ?? -1);
+    const checks = bulkChecks({ n, acked: published.acked, expected, final, victoriaMetricsPoints, vmInvalidRows, redisStreamEntries: redisStreams.entries, watch, aliveAtEnd, exitCode: exit.code });
 
     const ok = checks.every((c) => c.ok);
     const messagesPerSecond = Math.round(n / (elapsedMs / 1000));
-    const summary = {
-      ok,
-      seed: options.seed,
-      nodeOptions,
-      sent: n,
-      received: m.received,
-      accepted: m.accepted,
-      unrouted: m.unrouted,
-      rejected: m.rejected,
-      rejectedByReason: m.rejectedByReason,
-      pointsWritten: { influx: sink('influx').pointsWritten, redis: sink('redis').pointsWritten },
-      victoriaMetricsPoints,
-      redisStreamEntries: redisStreams.entries,
-      deadLetters: { published: m.deadLettered, dropped: m.deadLetterDropped, received: watch.received },
-      mqtt: { connects: final.mqtt.connects, disconnects: final.mqtt.disconnects },
-      peakRssMB: mb(rss.peakBytes),
-      finalRssMB: mb(rss.lastBytes),
-      peakRssAnonMB: mb(rss.peakAnonBytes),
-      finalRssAnonMB: mb(rss.lastAnonBytes),
-      rssEvery5sMB: rss.timeline.map(mb),
-      finalHeapUsedMB: mb(final.process.heapUsedBytes),
-      finalExternalMB: mb(externalBytes),
-      rssSamples: rss.samples,
-      publishSeconds: round1(publishMs / 1000),
-      elapsedSeconds: round1(elapsedMs / 1000),
-      messagesPerSecond,
-      cases: expected.cases,
-      failed: checks.filter((c) => !c.ok).map((c) => c.what.trim()),
-    };
-    // The gateway's own warnings and errors, without the per-message ones (rejected, unrouted): what went wrong.
-    const notable = gateway
-      .logs()
-      .filter((l) => ['warn', 'error', 'fatal'].includes(l.level as string) && l.msg !== 'message rejected' && l.msg !== 'message matches no route')
-      .map((l) => `gateway log: ${JSON.stringify(l).slice(0, 300)}`);
-    const table = formatTable(checks, [
-      ...notable.slice(0, 20),
-      `gateway RSS peak ${mb(rss.peakBytes)} MB, final ${mb(rss.lastBytes)} MB; of it anonymous (RssAnon) peak ${mb(rss.peakAnonBytes)} MB, final ${mb(rss.lastAnonBytes)} MB (${rss.samples} samples, every 500 ms); at the end heap used ${mb(final.process.heapUsedBytes)} MB, external (Buffers) ${mb(externalBytes)} MB`,
-      `RSS every 5 s, MB: ${rss.timeline.map(mb).join(' ')}`,
-      `elapsed ${round1(elapsedMs / 1000)} s (publishing ${round1(publishMs / 1000)} s): ${messagesPerSecond} msg/s end to end`,
-    ]);
+    const { json, table } = bulkReport({ seed: options.seed, nodeOptions, n, final, victoriaMetricsPoints, redisStreamEntries: redisStreams.entries, watch, rss, externalBytes, publishMs, elapsedMs, expected, checks, logs: gateway.logs() });
     return {
       ok,
       checks,
@@ -259,108 +161,57 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       messagesPerSecond,
       gatewayExit: { code: exit.code, signal: exit.signal },
       table,
-      json: `bulk-json ${JSON.stringify(summary)}`,
+      json,
     };
-  } finally {
-    await watch.stop().catch(() => undefined);
-    await gw?.stop().catch(() => undefined);
-    await Promise.all([mq?.destroy(), rd?.destroy(), vm?.destroy()].map((p) => p?.catch(() => undefined)));
-    fs.rmSync(spoolDir, { recursive: true, force: true });
-  }
+  });
 }
 
-/** Forks the publisher processes, starts them together, logs progress every 5 s, and returns their results. */
-async function publishAll(url: string, options: BulkOptions, log: (line: string) => void, progress: () => Promise<string>): Promise<PublisherResult[]> {
-  const slots = options.publishers ?? 2;
-  const children = Array.from({ length: slots }, (_, slot) => {
-    const config: PublisherConfig = {
-      url,
-      seed: options.seed,
-      messages: options.messages,
-      slot,
-      slots,
-      connections: options.connections ?? 2,
-      window: options.window ?? 500,
-    };
-    return fork(path.join(ROOT, 'scripts', 'bulk', 'publisher.ts'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  });
-  const ready: Promise<void>[] = [];
-  const done = children.map((child, slot) => {
-    let onReady: () => void = () => undefined;
-    ready.push(new Promise<void>((resolve) => (onReady = resolve)));
-    return new Promise<PublisherResult>((resolve, reject) => {
-      child.on('message', (msg: PublisherMessage) => {
-        if (msg.type === 'ready') onReady();
-        else if (msg.type === 'done') resolve(msg.result);
-        else reject(new Error(`publisher ${slot}: ${msg.message}`));
-      });
-      child.once('exit', (code) => reject(new Error(`publisher ${slot} exited with ${code} before reporting`)));
-    });
+function gatewayEnv(n: number, spoolDir: string, mqttUrl: string, influxUrl: string, redisUrl: string): Record<string, string> {
+  return {
+    EDGEBRIDGE_GATEWAY_ID: GATEWAY_ID,
+    EDGEBRIDGE_LOG_LEVEL: 'warn',
+    EDGEBRIDGE_SPOOL_DIR: spoolDir,
+    EDGEBRIDGE_MQTT_URL: mqttUrl,
+    EDGEBRIDGE_MQTT_SUBSCRIPTIONS: JSON.stringify(BULK_SUBSCRIPTIONS.map((topic) => ({ topic, qos: 1 }))),
+    EDGEBRIDGE_MQTT_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES),
+    EDGEBRIDGE_ROUTES: JSON.stringify(BULK_ROUTES),
+    EDGEBRIDGE_INFLUX_URL: influxUrl,
+    EDGEBRIDGE_INFLUX_TOKEN: 'bulk',
+    EDGEBRIDGE_INFLUX_ORG: 'bulk',
+    EDGEBRIDGE_INFLUX_BUCKET: 'bulk',
+    EDGEBRIDGE_REDIS_URL: redisUrl,
+    // Streams must hold every point to be counted (MAXLEN ~ trims otherwise).
+    EDGEBRIDGE_REDIS_STREAM_MAX_LEN: String(Math.max(100_000, 2 * n)),
+  };
+}
+
+/** The publisher fleet with the bulk generator: started together, progress logged every 5 s. */
+async function publishAll(url: string, options: BulkOptions, log: (line: string) => void, progress: () => Promise<string>): Promise<FleetResult> {
+  const fleet = await Fleet.launch({
+    url,
+    qos: 1,
+    children: options.publishers ?? 2,
+    connectionsPerChild: options.connections ?? 2,
+    window: options.window ?? 500,
+    clientIdPrefix: 'bulk-pub',
+    count: options.messages,
+    generator: BULK_MESSAGES,
+    generatorOptions: () => ({ seed: options.seed }),
   });
   try {
-    await Promise.all(ready);
-    for (const child of children) child.send({ type: 'start' });
+    fleet.start();
     const ticker = setInterval(() => void progress().then((p) => log(`… ${p}`), () => undefined), 5000);
     try {
-      return await Promise.all(done);
+      return await fleet.done();
     } finally {
       clearInterval(ticker);
     }
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    fleet.kill();
   }
-}
-
-/** Polls until done; fails when the progress figure has not moved for stallMs. */
-async function waitSettled(what: string, stallMs: number, log: (line: string) => void, poll: () => Promise<{ done: boolean; progress: number }>): Promise<void> {
-  let last = Number.NaN;
-  let movedAt = performance.now();
-  let loggedAt = performance.now();
-  while (true) {
-    const { done, progress } = await poll();
-    if (done) return;
-    const now = performance.now();
-    if (progress !== last) {
-      last = progress;
-      movedAt = now;
-    } else if (now - movedAt > stallMs) {
-      log(`${what}: no progress for ${stallMs / 1000} s (at ${progress}); checking what there is`);
-      return;
-    }
-    if (now - loggedAt > 5000) {
-      log(`… ${what}: ${progress}`);
-      loggedAt = now;
-    }
-    await sleep(250);
-  }
-}
-
-/** Counts until the expected figure shows up (the store may take a moment to make writes visible) or timeoutMs passes. */
-async function waitCount(count: () => Promise<number>, expected: number, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    const got = await count();
-    if (got === expected || performance.now() > deadline) return got;
-    await sleep(1000);
-  }
-}
-
-function formatTable(checks: readonly Check[], footer: readonly string[]): string {
-  const w = Math.max(...checks.map((c) => c.what.length));
-  const num = (x: number) => x.toLocaleString('en-US').padStart(11);
-  const lines = [`${'check'.padEnd(w)}    expected       actual`, '-'.repeat(w + 30)];
-  for (const c of checks) lines.push(`${c.what.padEnd(w)} ${num(c.expected)}  ${num(c.actual)}  ${c.ok ? 'ok' : 'MISMATCH'}`);
-  return [...lines, '-'.repeat(w + 30), ...footer].join('\n');
-}
-
-/** The NODE_OPTIONS the systemd unit runs the gateway with. */
-export function unitNodeOptions(): string {
-  const unit = fs.readFileSync(path.join(ROOT, 'systemd', 'edgebridge.service'), 'utf8');
-  return /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit)?.[1] ?? '';
 }
 
 const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 if (import.meta.main) {
   const { values } = parseArgs({

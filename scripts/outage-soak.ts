@@ -12,8 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, startMosquitto, startRedis, startVictoriaMetrics, waitFor } from '../test/harness/index.ts';
-import { GatewayProcess } from '../test/integration/support/GatewayProcess.ts';
+import { freePort, GatewayProcess, rssBytes, waitFor, withScenario } from '../test/harness/index.ts';
 import { runSimulator } from './simulator.ts';
 
 const { values: args } = parseArgs({
@@ -35,10 +34,7 @@ const say = (line: string): void => console.log(`[${new Date().toISOString().sli
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
+const rssOf = rssBytes;
 
 function summary(xs: number[]): string {
   if (xs.length === 0) return 'n/a';
@@ -46,36 +42,39 @@ function summary(xs: number[]): string {
   return `min ${mb(s[0]!)} / median ${mb(s[Math.floor(s.length / 2)]!)} / max ${mb(s.at(-1)!)} (${s.length} samples)`;
 }
 
-const [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
-const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-soak-'));
-const gw = await GatewayProcess.start({
-  env: {
-    NODE_OPTIONS: args['node-options'],
-    EDGEBRIDGE_MQTT_URL: mq.url,
-    EDGEBRIDGE_INFLUX_URL: vm.url,
-    EDGEBRIDGE_REDIS_URL: rd.url,
-    EDGEBRIDGE_SPOOL_DIR: spoolDir,
-    EDGEBRIDGE_HTTP_PORT: String(await freePort()),
-    EDGEBRIDGE_LOG_LEVEL: 'warn',
-    EDGEBRIDGE_REDIS_STREAM_MAX_LEN: '100000000',
-    EDGEBRIDGE_INFLUX_RESILIENCE_BREAKER_HALF_OPEN_AFTER_MS: '5000',
-    EDGEBRIDGE_INFLUX_RESILIENCE_RETRY_MAX_MS: '5000',
-  },
-});
-const pid = gw.pid!;
-say(`NODE_OPTIONS='${args['node-options']}'`);
-say(`gateway pid ${pid}, ${rate} msg/s from ${devices} devices, outage ${outageMs / 60_000} min, spool ${spoolDir}`);
-const sim = await runSimulator({ url: mq.url, devices, rate, qos: 1 });
+await withScenario('soak', say, async (scenario) => {
+  const { mq, rd, vm } = await scenario.servers();
+  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-soak-'));
+  scenario.defer(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
+  const gw = await GatewayProcess.start({
+    env: {
+      NODE_OPTIONS: args['node-options'],
+      EDGEBRIDGE_SPOOL_DIR: spoolDir,
+      EDGEBRIDGE_HTTP_PORT: String(await freePort()),
+      EDGEBRIDGE_LOG_LEVEL: 'warn',
+      EDGEBRIDGE_REDIS_STREAM_MAX_LEN: '100000000',
+      EDGEBRIDGE_INFLUX_RESILIENCE_BREAKER_HALF_OPEN_AFTER_MS: '5000',
+      EDGEBRIDGE_INFLUX_RESILIENCE_RETRY_MAX_MS: '5000',
+      EDGEBRIDGE_MQTT_URL: mq.url,
+      EDGEBRIDGE_INFLUX_URL: vm.url,
+      EDGEBRIDGE_REDIS_URL: rd.url,
+    },
+  });
+  scenario.defer(() => gw.stop());
+  const pid = gw.pid!;
+  say(`NODE_OPTIONS='${args['node-options']}'`);
+  say(`gateway pid ${pid}, ${rate} msg/s from ${devices} devices, outage ${outageMs / 60_000} min, spool ${spoolDir}`);
+  const sim = await runSimulator({ url: mq.url, devices, rate, qos: 1 });
 
-const phases: Record<'before' | 'outage' | 'drain' | 'after', number[]> = { before: [], outage: [], drain: [], after: [] };
-let phase: keyof typeof phases = 'before';
-let peakBacklogPoints = 0;
-let peakBacklogBytes = 0;
-const sampler = setInterval(() => {
-  phases[phase].push(rssOf(pid));
-}, 5000);
+  const phases: Record<'before' | 'outage' | 'drain' | 'after', number[]> = { before: [], outage: [], drain: [], after: [] };
+  let phase: keyof typeof phases = 'before';
+  let peakBacklogPoints = 0;
+  let peakBacklogBytes = 0;
+  const sampler = setInterval(() => {
+    phases[phase].push(rssOf(pid));
+  }, 5000);
+  scenario.defer(() => clearInterval(sampler));
 
-try {
   await sleep(warmupMs);
   say(`warm: RSS ${mb(rssOf(pid))}; stopping VictoriaMetrics`);
   await vm.stop();
@@ -123,9 +122,4 @@ try {
     }),
   );
   process.exitCode = landedInflux >= simStats.acknowledged && landedRedis >= simStats.acknowledged ? 0 : 1;
-} finally {
-  clearInterval(sampler);
-  await gw.stop();
-  await Promise.all([mq.destroy(), rd.destroy(), vm.destroy()]);
-  fs.rmSync(spoolDir, { recursive: true, force: true });
-}
+});

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { statusBytes, tryProc } from '../../test/harness/index.ts';
 
 /**
  * Samples a process's memory from /proc/<pid>/status on an interval: VmRSS (what `ps` shows; includes the mapped
@@ -34,25 +34,14 @@ export class RssSampler {
 
   /** Takes one sample now; undefined once the process is gone. */
   sample(): number | undefined {
-    let text: string;
-    try {
-      text = fs.readFileSync(`/proc/${this.#pid}/status`, 'utf8');
-    } catch {
-      return undefined;
-    }
-    const kb = (key: string): number | undefined => {
-      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
-      return m === null ? undefined : Number(m[1]) * 1024;
-    };
-    const rss = kb('VmRSS');
-    if (rss === undefined) return undefined;
-    const anon = kb('RssAnon') ?? 0;
+    const [rss, anon] = tryProc((pid) => statusBytes(pid, 'VmRSS', 'RssAnon'), this.#pid) ?? [0, 0];
+    if (rss === undefined || rss === 0) return undefined;
     if (this.samples % this.#timelineEvery === 0) this.timeline.push(rss);
     this.samples++;
     this.lastBytes = rss;
     this.peakBytes = Math.max(this.peakBytes, rss);
-    this.lastAnonBytes = anon;
-    this.peakAnonBytes = Math.max(this.peakAnonBytes, anon);
+    this.lastAnonBytes = anon ?? 0;
+    this.peakAnonBytes = Math.max(this.peakAnonBytes, anon ?? 0);
     return rss;
   }
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveBinary, ServerProcess, tcpProbe } from './ServerProcess.ts';
+import { serverLifecycle, type ServerHandle } from './serverLifecycle.ts';
 
 /** Makes the listener a TLS listener (mqtts://); all paths are PEM files (see certificates.ts). */
 export interface MosquittoTlsListener {
@@ -31,19 +32,10 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
 }
 
-export interface MosquittoHandle {
-  readonly port: number;
+export interface MosquittoHandle extends ServerHandle {
   /** mqtt://127.0.0.1:PORT; mqtts:// with a TLS listener; ws:// or wss:// with websockets */
   readonly url: string;
-  readonly dir: string;
   readonly configFile: string;
-  readonly pid: number | undefined;
-  readonly process: ServerProcess;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-  restart(): Promise<void>;
-  /** Kill and remove the temp dir. */
-  destroy(): Promise<void>;
 }
 
 /**
@@ -117,15 +109,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     get pid() {
       return server.pid;
     },
-    process: server,
-    stop: async () => {
-      await server.stop();
-    },
-    kill: async () => {
-      await server.kill();
-    },
-    restart: () => server.restart(),
-    destroy: () => server.destroy(),
+    ...serverLifecycle(server),
   };
 }
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { ServerProcess } from './ServerProcess.ts';
 import type { ReadyProbe } from './ServerProcess.ts';
 import type { TestPki } from './certificates.ts';
+import { serverLifecycle, type ServerHandle } from './serverLifecycle.ts';
 
 export interface RedisOptions {
   /** AOF with `appendfsync always`: every acknowledged write survives stop, kill and restart. */
@@ -12,18 +13,11 @@ export interface RedisOptions {
   command?: string;
 }
 
-export interface RedisHandle {
-  readonly port: number;
+export interface RedisHandle extends ServerHandle {
   /** redis://127.0.0.1:PORT */
   readonly url: string;
-  readonly dir: string;
-  readonly pid: number | undefined;
-  readonly process: ServerProcess;
   /** SIGTERM: Redis shuts down cleanly (fsyncs the AOF; saves no RDB since `--save ''`). */
   stop(): Promise<void>;
-  kill(): Promise<void>;
-  restart(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 /** Ready when PING answers +PONG: a TCP connect alone succeeds while Redis is still loading (-LOADING). */
@@ -91,14 +85,6 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
     get pid() {
       return server.pid;
     },
-    process: server,
-    stop: async () => {
-      await server.stop();
-    },
-    kill: async () => {
-      await server.kill();
-    },
-    restart: () => server.restart(),
-    destroy: () => server.destroy(),
+    ...serverLifecycle(server),
   };
 }

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './freePort.ts';
+import { findBinary, isExecutable } from './findBinary.ts';
+import { processState, tryProc } from './procfs.ts';
 
 /** Answers true once the server at 127.0.0.1:port serves requests. Must not throw for "not yet". */
 export type ReadyProbe = (port: number) => Promise<boolean>;
@@ -99,44 +101,23 @@ export function isProcessAlive(pid: number): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return process.platform !== 'linux';
-  }
+  const state = tryProc(processState, pid);
+  if (state === undefined) return process.platform !== 'linux';
+  return state !== 'Z' && state !== 'X';
 }
 
 /** Absolute path of `command` (absolute as given, else found in PATH, /usr/sbin, /sbin), or a helpful error. */
 export function resolveBinary(command: string, debianPackage: string): string {
-  const candidates: string[] = [];
   if (command.includes('/')) {
-    candidates.push(command);
+    if (isExecutable(command)) return command;
   } else {
-    const dirs = (process.env['PATH'] ?? '').split(':').filter(Boolean);
-    for (const d of [...dirs, '/usr/sbin', '/sbin', '/usr/bin', '/usr/local/bin']) candidates.push(path.join(d, command));
-  }
-  for (const candidate of candidates) {
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
+    const found = findBinary(command);
+    if (found !== undefined) return found;
   }
   // A bare name may live elsewhere under the same basename (e.g. /usr/sbin/mosquitto given, but PATH has it).
   if (command.includes('/')) {
-    const base = path.basename(command);
-    for (const d of (process.env['PATH'] ?? '').split(':').filter(Boolean)) {
-      const candidate = path.join(d, base);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        return candidate;
-      } catch {
-        // next
-      }
-    }
+    const found = findBinary(path.basename(command), []);
+    if (found !== undefined) return found;
   }
   throw new Error(
     `${command} not found. Install the Debian package: ` +

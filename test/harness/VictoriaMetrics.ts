@@ -1,5 +1,6 @@
 import { ServerProcess, httpProbe } from './ServerProcess.ts';
 import { waitFor } from './waitFor.ts';
+import { serverLifecycle, type ServerHandle } from './serverLifecycle.ts';
 
 export interface VictoriaMetricsOptions {
   /** Extra flags, e.g. ['-loggerLevel=ERROR']. */
@@ -15,13 +16,9 @@ export interface ExportedSeries {
   timestamps: number[];
 }
 
-export interface VictoriaMetricsHandle {
-  readonly port: number;
+export interface VictoriaMetricsHandle extends ServerHandle {
   /** http://127.0.0.1:PORT — also the InfluxDB 2 write endpoint (/api/v2/write). */
   readonly url: string;
-  readonly dir: string;
-  readonly pid: number | undefined;
-  readonly process: ServerProcess;
   /** GET /internal/force_flush: makes acknowledged rows searchable now (else 2–11 s later). */
   forceFlush(): Promise<void>;
   /** force_flush, then every series matching the selector (e.g. 'climate_t' or '{__name__=~"climate_.*"}'). */
@@ -38,8 +35,6 @@ export interface VictoriaMetricsHandle {
   stop(): Promise<void>;
   /** SIGKILL: may lose the last second of acknowledged writes (its in-memory buffer). */
   kill(): Promise<void>;
-  restart(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 async function httpGet(url: string): Promise<string> {
@@ -120,18 +115,10 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
     get pid() {
       return server.pid;
     },
-    process: server,
     forceFlush,
     exportSeries,
     waitForSeries,
     countSamples,
-    stop: async () => {
-      await server.stop();
-    },
-    kill: async () => {
-      await server.kill();
-    },
-    restart: () => server.restart(),
-    destroy: () => server.destroy(),
+    ...serverLifecycle(server),
   };
 }

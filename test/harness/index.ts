@@ -27,4 +27,19 @@ export type { FaultyHttpServer, RecordedRequest, ScriptedResponse } from './faul
 export { startTokenProxy } from './tokenProxy.ts';
 export type { TokenProxy, TokenProxyOptions } from './tokenProxy.ts';
 export { startServers } from './startServers.ts';
+export type { ServerHandle } from './serverLifecycle.ts';
 export type { Servers } from './startServers.ts';
+// The gateway under test, its /status, the publisher fleet, /proc, statistics and the scenario runner: shared by
+// tests, bench/ and scripts/ (see docs/harness.md).
+export { GatewayProcess, nodeCommand } from './GatewayProcess.ts';
+export { findBinary } from './findBinary.ts';
+export type { GatewayProcessOptions, GatewayStatus } from './GatewayProcess.ts';
+export { Fleet, share } from './fleet/Fleet.ts';
+export type { FleetOptions, FleetResult } from './fleet/Fleet.ts';
+export type { CreateGenerator, FleetChild, FleetMessage, MessageGenerator } from './fleet/MessageGenerator.ts';
+export { clockTicksPerSecond, cpuMicros, ioCounters, memoryBreakdown, peakRssBytes, processState, rssBytes, statusBytes, tryProc } from './procfs.ts';
+export type { IoCounters } from './procfs.ts';
+export { median, percentile, round } from './stats.ts';
+export { Scenario, runAsMain, withScenario } from './scenario/Scenario.ts';
+export type { AckMode } from '../../src/config/Config.ts';
+export { unitEnvironment, unitNodeOptions } from './unitEnvironment.ts';

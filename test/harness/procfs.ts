@@ -1,4 +1,7 @@
-/** Per-process figures from /proc (Linux): CPU time, memory, I/O. */
+/**
+ * The one /proc reader (Linux) for tests, bench and scripts: CPU time, memory and I/O of a process. The plain
+ * readers throw when the process is gone; `tryProc` turns that into undefined for samplers that outlive it.
+ */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
@@ -26,15 +29,24 @@ export function cpuMicros(pid: number): number {
   return (ticks * 1_000_000) / clockTicksPerSecond();
 }
 
-function statusKb(pid: number, key: string): number {
+/** The one-letter state of /proc/<pid>/stat (R, S, D, Z for a zombie, X dead, …). */
+export function processState(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** The `kB` lines of /proc/<pid>/status, in bytes (VmRSS, VmHWM, RssAnon, RssFile, …); 0 for a key not there. */
+export function statusBytes(pid: number, ...keys: string[]): number[] {
   const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
+  return keys.map((key) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  });
 }
 
 /** Current resident set size, bytes. */
 export function rssBytes(pid: number): number {
-  return statusKb(pid, 'VmRSS') * 1024;
+  return statusBytes(pid, 'VmRSS')[0]!;
 }
 
 /**
@@ -43,12 +55,13 @@ export function rssBytes(pid: number): number {
  * and dropped first under memory pressure.
  */
 export function memoryBreakdown(pid: number): { rss: number; anon: number; file: number } {
-  return { rss: statusKb(pid, 'VmRSS') * 1024, anon: statusKb(pid, 'RssAnon') * 1024, file: statusKb(pid, 'RssFile') * 1024 };
+  const [rss, anon, file] = statusBytes(pid, 'VmRSS', 'RssAnon', 'RssFile') as [number, number, number];
+  return { rss, anon, file };
 }
 
 /** Peak resident set size (high-water mark), bytes. */
 export function peakRssBytes(pid: number): number {
-  return statusKb(pid, 'VmHWM') * 1024;
+  return statusBytes(pid, 'VmHWM')[0]!;
 }
 
 export interface IoCounters {
@@ -62,4 +75,14 @@ export function ioCounters(pid: number): IoCounters {
   const text = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
   const get = (k: string): number => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return { wchar: get('wchar'), writeBytes: get('write_bytes') };
+}
+
+/** `read(pid)`, or undefined when the process (or its /proc entry) is gone. */
+export function tryProc<T>(read: (pid: number) => T, pid: number | undefined): T | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return read(pid);
+  } catch {
+    return undefined;
+  }
 }

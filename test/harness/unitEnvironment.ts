@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The runtime settings the systemd unit gives the gateway: its `Environment=` lines other than the service's own
@@ -21,4 +22,9 @@ export function unitEnvironment(unitFile: string): Record<string, string> {
     env[name] = assignment.slice(eq + 1);
   }
   return env;
+}
+
+/** The NODE_OPTIONS the systemd unit (systemd/edgebridge.service) runs the gateway with. */
+export function unitNodeOptions(): string {
+  return unitEnvironment(fileURLToPath(new URL('../../systemd/edgebridge.service', import.meta.url))).NODE_OPTIONS ?? '';
 }

@@ -3,7 +3,7 @@ import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
-import { filterCovers } from './pipeline/filterCovers.ts';
+import { filterCovers } from './topic/filterCovers.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
 import { DiskSpool } from './spool/disk/DiskSpool.ts';
 import type { Spool } from './spool/Spool.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Config, RedisSinkConfig } from '../config/Config.ts';
 import { Router } from '../pipeline/Router.ts';
-import { TopicPattern } from '../pipeline/TopicPattern.ts';
+import { TopicPattern } from '../topic/TopicPattern.ts';
 import { batchOf } from '../spool/Batch.ts';
 import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 

@@ -6,7 +6,7 @@
 import type { PayloadFormat, RouteConfig, TimeUnit } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, type FormatSpec } from './formats.ts';
-import { parseSharedFilter, SHARED_FILTER_EXPECTED } from '../pipeline/SharedFilter.ts';
+import { parseSharedFilter, SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
   topic: 'sensors/{device}/{measurement}',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TopicPattern } from '../../../src/pipeline/TopicPattern.ts';
+import { TopicPattern } from '../../../src/topic/TopicPattern.ts';
 
 describe('TopicPattern', () => {
   it('matches literals, + and captures', () => {

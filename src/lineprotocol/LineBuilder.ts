@@ -1,4 +1,4 @@
-import { escape } from '../sinks/influx/influxClient.ts';
+import { escapeKey, quoteString } from './escape.ts';
 
 /** Field keys seen by one route are few; beyond this the cache of their escaped forms starts over. */
 const MAX_CACHED_KEYS = 10_000;
@@ -10,11 +10,11 @@ const MAX_CACHED_KEYS = 10_000;
 const SMALL = 16;
 
 /**
- * Writes one line of line protocol exactly as the influx client's `Point` would (fields sorted by key, the last
- * value of a repeated key kept, keys escaped by the client's own `escape.tag`, floats as `String(n)`, booleans
- * `T`/`F`, strings through `escape.quoted`), without a Point per message: the series prefix (measurement and
- * tags) comes ready-made from `PointStamp`, escaped field keys are cached, and the fields of the current line live
- * in two reused arrays. `test/unit/pipeline/LineBuilder.test.ts` checks the output against Point's.
+ * Writes one line of line protocol: fields sorted by key (UTF-16 order), the last value of a repeated key kept,
+ * keys through `escapeKey`, floats as `String(n)`, booleans `T`/`F`, strings through `quoteString`, integers as
+ * canonical digits. Names must have passed `isWritableName` (the caller's job). No object per message: the series
+ * prefix (measurement and tags) comes ready-made from `PointStamp`, escaped field keys are cached, and the fields
+ * of the current line live in two reused arrays.
  *
  * Synchronous and not re-entrant: one decoder owns one builder.
  */
@@ -46,7 +46,12 @@ export class LineBuilder {
   }
 
   string(key: string, value: string): void {
-    this.#set(key, escape.quoted(value));
+    this.#set(key, quoteString(value));
+  }
+
+  /** An int64 (`signed`) or uint64 given as decimal digits already checked in range: written without leading zeros. */
+  integer(key: string, digits: string, signed: boolean): void {
+    this.#set(key, `${canonicalDigits(digits)}${signed ? 'i' : 'u'}`);
   }
 
   /** `prefix`: the escaped series (measurement and tags); `timestampUs`: integer text. */
@@ -112,9 +117,22 @@ export class LineBuilder {
     let escaped = this.#escapedKeys.get(key);
     if (escaped === undefined) {
       if (this.#escapedKeys.size >= MAX_CACHED_KEYS) this.#escapedKeys.clear();
-      escaped = escape.tag(key);
+      escaped = escapeKey(key);
       this.#escapedKeys.set(key, escaped);
     }
     return escaped;
   }
+}
+
+/**
+ * `-?\d+` without leading zeros (`-0` → `0`): InfluxDB reads `00018446744073709551615u` as 18446744073709551615,
+ * and one spelling per value keeps every sink's copy the same (and within 20 digits, which uint64 readers expect).
+ */
+export function canonicalDigits(digits: string): string {
+  const negative = digits.charCodeAt(0) === 45;
+  let i = negative ? 1 : 0;
+  if (digits.charCodeAt(i) !== 48) return digits;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  const magnitude = digits.slice(i);
+  return negative && magnitude !== '0' ? `-${magnitude}` : magnitude;
 }

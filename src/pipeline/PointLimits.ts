@@ -21,3 +21,13 @@ export function overBytes(text: string, maxBytes: number): boolean {
   if (text.length > maxBytes) return true;
   return text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes;
 }
+
+/** The limits configured under `mqtt.*`. */
+export function limitsOf(mqtt: {
+  readonly maxFieldsPerPoint: number;
+  readonly maxNameBytes: number;
+  readonly maxStringBytes: number;
+  readonly maxTopicBytes: number;
+}): PointLimits {
+  return { maxFields: mqtt.maxFieldsPerPoint, maxNameBytes: mqtt.maxNameBytes, maxStringBytes: mqtt.maxStringBytes, maxTopicBytes: mqtt.maxTopicBytes };
+}

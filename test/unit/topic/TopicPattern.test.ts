@@ -110,7 +110,7 @@ describe('capture names: one grammar for config and patterns (issue 13)', () => 
     }
     for (const name of ['1abc', 'a-b', 'é', 'a b']) {
       assert.throws(() => new TopicPattern(`a/{${name}}`), /capture name/, name);
-      assert.throws(() => parseRoutes([{ topic: `a/{${name}}`, measurement: 'm', tags: {} }]), undefined, name);
+      assert.throws(() => parseRoutes([{ topic: `a/{${name}}`, measurement: 'm', tags: {} }]), Error, name);
     }
   });
 });

@@ -1,6 +1,5 @@
 import type { RouteConfig, TimeUnit } from '../config/Config.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
-import { isWritableName } from '../lineprotocol/isWritableName.ts';
 import { LineBuilder } from '../lineprotocol/LineBuilder.ts';
 import type { Captures } from '../topic/TopicPattern.ts';
 import { FieldPath } from './FieldPath.ts';
@@ -143,12 +142,10 @@ export class JsonDecoder implements Decoder {
     switch (typeof value) {
       case 'number':
         if (!Number.isFinite(value)) return;
-        if (!this.#checkName(name)) return;
-        line.float(name, value);
+        if (this.#checkName(name) && !line.float(name, value)) this.#badName = name;
         return;
       case 'boolean':
-        if (!this.#checkName(name)) return;
-        line.bool(name, value);
+        if (this.#checkName(name) && !line.bool(name, value)) this.#badName = name;
         return;
       case 'string':
         if (!this.#checkName(name)) return;
@@ -157,7 +154,7 @@ export class JsonDecoder implements Decoder {
           this.#overLimitReason = 'too_long';
           return;
         }
-        line.string(name, this.#mend ? value.toWellFormed() : value);
+        if (!line.string(name, this.#mend ? value.toWellFormed() : value)) this.#badName = name;
         return;
       case 'object':
         if (value !== null && this.#flatten) this.#addObject(line, value as Json, path, depth + 1);
@@ -166,8 +163,8 @@ export class JsonDecoder implements Decoder {
   }
 
   /**
-   * False for names that cannot be written: an unwritable one fails the message (remembered in #badName), and so
-   * does a name over the limit or a field beyond the last allowed (#overLimit; the walk stops there).
+   * False for a name that is skipped (empty) or fails the message on a limit: over the size, or a field beyond the
+   * last allowed (#overLimit; the walk stops there). Whether it can be written at all, LineBuilder answers (cached).
    */
   #checkName(name: string): boolean {
     if (name === '') return false;
@@ -175,10 +172,6 @@ export class JsonDecoder implements Decoder {
     if (overBytes(name, limits.maxNameBytes)) {
       this.#overLimit = `field key "${name.slice(0, 64)}…" is longer than ${limits.maxNameBytes} bytes`;
       this.#overLimitReason = 'too_long';
-      return false;
-    }
-    if (!isWritableName(name)) {
-      this.#badName = name;
       return false;
     }
     // A repeated key (flattening) replaces a field, so count only when the line would grow past the limit.

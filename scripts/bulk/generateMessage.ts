@@ -91,6 +91,8 @@ const CASES: Record<string, Case> = {
   bad_name_topic: { weight: 30, make: (rng, i) => badNameTopic(rng, i) },
   bad_name_field: { weight: 20, make: (rng, i) => badNameField(rng, i) },
   too_deep: { weight: 20, make: (rng, i) => tooDeep(rng, i) },
+  too_many_fields: { weight: 10, make: (rng) => tooManyFields(rng) },
+  too_long: { weight: 10, make: (rng) => tooLong(rng) },
   too_large: { weight: 25, make: (rng) => tooLarge(rng) },
   no_fields: { weight: 20, make: (rng) => msg('no_fields', jsonTopic(rng), pick(rng, NO_FIELDS), rejected('no_fields')) },
   bad_line: { weight: 20, make: (rng) => msg('bad_line', `line/${pick(rng, DEVICES.filter((d) => d !== ''))}`, pick(rng, BAD_LINE), rejected('bad_line')) },
@@ -228,6 +230,20 @@ function flattenOk(rng: Rng, i: number): BulkMessage {
   const extra = [`"deep":${nested(1 + int(rng, 32), String(rng()))}`, '"arr":[1,{"x":true},["s"]]'];
   const topic = `flat/${pick(rng, DEVICES)}/${pick(rng, MEASUREMENTS)}`;
   return msg('flatten', topic, jsonPayload(rng, 2 * i, tsToken(i), extra), { kind: 'ok', influx: 1, redis: 1 });
+}
+
+/** Past mqtt.maxFieldsPerPoint (default 1000). */
+function tooManyFields(rng: Rng): BulkMessage {
+  const n = 1001 + int(rng, 50);
+  // Short keys and values: ~7 bytes a field keeps it under MAX_PAYLOAD_BYTES.
+  const payload = `{${Array.from({ length: n }, (_, k) => `"${k.toString(36)}":0`).join(',')}}`;
+  return msg('too_many_fields', jsonTopic(rng), payload, rejected('too_many_fields'));
+}
+
+/** Past mqtt.maxTopicBytes (1024) or maxNameBytes (512), with the default limits (a long string would be too_large here). */
+function tooLong(rng: Rng): BulkMessage {
+  if (rng() < 0.5) return msg('too_long', `sensors/${'d'.repeat(1025 + int(rng, 100))}/climate`, '{"t":1}', rejected('too_long'));
+  return msg('too_long', jsonTopic(rng), `{"${'k'.repeat(513 + int(rng, 100))}":1}`, rejected('too_long'));
 }
 
 function tooDeep(rng: Rng, i: number): BulkMessage {

@@ -49,7 +49,7 @@ export interface BulkMessage {
 // Topic levels never hold `/`, `+`, `#`, NUL or control characters (MQTT forbids or brokers refuse them).
 const DEVICES = ['dev1', 'dev2', 'dev3', 'Küche', 'living room', 'a,b', 'x=y', 'q"uote', 'emoji🔥', 'back\\slash', 'even\\\\,run', ''];
 const MEASUREMENTS = ['climate', 'power', 'Küche temp', 'a,b=c', 'emoji🌡', 'q"uote', 'back\\slash'];
-/** Tag values or measurements Point could not write back unchanged: `bad_name`. */
+/** Tag values or measurements the writer refuses (docs/line-protocol.md): `bad_name`. */
 const BAD_LEVELS = ['bad\\', 'a\\,b', 'sp\\ ace', 'eq\\=x', '__proto__', 'odd\\\\\\'];
 const UNROUTED_TOPICS = ['sensors/a', 'sensors/a/b/c', 'other/x', 'other/x/y/z', 'flat/a', 'num/a/b/c', 'line', 'line/a/b'];
 // No control characters in names: a name holding one is `bad_name` (see docs/line-protocol.md); BAD_KEYS has some.

@@ -39,7 +39,7 @@ export class LineBuilder {
     return this.#count;
   }
 
-  /** A finite number (the caller checks): written as Point's floatField does. */
+  /** A finite number (the caller checks): written as `String(n)`. */
   float(key: string, value: number): boolean {
     return this.#set(key, String(value));
   }

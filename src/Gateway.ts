@@ -3,7 +3,8 @@ import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
-import { filterCovers } from './pipeline/filterCovers.ts';
+import { limitsOf } from './pipeline/PointLimits.ts';
+import { filterCovers } from './topic/filterCovers.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
 import { DiskSpool } from './spool/disk/DiskSpool.ts';
 import type { Spool } from './spool/Spool.ts';
@@ -102,6 +103,7 @@ export class Gateway {
       gatewayId: config.gatewayId,
       gatewayTag: config.gatewayTag,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      limits: limitsOf(config.mqtt),
     });
     const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter });
     this.#routeFilters = router.filters;

@@ -49,11 +49,12 @@ export interface BulkMessage {
 // Topic levels never hold `/`, `+`, `#`, NUL or control characters (MQTT forbids or brokers refuse them).
 const DEVICES = ['dev1', 'dev2', 'dev3', 'Küche', 'living room', 'a,b', 'x=y', 'q"uote', 'emoji🔥', 'back\\slash', 'even\\\\,run', ''];
 const MEASUREMENTS = ['climate', 'power', 'Küche temp', 'a,b=c', 'emoji🌡', 'q"uote', 'back\\slash'];
-/** Tag values or measurements Point could not write back unchanged: `bad_name`. */
+/** Tag values or measurements the writer refuses (docs/line-protocol.md): `bad_name`. */
 const BAD_LEVELS = ['bad\\', 'a\\,b', 'sp\\ ace', 'eq\\=x', '__proto__', 'odd\\\\\\'];
 const UNROUTED_TOPICS = ['sensors/a', 'sensors/a/b/c', 'other/x', 'other/x/y/z', 'flat/a', 'num/a/b/c', 'line', 'line/a/b'];
-const NAME_PIECES = ['a', 'b', 'z', 'T', '7', ' ', ',', '=', '"', 'é', 'ü', '中', '🌡', '\\x', '\n', '\t', '.', '-', '_', "'"];
-const TEXT_PIECES = [...NAME_PIECES, '\\', '"q"', 'NaN', 'Infinity', '-Infinity', '1e3', '\r\n', '\u0000', '\u2028'];
+// No control characters in names: a name holding one is `bad_name` (see docs/line-protocol.md); BAD_KEYS has some.
+const NAME_PIECES = ['a', 'b', 'z', 'T', '7', ' ', ',', '=', '"', 'é', 'ü', '中', '🌡', '\\x', '.', '-', '_', "'"];
+const TEXT_PIECES = [...NAME_PIECES, '\n', '\t', '\\', '"q"', 'NaN', 'Infinity', '-Infinity', '1e3', '\r\n', '\u0000', '\u2028'];
 const NUMBER_TOKENS = ['1e308', '-1e308', '5e-324', '-0', '12345678901234567890', '1e400', '0.1', '-273.15', '0'];
 /** String tokens written raw: escapes JSON.stringify would not produce. */
 const RAW_STRINGS = ['"\\ud800"', '"\\u00e9\\n\\t\\\\"', '"a\\"b"', '"\\ud83d\\ude00"', '"\\/"'];
@@ -65,7 +66,7 @@ const NOT_OBJECT = ['[1,2]', '42', '"str"', 'null', 'true', '[]', '-0', '[{"a":1
 const BAD_NUMBER = ['NaN', 'Infinity', '-Infinity', '0x1f', '1_000', '1e999', '', 'abc', '1,5', '--1', '+1', 'TRUE', '.', '1 2', '{"v":1}'];
 const GOOD_NUMBER = ['21.5', '-3', '1e3', 'true', 'false', ' 42 ', '0', '.5', '5.', '-0.0001', '12345678901234567890', '1e308'];
 const BAD_TIME = ['-1', '"abc"', 'true', '1e20', '"2024-01-01T00:00:00Z"', '{}', '[]', '"NaN"', '"-5"', '1e400', '9007199254740992'];
-const BAD_KEYS = ['#x', '__proto__', 'x\\', 'a\\,b', 'a\\ b', 'k\\=v'];
+const BAD_KEYS = ['#x', '__proto__', 'x\\', 'a\\,b', 'a\\ b', 'k\\=v', 'new\nline', 'tab\tkey', 'x\\\\'];
 const NO_FIELDS = ['{}', '{"a":null}', '{"b":{"c":1},"a":null}', '{"":1}', '{"x":1e400}', '{"arr":[1,2]}'];
 const BAD_LINE = ['m', 'm,t=1', 'm f=', '', '# only a comment', '\n\n', 'm f="open', 'm,t f=1'];
 
@@ -90,6 +91,8 @@ const CASES: Record<string, Case> = {
   bad_name_topic: { weight: 30, make: (rng, i) => badNameTopic(rng, i) },
   bad_name_field: { weight: 20, make: (rng, i) => badNameField(rng, i) },
   too_deep: { weight: 20, make: (rng, i) => tooDeep(rng, i) },
+  too_many_fields: { weight: 10, make: (rng) => tooManyFields(rng) },
+  too_long: { weight: 10, make: (rng) => tooLong(rng) },
   too_large: { weight: 25, make: (rng) => tooLarge(rng) },
   no_fields: { weight: 20, make: (rng) => msg('no_fields', jsonTopic(rng), pick(rng, NO_FIELDS), rejected('no_fields')) },
   bad_line: { weight: 20, make: (rng) => msg('bad_line', `line/${pick(rng, DEVICES.filter((d) => d !== ''))}`, pick(rng, BAD_LINE), rejected('bad_line')) },
@@ -227,6 +230,20 @@ function flattenOk(rng: Rng, i: number): BulkMessage {
   const extra = [`"deep":${nested(1 + int(rng, 32), String(rng()))}`, '"arr":[1,{"x":true},["s"]]'];
   const topic = `flat/${pick(rng, DEVICES)}/${pick(rng, MEASUREMENTS)}`;
   return msg('flatten', topic, jsonPayload(rng, 2 * i, tsToken(i), extra), { kind: 'ok', influx: 1, redis: 1 });
+}
+
+/** Past mqtt.maxFieldsPerPoint (default 1000). */
+function tooManyFields(rng: Rng): BulkMessage {
+  const n = 1001 + int(rng, 50);
+  // Short keys and values: ~7 bytes a field keeps it under MAX_PAYLOAD_BYTES.
+  const payload = `{${Array.from({ length: n }, (_, k) => `"${k.toString(36)}":0`).join(',')}}`;
+  return msg('too_many_fields', jsonTopic(rng), payload, rejected('too_many_fields'));
+}
+
+/** Past mqtt.maxTopicBytes (1024) or maxNameBytes (512), with the default limits (a long string would be too_large here). */
+function tooLong(rng: Rng): BulkMessage {
+  if (rng() < 0.5) return msg('too_long', `sensors/${'d'.repeat(1025 + int(rng, 100))}/climate`, '{"t":1}', rejected('too_long'));
+  return msg('too_long', jsonTopic(rng), `{"${'k'.repeat(513 + int(rng, 100))}":1}`, rejected('too_long'));
 }
 
 function tooDeep(rng: Rng, i: number): BulkMessage {

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Config, RedisSinkConfig } from '../config/Config.ts';
 import { Router } from '../pipeline/Router.ts';
-import { TopicPattern } from '../pipeline/TopicPattern.ts';
+import { limitsOf } from '../pipeline/PointLimits.ts';
+import { splitLines } from '../lineprotocol/splitLines.ts';
+import { TopicPattern } from '../topic/TopicPattern.ts';
 import { batchOf } from '../spool/Batch.ts';
 import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 
@@ -78,6 +80,7 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     gatewayId: config.gatewayId,
     gatewayTag: config.gatewayTag,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    limits: limitsOf(config.mqtt),
   });
   const patterns = config.routes.map((r) => new TopicPattern(r.topic));
   const subscriptions = config.mqtt.subscriptions.map((s) => new TopicPattern(s.topic));
@@ -99,11 +102,25 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     const topic = space === -1 ? line : line.slice(0, space);
     const payload = space === -1 ? '' : line.slice(space + 1);
     out.write(`${n + 1}: ${topic} ${payload}\n`);
+    // A published topic never holds a wildcard (MQTT refuses it), so no route can be shown matching one.
+    if (topic.includes('+') || topic.includes('#')) {
+      unrouted++;
+      out.write(`  unrouted: a published topic cannot contain "+" or "#"\n`);
+      continue;
+    }
     if (!subscriptions.some((s) => s.match(topic) !== undefined)) {
       notSubscribed++;
       out.write(`  not subscribed: no filter of mqtt.subscriptions (${config.mqtt.subscriptions.map((s) => s.topic).join(', ')}) matches; the broker would not deliver it\n`);
     }
-    const result = router.route(topic, Buffer.from(payload, 'utf8'), now);
+    let result: ReturnType<Router['route']>;
+    try {
+      result = router.route(topic, Buffer.from(payload, 'utf8'), now);
+    } catch (error) {
+      // The router is not meant to throw; if it does, say so for this line and go on, without a stack trace.
+      rejected++;
+      out.write(`  rejected: internal_error (${(error as Error).message})\n`);
+      continue;
+    }
     if (result.kind === 'unrouted') {
       unrouted++;
       out.write(`  unrouted: no route matches\n`);
@@ -123,7 +140,7 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     out.write(`  route ${routeIndex + 1} ${route.topic} [${route.format}] → ${entry.points} point(s) → ${targets.map((s) => s.name).join(', ') || 'no sink'}\n`);
     for (const sink of targets) {
       if (sink.type === 'influx') {
-        for (const lp of entry.lines.split('\n')) out.write(`  ${sink.name}: ${lp}\n`);
+        for (const lp of splitLines(entry.lines)) out.write(`  ${sink.name}: ${lp}\n`);
         continue;
       }
       const batch = batchOf([entry.lines], { positions: [0], origin: 'dry-run', points: entry.points, firstReceivedAt: entry.receivedAt, lastReceivedAt: entry.receivedAt, end: 0 });

@@ -41,6 +41,14 @@ export interface MqttConfig {
   readonly deadLetterTopic: string;
   /** Messages larger than this are rejected (reason `too_large`). */
   readonly maxPayloadBytes: number;
+  /** Points with more fields are rejected (`too_many_fields`). */
+  readonly maxFieldsPerPoint: number;
+  /** Longer names (UTF-8 bytes) are rejected (`too_long`). */
+  readonly maxNameBytes: number;
+  /** Longer string field values (UTF-8 bytes) are rejected (`too_long`). */
+  readonly maxStringBytes: number;
+  /** Messages on longer topics (UTF-8 bytes) are rejected (`too_long`). */
+  readonly maxTopicBytes: number;
   /** Used with mqtts:// and wss:// only (the loader refuses it with a plain URL). */
   readonly tls: TlsConfig;
 }

@@ -6,7 +6,7 @@
  */
 import convict from 'convict';
 import { FormatError } from './FormatError.ts';
-import { parseSharedFilter, SHARE_PREFIX, SHARED_FILTER_EXPECTED } from '../pipeline/SharedFilter.ts';
+import { parseSharedFilter, SHARE_PREFIX, SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
 import type { Qos } from './Config.ts';
 
 export interface FormatSpec {

@@ -248,6 +248,10 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
       deadLetterTopic: (m.deadLetterTopic as string).replaceAll('{gatewayId}', gatewayId),
       maxPayloadBytes: m.maxPayloadBytes as number,
+      maxFieldsPerPoint: m.maxFieldsPerPoint as number,
+      maxNameBytes: m.maxNameBytes as number,
+      maxStringBytes: m.maxStringBytes as number,
+      maxTopicBytes: m.maxTopicBytes as number,
       tls: m.tls as TlsConfig,
     };
     checkOrder('mqtt.reconnectMinMs', mqtt.reconnectMinMs, 'mqtt.reconnectMaxMs', mqtt.reconnectMaxMs, schema);

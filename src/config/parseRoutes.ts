@@ -6,7 +6,8 @@
 import type { PayloadFormat, RouteConfig, TimeUnit } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, type FormatSpec } from './formats.ts';
-import { parseSharedFilter, SHARED_FILTER_EXPECTED } from '../pipeline/SharedFilter.ts';
+import { isCaptureName } from '../topic/captureName.ts';
+import { parseSharedFilter, SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
   topic: 'sensors/{device}/{measurement}',
@@ -23,7 +24,6 @@ export const DEFAULT_ROUTE: RouteConfig = {
 const ROUTE_KEYS = Object.keys(DEFAULT_ROUTE) as (keyof RouteConfig)[];
 const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line'];
 const TIME_UNITS: readonly TimeUnit[] = ['auto', 's', 'ms', 'us', 'ns', 'iso'];
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 const TOPIC_EXPECTED =
@@ -38,7 +38,7 @@ function capturedNames(topic: string): string[] | undefined {
     const capture = /^\{([^{}]*)\}$/.exec(level);
     if (capture) {
       const name = capture[1]!.endsWith('#') && last ? capture[1]!.slice(0, -1) : capture[1]!;
-      if (!NAME.test(name) || names.includes(name)) return undefined;
+      if (!isCaptureName(name) || names.includes(name)) return undefined;
       names.push(name);
     } else if (level === '#') {
       if (!last) return undefined;

@@ -138,6 +138,14 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
         format: 'status-topic',
       },
       maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: 'positive-int' },
+      maxFieldsPerPoint: {
+        doc: 'Points with more fields are rejected as `too_many_fields` (Redis\'s Lua unpack fails near 4 000 fields, and the whole batch with it).',
+        default: 1000,
+        format: 'positive-int',
+      },
+      maxNameBytes: { doc: 'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.', default: 512, format: 'positive-int' },
+      maxStringBytes: { doc: 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.', default: 16384, format: 'positive-int' },
+      maxTopicBytes: { doc: 'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.', default: 1024, format: 'positive-int' },
       tls: tlsSchema('the broker'),
     },
     routes: {

@@ -1,5 +1,5 @@
 import type { RejectReason, RouteResult } from './RouteResult.ts';
-import type { Captures } from './TopicPattern.ts';
+import type { Captures } from '../topic/TopicPattern.ts';
 
 /** Line protocol for one message: `points` lines joined with '\n' (see `splitLines` for string fields). */
 export interface Decoded {

@@ -1,12 +1,12 @@
 import type { RouteConfig, TimeUnit } from '../config/Config.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
+import { LineBuilder } from '../lineprotocol/LineBuilder.ts';
+import type { Captures } from '../topic/TopicPattern.ts';
 import { FieldPath } from './FieldPath.ts';
-import { isSafeName } from './isSafeName.ts';
-import { LineBuilder } from './LineBuilder.ts';
 import { BAD_JSON, jsonError, parseJson } from './parseJson.ts';
 import { parseTime } from './parseTime.ts';
+import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import type { PointStamp } from './PointStamp.ts';
-import type { Captures } from './TopicPattern.ts';
 
 type Json = Record<string, unknown>;
 
@@ -37,9 +37,14 @@ export class JsonDecoder implements Decoder {
   #timeParent: unknown = undefined;
   #timeKey = '';
   #tooDeep = false;
+  /** Why the walk stopped early on a limit ('' when it did not): the rejection detail. */
+  #overLimit = '';
+  #overLimitReason: 'too_many_fields' | 'too_long' = 'too_long';
+  readonly #limits: PointLimits;
 
-  constructor(route: RouteConfig, stamp: PointStamp) {
+  constructor(route: RouteConfig, stamp: PointStamp, limits: PointLimits = DEFAULT_LIMITS) {
     this.#stamp = stamp;
+    this.#limits = limits;
     this.#flatten = route.flatten;
     this.#time = route.timeField === '' ? undefined : new FieldPath(route.timeField);
     this.#timeUnit = route.timeUnit;
@@ -80,9 +85,13 @@ export class JsonDecoder implements Decoder {
     line.reset();
     this.#badName = '';
     this.#tooDeep = false;
+    this.#overLimit = '';
     this.#walk(line, root as Json);
-    if (this.#tooDeep || this.#badName !== '' || line.fieldCount === 0) {
+    if (this.#tooDeep || this.#badName !== '' || this.#overLimit !== '' || line.fieldCount === 0) {
       this.#timeParent = undefined;
+      if (this.#overLimit !== '') {
+        return rejected(this.#overLimitReason, this.#overLimit);
+      }
       if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
       if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
       return rejected('no_fields', 'no number, boolean or string field in the payload');
@@ -122,6 +131,7 @@ export class JsonDecoder implements Decoder {
     const timeParent = this.#timeParent;
     // for-in over JSON.parse output: own enumerable keys only, no array allocated (unlike Object.keys).
     for (const key in obj) {
+      if (this.#overLimit !== '') return; // stop the walk: the message is refused anyway
       if (obj === timeParent && key === this.#timeKey) continue;
       this.#addValue(line, prefix === '' ? key : `${prefix}_${key}`, obj[key], depth);
     }
@@ -132,16 +142,19 @@ export class JsonDecoder implements Decoder {
     switch (typeof value) {
       case 'number':
         if (!Number.isFinite(value)) return;
-        if (!this.#checkName(name)) return;
-        line.float(name, value);
+        if (this.#checkName(name) && !line.float(name, value)) this.#badName = name;
         return;
       case 'boolean':
-        if (!this.#checkName(name)) return;
-        line.bool(name, value);
+        if (this.#checkName(name) && !line.bool(name, value)) this.#badName = name;
         return;
       case 'string':
         if (!this.#checkName(name)) return;
-        line.string(name, this.#mend ? value.toWellFormed() : value);
+        if (overBytes(value, this.#limits.maxStringBytes)) {
+          this.#overLimit = `string field "${name.slice(0, 64)}" is longer than ${this.#limits.maxStringBytes} bytes`;
+          this.#overLimitReason = 'too_long';
+          return;
+        }
+        if (!line.string(name, this.#mend ? value.toWellFormed() : value)) this.#badName = name;
         return;
       case 'object':
         if (value !== null && this.#flatten) this.#addObject(line, value as Json, path, depth + 1);
@@ -149,12 +162,25 @@ export class JsonDecoder implements Decoder {
     }
   }
 
-  /** False for names Point cannot write; an unsafe one fails the message (remembered in #badName). */
+  /**
+   * False for a name that is skipped (empty) or fails the message on a limit: over the size, or a field beyond the
+   * last allowed (#overLimit; the walk stops there). Whether it can be written at all, LineBuilder answers (cached).
+   */
   #checkName(name: string): boolean {
     if (name === '') return false;
-    if (isSafeName(name)) return true;
-    this.#badName = name;
-    return false;
+    const limits = this.#limits;
+    if (overBytes(name, limits.maxNameBytes)) {
+      this.#overLimit = `field key "${name.slice(0, 64)}…" is longer than ${limits.maxNameBytes} bytes`;
+      this.#overLimitReason = 'too_long';
+      return false;
+    }
+    // A repeated key (flattening) replaces a field, so count only when the line would grow past the limit.
+    if (this.#line.fieldCount >= limits.maxFields) {
+      this.#overLimit = `more than ${limits.maxFields} fields`;
+      this.#overLimitReason = 'too_many_fields';
+      return false;
+    }
+    return true;
   }
 }
 

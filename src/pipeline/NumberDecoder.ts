@@ -1,7 +1,6 @@
-import { Point } from '../sinks/influx/influxClient.ts';
+import type { Captures } from '../topic/TopicPattern.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
 import type { PointStamp } from './PointStamp.ts';
-import type { Captures } from './TopicPattern.ts';
 
 // Plain decimal only: Number() alone would also take '' (as 0), '0x1f' and 'Infinity'.
 const DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -26,15 +25,9 @@ export class NumberDecoder implements Decoder {
       if (!Number.isFinite(value)) return rejected('bad_number', `payload is not a number: ${JSON.stringify(text.slice(0, 40))}`);
     }
     const stamp = this.#stamp;
-    const measurement = stamp.measurement(captures);
-    if (measurement === '') return rejected('bad_name', 'measurement is empty or cannot be written as line protocol');
-    const tagError = stamp.prepareTags(captures);
-    if (tagError !== undefined) return rejected('bad_name', tagError);
-    const point = new Point(measurement);
-    stamp.applyTags(point);
-    if (bool === undefined) point.floatField('value', value);
-    else point.booleanField('value', bool);
-    point.timestamp(String(arrivalUs));
-    return { kind: 'decoded', lines: point.toLineProtocol()!, points: 1 };
+    const series = stamp.series(captures);
+    if (series === undefined) return rejected('bad_name', stamp.seriesError);
+    const field = bool === undefined ? String(value) : bool ? 'T' : 'F';
+    return { kind: 'decoded', lines: `${series} value=${field} ${arrivalUs}`, points: 1 };
   }
 }

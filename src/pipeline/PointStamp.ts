@@ -1,9 +1,8 @@
-import { Point } from '../sinks/influx/influxClient.ts';
 import type { RouteConfig } from '../config/Config.ts';
-import { isSafeName } from './isSafeName.ts';
-import { seriesKeyEnd } from './seriesKeyEnd.ts';
+import { isWritableName } from '../lineprotocol/isWritableName.ts';
+import { writeSeries } from '../lineprotocol/writeSeries.ts';
+import type { Captures } from '../topic/TopicPattern.ts';
 import { Template } from './Template.ts';
-import type { Captures } from './TopicPattern.ts';
 
 type SeriesEntry = string | { readonly error: string };
 type SeriesLevel = Map<string, SeriesEntry | SeriesLevel>;
@@ -33,22 +32,28 @@ export class PointStamp {
     const where = `route "${route.topic}"`;
     this.#measurement = withMeasurement ? new Template(route.measurement, names) : undefined;
     const m = this.#measurement;
-    if (m !== undefined && m.isStatic && (m.value === '' || !isSafeName(m.value))) {
+    if (m !== undefined && m.isStatic && (m.value === '' || !isWritableName(m.value))) {
       throw new RangeError(`${where}: measurement "${route.measurement}" is empty or cannot be written as line protocol`);
     }
     const keys: string[] = [];
     const templates: Template[] = [];
     for (const key of Object.keys(route.tags)) {
-      if (key === '' || !isSafeName(key)) throw new RangeError(`${where}: tag key "${key}" is empty or cannot be written as line protocol`);
+      if (key === '' || !isWritableName(key)) throw new RangeError(`${where}: tag key "${key}" is empty or cannot be written as line protocol`);
       const t = new Template(route.tags[key]!, names);
-      if (t.isStatic && !isSafeName(t.value)) {
+      if (t.isStatic && !isWritableName(t.value)) {
         throw new RangeError(`${where}: value "${t.value}" of tag "${key}" cannot be written as line protocol`);
       }
       keys.push(key);
       templates.push(t);
     }
     if (gateway !== undefined) {
-      if (gateway === '' || !isSafeName(gateway)) throw new RangeError(`gateway id "${gateway}" cannot be a tag value`);
+      if (gateway === '' || !isWritableName(gateway)) throw new RangeError(`gateway id "${gateway}" cannot be a tag value`);
+      // The gateway's identity overrides a route tag of the same key: one key, one value.
+      const own = keys.indexOf('gateway');
+      if (own !== -1) {
+        keys.splice(own, 1);
+        templates.splice(own, 1);
+      }
       keys.push('gateway');
       templates.push(new Template(gateway.replaceAll('{', '{{').replaceAll('}', '}}'), names));
     }
@@ -58,9 +63,9 @@ export class PointStamp {
   }
 
   /**
-   * The series prefix of a line for these captures — measurement and sorted tags, escaped exactly as `Point`
-   * writes them — or undefined when it cannot be written (`seriesError` says why). Built through a Point once per
-   * distinct captures (a device's topic) and cached: per message this is a Map lookup.
+   * The series prefix of a line for these captures — measurement and sorted tags, escaped (`writeSeries`) — or
+   * undefined when it cannot be written (`seriesError` says why). Built once per distinct captures (a device's
+   * topic) and cached: per message this is a Map lookup.
    */
   series(captures: Captures): string | undefined {
     // One Map level per capture (a device, then a measurement…): no key string is built per message, and no two
@@ -98,11 +103,7 @@ export class PointStamp {
     if (measurement === '') return { error: 'measurement is empty or cannot be written as line protocol' };
     const tagError = this.prepareTags(captures);
     if (tagError !== undefined) return { error: tagError };
-    const point = new Point(measurement);
-    this.applyTags(point);
-    // One dummy field makes a whole line; the series is everything before its first unescaped space.
-    const line = point.floatField('x', 0).toLineProtocol()!;
-    return line.slice(0, seriesKeyEnd(line));
+    return this.seriesWith(measurement, []);
   }
 
   /** The measurement for these captures; '' when it renders empty or unsafe (the caller rejects with bad_name). */
@@ -110,7 +111,7 @@ export class PointStamp {
     const m = this.#measurement!;
     if (m.isStatic) return m.value;
     const name = m.render(captures);
-    return isSafeName(name) ? name : '';
+    return isWritableName(name) ? name : '';
   }
 
   /** Renders the tag values for this message; returns an error detail when one cannot be written. */
@@ -124,19 +125,26 @@ export class PointStamp {
         continue;
       }
       const v = t.render(captures);
-      if (!isSafeName(v)) return `tag "${this.#keys[i]}" value "${v}" cannot be written as line protocol`;
+      if (!isWritableName(v)) return `tag "${this.#keys[i]}" value "${v}" cannot be written as line protocol`;
       values[i] = v;
     }
     return undefined;
   }
 
-  /** Sets the tags rendered by the last `prepareTags` on the point; empty values are omitted (InfluxDB has no empty tags). */
-  applyTags(point: Point): void {
+  /**
+   * The series key of `measurement` with the payload's own tags (unique keys, checked writable) and the tags
+   * rendered by the last `prepareTags`, which override a payload tag of the same key unless they rendered empty.
+   */
+  seriesWith(measurement: string, payloadTags: ReadonlyArray<readonly [string, string]>): string {
     const keys = this.#keys;
     const values = this.#values;
-    for (let i = 0; i < keys.length; i++) {
-      const v = values[i]!;
-      if (v !== '') point.tag(keys[i]!, v);
+    const tags: Array<readonly [string, string]> = [];
+    for (let i = 0; i < payloadTags.length; i++) {
+      const tag = payloadTags[i]!;
+      const at = keys.indexOf(tag[0]); // the route's tags are a handful
+      if (at === -1 || values[at] === '') tags.push(tag);
     }
+    for (let i = 0; i < keys.length; i++) if (values[i] !== '') tags.push([keys[i]!, values[i]!]);
+    return writeSeries(measurement, tags);
   }
 }

@@ -3,9 +3,10 @@ import type { Decoder } from './Decoder.ts';
 import { JsonDecoder } from './JsonDecoder.ts';
 import { LineDecoder } from './LineDecoder.ts';
 import { NumberDecoder } from './NumberDecoder.ts';
+import { TopicPattern } from '../topic/TopicPattern.ts';
+import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import { PointStamp } from './PointStamp.ts';
 import type { RouteResult } from './RouteResult.ts';
-import { TopicPattern } from './TopicPattern.ts';
 
 export interface RouterOptions {
   readonly routes: readonly RouteConfig[];
@@ -15,6 +16,8 @@ export interface RouterOptions {
   /** Add tag `gateway=<gatewayId>` to every point (overriding a payload's or route's own `gateway` tag). */
   readonly gatewayTag: boolean;
   readonly maxPayloadBytes: number;
+  /** Per-point limits (fields, names, strings, topic); defaults: DEFAULT_LIMITS. */
+  readonly limits?: PointLimits;
 }
 
 /** A route with everything precompiled. */
@@ -31,6 +34,7 @@ const UNROUTED: RouteResult = Object.freeze({ kind: 'unrouted' });
 export class Router {
   readonly #routes: readonly CompiledRoute[];
   readonly #maxPayloadBytes: number;
+  readonly #maxTopicBytes: number;
 
   /** Throws RangeError on an invalid route (pattern, template, field path, unknown sink). */
   constructor(options: RouterOptions) {
@@ -40,6 +44,7 @@ export class Router {
     if (new Set(sinkNames).size !== sinkNames.length) throw new RangeError(`sink names must be unique: ${sinkNames.join(', ')}`);
     const allSinks = 2 ** sinkNames.length - 1;
     const gateway = options.gatewayTag ? options.gatewayId : undefined;
+    const limits = options.limits ?? DEFAULT_LIMITS;
     this.#routes = options.routes.map((route, i): CompiledRoute => {
       const pattern = new TopicPattern(route.topic);
       const stamp = new PointStamp(route, pattern.names, gateway, route.format !== 'line');
@@ -53,13 +58,14 @@ export class Router {
       }
       const decoder =
         route.format === 'json'
-          ? new JsonDecoder(route, stamp)
+          ? new JsonDecoder(route, stamp, limits)
           : route.format === 'number'
             ? new NumberDecoder(stamp)
-            : new LineDecoder(route, stamp);
+            : new LineDecoder(route, stamp, limits);
       return { pattern, decoder, sinks };
     });
     this.#maxPayloadBytes = options.maxPayloadBytes;
+    this.#maxTopicBytes = limits.maxTopicBytes;
   }
 
   /** MQTT subscription filters of the routes, in route order (duplicates removed). */
@@ -72,6 +78,10 @@ export class Router {
     // Size first: nothing of an oversized payload is looked at.
     if (payload.length > this.#maxPayloadBytes) {
       return { kind: 'rejected', reason: 'too_large', detail: `${payload.length} bytes > ${this.#maxPayloadBytes}` };
+    }
+    // Topic levels become tag values and measurements: a device must not be able to make them arbitrarily long.
+    if (overBytes(topic, this.#maxTopicBytes)) {
+      return { kind: 'rejected', reason: 'too_long', detail: `topic is longer than ${this.#maxTopicBytes} bytes` };
     }
     const routes = this.#routes;
     for (let i = 0; i < routes.length; i++) {

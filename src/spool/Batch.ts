@@ -1,4 +1,4 @@
-import { splitLines } from '../pipeline/lineProtocol.ts';
+import { splitLines } from '../lineprotocol/splitLines.ts';
 
 /**
  * A run of entries read by one cursor: the unit a sink writes as one transaction. Holds its own copy of the

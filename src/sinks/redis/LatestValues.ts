@@ -1,5 +1,5 @@
 import { ByteWriter } from './ByteWriter.ts';
-import { AS_IS, TRUE } from './SimpleLine.ts';
+import { AS_IS, TRUE } from '../../lineprotocol/SimpleLine.ts';
 
 /** Where a name or value's bytes are: the batch's text, or the side buffer of strings from the full parser. */
 const IN_TEXT = 0;

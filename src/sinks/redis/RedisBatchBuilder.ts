@@ -1,11 +1,12 @@
 import { isAscii } from 'node:buffer';
 import type { Batch } from '../../spool/Batch.ts';
-import { parseLine, splitLines } from '../../pipeline/lineProtocol.ts';
-import { seriesKeyEnd } from '../../pipeline/seriesKeyEnd.ts';
+import { parseLine } from '../../lineprotocol/parseLine.ts';
+import { splitLines } from '../../lineprotocol/splitLines.ts';
+import { seriesKeyEnd } from '../../lineprotocol/seriesKeyEnd.ts';
 import { ByteWriter } from './ByteWriter.ts';
 import { LatestValues } from './LatestValues.ts';
 import { RedisSeriesCache, type RedisSeries } from './RedisSeriesCache.ts';
-import { FIELD, SimpleLine, TRUE } from './SimpleLine.ts';
+import { FIELD, SimpleLine, TRUE } from '../../lineprotocol/SimpleLine.ts';
 
 export interface RedisLayout {
   readonly keyPrefix: string;
@@ -168,12 +169,13 @@ export class RedisBatchBuilder {
 
   /** The slow path: one line through the full parser, which also reports what is wrong with it. */
   #parsed(b: Building, line: string, position: number): void {
-    const p = parseLine(line);
-    if (typeof p === 'string') {
+    const parsed = parseLine(line);
+    if (!parsed.ok) {
       b.rejected++;
-      b.firstError ??= p;
+      b.firstError ??= parsed.error;
       return;
     }
+    const p = parsed.line;
     // A line that parses has a series key that does too, once past the leading spaces the parser skips.
     let from = 0;
     while (line.charCodeAt(from) === 0x20) from++;

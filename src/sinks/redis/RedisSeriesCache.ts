@@ -1,4 +1,4 @@
-import { parseLine } from '../../pipeline/lineProtocol.ts';
+import { parseLine } from '../../lineprotocol/parseLine.ts';
 import { redisKeyPart } from './redisKeyPart.ts';
 import type { RedisLayout } from './RedisBatchBuilder.ts';
 
@@ -46,8 +46,9 @@ export class RedisSeriesCache {
 
   #build(seriesKey: string): RedisSeries | null {
     // A dummy field makes the series key a whole line for the one parser that knows the escaping rules.
-    const p = parseLine(`${seriesKey} x=1`);
-    if (typeof p === 'string') return null;
+    const parsed = parseLine(`${seriesKey} x=1`);
+    if (!parsed.ok) return null;
+    const p = parsed.line;
     const layout = this.#layout;
     const measurement = redisKeyPart(p.measurement);
     let device: string | undefined;

@@ -76,6 +76,25 @@ describe('--dry-run', () => {
     assert.match(text, /5 message\(s\): 2 decoded into 2 point\(s\), 1 rejected, 2 unrouted, 2 on topics not subscribed\n$/);
   });
 
+  it('issue 12: a topic with + or # is not routable; 000…1u decodes; an out-of-range integer is a rejection, not a stack trace', () => {
+    const out = sink();
+    const routes = JSON.stringify([{ topic: 'lp/{device}', format: 'line' }, { topic: 'sensors/{device}/{measurement}' }]);
+    const c = config({ EDGEBRIDGE_ROUTES: routes, EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'lp/+:1,sensors/#:1' });
+    const input = [
+      'lp/d1 m v=000000000000000000001u',
+      'lp/d1 m v=18446744073709551616u',
+      'sensors/+/climate {"t":1}',
+      'sensors/d1/# {"t":1}',
+    ].join('\n');
+    const summary = dryRun({ config: c, input, out: out.stream, now: AT });
+    assert.deepEqual(summary, { messages: 4, ok: 1, points: 1, rejected: 1, unrouted: 2, notSubscribed: 0 });
+    const text = out.text();
+    assert.match(text, /influx: m,device=d1,gateway=edge-01 v=1u \d+\n/);
+    assert.match(text, /^2: .*\n {2}rejected: bad_line /m);
+    assert.match(text, /^3: sensors\/\+\/climate .*\n {2}unrouted: a published topic cannot contain "\+" or "#"$/m);
+    assert.match(text, /^4: sensors\/d1\/# .*\n {2}unrouted: a published topic cannot contain/m);
+  });
+
   it('quotes values redis-cli would split, and shows the encoded key parts', () => {
     const out = sink();
     dryRun({ config: config(), input: 'sensors/living:room/climate {"s":"a b","k":"Küche"}', out: out.stream, now: AT });

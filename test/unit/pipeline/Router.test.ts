@@ -53,9 +53,9 @@ describe('Router', () => {
     // Joined with any one separator these two capture lists would look alike; the cached series must not mix.
     assert.equal(lines(send(r, 'sensors/a:1/b', { t: 1 })), `b,device=a:1,gateway=gw1 t=1 ${ARRIVAL_US}`);
     assert.equal(lines(send(r, 'sensors/a/1:b', { t: 1 })), `1:b,device=a,gateway=gw1 t=1 ${ARRIVAL_US}`);
-    assert.equal(reason(send(r, 'sensors/\u0000/', { t: 1 })), 'bad_name');
-    assert.ok(send(r, 'sensors//\u0000', { t: 1 }).kind === 'ok');
-    assert.equal(reason(send(r, 'sensors/\u0000/', { t: 1 })), 'bad_name', 'after the other one was cached');
+    assert.equal(reason(send(r, 'sensors/%/', { t: 1 })), 'bad_name');
+    assert.ok(send(r, 'sensors//%', { t: 1 }).kind === 'ok');
+    assert.equal(reason(send(r, 'sensors/%/', { t: 1 })), 'bad_name', 'after the other one was cached');
   });
 
   it('default route: the documented example', () => {
@@ -186,7 +186,7 @@ describe('Router', () => {
       assert.equal(result.entry.points, 2);
       assert.equal(
         result.entry.lines,
-        'weather,device=dev1,gateway=gw1,loc=roof big=9223372036854775807i,count=3i,ok=T,s="a b\nc",temp=21.5,u=5u 1732240000123457\n' +
+        'weather,device=dev1,gateway=gw1,loc=roof big=9223372036854775807i,count=3i,ok=T,s="a b\\nc",temp=21.5,u=5u 1732240000123457\n' +
           `weather,device=dev1,gateway=gw1 hum=40 ${ARRIVAL_US}`,
       );
     });

@@ -5,7 +5,8 @@ import { DEFAULT_ROUTE } from '../../../src/config/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';
-import { parseLine, splitLines, type ParsedLine } from '../../../src/pipeline/lineProtocol.ts';
+import { parseLine, type ParsedLine } from '../../../src/lineprotocol/parseLine.ts';
+import { splitLines } from '../../../src/lineprotocol/splitLines.ts';
 import { latestOf, RedisBatchBuilder, streamsOf } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { batchOf } from '../../../src/spool/Batch.ts';
 
@@ -30,17 +31,16 @@ function runs(numRuns: number): fc.Parameters<unknown> {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * A name (measurement, tag key/value, field key) can be written so it reads back unchanged, except that a
- * newline, CR or tab inside it is written (and stored) as the two characters `\n`, `\r`, `\t`. Refused: empty
- * measurement, a leading '#', `__proto__`, and an odd run of backslashes before a delimiter or at the end.
+ * A name (measurement, tag key/value, field key) can be written so it reads back unchanged, or it is refused
+ * (bad_name): a control character, a backslash at the end, an odd run of backslashes before `,` `=` space, a
+ * backslash before `"`, a leading '#', `__proto__`.
  */
 function writable(name: string): boolean {
   if (name.startsWith('#') || name === '__proto__') return false;
+  if (/[\x00-\x1f\x7f]/.test(name) || /\\$/.test(name) || /\\"/.test(name)) return false;
   const re = /\\+/g;
   for (let m = re.exec(name); m !== null; m = re.exec(name)) {
-    if (m[0].length % 2 === 0) continue;
-    const next = name[m.index + m[0].length];
-    if (next === undefined || ', =\n\r\t'.includes(next)) return false;
+    if (m[0].length % 2 === 1 && ', ='.includes(name[m.index + m[0].length]!)) return false;
   }
   return true;
 }
@@ -48,7 +48,12 @@ function writable(name: string): boolean {
 /** How a name reads back from the line protocol. */
 function stored(name: string): string {
   // Lone surrogates (from JSON escapes) cannot be UTF-8: they are written as U+FFFD.
-  return name.toWellFormed().replaceAll('\n', '\\n').replaceAll('\r', '\\r').replaceAll('\t', '\\t');
+  return name.toWellFormed();
+}
+
+/** How a string value reads back: a newline or CR is written (and stored) as the two characters `\n`, `\r`. */
+function storedString(value: string): string {
+  return value.toWellFormed().replaceAll('\n', '\\n').replaceAll('\r', '\\r');
 }
 
 type Field = { kind: 'float'; value: number } | { kind: 'bool'; value: boolean } | { kind: 'string'; value: string };
@@ -79,8 +84,8 @@ function readBack(result: RouteResult): ParsedLine[] {
   assert.equal(split.length, points, `points=${points} but ${split.length} lines: ${JSON.stringify(lines)}`);
   return split.map((l) => {
     const p = parseLine(l);
-    if (typeof p === 'string') assert.fail(`output line does not parse (${p}): ${JSON.stringify(l)}`);
-    return p;
+    if (!p.ok) assert.fail(`output line does not parse (${p.error}): ${JSON.stringify(l)}`);
+    return p.line;
   });
 }
 
@@ -153,7 +158,7 @@ function expectJson(device: string, measurement: string, obj: Record<string, unk
     let f: Field | undefined;
     if (typeof v === 'number' && Number.isFinite(v)) f = { kind: 'float', value: v };
     else if (typeof v === 'boolean') f = { kind: 'bool', value: v };
-    else if (typeof v === 'string') f = { kind: 'string', value: v.toWellFormed() };
+    else if (typeof v === 'string') f = { kind: 'string', value: storedString(v) };
     if (f === undefined) continue;
     if (!writable(k)) return { reject: 'bad_name' };
     fields.set(stored(k), f);
@@ -333,7 +338,7 @@ describe('bad device input (properties over Router output)', () => {
         const out = readBack(result);
         const input = splitLines(payload)
           .filter((l) => !/^[ \t\r]*(#|$)/.test(l))
-          .map((l) => parseLine(l) as ParsedLine);
+          .map((l) => (parseLine(l) as { ok: true; line: ParsedLine }).line);
         assert.equal(out.length, input.length, 'one output point per input line');
         out.forEach((p, i) => {
           const src = input[i]!;

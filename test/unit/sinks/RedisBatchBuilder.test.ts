@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Point } from '../../../src/sinks/influx/influxClient.ts';
-import { parseLine, splitLines } from '../../../src/pipeline/lineProtocol.ts';
+import { parseLine } from '../../../src/lineprotocol/parseLine.ts';
+import { splitLines } from '../../../src/lineprotocol/splitLines.ts';
 import { latestOf, RedisBatchBuilder, streamsOf, type RedisLayout } from '../../../src/sinks/redis/RedisBatchBuilder.ts';
 import { groupBySlot } from '../../../src/sinks/redis/groupBySlot.ts';
 import { redisKeyPart } from '../../../src/sinks/redis/redisKeyPart.ts';
@@ -25,11 +26,12 @@ function reference(batch: Batch, layout: RedisLayout) {
   let rejected = 0;
   entryLines(batch).forEach((chunk, c) => {
     for (const line of splitLines(chunk)) {
-      const p = parseLine(line);
-      if (typeof p === 'string') {
+      const r = parseLine(line);
+      if (!r.ok) {
         rejected++;
         continue;
       }
+      const p = r.line;
       points++;
       const timeMs = Math.floor(Number(p.timestamp) / 1000);
       const value = (v: number | boolean | string): string => (typeof v === 'string' ? v : String(v));

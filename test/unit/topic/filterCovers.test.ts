@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { filterCovers } from '../../../src/pipeline/filterCovers.ts';
+import { filterCovers } from '../../../src/topic/filterCovers.ts';
 
 describe('filterCovers', () => {
   const cases: [string, string, boolean][] = [

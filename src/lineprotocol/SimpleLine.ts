@@ -102,7 +102,7 @@ export class SimpleLine {
 }
 
 /**
- * AS_IS for a number (a digit or '-' first: as the router wrote it through Point or LineBuilder, floats in JS's
+ * AS_IS for a number (a digit or '-' first: as the router wrote it through LineBuilder, floats in JS's
  * shortest form, and the record's CRC vouches for the text since; `.5` is nobody's canonical form: the parser reads it), TRUE/FALSE for line protocol's boolean spellings, -1 for anything else.
  */
 function valueKind(text: Uint8Array, start: number, end: number): number {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Point } from '../../../src/sinks/influx/influxClient.ts';
-import { isSafeName } from '../../../src/pipeline/isSafeName.ts';
-import { type ParsedField, type ParsedLine, parseLine } from '../../../src/pipeline/lineProtocol.ts';
-import { splitLines } from '../../../src/pipeline/splitLines.ts';
+import { type ParsedLine, parseLine } from '../../../src/lineprotocol/parseLine.ts';
+import { isWritableName } from '../../../src/lineprotocol/isWritableName.ts';
+import { seriesKeyEnd } from '../../../src/lineprotocol/seriesKeyEnd.ts';
+import { splitLines } from '../../../src/lineprotocol/splitLines.ts';
 
 function ok(line: string): ParsedLine {
   const p = parseLine(line);
-  if (typeof p === 'string') assert.fail(`${JSON.stringify(line)}: ${p}`);
-  return p;
+  if (!p.ok) assert.fail(`${JSON.stringify(line)}: ${p.error}`);
+  return p.line;
 }
 
 describe('parseLine', () => {
@@ -60,7 +60,7 @@ describe('parseLine', () => {
 
   it('keeps other backslashes literal, like InfluxDB', () => {
     assert.equal(ok('a\\=b f=1').measurement, 'a\\=b');
-    assert.deepEqual(ok('m,t=a\\\\ f=1').tags, [['t', 'a\\\\']]);
+    assert.deepEqual(ok('m,t=a\\\\b f=1').tags, [['t', 'a\\\\b']]);
     assert.deepEqual(ok('m,t=a\\nb f=1').tags, [['t', 'a\\nb']]);
     assert.equal(ok('m f="a\\b"').fields[0]!.value, 'a\\b');
   });
@@ -86,7 +86,7 @@ describe('parseLine', () => {
       [' f=1', /missing fields|missing measurement/],
       [',t=1 f=1', /missing measurement/],
       ['m', /missing fields/],
-      ['m ', /missing field key/],
+      ['m ', /missing fields/],
       ['m,t=1', /missing fields/],
       ['m,=1 f=1', /missing tag key/],
       ['m,t= f=1', /missing value of tag/],
@@ -114,11 +114,17 @@ describe('parseLine', () => {
       ['m f=tru', /invalid value/],
       ['m,t=a\nb f=1', /unexpected newline/],
       ['#m f=1', /comment/],
+      ['m,a=1,b=2,a=3 f=1', /duplicate tag key "a"/],
+      ['m,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,c=10 f=1', /duplicate tag key "c"/],
+      ['m f\\\\=1', /ends in a backslash/],
+      ['m f=1 9223372036854775808', /invalid timestamp/],
+      ['m f=1 -9223372036854775809', /invalid timestamp/],
+      ['m f=1\t2', /invalid value/],
     ];
     for (const [line, message] of bad) {
       const r = parseLine(line);
-      assert.equal(typeof r, 'string', JSON.stringify(line));
-      assert.match(r as string, message, JSON.stringify(line));
+      assert.equal(r.ok, false, JSON.stringify(line));
+      if (!r.ok) assert.match(r.error, message, JSON.stringify(line));
     }
   });
 });
@@ -132,99 +138,47 @@ describe('splitLines', () => {
   });
 });
 
-describe('isSafeName', () => {
-  it('refuses odd backslash runs before a delimiter or at the end, and a leading #', () => {
-    for (const s of ['a', 'a\\b', 'a\\\\', 'a\\\\,b', '\\n', 'x#']) assert.equal(isSafeName(s), true, s);
-    for (const s of ['a\\', 'a\\\\\\', 'a\\,b', 'a\\ b', 'a\\=b', 'a\\\n', '#x']) assert.equal(isSafeName(s), false, s);
+describe('parseLine reads as InfluxDB 1.x/2.x (issue 12 item 5)', () => {
+  it('a character after any backslash is escaped in the series key: two\\\\ words is one tag value', () => {
+    const p = ok('cpu,host=two\\\\ words value=42');
+    assert.deepEqual(p.tags, [['host', 'two\\ words']]);
+    assert.equal(ok('cpu\\\\ x v=1').measurement, 'cpu\\ x');
+    // The issue's case: tag value `east\ ` (the first space escaped by the second backslash).
+    assert.deepEqual(ok('cpu,regions=east\\\\  value=1.0').tags, [['regions', 'east\\ ']]);
+  });
+
+  it('leading tabs and NULs are skipped like spaces; tabs may separate the sections', () => {
+    assert.equal(ok('\tm f=1').measurement, 'm');
+    assert.equal(ok('\u0000 \tm f=1').measurement, 'm');
+    assert.deepEqual(ok('m \tf=1 \t5'), { measurement: 'm', tags: [], fields: [{ name: 'f', kind: 'float', value: 1 }], timestamp: '5' });
+  });
+
+  it('a tag value may start with "="; field keys unescape \\" too', () => {
+    assert.deepEqual(ok('cpu,a==b v=1').tags, [['a', '=b']]);
+    assert.equal(ok('cpu a\\"b=1').fields[0]!.name, 'a"b');
+  });
+
+  it('integers with leading zeros and more than 20 characters, in range, are accepted (issue 12 item 1)', () => {
+    assert.deepEqual(ok('m v=000000000000000000001u').fields[0], { name: 'v', kind: 'uint', value: '000000000000000000001' });
+    assert.deepEqual(ok('m v=00018446744073709551615u').fields[0], { name: 'v', kind: 'uint', value: '00018446744073709551615' });
+    assert.deepEqual(ok('m v=-0009223372036854775808i').fields[0], { name: 'v', kind: 'int', value: '-0009223372036854775808' });
+    assert.equal(parseLine('m v=00018446744073709551616u').ok, false);
   });
 });
 
-// Round trip: Point → toLineProtocol → splitLines → parseLine over generated nasty strings.
-describe('round trip through Point', () => {
-  // Deterministic PRNG (mulberry32): failures reproduce.
-  let seed = 0x5eed;
-  function random(): number {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const ALPHABET = ['a', 'Z', '0', ' ', ',', '=', '"', '\\', '\n', '\r', '\t', '#', 'i', 'u', 'é', '😀', '中', '\u0000', "'", '{', '}'];
-  const nasty = (min: number): string => {
-    let s = '';
-    const n = min + Math.floor(random() * 8);
-    for (let i = 0; i < n; i++) s += pick(ALPHABET);
-    return s;
-  };
-  // What InfluxDB stores for a name written by Point: Point turns \n \r \t into backslash + letter.
-  const asStored = (s: string): string => s.replaceAll('\n', '\\n').replaceAll('\r', '\\r').replaceAll('\t', '\\t');
-  const FLOATS = [0, 1, -1, 21.5, 1e21, 1e-7, -123456789.123, Number.MAX_VALUE, Number.MIN_VALUE, 0.1 + 0.2];
+describe('seriesKeyEnd', () => {
+  it('finds the first space not right after a backslash', () => {
+    assert.equal(seriesKeyEnd('m f=1'), 1);
+    assert.equal(seriesKeyEnd('m,t=a\\ b f=1'), 8);
+    assert.equal(seriesKeyEnd('m,t=two\\\\ words f=1'), 15);
+    assert.equal(seriesKeyEnd('m'), -1);
+  });
+});
 
-  it('reads back what Point wrote, for 3000 generated points', () => {
-    let checked = 0;
-    const lines: string[] = [];
-    const expected: ParsedLine[] = [];
-    while (checked < 3000) {
-      const measurement = nasty(1);
-      if (!isSafeName(measurement)) continue;
-      const point = new Point(measurement);
-      const tags: Record<string, string> = {};
-      for (let i = Math.floor(random() * 4); i > 0; i--) {
-        const k = nasty(1);
-        const v = nasty(0);
-        if (!isSafeName(k) || !isSafeName(v)) continue;
-        tags[k] = v;
-        point.tag(k, v);
-      }
-      const fields: Record<string, ParsedField> = {};
-      for (let i = 1 + Math.floor(random() * 3); i > 0; i--) {
-        const name = nasty(1);
-        if (!isSafeName(name)) continue;
-        const kind = Math.floor(random() * 5);
-        const f: ParsedField =
-          kind === 0
-            ? { name: asStored(name), kind: 'float', value: pick(FLOATS) }
-            : kind === 1
-              ? { name: asStored(name), kind: 'int', value: String(Math.floor((random() - 0.5) * 1e15)) }
-              : kind === 2
-                ? { name: asStored(name), kind: 'uint', value: String(Math.floor(random() * 1e15)) }
-                : kind === 3
-                  ? { name: asStored(name), kind: 'bool', value: random() < 0.5 }
-                  : { name: asStored(name), kind: 'string', value: nasty(0) };
-        if (f.kind === 'float') point.floatField(name, f.value);
-        else if (f.kind === 'int') point.intField(name, Number(f.value));
-        else if (f.kind === 'uint') point.uintField(name, f.value);
-        else if (f.kind === 'bool') point.booleanField(name, f.value);
-        else point.stringField(name, f.value);
-        fields[name] = f;
-      }
-      if (Object.keys(fields).length === 0) continue;
-      const ts = String(Math.floor(random() * 2e15));
-      point.timestamp(ts);
-      const line = point.toLineProtocol();
-      assert.ok(line !== undefined);
-      // Point sorts tags and fields by key and omits empty tag values.
-      const want: ParsedLine = {
-        measurement: asStored(measurement),
-        tags: Object.keys(tags)
-          .sort()
-          .filter((k) => tags[k] !== '')
-          .map((k) => [asStored(k), asStored(tags[k]!)] as const),
-        fields: Object.keys(fields)
-          .sort()
-          .map((k) => fields[k]!),
-        timestamp: ts,
-      };
-      assert.deepEqual(parseLine(line), want, JSON.stringify(line));
-      lines.push(line);
-      expected.push(want);
-      checked++;
-    }
-    // The same lines joined as an Entry: splitting must not cut string fields that contain newlines.
-    const split = splitLines(lines.join('\n'));
-    assert.equal(split.length, lines.length);
-    assert.deepEqual(split.map(parseLine), expected);
+describe('isWritableName', () => {
+  it('refuses control characters, a trailing backslash, an odd backslash run before a delimiter, \\", a leading #', () => {
+    for (const s of ['a', 'a\\b', 'a\\\\b', 'a\\\\ b', 'a\\\\,b', 'x#', 'a b,c=d"e', 'é😀']) assert.equal(isWritableName(s), true, s);
+    const refused = ['a\\', 'a\\\\', 'a\\,b', 'a\\ b', 'a\\=b', 'a\\\\\\ b', 'a\\"b', 'a\\\\"b', '#x', '__proto__', 'a\nb', 'a\rb', 'a\tb', '\u0000', 'a\u007f'];
+    for (const s of refused) assert.equal(isWritableName(s), false, JSON.stringify(s));
   });
 });

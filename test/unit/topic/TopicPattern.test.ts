@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TopicPattern } from '../../../src/pipeline/TopicPattern.ts';
+import { TopicPattern } from '../../../src/topic/TopicPattern.ts';
 
 describe('TopicPattern', () => {
   it('matches literals, + and captures', () => {
@@ -86,7 +86,7 @@ describe('TopicPattern', () => {
       ['a/#b', /mixes text/],
       ['a/x{y}', /not closed|mixes text/],
       ['a/{x}/{x}', /used twice/],
-      ['a/{x y}', /may only use/],
+      ['a/{x y}', /must be a letter or '_'/],
       ['$share/g', /no topic filter after the share group/],
       ['$share//a', /group name is empty/],
       ['$share/g#/a', /contains "\+" or "#"/],
@@ -97,6 +97,20 @@ describe('TopicPattern', () => {
         (e: unknown) => e instanceof RangeError && e.message.includes(`"${pattern}"`) && message.test(e.message),
         pattern,
       );
+    }
+  });
+});
+
+describe('capture names: one grammar for config and patterns (issue 13)', () => {
+  it('TopicPattern refuses what the route config refuses, and accepts what it accepts', async () => {
+    const { parseRoutes } = await import('../../../src/config/parseRoutes.ts');
+    for (const name of ['device', '_x', 'a1_b', 'A']) {
+      assert.doesNotThrow(() => new TopicPattern(`a/{${name}}`));
+      assert.doesNotThrow(() => parseRoutes([{ topic: `a/{${name}}`, measurement: 'm', tags: {} }]));
+    }
+    for (const name of ['1abc', 'a-b', 'é', 'a b']) {
+      assert.throws(() => new TopicPattern(`a/{${name}}`), /capture name/, name);
+      assert.throws(() => parseRoutes([{ topic: `a/{${name}}`, measurement: 'm', tags: {} }]), Error, name);
     }
   });
 });

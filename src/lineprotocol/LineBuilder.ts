@@ -1,4 +1,5 @@
-import { escape } from '../sinks/influx/influxClient.ts';
+import { escapeKey, quoteString } from './escape.ts';
+import { isWritableName } from './isWritableName.ts';
 
 /** Field keys seen by one route are few; beyond this the cache of their escaped forms starts over. */
 const MAX_CACHED_KEYS = 10_000;
@@ -10,17 +11,19 @@ const MAX_CACHED_KEYS = 10_000;
 const SMALL = 16;
 
 /**
- * Writes one line of line protocol exactly as the influx client's `Point` would (fields sorted by key, the last
- * value of a repeated key kept, keys escaped by the client's own `escape.tag`, floats as `String(n)`, booleans
- * `T`/`F`, strings through `escape.quoted`), without a Point per message: the series prefix (measurement and
- * tags) comes ready-made from `PointStamp`, escaped field keys are cached, and the fields of the current line live
- * in two reused arrays. `test/unit/pipeline/LineBuilder.test.ts` checks the output against Point's.
+ * Writes one line of line protocol: fields sorted by key (UTF-16 order), the last value of a repeated key kept,
+ * keys through `escapeKey`, floats as `String(n)`, booleans `T`/`F`, strings through `quoteString`, integers as
+ * canonical digits. A key that fails `isWritableName` is not added (the setter answers false). No object per
+ * message: the series prefix (measurement and tags) comes ready-made from `PointStamp`, field keys are checked and
+ * escaped once and cached (one Map lookup per field), and the fields of the current line live in reused arrays.
  *
  * Synchronous and not re-entrant: one decoder owns one builder.
  */
 export class LineBuilder {
+  /** Key → its escaped form, '' when it cannot be written. */
   readonly #escapedKeys = new Map<string, string>();
   #keys: string[] = [];
+  #escaped: string[] = [];
   #values: string[] = [];
   #count = 0;
   /** Key → index, only while the line has more than SMALL fields. */
@@ -36,17 +39,22 @@ export class LineBuilder {
     return this.#count;
   }
 
-  /** A finite number (the caller checks): written as Point's floatField does. */
-  float(key: string, value: number): void {
-    this.#set(key, String(value));
+  /** A finite number (the caller checks): written as `String(n)`. */
+  float(key: string, value: number): boolean {
+    return this.#set(key, String(value));
   }
 
-  bool(key: string, value: boolean): void {
-    this.#set(key, value ? 'T' : 'F');
+  bool(key: string, value: boolean): boolean {
+    return this.#set(key, value ? 'T' : 'F');
   }
 
-  string(key: string, value: string): void {
-    this.#set(key, escape.quoted(value));
+  string(key: string, value: string): boolean {
+    return this.#set(key, quoteString(value));
+  }
+
+  /** An int64 (`signed`) or uint64 given as decimal digits already checked in range: written without leading zeros. */
+  integer(key: string, digits: string, signed: boolean): boolean {
+    return this.#set(key, `${canonicalDigits(digits)}${signed ? 'i' : 'u'}`);
   }
 
   /** `prefix`: the escaped series (measurement and tags); `timestampUs`: integer text. */
@@ -54,34 +62,41 @@ export class LineBuilder {
     const n = this.#count;
     if (n > SMALL) this.#sortLarge();
     const keys = this.#keys;
+    const escaped = this.#escaped;
     const values = this.#values;
     // Insertion sort: a handful of fields, usually already in order; `<` compares UTF-16 code units like sort().
     for (let i = 1; i < n; i++) {
       const k = keys[i]!;
+      const e = escaped[i]!;
       const v = values[i]!;
       let j = i - 1;
       while (j >= 0 && keys[j]! > k) {
         keys[j + 1] = keys[j]!;
+        escaped[j + 1] = escaped[j]!;
         values[j + 1] = values[j]!;
         j--;
       }
       keys[j + 1] = k;
+      escaped[j + 1] = e;
       values[j + 1] = v;
     }
-    let out = `${prefix} ${this.#escapeKey(keys[0]!)}=${values[0]!}`;
-    for (let i = 1; i < n; i++) out += `,${this.#escapeKey(keys[i]!)}=${values[i]!}`;
+    let out = `${prefix} ${escaped[0]!}=${values[0]!}`;
+    for (let i = 1; i < n; i++) out += `,${escaped[i]!}=${values[i]!}`;
     return `${out} ${timestampUs}`;
   }
 
-  #set(key: string, value: string): void {
+  /** False when the key cannot be written (nothing is added). */
+  #set(key: string, value: string): boolean {
+    const escaped = this.#escapeKey(key);
+    if (escaped === '') return false;
     const keys = this.#keys;
     const n = this.#count;
-    // A repeated key replaces the earlier value, as Point's field object does (flattening can repeat a key).
+    // A repeated key replaces the earlier value (flattening can repeat a key).
     if (n < SMALL) {
       for (let i = 0; i < n; i++) {
         if (keys[i] === key) {
           this.#values[i] = value;
-          return;
+          return true;
         }
       }
     } else {
@@ -89,13 +104,15 @@ export class LineBuilder {
       const at = index.get(key);
       if (at !== undefined) {
         this.#values[at] = value;
-        return;
+        return true;
       }
       index.set(key, n);
     }
     keys[n] = key;
+    this.#escaped[n] = escaped;
     this.#values[n] = value;
     this.#count = n + 1;
+    return true;
   }
 
   /** Sorts a large line's fields with Array.sort (the insertion sort that follows then finds them in order). */
@@ -103,8 +120,10 @@ export class LineBuilder {
     const n = this.#count;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (this.#keys[a]! < this.#keys[b]! ? -1 : 1));
     const keys = order.map((i) => this.#keys[i]!);
+    const escaped = order.map((i) => this.#escaped[i]!);
     const values = order.map((i) => this.#values[i]!);
     this.#keys = keys;
+    this.#escaped = escaped;
     this.#values = values;
   }
 
@@ -112,9 +131,22 @@ export class LineBuilder {
     let escaped = this.#escapedKeys.get(key);
     if (escaped === undefined) {
       if (this.#escapedKeys.size >= MAX_CACHED_KEYS) this.#escapedKeys.clear();
-      escaped = escape.tag(key);
+      escaped = key !== '' && isWritableName(key) ? escapeKey(key) : '';
       this.#escapedKeys.set(key, escaped);
     }
     return escaped;
   }
+}
+
+/**
+ * `-?\d+` without leading zeros (`-0` → `0`): InfluxDB reads `00018446744073709551615u` as 18446744073709551615,
+ * and one spelling per value keeps every sink's copy the same (and within 20 digits, which uint64 readers expect).
+ */
+export function canonicalDigits(digits: string): string {
+  const negative = digits.charCodeAt(0) === 45;
+  let i = negative ? 1 : 0;
+  if (digits.charCodeAt(i) !== 48) return digits;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  const magnitude = digits.slice(i);
+  return negative && magnitude !== '0' ? `-${magnitude}` : magnitude;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSharedFilter, stripShare } from '../../../src/pipeline/SharedFilter.ts';
+import { parseSharedFilter, stripShare } from '../../../src/topic/SharedFilter.ts';
 
 describe('parseSharedFilter', () => {
   it('splits $share/<group>/<filter>', () => {

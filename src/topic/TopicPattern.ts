@@ -1,3 +1,4 @@
+import { CAPTURE_NAME_EXPECTED, isCaptureName } from './captureName.ts';
 import { parseSharedFilter, SHARED_FILTER_EXPECTED } from './SharedFilter.ts';
 
 /**
@@ -16,7 +17,6 @@ const CAPTURE = 2;
 const HASH = 3;
 const CAPTURE_REST = 4;
 
-const NAME = /^[A-Za-z0-9_-]+$/;
 // Shared result for patterns without captures: a match then allocates nothing.
 const NO_CAPTURES: Captures = Object.freeze([]);
 
@@ -66,8 +66,8 @@ export class TopicPattern {
           kind = CAPTURE_REST;
         }
         if (name === '') throw new RangeError(`topic pattern "${source}": empty capture name in level "${level}"`);
-        if (!NAME.test(name)) {
-          throw new RangeError(`topic pattern "${source}": capture name "${name}" may only use letters, digits, '_' and '-'`);
+        if (!isCaptureName(name)) {
+          throw new RangeError(`topic pattern "${source}": capture name "${name}" must be ${CAPTURE_NAME_EXPECTED}`);
         }
         if (names.includes(name)) throw new RangeError(`topic pattern "${source}": capture name "${name}" used twice`);
         names.push(name);

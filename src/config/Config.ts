@@ -3,9 +3,10 @@
  * Every part of the gateway receives the slice it needs; nothing reads convict directly.
  */
 
+import type { ResolvedTls } from '../tls/resolveTls.ts';
 import type { TlsConfig } from '../tls/TlsConfig.ts';
 
-export type { TlsConfig };
+export type { ResolvedTls, TlsConfig };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type Qos = 0 | 1 | 2;
 
@@ -41,8 +42,8 @@ export interface MqttConfig {
   readonly deadLetterTopic: string;
   /** Messages larger than this are rejected (reason `too_large`). */
   readonly maxPayloadBytes: number;
-  /** Used with mqtts:// and wss:// only (the loader refuses it with a plain URL). */
-  readonly tls: TlsConfig;
+  /** Used with mqtts:// and wss:// only (the loader refuses it with a plain URL); files read at load. */
+  readonly tls: ResolvedTls;
 }
 
 export type PayloadFormat = 'json' | 'number' | 'line';
@@ -101,7 +102,7 @@ export interface InfluxSinkConfig extends SinkCommon {
   readonly bucket: string;
   readonly gzip: boolean;
   /** Used with https:// only (the loader refuses it with http://). */
-  readonly tls: TlsConfig;
+  readonly tls: ResolvedTls;
 }
 
 export interface RedisSinkConfig extends SinkCommon {
@@ -128,7 +129,7 @@ export interface RedisSinkConfig extends SinkCommon {
   /** Mode cluster: seed nodes; empty = the url's host:port. */
   readonly clusterNodes: readonly HostPort[];
   /** Used with rediss:// only (the loader refuses it with redis://); in every mode. */
-  readonly tls: TlsConfig;
+  readonly tls: ResolvedTls;
   /** Replicas that must confirm each batch (`WAIT`) before it counts as written; 0 = off. */
   readonly waitReplicas: number;
   readonly waitTimeoutMs: number;

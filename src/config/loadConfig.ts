@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
 import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
 import { checkRedisSink } from './checkRedisSink.ts';
-import { ConfigError } from './ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 import { FormatError } from './FormatError.ts';
 import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
 import { parseRoutes } from './parseRoutes.ts';
@@ -26,9 +26,9 @@ import {
   FORMATS,
 } from './schema.ts';
 import { checkShape, checkValues, isPlainObject, leafAt, leaves, type SchemaTree } from './schemaTree.ts';
-import { checkTlsConfig } from '../tls/checkTlsConfig.ts';
-import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
+import { resolveTls } from '../tls/resolveTls.ts';
 import type { TlsConfig } from '../tls/TlsConfig.ts';
+import { sinkTlsPath, tlsKeyNaming } from './tlsKeyNaming.ts';
 
 export interface LoadConfigOptions {
   readonly argv: readonly string[];
@@ -158,13 +158,12 @@ function buildSinks(
     }
     if (enabled) sinks.push(withExtraSecrets(sink, i, env, sources));
   });
-  for (const s of sinks) {
+  return sinks.map((s) => {
     const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
     checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
     if (s.type === 'redis') checkRedisSink(at, s);
-    checkTlsConfig(s.url, `${at}.url`, s.tls, tlsKeyNaming(`${at}.tls`));
-  }
-  return sinks;
+    return { ...s, tls: resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`)) };
+  });
 }
 
 function declaredSinkNames(props: Record<string, any>): string[] {
@@ -248,10 +247,9 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
       deadLetterTopic: (m.deadLetterTopic as string).replaceAll('{gatewayId}', gatewayId),
       maxPayloadBytes: m.maxPayloadBytes as number,
-      tls: m.tls as TlsConfig,
+      tls: resolveTls(m.url as string, 'mqtt.url', m.tls as TlsConfig, 'mqtt.tls', tlsKeyNaming('mqtt.tls')),
     };
     checkOrder('mqtt.reconnectMinMs', mqtt.reconnectMinMs, 'mqtt.reconnectMaxMs', mqtt.reconnectMaxMs, schema);
-    checkTlsConfig(mqtt.url, 'mqtt.url', mqtt.tls, tlsKeyNaming('mqtt.tls'));
 
     const sinks = buildSinks(props, opts.env, secretSources, schema);
     const routes = parseRoutes(props.routes);

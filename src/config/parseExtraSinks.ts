@@ -4,7 +4,7 @@
  * are errors), so an extra sink gets exactly the defaults and checks of `sinks.influx`/`sinks.redis`.
  */
 import convict from 'convict';
-import type { BatchConfig, RedisMode, ResilienceConfig, SinkConfig, TlsConfig } from './Config.ts';
+import type { BatchConfig, RedisMode, ResilienceConfig, ResolvedTls, SinkConfig } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, enumFormat, registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
 import { parseHostPort, REDIS_FORMATS } from './redisFormats.ts';
@@ -55,7 +55,7 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
       org: p.org as string,
       bucket: p.bucket as string,
       gzip: p.gzip as boolean,
-      tls: p.tls as TlsConfig,
+      tls: p.tls as ResolvedTls, // resolved by the loader (intermediate step)
       batch,
       resilience,
     };
@@ -77,7 +77,7 @@ export function toSinkConfig(name: string, type: SinkType, p: Record<string, unk
     sentinelUsername: p.sentinelUsername as string,
     sentinelPassword: p.sentinelPassword as string,
     clusterNodes: (p.clusterNodes as string[]).map((a) => parseHostPort(a)!),
-    tls: p.tls as TlsConfig,
+    tls: p.tls as ResolvedTls, // resolved by the loader (intermediate step)
     waitReplicas: p.waitReplicas as number,
     waitTimeoutMs: p.waitTimeoutMs as number,
     batch,

@@ -1,4 +1,4 @@
-import { ConfigError } from './ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 import { CONFIG_FILE_FLAG } from './schema.ts';
 import { leaves, type SchemaTree } from './schemaTree.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/runCli.ts';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 import { describeTlsError } from '../../../src/tls/describeTlsError.ts';
 import { insecureTls } from '../../../src/tls/insecureTls.ts';

@@ -2,32 +2,27 @@
  * Builds the effective Config. Sources, lowest precedence first:
  *   schema defaults < JSON config file (--config FILE or EDGEBRIDGE_CONFIG) < environment < CLI flags.
  * Secrets: env var > <ENV>_FILE > $CREDENTIALS_DIRECTORY/<credential> > config file > default.
- * argv and env are injected — nothing here reads process.* — so tests and `check-config` can load
- * any combination. argv may contain anything else (commands, the CLI's own flags): only our flags
- * are consumed.
+ * convict merges the sources; parseTree parses the merged values once (schemaTree.ts); resolve() then turns them
+ * into what the gateway runs on: one list of sinks, TLS files read, derived defaults filled in. Every FormatError
+ * becomes the exit-78 ConfigError in one place, toConfigError. argv and env are injected — nothing here reads
+ * process.* — so tests and `check-config` can load any combination. argv may contain anything else (commands,
+ * the CLI's own flags): only our flags are consumed.
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
-import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
+import type { Config, ConfigValues, SinkConfig } from './Config.ts';
 import { checkRedisSink } from './checkRedisSink.ts';
 import { ConfigError } from '../errors/ConfigError.ts';
 import { FormatError } from './FormatError.ts';
-import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
-import { parseRoutes } from './parseRoutes.ts';
+import type { ExtraSink } from './parseExtraSinks.ts';
 import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
 import { scanArgv } from './scanArgv.ts';
 import { REDACTED, redactValue } from './redactConfig.ts';
-import {
-  CONFIG_FILE_ENV,
-  createSchema,
-  credentialNameFor,
-  ENV_PREFIX,
-  FORMATS,
-} from './schema.ts';
-import { checkShape, checkValues, isPlainObject, leafAt, leaves, type SchemaTree } from './schemaTree.ts';
+import { CONFIG_FILE_ENV, createSchema, credentialNameFor, ENV_PREFIX, type Schema } from './schema.ts';
+import { checkShape, isLeaf, leafAt, leaves, parseTree, type SchemaTree } from './schemaTree.ts';
+import { isPlainObject } from './formats.ts';
 import { resolveTls } from '../tls/resolveTls.ts';
-import type { TlsConfig } from '../tls/TlsConfig.ts';
 import { sinkTlsPath, tlsKeyNaming } from './tlsKeyNaming.ts';
 
 export interface LoadConfigOptions {
@@ -65,12 +60,15 @@ function owningLeafKey(schema: SchemaTree, key: string): string | undefined {
   return undefined;
 }
 
+/** The one translation of a FormatError into the exit-78 message: key, value (redacted) and fix. */
 function toConfigError(err: FormatError, ctx: ErrorContext): ConfigError {
   const key = err.path;
   const leafKey = owningLeafKey(ctx.schema, key);
   const leaf = leafKey ? leafAt(ctx.schema, leafKey) : undefined;
   let fix: string;
-  if (err.unknownKey && !leaf) {
+  if (err.fix !== undefined) {
+    fix = err.fix;
+  } else if (err.unknownKey && !leaf) {
     fix = `remove or rename it in ${ctx.configFile ?? 'the config file'}`;
   } else if (leafKey === 'routes' && ctx.routesFile) {
     fix = `fix it in the routes file ${ctx.routesFile}`;
@@ -90,10 +88,6 @@ function toConfigError(err: FormatError, ctx: ErrorContext): ConfigError {
     expected: err.expected,
     fix,
   });
-}
-
-function asConfigError(err: unknown, ctx: ErrorContext): unknown {
-  return err instanceof FormatError ? toConfigError(err, ctx) : err;
 }
 
 /** Secrets of the default sinks / MQTT from _FILE and credentials, as if set in the env. */
@@ -116,7 +110,7 @@ export function extraSinkSecretEnvName(sinkName: string, secretKey: 'token' | 'p
 }
 
 /** Extra sinks' secrets from env / _FILE / credentials, above the config file's value. */
-function withExtraSecrets(sink: SinkConfig, index: number, env: Env, sources: Record<string, string>): SinkConfig {
+function withExtraSecret(sink: ExtraSink, index: number, env: Env, sources: Record<string, string>): ExtraSink {
   const secretKey = sink.type === 'influx' ? 'token' : 'password';
   const envName = extraSinkSecretEnvName(sink.name, secretKey);
   const key = `sinks.extra[${index}].${secretKey}`;
@@ -128,58 +122,79 @@ function withExtraSecrets(sink: SinkConfig, index: number, env: Env, sources: Re
 
 function checkOrder(lowKey: string, low: number, highKey: string, high: number, schema: SchemaTree): void {
   if (low <= high) return;
-  const leaf = leafAt(schema, lowKey);
-  throw new ConfigError({
-    key: lowKey,
-    value: low,
-    expected: `at most ${highKey} (${high})`,
-    fix: leaf?.env ? `set ${leaf.env} or "${lowKey}" in the config file` : `set "${lowKey}" in the config file`,
-  });
+  const env = leafAt(schema, lowKey)?.env;
+  const fix = env ? `set ${env} or "${lowKey}" in the config file` : `set "${lowKey}" in the config file`;
+  throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix });
 }
 
-function buildSinks(
-  props: Record<string, any>,
-  env: Env,
-  sources: Record<string, string>,
-  schema: SchemaTree,
-): SinkConfig[] {
-  const sinks: SinkConfig[] = [];
-  for (const type of ['influx', 'redis'] as const) {
-    const p = props.sinks[type];
-    if (p.enabled) sinks.push(toSinkConfig(type, type, p));
-  }
-  parseExtraSinks(props.sinks.extra).forEach(({ enabled, sink }, i) => {
-    if (sinks.some((s) => s.name === sink.name) && (sink.name === 'influx' || sink.name === 'redis')) {
+/** The sinks list: `influx`, `redis` (if enabled), then the enabled extras; each checked across its keys. */
+function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<string, string>, schema: SchemaTree): SinkConfig[] {
+  const listed: [string, ExtraSink][] = [];
+  const { influx, redis, extra } = values;
+  if (influx.enabled) listed.push(['sinks.influx', { ...influx, name: 'influx', type: 'influx' }]);
+  if (redis.enabled) listed.push(['sinks.redis', { ...redis, name: 'redis', type: 'redis' }]);
+  extra.forEach((sink, i) => {
+    if (listed.some(([, s]) => s.name === sink.name)) {
       throw new FormatError({
         path: `sinks.extra[${i}].name`,
         expected: `a name other than "${sink.name}", which the enabled sinks.${sink.name} already uses`,
         value: sink.name,
       });
     }
-    if (enabled) sinks.push(withExtraSecrets(sink, i, env, sources));
+    if (sink.enabled) listed.push([`sinks.extra[${i}]`, withExtraSecret(sink, i, env, sources)]);
   });
-  return sinks.map((s) => {
-    const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
+  return listed.map(([at, { enabled: _enabled, ...s }]) => {
     checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
-    if (s.type === 'redis') checkRedisSink(at, s);
-    return { ...s, tls: resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`)) };
+    const tls = resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`));
+    if (s.type === 'influx') return { ...s, tls };
+    checkRedisSink(at, s);
+    return { ...s, tls };
   });
 }
 
-function declaredSinkNames(props: Record<string, any>): string[] {
-  return [
-    ...(['influx', 'redis'] as const).filter((t) => props.sinks[t].enabled),
-    ...(props.sinks.extra as { name: string }[]).map((e) => e.name),
-  ];
+function resolve(values: ConfigValues, env: Env, sources: Record<string, string>, schema: SchemaTree): Config {
+  const { gatewayId, mqtt: m, routesFile: _routesFile, ...rest } = values;
+  checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs, schema);
+  const mqtt = {
+    ...m,
+    clientId: m.clientId || `edgebridge-${gatewayId}`,
+    statusTopic: m.statusTopic.replaceAll('{gatewayId}', gatewayId),
+    deadLetterTopic: m.deadLetterTopic.replaceAll('{gatewayId}', gatewayId),
+    tls: resolveTls(m.url, 'mqtt.url', m.tls, 'mqtt.tls', tlsKeyNaming('mqtt.tls')),
+  };
+  const sinks = resolveSinks(values.sinks, env, sources, schema);
+  const enabled = sinks.map((s) => s.name);
+  const declared = [...(['influx', 'redis'] as const).filter((t) => values.sinks[t].enabled), ...values.sinks.extra.map((e) => e.name)];
+  values.routes.forEach((route, i) => {
+    route.sinks.forEach((name, j) => {
+      if (!enabled.includes(name)) {
+        throw new FormatError({
+          path: `routes[${i}].sinks[${j}]`,
+          expected: `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${declared.includes(name) || name === 'influx' || name === 'redis' ? `; "${name}" is disabled` : ''}`,
+          value: name,
+        });
+      }
+    });
+  });
+  return { gatewayId, ...rest, mqtt, sinks };
+}
+
+/** What convict takes: our leaves with the format left to us (`*`: convict neither coerces nor checks). */
+function convictSchema(tree: SchemaTree): convict.Schema<Record<string, unknown>> {
+  const out: convict.Schema<Record<string, unknown>> = {};
+  for (const [key, node] of Object.entries(tree)) {
+    if (!isLeaf(node)) out[key] = convictSchema(node);
+    else out[key] = { doc: node.doc, default: node.default, format: '*', sensitive: node.sensitive === true, ...(node.env ? { env: node.env } : {}), ...(node.arg ? { arg: node.arg } : {}) };
+  }
+  return out;
 }
 
 export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
-  const schema = createSchema(opts.hostname);
+  const schema: Schema = createSchema(opts.hostname);
   const scanned = scanArgv(opts.argv, schema);
   const envConfig = opts.env[CONFIG_FILE_ENV];
   const configFile = scanned.configFile ?? (envConfig !== undefined && envConfig !== '' ? envConfig : undefined);
   let routesFile: string | undefined;
-  const ctx = (): ErrorContext => ({ schema, configFile, routesFile });
   const secretSources: Record<string, string> = {};
 
   try {
@@ -196,16 +211,16 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
           fix: 'wrap the settings in { … }',
         });
       }
-      if (fileValues !== undefined) checkShape(schema, fileValues, FORMATS);
+      if (fileValues !== undefined) checkShape(schema, fileValues);
     }
 
     const env = { ...opts.env, ...secretEnv(schema, opts.env, secretSources) };
     // Explicit env/args: convict would otherwise read process.env and process.argv.
-    const conf = convict(schema as convict.Schema<Record<string, unknown>>, { env: env as NodeJS.ProcessEnv, args: [] });
-    if (fileValues !== undefined) conf.load(fileValues as Record<string, unknown>); // re-applies env on top
+    const conf = convict(convictSchema(schema), { env: env as NodeJS.ProcessEnv, args: [] });
+    if (isPlainObject(fileValues)) conf.load(fileValues); // re-applies env on top
     for (const [key, raw] of scanned.sets) conf.set(key, raw);
 
-    const routesPath = conf.get('routesFile') as unknown;
+    const routesPath: unknown = conf.get('routesFile');
     if (typeof routesPath === 'string' && routesPath !== '') {
       const fromFile = isPlainObject(fileValues) && fileValues.routesFile === routesPath &&
         !scanned.sets.some(([k]) => k === 'routesFile') && opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
@@ -224,72 +239,10 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       conf.set('routes', routes);
     }
 
-    const props = conf.getProperties() as Record<string, any>;
-    checkValues(schema, props, FORMATS);
-    conf.validate({ allowed: 'strict', output: () => {} }); // belt and braces: convict's own view
-
-    const gatewayId = props.gatewayId as string;
-    const m = props.mqtt as Record<string, unknown>;
-    const mqtt: MqttConfig = {
-      url: m.url as string,
-      username: m.username as string,
-      password: m.password as string,
-      clientId: (m.clientId as string) || `edgebridge-${gatewayId}`,
-      clean: m.clean as boolean,
-      protocolVersion: m.protocolVersion as 4 | 5,
-      keepalive: m.keepalive as number,
-      connectTimeoutMs: m.connectTimeoutMs as number,
-      sessionExpirySec: m.sessionExpirySec as number,
-      receiveMaximum: m.receiveMaximum as number,
-      reconnectMinMs: m.reconnectMinMs as number,
-      reconnectMaxMs: m.reconnectMaxMs as number,
-      subscriptions: m.subscriptions as Subscription[],
-      statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
-      deadLetterTopic: (m.deadLetterTopic as string).replaceAll('{gatewayId}', gatewayId),
-      maxPayloadBytes: m.maxPayloadBytes as number,
-      tls: resolveTls(m.url as string, 'mqtt.url', m.tls as TlsConfig, 'mqtt.tls', tlsKeyNaming('mqtt.tls')),
-    };
-    checkOrder('mqtt.reconnectMinMs', mqtt.reconnectMinMs, 'mqtt.reconnectMaxMs', mqtt.reconnectMaxMs, schema);
-
-    const sinks = buildSinks(props, opts.env, secretSources, schema);
-    const routes = parseRoutes(props.routes);
-    const enabled = sinks.map((s) => s.name);
-    const declared = declaredSinkNames(props);
-    routes.forEach((route, i) => {
-      route.sinks.forEach((name, j) => {
-        if (!enabled.includes(name)) {
-          throw new FormatError({
-            path: `routes[${i}].sinks[${j}]`,
-            expected: `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${declared.includes(name) || name === 'influx' || name === 'redis' ? `; "${name}" is disabled` : ''}`,
-            value: name,
-          });
-        }
-      });
-    });
-
-    const config: Config = {
-      gatewayId,
-      gatewayTag: props.gatewayTag as boolean,
-      log: { level: props.log.level as LogLevel, collapseIntervalMs: props.log.collapseIntervalMs as number },
-      mqtt,
-      routes,
-      sinks,
-      spool: {
-        type: props.spool.type as SpoolType,
-        dir: props.spool.dir as string,
-        maxBytes: props.spool.maxBytes as number,
-        overflow: props.spool.overflow as OverflowPolicy,
-        ack: props.spool.ack as AckMode,
-        fsyncIntervalMs: props.spool.fsyncIntervalMs as number,
-        segmentBytes: props.spool.segmentBytes as number,
-        checkpointIntervalMs: props.spool.checkpointIntervalMs as number,
-      },
-      http: { host: props.http.host as string, port: props.http.port as number, token: props.http.token as string },
-      shutdown: { timeoutMs: props.shutdown.timeoutMs as number },
-    };
+    const config = resolve(parseTree(schema, conf.getProperties()), opts.env, secretSources, schema);
     return { config, configFile, routesFile, secretSources };
   } catch (err) {
-    throw asConfigError(err, ctx());
+    throw err instanceof FormatError ? toConfigError(err, { schema, configFile, routesFile }) : err;
   }
 }
 

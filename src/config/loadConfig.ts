@@ -131,8 +131,8 @@ function checkOrder(lowKey: string, low: number, highKey: string, high: number, 
 function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<string, string>, schema: SchemaTree): SinkConfig[] {
   const listed: [string, ExtraSink][] = [];
   const { influx, redis, extra } = values;
-  if (influx.enabled) listed.push(['sinks.influx', { ...influx, name: 'influx', type: 'influx' }]);
-  if (redis.enabled) listed.push(['sinks.redis', { ...redis, name: 'redis', type: 'redis' }]);
+  if (influx.enabled) listed.push(['sinks.influx', { name: 'influx', type: 'influx', ...influx }]);
+  if (redis.enabled) listed.push(['sinks.redis', { name: 'redis', type: 'redis', ...redis }]);
   extra.forEach((sink, i) => {
     if (listed.some(([, s]) => s.name === sink.name)) {
       throw new FormatError({
@@ -153,7 +153,8 @@ function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<s
 }
 
 function resolve(values: ConfigValues, env: Env, sources: Record<string, string>, schema: SchemaTree): Config {
-  const { gatewayId, mqtt: m, routesFile: _routesFile, ...rest } = values;
+  const { routesFile: _routesFile, ...rest } = values;
+  const { gatewayId, mqtt: m } = values;
   checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs, schema);
   const mqtt = {
     ...m,
@@ -176,7 +177,7 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
       }
     });
   });
-  return { gatewayId, ...rest, mqtt, sinks };
+  return { ...rest, mqtt, sinks };
 }
 
 /** What convict takes: our leaves with the format left to us (`*`: convict neither coerces nor checks). */

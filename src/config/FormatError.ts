@@ -19,7 +19,11 @@ export class FormatError extends Error {
   constructor(init: { path?: string; expected: string; value: unknown; sensitive?: boolean; unknownKey?: boolean; fix?: string }) {
     const path = init.path ?? '';
     const shown = init.sensitive || init.unknownKey ? '[redacted]' : JSON.stringify(init.value);
-    super(init.unknownKey ? `${path}: unknown key — expected ${init.expected}` : `${path ? `${path}: ` : ''}must be ${init.expected}; got ${shown}`);
+    super(
+      init.unknownKey
+        ? `${path}: unknown key — expected ${init.expected}`
+        : `${path ? `${path}: ` : ''}must be ${init.expected}; got ${shown}`,
+    );
     this.name = 'FormatError';
     this.path = path;
     this.expected = init.expected;

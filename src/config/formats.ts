@@ -98,7 +98,8 @@ function urlFormat(schemes: readonly string[]): FormatSpec<string> {
         decodeURIComponent(url.username);
         decodeURIComponent(url.password);
       } catch {
-        throw new FormatError({ expected: `${expected} whose user:password is percent-encoded (% as %25, @ as %40, : as %3A, / as %2F)`, value });
+        const encoded = `${expected} whose user:password is percent-encoded (% as %25, @ as %40, : as %3A, / as %2F)`;
+        throw new FormatError({ expected: encoded, value });
       }
       return value;
     },
@@ -144,7 +145,8 @@ function parseSubscription(sub: unknown, i: number): Subscription {
     throw new FormatError({ path: `[${i}].topic`, expected, value: topic });
   }
   if (!isTopicFilter(shared.filter)) {
-    const expected = shared.group === undefined ? TOPIC_FILTER_EXPECTED : `${SHARE_PREFIX}${shared.group}/ followed by ${TOPIC_FILTER_EXPECTED}`;
+    const expected =
+      shared.group === undefined ? TOPIC_FILTER_EXPECTED : `${SHARE_PREFIX}${shared.group}/ followed by ${TOPIC_FILTER_EXPECTED}`;
     throw new FormatError({ path: `[${i}].topic`, expected, value: topic });
   }
   if (!isQos(qos)) throw new FormatError({ path: `[${i}].qos`, expected: 'one of 0, 1, 2', value: qos });

@@ -144,7 +144,8 @@ function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<s
     if (sink.enabled) listed.push([`sinks.extra[${i}]`, withExtraSecret(sink, i, env, sources)]);
   });
   return listed.map(([at, { enabled: _enabled, ...s }]) => {
-    checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
+    const { retryInitialMs, retryMaxMs } = s.resilience;
+    checkOrder(`${at}.resilience.retryInitialMs`, retryInitialMs, `${at}.resilience.retryMaxMs`, retryMaxMs, schema);
     const tls = resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`));
     if (s.type === 'influx') return { ...s, tls };
     checkRedisSink(at, s);
@@ -184,8 +185,12 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
 function convictSchema(tree: SchemaTree): convict.Schema<Record<string, unknown>> {
   const out: convict.Schema<Record<string, unknown>> = {};
   for (const [key, node] of Object.entries(tree)) {
-    if (!isLeaf(node)) out[key] = convictSchema(node);
-    else out[key] = { doc: node.doc, default: node.default, format: '*', sensitive: node.sensitive === true, ...(node.env ? { env: node.env } : {}), ...(node.arg ? { arg: node.arg } : {}) };
+    if (!isLeaf(node)) {
+      out[key] = convictSchema(node);
+      continue;
+    }
+    const { doc, env, arg, sensitive = false } = node;
+    out[key] = { doc, default: node.default, format: '*', sensitive, ...(env ? { env } : {}), ...(arg ? { arg } : {}) };
   }
   return out;
 }

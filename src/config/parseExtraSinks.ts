@@ -45,7 +45,8 @@ export function parseExtraSinks(value: unknown): ExtraSink[] {
   sinks.forEach((sink, i) => {
     const first = sinks.findIndex((s) => s.name === sink.name);
     if (first !== i) {
-      throw new FormatError({ path: `[${i}].name`, expected: `a sink name not already used (sinks.extra[${first}] is also "${sink.name}")`, value: sink.name });
+      const expected = `a sink name not already used (sinks.extra[${first}] is also "${sink.name}")`;
+      throw new FormatError({ path: `[${i}].name`, expected, value: sink.name });
     }
   });
   return sinks;

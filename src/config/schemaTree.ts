@@ -72,7 +72,8 @@ export function knownKeysExpectation(key: string, known: readonly string[]): str
 function checkKeys(tree: SchemaTree, raw: Record<string, unknown>, at: string): void {
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(tree, key)) {
-      throw new FormatError({ path: joinPath(at, key), expected: knownKeysExpectation(key, Object.keys(tree)), value: raw[key], unknownKey: true });
+      const expected = knownKeysExpectation(key, Object.keys(tree));
+      throw new FormatError({ path: joinPath(at, key), expected, value: raw[key], unknownKey: true });
     }
   }
 }

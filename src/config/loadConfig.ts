@@ -146,9 +146,8 @@ function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<s
   return listed.map(([at, { enabled: _enabled, ...s }]) => {
     const { retryInitialMs, retryMaxMs } = s.resilience;
     checkOrder(`${at}.resilience.retryInitialMs`, retryInitialMs, `${at}.resilience.retryMaxMs`, retryMaxMs, schema);
+    if (s.type === 'redis') checkRedisSink(at, s);
     const tls = resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`));
-    if (s.type === 'influx') return { ...s, tls };
-    checkRedisSink(at, s);
     return { ...s, tls };
   });
 }

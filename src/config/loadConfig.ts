@@ -4,7 +4,7 @@
  * Secrets: env var > <ENV>_FILE > $CREDENTIALS_DIRECTORY/<credential> > config file > default.
  * convict merges the sources; parseTree parses the merged values once (schemaTree.ts); resolve() then turns them
  * into what the gateway runs on: one list of sinks, TLS files read, derived defaults filled in. Every FormatError
- * becomes the exit-78 ConfigError in one place, toConfigError. argv and env are injected — nothing here reads
+ * becomes the exit-78 ConfigError in one place, toConfigError.ts. argv and env are injected — nothing here reads
  * process.* — so tests and `check-config` can load any combination. argv may contain anything else (commands,
  * the CLI's own flags): only our flags are consumed.
  */
@@ -18,9 +18,9 @@ import type { ExtraSink } from './parseExtraSinks.ts';
 import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
 import { scanArgv } from './scanArgv.ts';
-import { REDACTED, redactValue } from './redactConfig.ts';
 import { CONFIG_FILE_ENV, createSchema, credentialNameFor, ENV_PREFIX, type Schema } from './schema.ts';
 import { checkShape, isLeaf, leafAt, leaves, parseTree, type SchemaTree } from './schemaTree.ts';
+import { toConfigError } from './toConfigError.ts';
 import { isPlainObject } from './formats.ts';
 import { resolveTls } from '../tls/resolveTls.ts';
 import { sinkTlsPath, tlsKeyNaming } from './tlsKeyNaming.ts';
@@ -43,52 +43,6 @@ export interface LoadedConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-interface ErrorContext {
-  readonly schema: SchemaTree;
-  readonly configFile: string | undefined;
-  readonly routesFile: string | undefined;
-}
-
-/** The schema leaf a (possibly nested) key belongs to: `routes[2].format` → `routes`. */
-function owningLeafKey(schema: SchemaTree, key: string): string | undefined {
-  const parts = key.split('[')[0]!.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const candidate = parts.slice(0, n).join('.');
-    if (leafAt(schema, candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** The one translation of a FormatError into the exit-78 message: key, value (redacted) and fix. */
-function toConfigError(err: FormatError, ctx: ErrorContext): ConfigError {
-  const key = err.path;
-  const leafKey = owningLeafKey(ctx.schema, key);
-  const leaf = leafKey ? leafAt(ctx.schema, leafKey) : undefined;
-  let fix: string;
-  if (err.fix !== undefined) {
-    fix = err.fix;
-  } else if (err.unknownKey && !leaf) {
-    fix = `remove or rename it in ${ctx.configFile ?? 'the config file'}`;
-  } else if (leafKey === 'routes' && ctx.routesFile) {
-    fix = `fix it in the routes file ${ctx.routesFile}`;
-  } else if (err.unknownKey) {
-    fix = `remove or rename it in "${leafKey}" in ${ctx.configFile ?? 'the config file'}`;
-  } else if (leaf?.env) {
-    fix = `set ${leaf.env} or "${leafKey}" in the config file`;
-  } else {
-    fix = `set "${leafKey ?? key}" in the config file`;
-  }
-  const lastSegment = key.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
-  return new ConfigError({
-    key,
-    ...(err.unknownKey
-      ? { problem: 'unknown key' }
-      : { value: err.sensitive || leaf?.sensitive ? REDACTED : redactValue(err.value, lastSegment) }),
-    expected: err.expected,
-    fix,
-  });
-}
 
 /** Secrets of the default sinks / MQTT from _FILE and credentials, as if set in the env. */
 function secretEnv(schema: SchemaTree, env: Env, sources: Record<string, string>): Record<string, string> {

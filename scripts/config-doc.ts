@@ -7,10 +7,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describeSchema, extractReference, REFERENCE_END, REFERENCE_START, spliceReference } from '../src/config/describeSchema.ts';
-import { createSchema, FORMATS } from '../src/config/schema.ts';
+import { createSchema } from '../src/config/schema.ts';
 
 // A fixed host name: the gatewayId default is documented by `docDefault`, never the build host's name.
-const markdown = describeSchema(createSchema('edgebridge'), FORMATS);
+const markdown = describeSchema(createSchema('edgebridge'));
 const [mode, file] = process.argv.slice(2);
 
 if (mode === undefined) {

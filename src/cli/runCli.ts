@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../config/loadConfig.ts';
-import { ConfigError, CONFIG_EXIT_CODE } from '../config/ConfigError.ts';
+import { ConfigError, CONFIG_EXIT_CODE } from '../errors/ConfigError.ts';
 import { redactConfig, redactUrl } from '../config/redactConfig.ts';
 import type { Config } from '../config/Config.ts';
 import { USAGE } from './usage.ts';

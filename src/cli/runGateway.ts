@@ -2,7 +2,7 @@ import { createLogger } from '../log/createLogger.ts';
 import { Gateway } from '../Gateway.ts';
 import type { Config } from '../config/Config.ts';
 import { readVersion } from './version.ts';
-import { CONFIG_EXIT_CODE, ConfigError } from '../config/ConfigError.ts';
+import { CONFIG_EXIT_CODE, ConfigError } from '../errors/ConfigError.ts';
 
 /**
  * Runs the gateway as a process: owns the signals and the last-resort error handlers.

@@ -1,61 +1,47 @@
 /**
- * The effective configuration, after convict has validated and the loader has normalised it.
+ * The effective configuration, after the loader has parsed and resolved it. Derived from the schema (schema.ts):
+ * each leaf's type is its format's, so a key added there appears here by itself. Only what the loader changes is
+ * spelt out: the sinks as one list of tagged objects, TLS blocks with their files read, and the routes.
  * Every part of the gateway receives the slice it needs; nothing reads convict directly.
  */
-
+import type { ResolvedTls } from '../tls/resolveTls.ts';
 import type { TlsConfig } from '../tls/TlsConfig.ts';
+import type { Qos, Subscription } from './formats.ts';
+import type { HostPort } from './redisFormats.ts';
+import type { Schema } from './schema.ts';
+import type { ConfigOf } from './schemaTree.ts';
 
-export type { TlsConfig };
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export type Qos = 0 | 1 | 2;
+export type { HostPort, Qos, ResolvedTls, Subscription, TlsConfig };
 
-export interface Subscription {
-  readonly topic: string;
-  readonly qos: Qos;
-}
+/** The values of the schema, as parsed (before the loader resolves sinks, TLS and derived defaults). */
+export type ConfigValues = ConfigOf<Schema>;
+type Values<K extends keyof ConfigValues> = ConfigValues[K];
+type WithTls<T> = Omit<T, 'tls'> & { readonly tls: ResolvedTls };
+type SinkValues<K extends 'influx' | 'redis'> = Values<'sinks'>[K];
 
-export interface MqttConfig {
-  /** mqtt://, mqtts://, ws://, wss:// */
-  readonly url: string;
-  readonly username: string;
-  readonly password: string;
-  /** Stable client id; '' in the file means "derive from gatewayId" and the loader fills it in. */
-  readonly clientId: string;
-  /** false (default): persistent session, the broker keeps QoS 1/2 messages while we are away. */
-  readonly clean: boolean;
-  /** 4 = MQTT 3.1.1, 5 = MQTT 5. */
-  readonly protocolVersion: 4 | 5;
-  /** Seconds. */
-  readonly keepalive: number;
-  readonly connectTimeoutMs: number;
-  /** Session expiry for MQTT 5 persistent sessions, seconds. */
-  readonly sessionExpirySec: number;
-  /** MQTT 5 Receive Maximum: QoS 1/2 messages the broker may send before we acknowledge. */
-  readonly receiveMaximum: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly subscriptions: readonly Subscription[];
-  /** Retained birth/last-will topic; '' disables. `{gatewayId}` is substituted. */
-  readonly statusTopic: string;
-  /** Rejected messages are re-published here ('' = off); `{gatewayId}` already substituted. */
-  readonly deadLetterTopic: string;
-  /** Messages larger than this are rejected (reason `too_large`). */
-  readonly maxPayloadBytes: number;
-  /** Points with more fields are rejected (`too_many_fields`). */
-  readonly maxFieldsPerPoint: number;
-  /** Longer names (UTF-8 bytes) are rejected (`too_long`). */
-  readonly maxNameBytes: number;
-  /** Longer string field values (UTF-8 bytes) are rejected (`too_long`). */
-  readonly maxStringBytes: number;
-  /** Messages on longer topics (UTF-8 bytes) are rejected (`too_long`). */
-  readonly maxTopicBytes: number;
-  /** Used with mqtts:// and wss:// only (the loader refuses it with a plain URL). */
-  readonly tls: TlsConfig;
-}
+export type LogLevel = Values<'log'>['level'];
+/** `clientId` filled in from gatewayId when empty, `{gatewayId}` substituted in the topics. */
+export type MqttConfig = WithTls<Values<'mqtt'>>;
+export type SpoolConfig = Values<'spool'>;
+export type HttpConfig = Values<'http'>;
+export type OverflowPolicy = SpoolConfig['overflow'];
+export type SpoolType = SpoolConfig['type'];
+/** When a QoS 1/2 message is acknowledged: once written to the spool file, or once it is on disk. */
+export type AckMode = SpoolConfig['ack'];
+export type BatchConfig = SinkValues<'influx'>['batch'];
+export type ResilienceConfig = SinkValues<'influx'>['resilience'];
+
+/** `name`: unique; `influx` and `redis` are the defaults addressed by the EDGEBRIDGE_* env variables. */
+type Sink<K extends 'influx' | 'redis'> = WithTls<Omit<SinkValues<K>, 'enabled'>> & { readonly name: string; readonly type: K };
+export type InfluxSinkConfig = Sink<'influx'>;
+export type RedisSinkConfig = Sink<'redis'>;
+export type RedisMode = RedisSinkConfig['mode'];
+export type SinkConfig = InfluxSinkConfig | RedisSinkConfig;
 
 export type PayloadFormat = 'json' | 'number' | 'line';
 export type TimeUnit = 'auto' | 's' | 'ms' | 'us' | 'ns' | 'iso';
 
+/** One element of `routes`, every key filled (the route format's own type: parseRoutes.ts). */
 export interface RouteConfig {
   /**
    * Topic pattern. Levels are literal, `+` (any one level), `{name}` (one level, captured),
@@ -78,112 +64,8 @@ export interface RouteConfig {
   readonly sinks: readonly string[];
 }
 
-export interface BatchConfig {
-  readonly maxPoints: number;
-  readonly maxBytes: number;
-  readonly flushIntervalMs: number;
-}
-
-export interface ResilienceConfig {
-  /** Per-attempt timeout. */
-  readonly timeoutMs: number;
-  readonly retryInitialMs: number;
-  readonly retryMaxMs: number;
-  /** Consecutive failures that open the breaker. */
-  readonly breakerThreshold: number;
-  readonly breakerHalfOpenAfterMs: number;
-}
-
-interface SinkCommon {
-  /** Unique; `influx` and `redis` are the defaults addressed by the EDGEBRIDGE_* env variables. */
-  readonly name: string;
-  readonly batch: BatchConfig;
-  readonly resilience: ResilienceConfig;
-}
-
-export interface InfluxSinkConfig extends SinkCommon {
-  readonly type: 'influx';
-  readonly url: string;
-  readonly token: string;
-  readonly org: string;
-  readonly bucket: string;
-  readonly gzip: boolean;
-  /** Used with https:// only (the loader refuses it with http://). */
-  readonly tls: TlsConfig;
-}
-
-export interface RedisSinkConfig extends SinkCommon {
-  readonly type: 'redis';
-  /** redis:// or rediss://, may carry user:password. */
-  readonly url: string;
-  readonly username: string;
-  readonly password: string;
-  readonly keyPrefix: string;
-  /** Tag whose value names the device for the latest-value hashes. */
-  readonly deviceTag: string;
-  readonly latest: boolean;
-  readonly streams: boolean;
-  /** Approximate MAXLEN of each stream. */
-  readonly streamMaxLen: number;
-  readonly mode: RedisMode;
-  /** Mode sentinel: where the Sentinels listen. */
-  readonly sentinels: readonly HostPort[];
-  /** Mode sentinel: the master's name. */
-  readonly sentinelName: string;
-  /** Mode sentinel: credentials for the Sentinels themselves ('' = none); the master's are username/password. */
-  readonly sentinelUsername: string;
-  readonly sentinelPassword: string;
-  /** Mode cluster: seed nodes; empty = the url's host:port. */
-  readonly clusterNodes: readonly HostPort[];
-  /** Used with rediss:// only (the loader refuses it with redis://); in every mode. */
-  readonly tls: TlsConfig;
-  /** Replicas that must confirm each batch (`WAIT`) before it counts as written; 0 = off. */
-  readonly waitReplicas: number;
-  readonly waitTimeoutMs: number;
-}
-
-export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-export type SinkConfig = InfluxSinkConfig | RedisSinkConfig;
-
-export interface HttpConfig {
-  readonly host: string;
-  readonly port: number;
-  /** Bearer token for /status and /metrics; '' = open. */
-  readonly token: string;
-}
-
-export type OverflowPolicy = 'dropOldest' | 'block';
-export type SpoolType = 'disk' | 'memory';
-/** When a QoS 1/2 message is acknowledged: once written to the spool file, or once it is on disk. */
-export type AckMode = 'write' | 'fsync';
-
-export interface SpoolConfig {
-  readonly type: SpoolType;
-  readonly dir: string;
-  readonly maxBytes: number;
-  readonly overflow: OverflowPolicy;
-  readonly ack: AckMode;
-  /** ack=write: background fdatasync period. */
-  readonly fsyncIntervalMs: number;
-  readonly segmentBytes: number;
-  readonly checkpointIntervalMs: number;
-}
-
-export interface Config {
-  readonly gatewayId: string;
-  /** Add tag `gateway=<gatewayId>` to every point. */
-  readonly gatewayTag: boolean;
-  readonly log: { readonly level: LogLevel; readonly collapseIntervalMs: number };
+export interface Config extends Omit<ConfigValues, 'mqtt' | 'routes' | 'routesFile' | 'sinks'> {
   readonly mqtt: MqttConfig;
   readonly routes: readonly RouteConfig[];
   readonly sinks: readonly SinkConfig[];
-  readonly spool: SpoolConfig;
-  readonly http: HttpConfig;
-  readonly shutdown: { readonly timeoutMs: number };
 }

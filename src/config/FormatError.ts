@@ -1,9 +1,10 @@
 /**
- * Thrown by a config format's validator. Carries the structured facts the loader needs to build a
- * ConfigError (key, value, expectation) — convict itself would flatten them into one string.
+ * Thrown by a config format's parser and by the loader's cross-key checks. Carries the structured facts the loader
+ * needs to build a ConfigError (key, value, expectation) — convict itself would flatten them into one string.
+ * Turned into the exit-78 ConfigError in one place: toConfigError.
  */
 export class FormatError extends Error {
-  /** Path below the key being validated: '' for the key itself, '[2].format', '.url', … */
+  /** Path below the key being parsed: '' for the key itself, '[2].format', '.url', …; the full key once thrown out. */
   readonly path: string;
   /** Noun phrase, reads after "expected" / "must be": `one of json, number, line`. */
   readonly expected: string;
@@ -12,14 +13,10 @@ export class FormatError extends Error {
   readonly sensitive: boolean;
   /** The key is not in the schema; `value` is then never shown (it might be a misspelt secret). */
   readonly unknownKey: boolean;
+  /** How to fix it, when the default (`set <ENV> or "<key>" in the config file`) would not say it right. */
+  readonly fix: string | undefined;
 
-  constructor(init: {
-    path?: string;
-    expected: string;
-    value: unknown;
-    sensitive?: boolean;
-    unknownKey?: boolean;
-  }) {
+  constructor(init: { path?: string; expected: string; value: unknown; sensitive?: boolean; unknownKey?: boolean; fix?: string }) {
     const path = init.path ?? '';
     const shown = init.sensitive || init.unknownKey ? '[redacted]' : JSON.stringify(init.value);
     super(
@@ -33,16 +30,18 @@ export class FormatError extends Error {
     this.value = init.value;
     this.sensitive = init.sensitive ?? false;
     this.unknownKey = init.unknownKey ?? false;
+    this.fix = init.fix;
   }
 
-  /** The same failure seen from one level further up (`[2]` + `.format`). */
-  under(prefix: string): FormatError {
+  /** The same failure seen from one level further up (`[2]` + `.format`); `sensitive` if the outer key is a secret. */
+  under(prefix: string, sensitive = false): FormatError {
     return new FormatError({
       path: joinPath(prefix, this.path),
       expected: this.expected,
       value: this.value,
-      sensitive: this.sensitive,
+      sensitive: this.sensitive || sensitive,
       unknownKey: this.unknownKey,
+      ...(this.fix === undefined ? {} : { fix: this.fix }),
     });
   }
 }

@@ -3,7 +3,7 @@
  * (scripts/config-doc.ts --check fails when it does).
  */
 import { DEFAULT_ROUTE } from './parseRoutes.ts';
-import { CONFIG_FILE_ENV, credentialNameFor, type FORMATS } from './schema.ts';
+import { CONFIG_FILE_ENV, credentialNameFor } from './schema.ts';
 import { leaves, type SchemaTree } from './schemaTree.ts';
 
 export const REFERENCE_START = '<!-- config-reference:start -->';
@@ -30,7 +30,7 @@ function code(text: string): string {
   return `\`${text}\``;
 }
 
-export function describeSchema(schema: SchemaTree, formats: typeof FORMATS): string {
+export function describeSchema(schema: SchemaTree): string {
   const out: string[] = [
     '## Configuration reference',
     '',
@@ -55,8 +55,7 @@ export function describeSchema(schema: SchemaTree, formats: typeof FORMATS): str
     if (leaf.sensitive && leaf.env) {
       doc += ` Secret: also ${code(`${leaf.env}_FILE`)} or credential ${code(credentialNameFor(leaf.env))}.`;
     }
-    const format = formats[leaf.format]?.describe ?? leaf.format;
-    out.push(`| ${[code(key), env, flag, dflt, format, doc].map(cell).join(' | ')} |`);
+    out.push(`| ${[code(key), env, flag, dflt, leaf.format.describe, doc].map(cell).join(' | ')} |`);
   }
   out.push('', '### Routes', '', 'Each element of `routes` (or of the `routesFile` array); missing keys take the default shown.', '');
   out.push('| Key | Default | Description |', '| --- | --- | --- |');

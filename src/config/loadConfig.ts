@@ -2,33 +2,28 @@
  * Builds the effective Config. Sources, lowest precedence first:
  *   schema defaults < JSON config file (--config FILE or EDGEBRIDGE_CONFIG) < environment < CLI flags.
  * Secrets: env var > <ENV>_FILE > $CREDENTIALS_DIRECTORY/<credential> > config file > default.
- * argv and env are injected — nothing here reads process.* — so tests and `check-config` can load
- * any combination. argv may contain anything else (commands, the CLI's own flags): only our flags
- * are consumed.
+ * convict merges the sources; parseTree parses the merged values once (schemaTree.ts); resolve() then turns them
+ * into what the gateway runs on: one list of sinks, TLS files read, derived defaults filled in. Every FormatError
+ * becomes the exit-78 ConfigError in one place, toConfigError.ts. argv and env are injected — nothing here reads
+ * process.* — so tests and `check-config` can load any combination. argv may contain anything else (commands,
+ * the CLI's own flags): only our flags are consumed.
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
-import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
+import type { Config, ConfigValues, SinkConfig } from './Config.ts';
 import { checkRedisSink } from './checkRedisSink.ts';
-import { ConfigError } from './ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 import { FormatError } from './FormatError.ts';
-import { parseExtraSinks, toSinkConfig } from './parseExtraSinks.ts';
-import { parseRoutes } from './parseRoutes.ts';
+import type { ExtraSink } from './parseExtraSinks.ts';
 import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
 import { scanArgv } from './scanArgv.ts';
-import { REDACTED, redactValue } from './redactConfig.ts';
-import {
-  CONFIG_FILE_ENV,
-  createSchema,
-  credentialNameFor,
-  ENV_PREFIX,
-  FORMATS,
-} from './schema.ts';
-import { checkShape, checkValues, isPlainObject, leafAt, leaves, type SchemaTree } from './schemaTree.ts';
-import { checkTlsConfig } from '../tls/checkTlsConfig.ts';
-import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
-import type { TlsConfig } from '../tls/TlsConfig.ts';
+import { CONFIG_FILE_ENV, createSchema, credentialNameFor, ENV_PREFIX, type Schema } from './schema.ts';
+import { checkShape, isLeaf, leafAt, leaves, parseTree, type SchemaTree } from './schemaTree.ts';
+import { toConfigError } from './toConfigError.ts';
+import { isPlainObject } from './formats.ts';
+import { resolveTls } from '../tls/resolveTls.ts';
+import { sinkTlsPath, tlsKeyNaming } from './tlsKeyNaming.ts';
 
 export interface LoadConfigOptions {
   readonly argv: readonly string[];
@@ -48,53 +43,6 @@ export interface LoadedConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-interface ErrorContext {
-  readonly schema: SchemaTree;
-  readonly configFile: string | undefined;
-  readonly routesFile: string | undefined;
-}
-
-/** The schema leaf a (possibly nested) key belongs to: `routes[2].format` → `routes`. */
-function owningLeafKey(schema: SchemaTree, key: string): string | undefined {
-  const parts = key.split('[')[0]!.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const candidate = parts.slice(0, n).join('.');
-    if (leafAt(schema, candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function toConfigError(err: FormatError, ctx: ErrorContext): ConfigError {
-  const key = err.path;
-  const leafKey = owningLeafKey(ctx.schema, key);
-  const leaf = leafKey ? leafAt(ctx.schema, leafKey) : undefined;
-  let fix: string;
-  if (err.unknownKey && !leaf) {
-    fix = `remove or rename it in ${ctx.configFile ?? 'the config file'}`;
-  } else if (leafKey === 'routes' && ctx.routesFile) {
-    fix = `fix it in the routes file ${ctx.routesFile}`;
-  } else if (err.unknownKey) {
-    fix = `remove or rename it in "${leafKey}" in ${ctx.configFile ?? 'the config file'}`;
-  } else if (leaf?.env) {
-    fix = `set ${leaf.env} or "${leafKey}" in the config file`;
-  } else {
-    fix = `set "${leafKey ?? key}" in the config file`;
-  }
-  const lastSegment = key.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
-  return new ConfigError({
-    key,
-    ...(err.unknownKey
-      ? { problem: 'unknown key' }
-      : { value: err.sensitive || leaf?.sensitive ? REDACTED : redactValue(err.value, lastSegment) }),
-    expected: err.expected,
-    fix,
-  });
-}
-
-function asConfigError(err: unknown, ctx: ErrorContext): unknown {
-  return err instanceof FormatError ? toConfigError(err, ctx) : err;
-}
 
 /** Secrets of the default sinks / MQTT from _FILE and credentials, as if set in the env. */
 function secretEnv(schema: SchemaTree, env: Env, sources: Record<string, string>): Record<string, string> {
@@ -116,7 +64,7 @@ export function extraSinkSecretEnvName(sinkName: string, secretKey: 'token' | 'p
 }
 
 /** Extra sinks' secrets from env / _FILE / credentials, above the config file's value. */
-function withExtraSecrets(sink: SinkConfig, index: number, env: Env, sources: Record<string, string>): SinkConfig {
+function withExtraSecret(sink: ExtraSink, index: number, env: Env, sources: Record<string, string>): ExtraSink {
   const secretKey = sink.type === 'influx' ? 'token' : 'password';
   const envName = extraSinkSecretEnvName(sink.name, secretKey);
   const key = `sinks.extra[${index}].${secretKey}`;
@@ -128,59 +76,84 @@ function withExtraSecrets(sink: SinkConfig, index: number, env: Env, sources: Re
 
 function checkOrder(lowKey: string, low: number, highKey: string, high: number, schema: SchemaTree): void {
   if (low <= high) return;
-  const leaf = leafAt(schema, lowKey);
-  throw new ConfigError({
-    key: lowKey,
-    value: low,
-    expected: `at most ${highKey} (${high})`,
-    fix: leaf?.env ? `set ${leaf.env} or "${lowKey}" in the config file` : `set "${lowKey}" in the config file`,
-  });
+  const env = leafAt(schema, lowKey)?.env;
+  const fix = env ? `set ${env} or "${lowKey}" in the config file` : `set "${lowKey}" in the config file`;
+  throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix });
 }
 
-function buildSinks(
-  props: Record<string, any>,
-  env: Env,
-  sources: Record<string, string>,
-  schema: SchemaTree,
-): SinkConfig[] {
-  const sinks: SinkConfig[] = [];
-  for (const type of ['influx', 'redis'] as const) {
-    const p = props.sinks[type];
-    if (p.enabled) sinks.push(toSinkConfig(type, type, p));
-  }
-  parseExtraSinks(props.sinks.extra).forEach(({ enabled, sink }, i) => {
-    if (sinks.some((s) => s.name === sink.name) && (sink.name === 'influx' || sink.name === 'redis')) {
+/** The sinks list: `influx`, `redis` (if enabled), then the enabled extras; each checked across its keys. */
+function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<string, string>, schema: SchemaTree): SinkConfig[] {
+  const listed: [string, ExtraSink][] = [];
+  const { influx, redis, extra } = values;
+  if (influx.enabled) listed.push(['sinks.influx', { name: 'influx', type: 'influx', ...influx }]);
+  if (redis.enabled) listed.push(['sinks.redis', { name: 'redis', type: 'redis', ...redis }]);
+  extra.forEach((sink, i) => {
+    if (listed.some(([, s]) => s.name === sink.name)) {
       throw new FormatError({
         path: `sinks.extra[${i}].name`,
         expected: `a name other than "${sink.name}", which the enabled sinks.${sink.name} already uses`,
         value: sink.name,
       });
     }
-    if (enabled) sinks.push(withExtraSecrets(sink, i, env, sources));
+    if (sink.enabled) listed.push([`sinks.extra[${i}]`, withExtraSecret(sink, i, env, sources)]);
   });
-  for (const s of sinks) {
-    const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
-    checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);
+  return listed.map(([at, { enabled: _enabled, ...s }]) => {
+    const { retryInitialMs, retryMaxMs } = s.resilience;
+    checkOrder(`${at}.resilience.retryInitialMs`, retryInitialMs, `${at}.resilience.retryMaxMs`, retryMaxMs, schema);
     if (s.type === 'redis') checkRedisSink(at, s);
-    checkTlsConfig(s.url, `${at}.url`, s.tls, tlsKeyNaming(`${at}.tls`));
-  }
-  return sinks;
+    const tls = resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`));
+    return { ...s, tls };
+  });
 }
 
-function declaredSinkNames(props: Record<string, any>): string[] {
-  return [
-    ...(['influx', 'redis'] as const).filter((t) => props.sinks[t].enabled),
-    ...(props.sinks.extra as { name: string }[]).map((e) => e.name),
-  ];
+function resolve(values: ConfigValues, env: Env, sources: Record<string, string>, schema: SchemaTree): Config {
+  const { routesFile: _routesFile, ...rest } = values;
+  const { gatewayId, mqtt: m } = values;
+  checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs, schema);
+  const mqtt = {
+    ...m,
+    clientId: m.clientId || `edgebridge-${gatewayId}`,
+    statusTopic: m.statusTopic.replaceAll('{gatewayId}', gatewayId),
+    deadLetterTopic: m.deadLetterTopic.replaceAll('{gatewayId}', gatewayId),
+    tls: resolveTls(m.url, 'mqtt.url', m.tls, 'mqtt.tls', tlsKeyNaming('mqtt.tls')),
+  };
+  const sinks = resolveSinks(values.sinks, env, sources, schema);
+  const enabled = sinks.map((s) => s.name);
+  const declared = [...(['influx', 'redis'] as const).filter((t) => values.sinks[t].enabled), ...values.sinks.extra.map((e) => e.name)];
+  values.routes.forEach((route, i) => {
+    route.sinks.forEach((name, j) => {
+      if (!enabled.includes(name)) {
+        throw new FormatError({
+          path: `routes[${i}].sinks[${j}]`,
+          expected: `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${declared.includes(name) || name === 'influx' || name === 'redis' ? `; "${name}" is disabled` : ''}`,
+          value: name,
+        });
+      }
+    });
+  });
+  return { ...rest, mqtt, sinks };
+}
+
+/** What convict takes: our leaves with the format left to us (`*`: convict neither coerces nor checks). */
+function convictSchema(tree: SchemaTree): convict.Schema<Record<string, unknown>> {
+  const out: convict.Schema<Record<string, unknown>> = {};
+  for (const [key, node] of Object.entries(tree)) {
+    if (!isLeaf(node)) {
+      out[key] = convictSchema(node);
+      continue;
+    }
+    const { doc, env, arg, sensitive = false } = node;
+    out[key] = { doc, default: node.default, format: '*', sensitive, ...(env ? { env } : {}), ...(arg ? { arg } : {}) };
+  }
+  return out;
 }
 
 export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
-  const schema = createSchema(opts.hostname);
+  const schema: Schema = createSchema(opts.hostname);
   const scanned = scanArgv(opts.argv, schema);
   const envConfig = opts.env[CONFIG_FILE_ENV];
   const configFile = scanned.configFile ?? (envConfig !== undefined && envConfig !== '' ? envConfig : undefined);
   let routesFile: string | undefined;
-  const ctx = (): ErrorContext => ({ schema, configFile, routesFile });
   const secretSources: Record<string, string> = {};
 
   try {
@@ -197,16 +170,16 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
           fix: 'wrap the settings in { … }',
         });
       }
-      if (fileValues !== undefined) checkShape(schema, fileValues, FORMATS);
+      if (fileValues !== undefined) checkShape(schema, fileValues);
     }
 
     const env = { ...opts.env, ...secretEnv(schema, opts.env, secretSources) };
     // Explicit env/args: convict would otherwise read process.env and process.argv.
-    const conf = convict(schema as convict.Schema<Record<string, unknown>>, { env: env as NodeJS.ProcessEnv, args: [] });
-    if (fileValues !== undefined) conf.load(fileValues as Record<string, unknown>); // re-applies env on top
+    const conf = convict(convictSchema(schema), { env: env as NodeJS.ProcessEnv, args: [] });
+    if (isPlainObject(fileValues)) conf.load(fileValues); // re-applies env on top
     for (const [key, raw] of scanned.sets) conf.set(key, raw);
 
-    const routesPath = conf.get('routesFile') as unknown;
+    const routesPath: unknown = conf.get('routesFile');
     if (typeof routesPath === 'string' && routesPath !== '') {
       const fromFile = isPlainObject(fileValues) && fileValues.routesFile === routesPath &&
         !scanned.sets.some(([k]) => k === 'routesFile') && opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
@@ -225,77 +198,10 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       conf.set('routes', routes);
     }
 
-    const props = conf.getProperties() as Record<string, any>;
-    checkValues(schema, props, FORMATS);
-    conf.validate({ allowed: 'strict', output: () => {} }); // belt and braces: convict's own view
-
-    const gatewayId = props.gatewayId as string;
-    const m = props.mqtt as Record<string, unknown>;
-    const mqtt: MqttConfig = {
-      url: m.url as string,
-      username: m.username as string,
-      password: m.password as string,
-      clientId: (m.clientId as string) || `edgebridge-${gatewayId}`,
-      clean: m.clean as boolean,
-      protocolVersion: m.protocolVersion as 4 | 5,
-      keepalive: m.keepalive as number,
-      connectTimeoutMs: m.connectTimeoutMs as number,
-      sessionExpirySec: m.sessionExpirySec as number,
-      receiveMaximum: m.receiveMaximum as number,
-      reconnectMinMs: m.reconnectMinMs as number,
-      reconnectMaxMs: m.reconnectMaxMs as number,
-      subscriptions: m.subscriptions as Subscription[],
-      statusTopic: (m.statusTopic as string).replaceAll('{gatewayId}', gatewayId),
-      deadLetterTopic: (m.deadLetterTopic as string).replaceAll('{gatewayId}', gatewayId),
-      maxPayloadBytes: m.maxPayloadBytes as number,
-      maxFieldsPerPoint: m.maxFieldsPerPoint as number,
-      maxNameBytes: m.maxNameBytes as number,
-      maxStringBytes: m.maxStringBytes as number,
-      maxTopicBytes: m.maxTopicBytes as number,
-      tls: m.tls as TlsConfig,
-    };
-    checkOrder('mqtt.reconnectMinMs', mqtt.reconnectMinMs, 'mqtt.reconnectMaxMs', mqtt.reconnectMaxMs, schema);
-    checkTlsConfig(mqtt.url, 'mqtt.url', mqtt.tls, tlsKeyNaming('mqtt.tls'));
-
-    const sinks = buildSinks(props, opts.env, secretSources, schema);
-    const routes = parseRoutes(props.routes);
-    const enabled = sinks.map((s) => s.name);
-    const declared = declaredSinkNames(props);
-    routes.forEach((route, i) => {
-      route.sinks.forEach((name, j) => {
-        if (!enabled.includes(name)) {
-          throw new FormatError({
-            path: `routes[${i}].sinks[${j}]`,
-            expected: `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${declared.includes(name) || name === 'influx' || name === 'redis' ? `; "${name}" is disabled` : ''}`,
-            value: name,
-          });
-        }
-      });
-    });
-
-    const config: Config = {
-      gatewayId,
-      gatewayTag: props.gatewayTag as boolean,
-      log: { level: props.log.level as LogLevel, collapseIntervalMs: props.log.collapseIntervalMs as number },
-      mqtt,
-      routes,
-      sinks,
-      spool: {
-        type: props.spool.type as SpoolType,
-        dir: props.spool.dir as string,
-        maxBytes: props.spool.maxBytes as number,
-        overflow: props.spool.overflow as OverflowPolicy,
-        ack: props.spool.ack as AckMode,
-        fsyncIntervalMs: props.spool.fsyncIntervalMs as number,
-        segmentBytes: props.spool.segmentBytes as number,
-        checkpointIntervalMs: props.spool.checkpointIntervalMs as number,
-      },
-      http: { host: props.http.host as string, port: props.http.port as number, token: props.http.token as string },
-      shutdown: { timeoutMs: props.shutdown.timeoutMs as number },
-    };
+    const config = resolve(parseTree(schema, conf.getProperties()), opts.env, secretSources, schema);
     return { config, configFile, routesFile, secretSources };
   } catch (err) {
-    throw asConfigError(err, ctx());
+    throw err instanceof FormatError ? toConfigError(err, { schema, configFile, routesFile }) : err;
   }
 }
 

@@ -175,10 +175,8 @@ export function parseRoutes(value: unknown): RouteConfig[] {
   return value.map((raw, i) => parseRoute(raw, `[${i}]`));
 }
 
-export const routesFormat: FormatSpec = {
+export const routesFormat: FormatSpec<RouteConfig[]> = {
   describe: 'JSON array of routes',
   coerce: coerceJson,
-  validate(value) {
-    parseRoutes(value);
-  },
+  parse: parseRoutes,
 };

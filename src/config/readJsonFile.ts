@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 
 /** JSON.parse messages may quote the text around the error — possibly a secret. Keep the position only. */
 function jsonProblem(text: string, err: unknown): string {

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 
 export interface SecretLookup {
   /** Config key, for errors (`mqtt.password`, `sinks.extra[0].token`). */

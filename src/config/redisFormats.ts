@@ -3,14 +3,17 @@
  * (Sentinel addresses, Cluster seed nodes). Kept apart from formats.ts so Redis changes stay in Redis files.
  */
 import { FormatError } from './FormatError.ts';
-import { coerceJson, enumFormat, registerFormats, type FormatSpec } from './formats.ts';
+import { coerceJson, enumFormat, type FormatSpec } from './formats.ts';
 
-export const REDIS_MODES = ['standalone', 'sentinel', 'cluster'] as const;
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
 
 /** `host:port` or `[v6]:port`; port 1-65535. */
 const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/;
 
-export function parseHostPort(text: string): { host: string; port: number } | undefined {
+export function parseHostPort(text: string): HostPort | undefined {
   const m = HOST_PORT.exec(text.trim());
   if (m === null) return undefined;
   const port = Number(m[3]);
@@ -18,26 +21,27 @@ export function parseHostPort(text: string): { host: string; port: number } | un
   return { host: m[1] ?? m[2]!, port };
 }
 
-const hostPortList: FormatSpec = {
+/** Configured as `"host:port"` strings; loaded as {host, port}. */
+const hostPortList: FormatSpec<HostPort[]> = {
   describe: 'JSON array of `"host:port"` (env/CLI also `h:p,h:p`)',
   coerce(raw) {
     const s = raw.trim();
     if (s.startsWith('[') && !/^\[[0-9A-Fa-f:.]+\]:/.test(s)) return coerceJson(raw);
     return s === '' ? [] : s.split(',').map((x) => x.trim());
   },
-  validate(value) {
+  parse(value) {
     if (!Array.isArray(value)) throw new FormatError({ expected: 'an array of "host:port" strings', value });
-    value.forEach((item: unknown, i) => {
-      if (typeof item !== 'string' || parseHostPort(item) === undefined) {
+    return value.map((item: unknown, i) => {
+      const parsed = typeof item === 'string' ? parseHostPort(item) : undefined;
+      if (parsed === undefined) {
         throw new FormatError({ path: `[${i}]`, expected: 'a "host:port" string (IPv6: "[::1]:26379")', value: item });
       }
+      return parsed;
     });
   },
 };
 
-export const REDIS_FORMATS = {
-  'redis-mode': enumFormat(REDIS_MODES),
-  'host-port-list': hostPortList,
-} satisfies Record<string, FormatSpec>;
-
-registerFormats(REDIS_FORMATS);
+export const REDIS_F = {
+  redisMode: enumFormat(['standalone', 'sentinel', 'cluster']),
+  hostPortList,
+};

@@ -1,4 +1,5 @@
-import { ConfigError } from './ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
+import { F } from './formats.ts';
 import { CONFIG_FILE_FLAG } from './schema.ts';
 import { leaves, type SchemaTree } from './schemaTree.ts';
 
@@ -26,7 +27,7 @@ function flagValueError(flag: string, key: string): ConfigError {
 export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedArgv {
   const flags = new Map<string, FlagSpec>();
   for (const [key, leaf] of leaves(schema)) {
-    if (leaf.arg) flags.set(leaf.arg, { key, boolean: leaf.format === 'boolean' });
+    if (leaf.arg) flags.set(leaf.arg, { key, boolean: leaf.format === F.boolean });
   }
   let configFile: string | undefined;
   const sets: [string, string][] = [];

@@ -1,7 +1,7 @@
 /**
- * The convict schema of edgebridge's configuration. Nesting mirrors Config (Config.ts), except
- * that the sinks are declared as `sinks.influx`, `sinks.redis` and `sinks.extra` and the loader
- * turns them into one list.
+ * The convict schema of edgebridge's configuration, and the only declaration of it: the type of the loaded Config
+ * is derived from this tree (Config.ts). The sinks are declared as `sinks.influx`, `sinks.redis` and `sinks.extra`
+ * and the loader turns them into one list.
  *
  * Every leaf gets an environment variable and (unless it is a secret) a CLI flag, named
  * mechanically from its key so nobody has to guess:
@@ -14,11 +14,10 @@
  * credential = env name without EDGEBRIDGE_, lower-cased (mqtt_password, influx_token, redis_password).
  */
 import { hostname as osHostname } from 'node:os';
-import { registerFormats, SCALAR_FORMATS, type FormatSpec } from './formats.ts';
-import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
-import { REDIS_FORMATS } from './redisFormats.ts';
+import { F } from './formats.ts';
 import { extraSinksFormat } from './parseExtraSinks.ts';
-import { isLeaf, type SchemaLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
+import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
+import { isLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
 import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
 import { tlsSchema } from './tlsSchema.ts';
 
@@ -26,12 +25,6 @@ export const ENV_PREFIX = 'EDGEBRIDGE_';
 /** Env var naming the JSON config file (CLI: --config FILE). */
 export const CONFIG_FILE_ENV = 'EDGEBRIDGE_CONFIG';
 export const CONFIG_FILE_FLAG = 'config';
-
-const TREE_FORMATS = { routes: routesFormat, 'extra-sinks': extraSinksFormat };
-registerFormats(TREE_FORMATS);
-
-/** Every format a top-level leaf may use. */
-export const FORMATS: Readonly<Record<string, FormatSpec>> = { ...SCALAR_FORMATS, ...REDIS_FORMATS, ...TREE_FORMATS };
 
 /** `edge-01.plant.example` → `edge-01`: a valid gateway id from whatever the host is called. */
 export function sanitiseHostname(name: string): string {
@@ -65,98 +58,95 @@ export function credentialNameFor(envName: string): string {
   return envName.slice(ENV_PREFIX.length).toLowerCase();
 }
 
-function withSources(tree: SchemaTree, prefix = ''): SchemaTree {
+/** The same tree with env and arg added to every leaf: the tree's type (and so Config's) does not change. */
+function withSources<T extends SchemaTree>(tree: T, prefix = ''): T {
   const out: Record<string, SchemaNode> = {};
   for (const [key, node] of Object.entries(tree)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (isLeaf(node)) {
-      const leaf: SchemaLeaf = { ...node, env: envNameFor(path) };
-      out[key] = node.sensitive ? leaf : { ...leaf, arg: argNameFor(path) };
-    } else {
-      out[key] = withSources(node, path);
-    }
+    if (!isLeaf(node)) out[key] = withSources(node, path);
+    else out[key] = node.sensitive ? { ...node, env: envNameFor(path) } : { ...node, env: envNameFor(path), arg: argNameFor(path) };
   }
-  return out;
+  return out as T; // only optional env/arg were added to leaves
 }
 
 /** `hostname` only feeds the default gatewayId (injected so tests and docs are deterministic). */
-export function createSchema(hostname: string = osHostname()): SchemaTree {
+export function createSchema(hostname: string = osHostname()) {
   return withSources({
     gatewayId: {
       doc: 'Identifies this gateway: MQTT client id, status topic and the `gateway` tag.',
       default: sanitiseHostname(hostname),
       docDefault: 'host name, sanitised (`edge-01.example` → `edge-01`)',
-      format: 'gateway-id',
+      format: F.gatewayId,
     },
-    gatewayTag: { doc: 'Add tag `gateway=<gatewayId>` to every point.', default: true, format: 'boolean' },
+    gatewayTag: { doc: 'Add tag `gateway=<gatewayId>` to every point.', default: true, format: F.boolean },
     log: {
-      level: { doc: 'Log level.', default: 'info', format: 'log-level' },
+      level: { doc: 'Log level.', default: 'info', format: F.logLevel },
       collapseIntervalMs: {
         doc: 'Repeats of the same warning within this window (ms) are logged once, with a count.',
         default: 10000,
-        format: 'non-negative-int',
+        format: F.nonNegativeInt,
       },
     },
     mqtt: {
-      url: { doc: 'Broker URL; may carry user:password.', default: 'mqtt://127.0.0.1:1883', format: 'mqtt-url' },
-      username: { doc: 'Broker user name.', default: '', format: 'string' },
-      password: { doc: 'Broker password.', default: '', format: 'string', sensitive: true },
+      url: { doc: 'Broker URL; may carry user:password.', default: 'mqtt://127.0.0.1:1883', format: F.mqttUrl },
+      username: { doc: 'Broker user name.', default: '', format: F.string },
+      password: { doc: 'Broker password.', default: '', format: F.string, sensitive: true },
       clientId: {
         doc: 'MQTT client id; keep it stable so the persistent session survives restarts. Empty: `edgebridge-<gatewayId>`.',
         default: '',
-        format: 'mqtt-client-id',
+        format: F.mqttClientId,
       },
       clean: {
         doc: 'Start a clean session. false keeps a persistent session: the broker holds QoS 1/2 messages while we are away.',
         default: false,
-        format: 'boolean',
+        format: F.boolean,
       },
-      protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1, 5 = MQTT 5.', default: 5, format: 'mqtt-protocol' },
-      keepalive: { doc: 'Keepalive interval (s).', default: 30, format: 'non-negative-int' },
-      connectTimeoutMs: { doc: 'Connect timeout (ms).', default: 10000, format: 'positive-int' },
-      sessionExpirySec: { doc: 'MQTT 5 session expiry (s) of the persistent session.', default: 86400 * 7, format: 'non-negative-int' },
+      protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1, 5 = MQTT 5.', default: 5, format: F.mqttProtocol },
+      keepalive: { doc: 'Keepalive interval (s).', default: 30, format: F.nonNegativeInt },
+      connectTimeoutMs: { doc: 'Connect timeout (ms).', default: 10000, format: F.positiveInt },
+      sessionExpirySec: { doc: 'MQTT 5 session expiry (s) of the persistent session.', default: 86400 * 7, format: F.nonNegativeInt },
       receiveMaximum: {
         doc: 'MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send before the gateway acknowledges them (1-65535). Keeps packet ids of a long backlog from wrapping.',
         default: 1000,
-        format: 'receive-maximum',
+        format: F.receiveMaximum,
       },
-      reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: 'positive-int' },
-      reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: 'positive-int' },
+      reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: F.positiveInt },
+      reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: F.positiveInt },
       subscriptions: {
         doc: 'Topic filters subscribed to; `$share/<group>/<filter>` for a shared subscription (see Scale-out). Env/CLI: JSON, or `topic:qos,topic:qos`.',
         default: [{ topic: 'sensors/#', qos: 1 }],
-        format: 'subscriptions',
+        format: F.subscriptions,
       },
       statusTopic: {
         doc: 'Retained birth / last-will topic; `{gatewayId}` is substituted. Empty disables.',
         default: 'edgebridge/{gatewayId}/status',
-        format: 'status-topic',
+        format: F.statusTopic,
       },
       deadLetterTopic: {
         doc: 'Rejected messages are re-published here with the reason (QoS 0, not retained, bounded, dropped and counted when the broker cannot take them); `{gatewayId}` is substituted. Empty disables.',
         default: 'edgebridge/{gatewayId}/deadletter',
-        format: 'status-topic',
+        format: F.statusTopic,
       },
-      maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: 'positive-int' },
+      maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: F.positiveInt },
       maxFieldsPerPoint: {
         doc: 'Points with more fields are rejected as `too_many_fields` (Redis\'s Lua unpack fails near 4 000 fields, and the whole batch with it).',
         default: 1000,
-        format: 'positive-int',
+        format: F.positiveInt,
       },
-      maxNameBytes: { doc: 'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.', default: 512, format: 'positive-int' },
-      maxStringBytes: { doc: 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.', default: 16384, format: 'positive-int' },
-      maxTopicBytes: { doc: 'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.', default: 1024, format: 'positive-int' },
+      maxNameBytes: { doc: 'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.', default: 512, format: F.positiveInt },
+      maxStringBytes: { doc: 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.', default: 16384, format: F.positiveInt },
+      maxTopicBytes: { doc: 'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.', default: 1024, format: F.positiveInt },
       tls: tlsSchema('the broker'),
     },
     routes: {
       doc: 'How topics become points (see Routes below). Missing route keys take the defaults of this route.',
       default: [DEFAULT_ROUTE],
-      format: 'routes',
+      format: routesFormat,
     },
     routesFile: {
       doc: 'JSON file holding an array of routes that replaces `routes`; relative paths are resolved against the config file\'s directory. Empty: use `routes`.',
       default: '',
-      format: 'string',
+      format: F.string,
     },
     sinks: {
       influx: influxSinkSchema(),
@@ -164,39 +154,41 @@ export function createSchema(hostname: string = osHostname()): SchemaTree {
       extra: {
         doc: 'More sinks, each `{"name", "type": "influx"|"redis", ...keys of that type}`; names unique, `/^[a-z][a-z0-9_-]*$/`.',
         default: [],
-        format: 'extra-sinks',
+        format: extraSinksFormat,
       },
     },
     spool: {
       type: {
         doc: 'disk: a write-ahead log in spool.dir that survives crashes and restarts (default). memory: RAM only, lost on restart (containers without a volume, tests).',
         default: 'disk',
-        format: 'spool-type',
+        format: F.spoolType,
       },
-      dir: { doc: 'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.', default: '/var/lib/edgebridge/spool', format: 'non-empty-string' },
-      maxBytes: { doc: 'Spool size limit (bytes). When reached, spool.overflow decides.', default: 1073741824, format: 'positive-int' },
-      overflow: { doc: 'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.', default: 'dropOldest', format: 'overflow-policy' },
+      dir: { doc: 'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.', default: '/var/lib/edgebridge/spool', format: F.nonEmptyString },
+      maxBytes: { doc: 'Spool size limit (bytes). When reached, spool.overflow decides.', default: 1073741824, format: F.positiveInt },
+      overflow: { doc: 'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.', default: 'dropOldest', format: F.overflowPolicy },
       ack: {
         doc: 'write: acknowledge a QoS 1/2 message once its record is written to the spool file (survives a crash or kill; a power cut loses at most spool.fsyncIntervalMs). fsync: acknowledge only after the record is on disk (survives a power cut; throughput bounded by fsync latency).',
         default: 'write',
-        format: 'ack-mode',
+        format: F.ackMode,
       },
-      fsyncIntervalMs: { doc: 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).', default: 200, format: 'positive-int' },
-      segmentBytes: { doc: 'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.', default: 16777216, format: 'positive-int' },
-      checkpointIntervalMs: { doc: 'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.', default: 1000, format: 'positive-int' },
+      fsyncIntervalMs: { doc: 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).', default: 200, format: F.positiveInt },
+      segmentBytes: { doc: 'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.', default: 16777216, format: F.positiveInt },
+      checkpointIntervalMs: { doc: 'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.', default: 1000, format: F.positiveInt },
     },
     http: {
-      host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: 'non-empty-string' },
-      port: { doc: 'Health/metrics HTTP port (0 = any free port).', default: 8080, format: 'tcp-port' },
+      host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: F.nonEmptyString },
+      port: { doc: 'Health/metrics HTTP port (0 = any free port).', default: 8080, format: F.tcpPort },
       token: {
         doc: 'Bearer token required for /status and /metrics (empty: none). /healthz and /readyz stay open for probes. Set it whenever http.host is not loopback.',
         default: '',
-        format: 'string',
+        format: F.string,
         sensitive: true,
       },
     },
     shutdown: {
-      timeoutMs: { doc: 'Grace period (ms) to drain and flush on SIGTERM before exiting.', default: 10000, format: 'positive-int' },
+      timeoutMs: { doc: 'Grace period (ms) to drain and flush on SIGTERM before exiting.', default: 10000, format: F.positiveInt },
     },
-  });
+  } satisfies SchemaTree);
 }
+
+export type Schema = ReturnType<typeof createSchema>;

@@ -1,15 +1,15 @@
 /**
- * Our view of a convict schema: a tree whose leaves declare doc/default/format/env/arg. We walk
- * it ourselves for strict key checks and validation because convict reports all problems as one
- * string; we want the first problem as structured key/value/expected.
+ * Our view of a convict schema: a tree whose leaves declare doc/default/format/env/arg, and the one walk that turns
+ * merged values into the typed config. Each leaf's format carries its value type, so the type of the loaded
+ * configuration is derived from the tree (ConfigOf) — there is no second, hand-written declaration to keep in step.
  */
 import { FormatError, joinPath } from './FormatError.ts';
-import type { FormatSpec } from './formats.ts';
+import { isPlainObject, type FormatSpec } from './formats.ts';
 
-export interface SchemaLeaf {
+export interface SchemaLeaf<T = unknown> {
   readonly doc: string;
   readonly default: unknown;
-  readonly format: string;
+  readonly format: FormatSpec<T>;
   readonly env?: string;
   readonly arg?: string;
   readonly sensitive?: boolean;
@@ -23,14 +23,13 @@ export interface SchemaTree {
 
 export type SchemaNode = SchemaLeaf | SchemaTree;
 
-export type FormatLookup = Readonly<Record<string, FormatSpec>>;
+/** The values a tree describes: each leaf becomes its format's type, each subtree an object of its keys. */
+export type ConfigOf<T> = {
+  readonly [K in keyof T]: T[K] extends { readonly format: FormatSpec<infer V> } ? V : ConfigOf<T[K]>;
+};
 
 export function isLeaf(node: SchemaNode): node is SchemaLeaf {
   return Object.hasOwn(node, 'default');
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Depth-first, in declaration order: [`mqtt.url`, leaf], … */
@@ -46,7 +45,7 @@ export function leafAt(tree: SchemaTree, key: string): SchemaLeaf | undefined {
   let node: SchemaNode | undefined = tree;
   for (const part of key.split('.')) {
     if (node === undefined || isLeaf(node) || !Object.hasOwn(node, part)) return undefined;
-    node = (node as SchemaTree)[part];
+    node = node[part];
   }
   return node !== undefined && isLeaf(node) ? node : undefined;
 }
@@ -70,50 +69,52 @@ export function knownKeysExpectation(key: string, known: readonly string[]): str
   return `one of ${known.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`;
 }
 
-/**
- * Rejects undeclared keys and objects where a leaf value belongs, before convict merges `raw`
- * (convict would keep undeclared keys, and crashes on some nested objects under leaves).
- */
-export function checkShape(tree: SchemaTree, raw: unknown, formats: FormatLookup, prefix = ''): void {
-  if (!isPlainObject(raw)) {
-    throw new FormatError({ path: prefix, expected: 'an object', value: raw });
-  }
-  for (const [key, value] of Object.entries(raw)) {
-    const path = joinPath(prefix, key);
+function checkKeys(tree: SchemaTree, raw: Record<string, unknown>, at: string): void {
+  for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(tree, key)) {
-      throw new FormatError({ path, expected: knownKeysExpectation(key, Object.keys(tree)), value, unknownKey: true });
-    }
-    const node = tree[key]!;
-    if (!isLeaf(node)) {
-      checkShape(node, value, formats, path);
-    } else if (isPlainObject(value)) {
-      validateLeaf(node, value, formats, path);
+      const expected = knownKeysExpectation(key, Object.keys(tree));
+      throw new FormatError({ path: joinPath(at, key), expected, value: raw[key], unknownKey: true });
     }
   }
 }
 
-function validateLeaf(leaf: SchemaLeaf, value: unknown, formats: FormatLookup, path: string): void {
-  const spec = formats[leaf.format];
-  if (!spec) throw new Error(`config schema: "${path}" uses unknown format "${leaf.format}"`);
+function parseLeaf<T>(leaf: SchemaLeaf<T>, value: unknown, path: string): T {
+  const { coerce, parse } = leaf.format;
   try {
-    spec.validate(value);
+    return parse(typeof value === 'string' && coerce ? coerce(value) : value);
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
-    throw new FormatError({
-      path: joinPath(path, err.path),
-      expected: err.expected,
-      value: err.value,
-      sensitive: err.sensitive || leaf.sensitive === true,
-      unknownKey: err.unknownKey,
-    });
+    throw err.under(path, leaf.sensitive === true);
   }
 }
 
-/** Validates every leaf of a merged instance; throws the first failure with its full path. */
-export function checkValues(tree: SchemaTree, instance: unknown, formats: FormatLookup, prefix = ''): void {
-  for (const [key, leaf] of leaves(tree)) {
-    let value: unknown = instance;
-    for (const part of key.split('.')) value = isPlainObject(value) ? value[part] : undefined;
-    validateLeaf(leaf, value, formats, joinPath(prefix, key));
+/**
+ * The shape of a config file, before convict merges it: undeclared keys (convict would keep them) and objects where
+ * a leaf value belongs (convict crashes on some) are refused. Values are not looked at here.
+ */
+export function checkShape(tree: SchemaTree, raw: unknown, at = ''): void {
+  if (!isPlainObject(raw)) throw new FormatError({ path: at, expected: 'an object', value: raw });
+  checkKeys(tree, raw, at);
+  for (const [key, value] of Object.entries(raw)) {
+    const node = tree[key]!;
+    if (!isLeaf(node)) checkShape(node, value, joinPath(at, key));
+    else if (isPlainObject(value)) parseLeaf(node, value, joinPath(at, key));
   }
+}
+
+/**
+ * The one validation: every leaf's value (its default when `raw` has none; strings coerced as from env/CLI) parsed
+ * by its format, undeclared keys refused. Throws the first FormatError, with the full path.
+ */
+export function parseTree<T extends SchemaTree>(tree: T, raw: unknown, at = ''): ConfigOf<T> {
+  if (!isPlainObject(raw)) throw new FormatError({ path: at, expected: 'an object', value: raw });
+  checkKeys(tree, raw, at);
+  const out: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(tree)) {
+    const value = raw[key];
+    const path = joinPath(at, key);
+    out[key] = isLeaf(node) ? parseLeaf(node, value === undefined ? node.default : value, path) : parseTree(node, value ?? {}, path);
+  }
+  // The one cast between schema and config: the compiler cannot follow a walk over a generic tree, ConfigOf states it.
+  return out as ConfigOf<T>;
 }

@@ -4,29 +4,30 @@
  * can sit where only the service may read it (a systemd credential). Nothing here is a secret itself: the key
  * file's path is shown, its contents never are.
  */
+import { F } from './formats.ts';
 import type { SchemaTree } from './schemaTree.ts';
 
-export function tlsSchema(server: string): SchemaTree {
+export function tlsSchema(server: string) {
   return {
     caFile: {
       doc: `PEM file of the CA certificate(s) that ${server}'s certificate must chain to; empty: the system's CAs. Only for a TLS URL.`,
       default: '',
-      format: 'string',
+      format: F.string,
     },
     certFile: {
       doc: `PEM client certificate presented to ${server} (client-certificate auth); needs keyFile.`,
       default: '',
-      format: 'string',
+      format: F.string,
     },
     keyFile: {
       doc: 'PEM private key (unencrypted) of certFile; may be a systemd credential path. Never logged.',
       default: '',
-      format: 'string',
+      format: F.string,
     },
     rejectUnauthorized: {
       doc: `Verify ${server}'s certificate (chain and host name). false accepts any certificate — insecure, logged as a warning on every start.`,
       default: true,
-      format: 'boolean',
+      format: F.boolean,
     },
-  };
+  } satisfies SchemaTree;
 }

@@ -9,10 +9,7 @@ import type { SourceStats } from '../stats/SourceStats.ts';
 import type { DeadLetter } from './DeadLetter.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 import { splitUrlCredentials, type UrlCredentials } from './splitUrlCredentials.ts';
-import { readTlsFiles } from '../tls/readTlsFiles.ts';
-import { isTlsUrl } from '../tls/TlsConfig.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
-import { tlsKeyNaming } from '../tls/tlsKeyNaming.ts';
 
 export interface MessageRouter {
   route(topic: string, payload: Buffer, receivedAt: number): RouteResult;
@@ -96,7 +93,7 @@ export class MqttSource {
       this.#scheduleReconnect();
     });
     client.on('error', (error) => {
-      const message = describeTlsError(error, 'mqtt.tls') ?? error.message;
+      const message = describeTlsError(error, config.tls.label) ?? error.message;
       stats.lastError = message;
       collapsed.warn(`mqtt:${message}`, { url: config.url, err: message }, 'mqtt error');
     });
@@ -138,8 +135,8 @@ export class MqttSource {
       // mqtt-packet would otherwise pre-build 65 536 two-byte Buffers for packet ids on the first write: 6.8 MB of
       // heap held for the process's life, to save one tiny allocation per PUBACK.
       writeCache: false,
-      // CA, client certificate and key as contents; a file gone since the config was loaded is a ConfigError (exit 78).
-      ...(isTlsUrl(c.url) ? readTlsFiles(c.tls, tlsKeyNaming('mqtt.tls')) : {}),
+      // CA, client certificate and key as contents, read and checked once when the config was loaded.
+      ...c.tls.files,
       ...(username !== '' ? { username } : {}),
       ...(password !== '' ? { password } : {}),
       ...(c.protocolVersion === 5

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { ConfigError } from '../config/ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 import type { TlsConfig } from './TlsConfig.ts';
 
 /** What Node's tls / https clients take: file contents, never paths. */
@@ -21,8 +21,8 @@ export interface TlsKeyNaming {
 /**
  * Reads and parses the CA, certificate and key files, so that a missing, unreadable or malformed file is a
  * config error (exit 78, naming the key) at start-up — not a connect error repeated forever by the reconnect
- * loop. Runs at config load (check-config sees it too) and again when the client is built. OpenSSL's messages
- * name the problem, never the file's contents.
+ * loop. Runs once, at config load (check-config sees it too; see resolveTls). OpenSSL's messages name the
+ * problem, never the file's contents.
  */
 export function readTlsFiles(tls: TlsConfig, naming: TlsKeyNaming): TlsFiles {
   const { at, howToSet } = naming;

@@ -1,9 +1,16 @@
 import type { RedisSinkConfig } from '../../src/config/Config.ts';
+import { resolveTls } from '../../src/tls/resolveTls.ts';
+import { DEFAULT_TLS, type TlsConfig } from '../../src/tls/TlsConfig.ts';
+
+/** Overrides of the fake; `tls` as configured (paths), read here the way the loader reads it. */
+export type RedisSinkOverrides = Partial<Omit<RedisSinkConfig, 'tls'>> & { readonly tls?: TlsConfig };
 
 /** A Redis sink config with the schema's defaults and fast resilience settings, for tests. */
-export function redisSinkConfig(url: string, overrides: Partial<RedisSinkConfig> = {}): RedisSinkConfig {
+export function redisSinkConfig(url: string, overrides: RedisSinkOverrides = {}): RedisSinkConfig {
+  const { tls = DEFAULT_TLS, ...rest } = overrides;
+  const name = rest.name ?? 'redis';
   return {
-    name: 'redis',
+    name,
     type: 'redis',
     url,
     username: '',
@@ -19,11 +26,11 @@ export function redisSinkConfig(url: string, overrides: Partial<RedisSinkConfig>
     sentinelUsername: '',
     sentinelPassword: '',
     clusterNodes: [],
-    tls: { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true },
     waitReplicas: 0,
     waitTimeoutMs: 1000,
     batch: { maxPoints: 5000, maxBytes: 1 << 20, flushIntervalMs: 1000 },
     resilience: { timeoutMs: 1000, retryInitialMs: 100, retryMaxMs: 1000, breakerThreshold: 3, breakerHalfOpenAfterMs: 1000 },
-    ...overrides,
+    ...rest,
+    tls: resolveTls(url, 'url', tls, name === 'redis' ? 'sinks.redis.tls' : `sinks.extra[name=${name}].tls`),
   };
 }

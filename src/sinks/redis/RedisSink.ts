@@ -10,7 +10,6 @@ import { SentinelTlsDiagnosis } from './SentinelTlsDiagnosis.ts';
 import type { RedisWriter } from './RedisWriter.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
 import { describeTlsError } from '../../tls/describeTlsError.ts';
-import { sinkTlsPath } from '../../tls/tlsKeyNaming.ts';
 
 /** How long a clean QUIT may take at shutdown before the connection is simply closed. */
 const QUIT_TIMEOUT_MS = 1000;
@@ -72,7 +71,7 @@ export class RedisSink implements Sink {
       const error = diagnosis?.explain(reported) ?? reported;
       this.#connectionError = error;
       const auth = isAuthReply(error);
-      const message = describeTlsError(error, sinkTlsPath(this.name, this.type)) ?? error.message;
+      const message = describeTlsError(error, c.tls.label) ?? error.message;
       const fields = { sink: this.name, err: message };
       if (auth) this.#collapsed.warn(`redis:${this.name}:auth`, fields, 'redis refused the credentials: check username/password and the server ACL');
       else this.#collapsed.warn(`redis:${this.name}:${message}`, fields, 'redis connection error');
@@ -102,7 +101,7 @@ export class RedisSink implements Sink {
     try {
       duplicates = await writer.write(built);
     } catch (e) {
-      const error = classifyRedisError(e, this.#connectionError, sinkTlsPath(this.name, this.type));
+      const error = classifyRedisError(e, this.#connectionError, this.#config.tls.label);
       if (error.retryable) throw error;
       return { accepted: 0, rejected: batch.points, reason: error.message };
     }

@@ -1,8 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisSinkConfig } from '../../config/Config.ts';
-import { readTlsFiles } from '../../tls/readTlsFiles.ts';
-import { isTlsUrl } from '../../tls/TlsConfig.ts';
-import { sinkTlsPath, tlsKeyNaming } from '../../tls/tlsKeyNaming.ts';
 import { BATCH_SCRIPT } from './batchScript.ts';
 import { ClusterWriter, type ScriptCluster } from './ClusterWriter.ts';
 import type { RedisWriter } from './RedisWriter.ts';
@@ -34,8 +31,8 @@ export function createRedisConnection(config: RedisSinkConfig, options: RedisCon
   const url = new URL(config.url);
   const username = config.username || decodeURIComponent(url.username);
   const password = config.password || decodeURIComponent(url.password);
-  // CA, client certificate and key as contents (the loader checked them; a file gone since is a ConfigError).
-  const tls = isTlsUrl(config.url) ? readTlsFiles(config.tls, tlsKeyNaming(sinkTlsPath(config.name, config.type))) : undefined;
+  // CA, client certificate and key as contents, read and checked once when the config was loaded.
+  const tls = config.tls.files;
   const node: RedisOptions = {
     ...options.extra,
     ...(username ? { username } : {}),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../config/ConfigError.ts';
+import { ConfigError } from '../../errors/ConfigError.ts';
 
 /** `spool.json` holds the spool's random identity; a new (or wiped) spool directory gets a new one. */
 export function loadOrCreateOrigin(dir: string): string {

@@ -5,6 +5,7 @@ import type { FaultyHttpServer, VictoriaMetricsHandle } from '../../harness/inde
 import { InfluxSink } from '../../../src/sinks/influx/InfluxSink.ts';
 import { SinkError } from '../../../src/sinks/SinkError.ts';
 import type { InfluxSinkConfig } from '../../../src/config/Config.ts';
+import { resolveTls } from '../../../src/tls/resolveTls.ts';
 import { DEFAULT_TLS } from '../../../src/tls/TlsConfig.ts';
 import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 
@@ -17,7 +18,7 @@ function config(url: string, overrides: Partial<InfluxSinkConfig> = {}): InfluxS
     org: 'acme',
     bucket: 'plant',
     gzip: true,
-    tls: DEFAULT_TLS,
+    tls: resolveTls(url, 'url', DEFAULT_TLS, 'sinks.influx.tls'),
     batch: { maxPoints: 5000, maxBytes: 1 << 20, flushIntervalMs: 1000 },
     resilience: { timeoutMs: 1000, retryInitialMs: 100, retryMaxMs: 1000, breakerThreshold: 3, breakerHalfOpenAfterMs: 1000 },
     ...overrides,

@@ -6,11 +6,10 @@ import type { MosquittoHandle, RedisHandle, TestPki } from '../../harness/index.
 import { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
 import { SinkError } from '../../../src/sinks/SinkError.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
-import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { DEFAULT_TLS, type TlsConfig } from '../../../src/tls/TlsConfig.ts';
 import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
-import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
+import { redisSinkConfig, type RedisSinkOverrides } from '../../fakes/redisSinkConfig.ts';
 import { GatewayProcess } from '../support/GatewayProcess.ts';
 
 const PASSWORD = 's3cret-Pa55';
@@ -54,7 +53,7 @@ describe('Redis ACL user and TLS against redis-server', () => {
   const collapsed = new CollapsingLog({ logger: log.logger, intervalMs: 1000 });
   const sinks: RedisSink[] = [];
 
-  async function sink(url: string, overrides: Partial<RedisSinkConfig> = {}): Promise<RedisSink> {
+  async function sink(url: string, overrides: RedisSinkOverrides = {}): Promise<RedisSink> {
     const s = new RedisSink({ config: redisSinkConfig(url, overrides), logger: log.logger, collapsed });
     sinks.push(s);
     await s.start();

@@ -6,12 +6,11 @@ import { startRedisSentinel, type RedisSentinelHandle, type RedisSentinelOptions
 import { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
 import { SinkError } from '../../../src/sinks/SinkError.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
-import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { parseHostPort } from '../../../src/config/redisFormats.ts';
 import { DEFAULT_TLS } from '../../../src/tls/TlsConfig.ts';
 import { batchOf } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
-import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
+import { redisSinkConfig, type RedisSinkOverrides } from '../../fakes/redisSinkConfig.ts';
 
 const SENTINEL_PASSWORD = 'sentinel-Pa55-7d1';
 const never = new AbortController().signal;
@@ -33,7 +32,7 @@ function sentinelSetup(options: () => RedisSentinelOptions) {
   return {
     ctx,
     /** A started sink that asks the Sentinels at `addresses` for the master. */
-    async sink(url: string, addresses: readonly string[], overrides: Partial<RedisSinkConfig>): Promise<RedisSink> {
+    async sink(url: string, addresses: readonly string[], overrides: RedisSinkOverrides): Promise<RedisSink> {
       const s = new RedisSink({
         config: redisSinkConfig(url, { mode: 'sentinel', sentinels: addresses.map((a) => parseHostPort(a)!), sentinelName: ctx.rs.masterName, ...overrides }),
         logger: log.logger,

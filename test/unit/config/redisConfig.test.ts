@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 

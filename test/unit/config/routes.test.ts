@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { FormatError } from '../../../src/config/FormatError.ts';
 import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
 import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';

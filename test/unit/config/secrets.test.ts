@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
 import { redactConfig } from '../../../src/config/redactConfig.ts';
 import type { InfluxSinkConfig, RedisSinkConfig } from '../../../src/config/Config.ts';

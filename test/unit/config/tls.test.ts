@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/runCli.ts';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
+import { redactConfig } from '../../../src/config/redactConfig.ts';
 import { describeTlsError } from '../../../src/tls/describeTlsError.ts';
 import { insecureTls } from '../../../src/tls/insecureTls.ts';
 import { createTestPki, type TestPki } from '../../harness/certificates.ts';
@@ -49,6 +50,22 @@ describe('TLS settings', () => {
       EDGEBRIDGE_INFLUX_TLS_CA_FILE: pki.caFile,
     });
     assert.deepEqual(c.mqtt.tls, { caFile: pki.caFile, certFile: pki.client.cert, keyFile: pki.client.key, rejectUnauthorized: true });
+  });
+
+  it('the files are read once, at load, and carried with a display label; their contents never print', () => {
+    const dir = mkdtempSync(join(pki.dir, 'once-'));
+    const ca = join(dir, 'ca.pem');
+    copyFileSync(pki.caFile, ca);
+    const c = load({ ...MQTTS, EDGEBRIDGE_MQTT_TLS_CA_FILE: ca, EDGEBRIDGE_MQTT_TLS_CERT_FILE: pki.client.cert, EDGEBRIDGE_MQTT_TLS_KEY_FILE: pki.client.key });
+    rmSync(ca); // the connect path must not need it again
+    assert.equal(c.mqtt.tls.label, 'mqtt.tls');
+    assert.deepEqual(c.mqtt.tls.files, {
+      ca: readFileSync(pki.caFile), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key), rejectUnauthorized: true,
+    });
+    assert.equal(c.sinks[0]!.tls.label, 'sinks.influx.tls');
+    assert.equal(c.sinks[0]!.tls.files, undefined, 'plain http://: nothing read');
+    const keyLine = readFileSync(pki.client.key, 'utf8').split('\n')[1]!;
+    for (const text of [JSON.stringify(c), JSON.stringify(redactConfig(c))]) assert.ok(!text.includes(keyLine) && !text.includes('"files"'));
   });
 
   it('a missing CA file is a config error naming key, value and fix', () => {

@@ -1,12 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisConnection } from '../../../src/sinks/redis/createRedisConnection.ts';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
-import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { createTestPki, type TestPki } from '../../harness/certificates.ts';
-import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
+import { redisSinkConfig, type RedisSinkOverrides } from '../../fakes/redisSinkConfig.ts';
 
 /**
  * The TLS options each mode hands to ioredis, read back from the (never connected: lazyConnect) clients. Standalone
@@ -20,7 +18,7 @@ describe('createRedisConnection: one tls block in every mode', () => {
   });
   after(() => pki?.destroy());
 
-  const connect = (url: string, overrides: Partial<RedisSinkConfig>) =>
+  const connect = (url: string, overrides: RedisSinkOverrides) =>
     createRedisConnection(redisSinkConfig(url, overrides), { reconnectDelay: () => 1000 });
   const files = () => ({ caFile: pki.caFile, certFile: pki.client.cert, keyFile: pki.client.key, rejectUnauthorized: true });
   const expected = () => ({
@@ -63,9 +61,14 @@ describe('createRedisConnection: one tls block in every mode', () => {
     assert.equal(cluster.options.redisOptions?.tls, undefined);
   });
 
-  it('a TLS file gone since the config was loaded is a ConfigError naming the sink\'s key', () => {
-    const missing = { ...files(), caFile: `${pki.dir}/gone.pem` };
-    assert.throws(() => connect('rediss://127.0.0.1:6380', { name: 'edge', tls: missing }), (e: unknown) =>
-      e instanceof ConfigError && e.key === 'sinks.extra[name=edge].tls.caFile');
+  it('the TLS files are read once, at load: a file gone since is not read again, and the label names the sink', () => {
+    const ca = `${pki.dir}/gone.pem`;
+    copyFileSync(pki.caFile, ca);
+    const config = redisSinkConfig('rediss://127.0.0.1:6380', { name: 'edge', tls: { ...files(), caFile: ca } });
+    rmSync(ca);
+    const { client } = createRedisConnection(config, { reconnectDelay: () => 1000 });
+    assert.deepEqual((client as Redis).options.tls, expected());
+    assert.equal(config.tls.label, 'sinks.extra[name=edge].tls');
+    assert.deepEqual(config.tls, { ...files(), caFile: ca }, 'prints and compares as the configured paths');
   });
 });

@@ -1,5 +1,5 @@
-import { envNameFor } from '../config/schema.ts';
-import type { TlsKeyNaming } from './readTlsFiles.ts';
+import type { TlsKeyNaming } from '../tls/readTlsFiles.ts';
+import { envNameFor } from './schema.ts';
 
 /**
  * How errors name a TLS block's keys and say where to set them. Keys of `mqtt` and the default sinks have
@@ -13,7 +13,7 @@ export function tlsKeyNaming(at: string): TlsKeyNaming {
   };
 }
 
-/** The TLS block of a sink, by name: `sinks.influx.tls`, or `sinks.extra[name=cloud].tls` for an extra sink. */
+/** The display label of a sink's TLS block, by name (carried in the loaded config for run-time messages): `sinks.influx.tls`, or `sinks.extra[name=cloud].tls` for an extra sink. */
 export function sinkTlsPath(name: string, type: string): string {
   return name === type ? `sinks.${name}.tls` : `sinks.extra[name=${name}].tls`;
 }

@@ -140,7 +140,7 @@ export class DiskSpool implements Spool, SegmentLog {
     const first = this.#segments[0]!;
     this.#cursors = o.sinks.map((name) => {
       const saved = this.#store.load(name);
-      if (saved !== undefined) this.#countUnreadable(name, saved, recovered.unreadable);
+      this.#countUnreadable(name, saved ?? { segment: 0, offset: 0 }, recovered.unreadable);
       const start = saved === undefined ? { segment: first.id, offset: first.dataStart } : this.#safePosition(name, clampPosition(saved, this.#segments));
       return new DiskCursor({ name, bit: 1 << o.sinks.indexOf(name), log: this, now: this.#now, start });
     });

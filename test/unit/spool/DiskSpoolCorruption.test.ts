@@ -86,7 +86,7 @@ describe('DiskSpool: corruption on disk costs only the bad records, counted', ()
     bytes[at + 3] = 'a'.charCodeAt(0); // "inflax": valid JSON, a different sink
     fs.writeFileSync(files[0]!, bytes);
     const { spool, log } = await openSpool(dir, { segmentBytes: 16 * 1024 });
-    assert.ok(log.lines().some((l) => l.msg.startsWith('unreadable spool segment header')));
+    assert.ok(log.lines().some((l) => String(l.msg).startsWith('unreadable spool segment header')));
     assert.ok(fs.existsSync(path.join(dir, 'corrupt', path.basename(files[0]!))));
     assert.deepEqual(readAll(spool, 0), lines.slice(inFirst));
     assert.deepEqual(spool.stats().recordsLost!.influx, { corrupt: 0, unreadable_segment: inFirst });
@@ -108,7 +108,7 @@ describe('DiskSpool: corruption on disk costs only the bad records, counted', ()
     assert.deepEqual(readAll(spool, 1), lines.slice(300));
     assert.equal(spool.stats().checkpointsRepaired, 2);
     assert.equal(spool.stats().recordsLost!.influx!.corrupt, 0);
-    assert.ok(log.lines().some((l) => l.msg.startsWith('spool checkpoint does not point at a record')));
+    assert.ok(log.lines().some((l) => String(l.msg).startsWith('spool checkpoint does not point at a record')));
     await spool.close();
   });
 

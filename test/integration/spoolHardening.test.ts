@@ -14,6 +14,23 @@ const MAIN = path.join(ROOT, 'dist', 'main.js');
 const DEAD_SINKS = { EDGEBRIDGE_INFLUX_URL: 'http://127.0.0.1:1', EDGEBRIDGE_REDIS_URL: 'redis://127.0.0.1:1' };
 const isRoot = process.getuid?.() === 0;
 
+/** Runs the gateway until it exits or `ms` pass (then SIGKILL: code null). */
+function runFor(ms: number, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { command, prefix } = nodeCommand();
+  const child = spawn(command, [...prefix, MAIN], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
 describe('disk spool hardening with real gateway processes (issue 12 items 6, 8, 10)', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   after(async () => {
@@ -33,7 +50,8 @@ describe('disk spool hardening with real gateway processes (issue 12 items 6, 8,
     const env = { EDGEBRIDGE_MQTT_URL: mq.url, ...DEAD_SINKS, EDGEBRIDGE_SPOOL_DIR: dir };
     const first = await GatewayProcess.start({ env: { ...env, EDGEBRIDGE_GATEWAY_ID: 'gw-a', EDGEBRIDGE_MQTT_CLIENT_ID: 'gw-a' }, waitUntil: 'alive' });
     cleanups.push(() => first.stop());
-    const second = await GatewayProcess.run([], {
+    // Bounded: before the lock, the second instance simply ran (and overwrote the first one's records).
+    const second = await runFor(15_000, {
       ...env,
       EDGEBRIDGE_GATEWAY_ID: 'gw-b',
       EDGEBRIDGE_MQTT_CLIENT_ID: 'gw-b',
@@ -67,7 +85,9 @@ describe('disk spool hardening with real gateway processes (issue 12 items 6, 8,
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
     assert.equal(code, 78, out);
     assert.ok(out.includes(seg) && out.includes('EACCES') && out.includes('chown'), out);
   });
@@ -75,7 +95,7 @@ describe('disk spool hardening with real gateway processes (issue 12 items 6, 8,
   it('a directory where spool.json belongs (EISDIR) exits 78 naming the path', async () => {
     const dir = spoolDir();
     fs.mkdirSync(path.join(dir, 'spool.json'));
-    const r = await GatewayProcess.run([], { EDGEBRIDGE_SPOOL_DIR: dir, EDGEBRIDGE_HTTP_PORT: String(await freePort()), EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1', ...DEAD_SINKS });
+    const r = await runFor(15_000, { EDGEBRIDGE_SPOOL_DIR: dir, EDGEBRIDGE_HTTP_PORT: String(await freePort()), EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1', ...DEAD_SINKS });
     assert.equal(r.code, 78, r.stdout + r.stderr);
     assert.ok((r.stdout + r.stderr).includes(path.join(dir, 'spool.json')));
   });
@@ -99,7 +119,7 @@ describe('disk spool hardening with real gateway processes (issue 12 items 6, 8,
       })(),
     );
     await pub.end();
-    const series = await vm.waitForSeries('full_seq', (s) => new Set(s.flatMap((x) => x.values)).size >= N, 120_000);
+    const series = await vm.waitForSeries('full_seq', (s) => new Set(s.flatMap((x) => x.values)).size >= N, 60_000);
     assert.deepEqual(missing(series.flatMap((s) => s.values), N), []);
     const redis = new Redis(rd.url);
     cleanups.push(async () => redis.disconnect());

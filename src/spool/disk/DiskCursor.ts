@@ -41,6 +41,10 @@ interface Found {
   readonly textEnd: number;
 }
 
+type NextAt = { readonly kind: 'unknown' } | { readonly kind: 'none' } | { readonly kind: 'at'; readonly at: number };
+const UNKNOWN: NextAt = { kind: 'unknown' };
+const NONE: NextAt = { kind: 'none' };
+
 const READ_CHUNK = 256 * 1024;
 /** Batch.end packs (segment, offset): offsets stay below 2^32, segment ids below 2^21. */
 const OFFSET_SPAN = 2 ** 32;
@@ -60,8 +64,8 @@ export class DiskCursor implements SpoolCursor {
   committed: Position;
   #pendingPoints = 0;
   #pendingBytes = 0;
-  /** receivedAt of the next unread record for this sink; null = unknown (peek to learn), undefined = none. */
-  #nextAt: number | null | undefined = null;
+  /** receivedAt of the next unread record for this sink: known, unknown (peek at the file to learn), or none waiting. */
+  #nextAt: NextAt = UNKNOWN;
   #inflight: Batch | undefined;
   #dropped = 0;
   /** Records this sink's reader had to skip because they failed their checks (corruption on disk). */
@@ -91,7 +95,7 @@ export class DiskCursor implements SpoolCursor {
   setPending(points: number, bytes: number): void {
     this.#pendingPoints = points;
     this.#pendingBytes = bytes;
-    this.#nextAt = points > 0 ? null : undefined;
+    this.#nextAt = points > 0 ? UNKNOWN : NONE;
   }
 
   /** Start-up: removes from the pending totals what lies before the read position in its segment. */
@@ -164,7 +168,7 @@ export class DiskCursor implements SpoolCursor {
     if (batch === undefined) return undefined;
     this.#pendingPoints = Math.max(0, this.#pendingPoints - batch.points);
     this.#pendingBytes = Math.max(0, this.#pendingBytes - batch.bytes);
-    this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+    this.#nextAt = this.#pendingPoints > 0 ? UNKNOWN : NONE;
     this.#inflight = batch;
     return batch;
   }
@@ -201,7 +205,7 @@ export class DiskCursor implements SpoolCursor {
   // --- called by DiskSpool ----------------------------------------------------------------------
 
   onAppend(points: number, size: number, receivedAt: number): void {
-    if (this.#pendingPoints === 0 && this.#nextAt === undefined) this.#nextAt = receivedAt;
+    if (this.#pendingPoints === 0 && this.#nextAt.kind === 'none') this.#nextAt = { kind: 'at', at: receivedAt };
     this.#pendingPoints += points;
     this.#pendingBytes += size;
     this.#trigger.onAppend();
@@ -211,7 +215,7 @@ export class DiskCursor implements SpoolCursor {
   onUnwritten(points: number, size: number): void {
     this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
     this.#pendingBytes = Math.max(0, this.#pendingBytes - size);
-    this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+    this.#nextAt = this.#pendingPoints > 0 ? UNKNOWN : NONE;
   }
 
   /**
@@ -249,7 +253,7 @@ export class DiskCursor implements SpoolCursor {
     }
     if (this.readPos.segment <= segment.id) {
       this.readPos = { segment: segment.id + 1, offset: 0 };
-      this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+      this.#nextAt = this.#pendingPoints > 0 ? UNKNOWN : NONE;
     }
     if (this.committed.segment <= segment.id) this.committed = { segment: segment.id + 1, offset: 0 };
     if (this.#fdSegment === segment.id) this.#closeFd();
@@ -356,17 +360,22 @@ export class DiskCursor implements SpoolCursor {
   }
 
   #oldestAt(): number | undefined {
-    if (this.#nextAt !== null) return this.#nextAt;
+    const known = this.#nextAt;
+    if (known.kind !== 'unknown') return known.kind === 'at' ? known.at : undefined;
     this.#log.flushPending();
     // Unknown after a read that left a backlog: peek at the next record of this sink.
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;
     for (let f = this.#next(segment, offset); f !== undefined; f = this.#next(segment, offset)) {
-      if ((f.sinks & f.segment.bitOf(this.name)) !== 0) return (this.#nextAt = f.receivedAt);
+      if ((f.sinks & f.segment.bitOf(this.name)) !== 0) {
+        this.#nextAt = { kind: 'at', at: f.receivedAt };
+        return f.receivedAt;
+      }
       segment = f.segment.id;
       offset = f.next;
     }
-    return (this.#nextAt = undefined);
+    this.#nextAt = NONE;
+    return undefined;
   }
 
   #closeFd(): void {

@@ -187,12 +187,12 @@ export class DiskSpool implements Spool, SegmentLog {
   }
 
   append(entry: Entry): boolean {
-    if (this.#refusal.reason !== undefined) return false;
+    if (this.#refusal.state.kind !== 'accepting') return false;
     if (entry.sinks === 0) return true; // addressed to no sink: nothing to keep
     const size = encodedRecordBytes(entry);
     if (this.#bytes + size > this.#o.maxBytes) {
       if (this.#o.overflow === 'block') {
-        this.#refusal.refuse('maxBytes');
+        this.#refusal.refuseFull();
         return false;
       }
       while (this.#bytes + size > this.#o.maxBytes && this.#segments.length > 1) this.#dropOldest();
@@ -482,7 +482,7 @@ export class DiskSpool implements Spool, SegmentLog {
       if (!oldest.sealed || !this.#cursors.every((c) => c.hasPassed(oldest))) break;
       this.#remove(oldest);
     }
-    if (this.#refusal.reason === 'maxBytes' && this.#bytes < this.#o.maxBytes * 0.9) this.#refusal.lift();
+    if (this.#refusal.state.kind === 'maxBytes' && this.#bytes < this.#o.maxBytes * 0.9) this.#refusal.lift();
   }
 
   /** Deletes the oldest segment; a damaged one is kept in `corrupt/` for inspection unless its space is needed. */

@@ -100,6 +100,39 @@ describe('disk spool hardening with real gateway processes (issue 12 items 6, 8,
     assert.ok((r.stdout + r.stderr).includes(path.join(dir, 'spool.json')));
   });
 
+  it('dropOldest with dead sinks, 30 000 messages, restart with real sinks: delivered + counted dropped = sent (the in-flight batch included)', async () => {
+    const [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
+    cleanups.push(() => mq.destroy(), () => rd.destroy(), () => vm.destroy());
+    const dir = spoolDir();
+    const env = { EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_SPOOL_DIR: dir, EDGEBRIDGE_MQTT_CLIENT_ID: 'eb-drop', EDGEBRIDGE_SPOOL_MAX_BYTES: '2000000', EDGEBRIDGE_SPOOL_SEGMENT_BYTES: '200000' };
+    let gw = await GatewayProcess.start({ env: { ...env, ...DEAD_SINKS }, waitUntil: 'alive' });
+    cleanups.push(() => gw.stop());
+    const N = 30_000;
+    const pub = await connectPublisher(mq.url);
+    await pub.publishMany(
+      (function* () {
+        for (let i = 0; i < N; i++) yield { topic: `sensors/o${i % 10}/drop`, payload: JSON.stringify({ seq: i, ts: Date.now() }), qos: 1 as const };
+      })(),
+    );
+    await pub.end();
+    await waitFor(async () => (await gw.status()).messages.accepted >= N, { timeoutMs: 60_000 });
+    const before = await gw.status();
+    const dropped = Object.fromEntries(before.sinks.map((s) => [s.name, s.pointsDropped]));
+    assert.ok(dropped.influx! > 0 && dropped.redis! > 0, JSON.stringify(dropped));
+    assert.equal((await gw.stop()).code, 0);
+    gw = await GatewayProcess.start({ env: { ...env, EDGEBRIDGE_INFLUX_URL: vm.url, EDGEBRIDGE_REDIS_URL: rd.url } });
+    cleanups.push(() => gw.stop());
+    const want = N - dropped.influx!;
+    const series = await vm.waitForSeries('drop_seq', (s) => new Set(s.flatMap((x) => x.values)).size >= want, 60_000);
+    await waitFor(async () => (await gw.sink('influx')).backlog.points === 0 && (await gw.sink('redis')).backlog.points === 0, { timeoutMs: 30_000 });
+    const delivered = new Set(series.flatMap((x) => x.values)).size;
+    assert.equal(delivered + dropped.influx!, N, `influx: ${delivered} delivered + ${dropped.influx} dropped`);
+    const redis = new Redis(rd.url);
+    cleanups.push(async () => redis.disconnect());
+    const inRedis = await redis.xlen('eb:stream:{drop}');
+    assert.equal(inRedis + dropped.redis!, N, `redis: ${inRedis} delivered + ${dropped.redis} dropped`);
+  });
+
   it('spool.dir on a 2 MiB tmpfs, defaults, real sinks, 30 000 messages: the full disk recovers by itself and everything lands', { skip: isRoot ? false : 'needs root to mount a tmpfs' }, async () => {
     const [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
     cleanups.push(() => mq.destroy(), () => rd.destroy(), () => vm.destroy());

@@ -133,7 +133,15 @@ export class DiskSpool implements Spool, SegmentLog {
       this.#file.reopen(last.file);
     } else {
       if (last !== undefined) last.sealed = true;
-      this.#startSegment();
+      try {
+        this.#startSegment();
+      } catch (error) {
+        // A full disk must not stop the start (a crash loop): with a sealed newest segment, append retries the
+        // roll, which frees delivered data first (see #freeDelivered); until then appends are refused.
+        if (last === undefined || !DISK_FULL_CODES.has(errorCode(error))) throw error;
+        this.#stats.diskFullEvents++;
+        o.logger.error({ code: errorCode(error) }, 'spool: disk full at start, no new segment yet: refusing messages until there is room');
+      }
     }
     this.#bytes = this.#segments.reduce((sum, s) => sum + s.validEnd, 0);
 

@@ -258,3 +258,34 @@ describe('DiskSpool on a really full disk that recovers (a 2 MiB tmpfs)', () => 
     }
   });
 });
+
+describe('DiskSpool started on a full disk', () => {
+  it('needs a new segment at start (sinks renamed) and the disk is full: it starts, refuses, and recovers once the sinks have the data', async () => {
+    const dir = tempDir();
+    let { spool } = await openSpool(dir, { sinks: ['influx'] });
+    const old = Array.from({ length: 10 }, () => entry(1, 0b1));
+    for (const e of old) spool.append(e);
+    await spool.close();
+    let full = true;
+    const fsx = faultyFs({
+      openSync: (file: string, flags: string, mode?: number) => {
+        if (full && flags === 'w' && file.endsWith('.seg')) throw errno('ENOSPC', file);
+        return realFs.openSync(file, flags, mode);
+      },
+      ftruncateSync: (fd: number, len: number) => {
+        realFs.ftruncateSync(fd, len);
+        full = false;
+      },
+    });
+    ({ spool } = await openSpool(dir, { sinks: ['influx', 'redis'], fs: fsx }));
+    assert.equal(spool.append(entry(1, 0b11)), false, 'no segment to write to yet');
+    assert.deepEqual(readAll(spool, 0), old.map((e) => e.lines));
+    await spool.whenWritable();
+    const fresh = entry(1, 0b11);
+    assert.equal(spool.append(fresh), true);
+    assert.equal(spool.flush(), true);
+    assert.deepEqual(readAll(spool, 0), [fresh.lines]);
+    assert.deepEqual(readAll(spool, 1), [fresh.lines]);
+    await spool.close();
+  });
+});

@@ -9,8 +9,8 @@ import { CursorStore, clampPosition, type Position } from './CursorStore.ts';
 import { DiskCursor, type SegmentLog } from './DiskCursor.ts';
 import { encodedRecordBytes, RECORD_HEADER_BYTES } from './recordCodec.ts';
 import { META, PendingRecords } from './PendingRecords.ts';
-import { FileWindow } from './FileWindow.ts';
-import { decodeAt, findNextRecord, Segment, scanSegment, type Hole } from './Segment.ts';
+import { findHole, recordBoundaryAtOrBefore } from './recordBoundary.ts';
+import { Segment, type Hole } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
 import { quarantine, recoverSegments, type UnreadableSegment } from './recoverSegments.ts';
 import { RecentRecords } from './RecentRecords.ts';
@@ -180,19 +180,14 @@ export class DiskSpool implements Spool, SegmentLog {
    */
   #safePosition(sink: string, p: Position): Position {
     const s = this.#segments.find((x) => x.id === p.segment);
-    if (s === undefined || p.offset <= s.dataStart || p.offset >= s.validEnd) return s !== undefined && p.offset < s.dataStart ? { segment: s.id, offset: s.dataStart } : p;
-    const fd = this.fs.openSync(s.file, 'r');
-    try {
-      const w = new FileWindow(this.fs, fd, s.validEnd, 64 * 1024);
-      if (decodeAt(w, p.offset, s.validEnd, s.decode).r.kind === 'record' || s.holeAt(p.offset)?.start === p.offset) return p;
-      const boundary = scanSegment(this.fs, fd, s.dataStart, p.offset, s.sinks.length, s.version).validEnd;
-      this.#checkpointsRepaired++;
-      this.#o.logger.warn({ sink, segment: s.file, checkpoint: p.offset, resumeAt: boundary }, 'spool checkpoint does not point at a record: re-sending from the record boundary before it');
-      return { segment: s.id, offset: boundary };
-    } finally {
-      this.fs.closeSync(fd);
-    }
+    if (s === undefined) return p;
+    const boundary = recordBoundaryAtOrBefore(this.fs, s, p.offset);
+    if (boundary === p.offset || p.offset < s.dataStart) return { segment: s.id, offset: boundary };
+    this.#checkpointsRepaired++;
+    this.#o.logger.warn({ sink, segment: s.file, checkpoint: p.offset, resumeAt: boundary }, 'spool checkpoint does not point at a record: re-sending from the record boundary before it');
+    return { segment: s.id, offset: boundary };
   }
+
 
   append(entry: Entry): boolean {
     if (this.#refusal.state.kind !== 'accepting') return false;
@@ -291,20 +286,8 @@ export class DiskSpool implements Spool, SegmentLog {
   holeAt(segment: Segment, offset: number, reason: string): Hole {
     const known = segment.holeAt(offset);
     if (known !== undefined) return known;
-    // Found while running (bit rot after the start-up scan): search the next good record once, for every reader.
-    let hole: Hole = { start: offset, end: segment.validEnd, records: 1, reason };
-    try {
-      const fd = this.fs.openSync(segment.file, 'r');
-      try {
-        const next = findNextRecord(new FileWindow(this.fs, fd, segment.validEnd), offset, segment.validEnd, segment.version);
-        hole = { start: offset, end: next.at ?? segment.validEnd, records: 1 + next.failed, reason };
-      } finally {
-        this.fs.closeSync(fd);
-      }
-    } catch {
-      // unreadable now: the rest of the segment is the hole
-    }
-    if (hole.end <= offset) hole = { ...hole, end: segment.validEnd };
+    // Found while running (bit rot after the start-up scan): searched once, then known to every reader.
+    const hole = findHole(this.fs, segment, offset, reason);
     segment.addHole(hole);
     this.recent.clear();
     this.#stats.corruptSkipped++;

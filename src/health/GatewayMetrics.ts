@@ -75,7 +75,23 @@ export class GatewayMetrics {
     counter(registers, 'edgebridge_spool_written_bytes_total', 'Bytes written to spool files (SD-card wear)', () => view.spool().bytesWritten ?? 0);
     counter(registers, 'edgebridge_spool_fsyncs_total', 'fdatasync calls on spool files', () => view.spool().fsyncs ?? 0);
     counter(registers, 'edgebridge_spool_torn_bytes_recovered_total', 'Bytes of torn records cut off at start (crash or power cut mid-write)', () => view.spool().tornBytesRecovered ?? 0);
-    counter(registers, 'edgebridge_spool_corrupt_skipped_total', 'Segments or tails skipped because a record failed its CRC', () => view.spool().corruptSkipped ?? 0);
+    counter(registers, 'edgebridge_spool_corrupt_skipped_total', 'Bad regions skipped in spool segments (up to the next good record) and segments set aside for an unreadable header', () => view.spool().corruptSkipped ?? 0);
+    counter(registers, 'edgebridge_spool_checkpoints_repaired_total', 'Sink checkpoints that pointed inside a record and were moved back to a record boundary (re-sending, not skipping)', () => view.spool().checkpointsRepaired ?? 0);
+    new Counter({
+      name: 'edgebridge_spool_records_lost_total',
+      help: 'Spool records lost to corruption on disk, per sink and reason (corrupt: failed its check; unreadable_segment: in a segment whose header failed its CRC)',
+      labelNames: ['sink', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        // Every sink and reason from the start (at 0), so alerts work before the first loss.
+        const lost = view.spool().recordsLost ?? {};
+        for (const s of view.sinks) {
+          const bySink = lost[s.stats.name];
+          for (const reason of ['corrupt', 'unreadable_segment'] as const) this.labels(s.stats.name, reason).inc(bySink?.[reason] ?? 0);
+        }
+      },
+    });
     counter(registers, 'edgebridge_spool_disk_full_total', 'Spool writes that failed for lack of disk space', () => view.spool().diskFullEvents ?? 0);
     counter(registers, 'edgebridge_spool_unwritten_records_total', 'Records of bursts the spool could not write; their QoS 1/2 messages were not acknowledged (redelivered), QoS 0 ones are lost', () => view.spool().unwrittenRecords ?? 0);
 

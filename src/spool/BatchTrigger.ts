@@ -14,13 +14,23 @@ export interface PendingView {
  * The "is a batch worth reading yet?" wait shared by the cursors: resolves on count, bytes, or the age of the
  * oldest waiting entry, or when aborted or woken. One waiter at a time (one batch in flight per sink).
  */
+/** Nobody waits, or one reader waits with its limits, its promise and (once something is pending) its age timer. */
+type TriggerState =
+  | { readonly kind: 'idle' }
+  | {
+      readonly kind: 'waiting';
+      readonly limits: ReadyLimits;
+      readonly resolve: () => void;
+      readonly signal: AbortSignal;
+      timer: ReturnType<typeof setTimeout> | undefined;
+    };
+
+const IDLE: TriggerState = { kind: 'idle' };
+
 export class BatchTrigger {
   readonly #view: PendingView;
   readonly #now: () => number;
-  #limits: ReadyLimits | undefined;
-  #resolve: (() => void) | undefined;
-  #signal: AbortSignal | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #state: TriggerState = IDLE;
   readonly #wake = (): void => this.wake();
 
   constructor(view: PendingView, now: () => number) {
@@ -31,9 +41,7 @@ export class BatchTrigger {
   wait(limits: ReadyLimits, signal: AbortSignal): Promise<void> {
     if (signal.aborted || this.#isReady(limits)) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#limits = limits;
-      this.#resolve = resolve;
-      this.#signal = signal;
+      this.#state = { kind: 'waiting', limits, resolve, signal, timer: undefined };
       signal.addEventListener('abort', this.#wake, { once: true });
       this.#armTimer();
     });
@@ -41,22 +49,20 @@ export class BatchTrigger {
 
   /** Called after each append to this cursor: cheap unless someone waits. */
   onAppend(): void {
-    const limits = this.#limits;
-    if (limits === undefined) return;
+    const state = this.#state;
+    if (state.kind === 'idle') return;
+    const { limits } = state;
     if (this.#view.pendingPoints() >= limits.maxPoints || this.#view.pendingBytes() >= limits.maxBytes) this.wake();
-    else if (this.#timer === undefined) this.#armTimer();
+    else if (state.timer === undefined) this.#armTimer();
   }
 
   wake(): void {
-    const resolve = this.#resolve;
-    if (resolve === undefined) return;
-    clearTimeout(this.#timer);
-    this.#signal?.removeEventListener('abort', this.#wake);
-    this.#limits = undefined;
-    this.#resolve = undefined;
-    this.#signal = undefined;
-    this.#timer = undefined;
-    resolve();
+    const state = this.#state;
+    if (state.kind === 'idle') return;
+    this.#state = IDLE;
+    clearTimeout(state.timer);
+    state.signal.removeEventListener('abort', this.#wake);
+    state.resolve();
   }
 
   #isReady(limits: ReadyLimits): boolean {
@@ -68,10 +74,10 @@ export class BatchTrigger {
   }
 
   #armTimer(): void {
-    const limits = this.#limits;
-    if (limits === undefined || this.#timer !== undefined) return;
+    const state = this.#state;
+    if (state.kind === 'idle' || state.timer !== undefined) return;
     const oldest = this.#view.oldestAt();
     if (oldest === undefined) return;
-    this.#timer = setTimeout(this.#wake, Math.max(0, oldest + limits.maxWaitMs - this.#now()));
+    state.timer = setTimeout(this.#wake, Math.max(0, oldest + state.limits.maxWaitMs - this.#now()));
   }
 }

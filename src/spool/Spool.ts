@@ -52,13 +52,23 @@ export interface SpoolStats {
   readonly fsyncs?: number;
   /** Bytes of torn tails cut off at start (a crash or power cut mid-write). */
   readonly tornBytesRecovered?: number;
-  /** Segments or segment tails skipped because a record failed its CRC. */
+  /** Bad regions found in segments (each skipped up to the next good record), plus segments set aside whole. */
   readonly corruptSkipped?: number;
+  /** Checkpoints that pointed inside a record and were moved back to a record boundary (re-sending, not skipping). */
+  readonly checkpointsRepaired?: number;
+  /**
+   * Records lost to corruption, per sink and reason: `corrupt` (failed its sync marker, length or CRC check; counted
+   * for every sink whose reader skipped it, as its addressee is unreadable), `unreadable_segment` (in a segment whose
+   * header failed its CRC, set aside in `corrupt/`, counted for every sink that had not passed it).
+   */
+  readonly recordsLost?: Readonly<Record<string, Readonly<Record<RecordLossReason, number>>>>;
   /** Write failures for lack of space (ENOSPC, EDQUOT). */
   readonly diskFullEvents?: number;
   /** Records appended in a burst that could not be written (see `flush`). */
   readonly unwrittenRecords?: number;
 }
+
+export type RecordLossReason = 'corrupt' | 'unreadable_segment';
 
 export interface Backlog {
   readonly points: number;

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { realFs, type SpoolFs } from './SpoolFs.ts';
 
 /**
  * The one open file of the disk spool: the active segment, which records are appended to. It knows how to create,
@@ -7,6 +7,11 @@ import fs from 'node:fs';
  */
 export class ActiveSegmentFile {
   #fd = -1;
+  readonly #fs: SpoolFs;
+
+  constructor(fs: SpoolFs = realFs) {
+    this.#fs = fs;
+  }
 
   /** The descriptor (-1 when none is open): GroupSync fdatasyncs it. */
   get fd(): number {
@@ -15,17 +20,17 @@ export class ActiveSegmentFile {
 
   /** After a restart, goes on appending to the newest segment. */
   reopen(file: string): void {
-    this.#fd = fs.openSync(file, 'r+');
+    this.#fd = this.#fs.openSync(file, 'r+');
   }
 
   /** Creates a new segment file holding `header`. Throws (ENOSPC…) with no file left behind. */
   create(file: string, header: Buffer): void {
-    const fd = fs.openSync(file, 'w');
+    const fd = this.#fs.openSync(file, 'w');
     try {
-      if (fs.writeSync(fd, header, 0, header.length, 0) !== header.length) throw shortWrite('a segment header');
+      if (this.#fs.writeSync(fd, header, 0, header.length, 0) !== header.length) throw shortWrite('a segment header');
     } catch (error) {
-      fs.closeSync(fd);
-      fs.rmSync(file, { force: true });
+      this.#fs.closeSync(fd);
+      this.#fs.rmSync(file, { force: true });
       throw error;
     }
     this.#fd = fd;
@@ -37,16 +42,21 @@ export class ActiveSegmentFile {
    */
   write(data: Buffer, offset: number): void {
     try {
-      const n = fs.writeSync(this.#fd, data, 0, data.length, offset);
+      const n = this.#fs.writeSync(this.#fd, data, 0, data.length, offset);
       if (n !== data.length) throw shortWrite(`${n} of ${data.length} bytes`);
     } catch (error) {
       try {
-        fs.ftruncateSync(this.#fd, offset);
+        this.#fs.ftruncateSync(this.#fd, offset);
       } catch {
         // the next start-up's recovery cuts the torn tail
       }
       throw error;
     }
+  }
+
+  /** Cuts the file back to `length` bytes (a fully delivered segment freed on a full disk). */
+  truncate(length: number): void {
+    if (this.#fd >= 0) this.#fs.ftruncateSync(this.#fd, length);
   }
 
   /** fdatasyncs and closes the file (sealing a segment, or closing the spool); true when it was open. */
@@ -55,9 +65,9 @@ export class ActiveSegmentFile {
     const fd = this.#fd;
     this.#fd = -1;
     try {
-      fs.fdatasyncSync(fd);
+      this.#fs.fdatasyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      this.#fs.closeSync(fd);
     }
     return true;
   }

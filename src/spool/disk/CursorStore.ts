@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { realFs, type SpoolFs } from './SpoolFs.ts';
 import path from 'node:path';
 import type { Segment } from './Segment.ts';
 
@@ -15,6 +15,7 @@ export interface CursorStoreOptions {
   readonly positions: () => Iterable<readonly [string, Position]>;
   readonly onError: (sink: string, error: unknown) => void;
   readonly now?: () => number;
+  readonly fs?: SpoolFs;
 }
 
 /**
@@ -26,6 +27,7 @@ export interface CursorStoreOptions {
 export class CursorStore {
   readonly #o: CursorStoreOptions;
   readonly #now: () => number;
+  readonly #fs: SpoolFs;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #last = 0;
   #dirty = false;
@@ -34,11 +36,12 @@ export class CursorStore {
   constructor(options: CursorStoreOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#fs = options.fs ?? realFs;
   }
 
   load(sink: string): Position | undefined {
     try {
-      const raw = JSON.parse(fs.readFileSync(this.#file(sink), 'utf8')) as Partial<Position>;
+      const raw = JSON.parse(this.#fs.readFileSync(this.#file(sink), 'utf8')) as Partial<Position>;
       if (Number.isSafeInteger(raw.segment) && Number.isSafeInteger(raw.offset)) return { segment: raw.segment!, offset: raw.offset! };
     } catch {
       // missing or unreadable (e.g. empty after a power cut): start from the oldest data, re-sending rather than losing
@@ -68,8 +71,8 @@ export class CursorStore {
     for (const [sink, position] of this.#o.positions()) {
       try {
         const file = this.#file(sink);
-        fs.writeFileSync(`${file}.tmp`, encode(position));
-        fs.renameSync(`${file}.tmp`, file);
+        this.#fs.writeFileSync(`${file}.tmp`, encode(position));
+        this.#fs.renameSync(`${file}.tmp`, file);
       } catch (error) {
         this.#o.onError(sink, error);
       }
@@ -102,13 +105,13 @@ export class CursorStore {
       const file = this.#file(sink);
       // Its own temp name: a synchronous flush() at close may run meanwhile with `.tmp`.
       const tmp = `${file}.bg.tmp`;
-      fs.writeFile(tmp, encode(position), (writeError) => {
+      this.#fs.writeFile(tmp, encode(position), (writeError) => {
         if (writeError) {
           this.#o.onError(sink, writeError);
           done();
           return;
         }
-        fs.rename(tmp, file, (renameError) => {
+        this.#fs.rename(tmp, file, (renameError) => {
           if (renameError) this.#o.onError(sink, renameError);
           done();
         });

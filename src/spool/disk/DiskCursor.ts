@@ -1,12 +1,12 @@
-import fs from 'node:fs';
+import type { SpoolFs } from './SpoolFs.ts';
 import type { Batch } from '../Batch.ts';
 import type { Backlog, ReadLimits, SpoolCursor } from '../Spool.ts';
 import { BatchTrigger, type ReadyLimits } from '../BatchTrigger.ts';
 import { BatchCollector } from '../BatchCollector.ts';
 import type { Position } from './CursorStore.ts';
-import { decodeRecord, FRAME_BYTES } from './recordCodec.ts';
+import { FRAME_BYTES } from './recordCodec.ts';
 import type { RecentRecords } from './RecentRecords.ts';
-import type { Segment } from './Segment.ts';
+import type { Hole, Segment } from './Segment.ts';
 
 /** What a cursor needs from the DiskSpool that owns it. */
 export interface SegmentLog {
@@ -16,12 +16,16 @@ export interface SegmentLog {
   segmentAtOrAfter(id: number): Segment | undefined;
   /** A cursor committed a batch: segments every sink has passed may go. */
   onCommitted(cursor: DiskCursor): void;
-  /** A record failed its CRC: the rest of the segment is skipped by every reader. */
-  onCorrupt(segment: Segment, offset: number, reason: string): void;
+  /**
+   * The record at `offset` is bad: the hole every reader skips, up to the next record that passes its checks
+   * (found once, then known to every cursor).
+   */
+  holeAt(segment: Segment, offset: number, reason: string): Hole;
   /** Writes records appended but not yet written (a burst in progress), so a read sees every appended record. */
   flushPending(): boolean;
   /** What was written last, still in memory. */
   readonly recent: RecentRecords;
+  readonly fs: SpoolFs;
 }
 
 interface Found {
@@ -36,6 +40,10 @@ interface Found {
   readonly textStart: number;
   readonly textEnd: number;
 }
+
+type NextAt = { readonly kind: 'unknown' } | { readonly kind: 'none' } | { readonly kind: 'at'; readonly at: number };
+const UNKNOWN: NextAt = { kind: 'unknown' };
+const NONE: NextAt = { kind: 'none' };
 
 const READ_CHUNK = 256 * 1024;
 /** Batch.end packs (segment, offset): offsets stay below 2^32, segment ids below 2^21. */
@@ -56,10 +64,14 @@ export class DiskCursor implements SpoolCursor {
   committed: Position;
   #pendingPoints = 0;
   #pendingBytes = 0;
-  /** receivedAt of the next unread record for this sink; null = unknown (peek to learn), undefined = none. */
-  #nextAt: number | null | undefined = null;
+  /** receivedAt of the next unread record for this sink: known, unknown (peek at the file to learn), or none waiting. */
+  #nextAt: NextAt = UNKNOWN;
   #inflight: Batch | undefined;
   #dropped = 0;
+  /** Records this sink's reader had to skip because they failed their checks (corruption on disk). */
+  #lost = 0;
+  /** Where the last counted hole ended: a read that found nothing after it still moves past it (counted once). */
+  #holeEnd: Position | undefined;
   #buf = Buffer.allocUnsafe(READ_CHUNK);
   #bufSegment = -1;
   #bufStart = 0;
@@ -83,7 +95,7 @@ export class DiskCursor implements SpoolCursor {
   setPending(points: number, bytes: number): void {
     this.#pendingPoints = points;
     this.#pendingBytes = bytes;
-    this.#nextAt = points > 0 ? null : undefined;
+    this.#nextAt = points > 0 ? UNKNOWN : NONE;
   }
 
   /** Start-up: removes from the pending totals what lies before the read position in its segment. */
@@ -139,8 +151,13 @@ export class DiskCursor implements SpoolCursor {
       }
     }
     while (n < 0 && collected.hasRoom(limits)) {
-      const f = this.#next(segment, offset);
-      if (f === undefined) break;
+      this.#holeEnd = undefined;
+      const f = this.#next(segment, offset, true);
+      if (f === undefined) {
+        const h = this.#holeEnd as Position | undefined;
+        if (h !== undefined && (h.segment > segment || (h.segment === segment && h.offset > offset))) ({ segment, offset } = h);
+        break;
+      }
       segment = f.segment.id;
       offset = f.next;
       if ((f.sinks & f.segment.bitOf(this.name)) === 0) continue;
@@ -151,7 +168,7 @@ export class DiskCursor implements SpoolCursor {
     if (batch === undefined) return undefined;
     this.#pendingPoints = Math.max(0, this.#pendingPoints - batch.points);
     this.#pendingBytes = Math.max(0, this.#pendingBytes - batch.bytes);
-    this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+    this.#nextAt = this.#pendingPoints > 0 ? UNKNOWN : NONE;
     this.#inflight = batch;
     return batch;
   }
@@ -171,6 +188,16 @@ export class DiskCursor implements SpoolCursor {
     return this.#dropped;
   }
 
+  /** Records lost to corruption that this sink's reader skipped since start. */
+  lost(): number {
+    return this.#lost;
+  }
+
+  /** Points read or not, not yet committed: 0 when everything this sink was given is delivered. */
+  waiting(): number {
+    return this.#pendingPoints + (this.#inflight?.points ?? 0);
+  }
+
   close(): void {
     this.#closeFd();
   }
@@ -178,7 +205,7 @@ export class DiskCursor implements SpoolCursor {
   // --- called by DiskSpool ----------------------------------------------------------------------
 
   onAppend(points: number, size: number, receivedAt: number): void {
-    if (this.#pendingPoints === 0 && this.#nextAt === undefined) this.#nextAt = receivedAt;
+    if (this.#pendingPoints === 0 && this.#nextAt.kind === 'none') this.#nextAt = { kind: 'at', at: receivedAt };
     this.#pendingPoints += points;
     this.#pendingBytes += size;
     this.#trigger.onAppend();
@@ -188,36 +215,45 @@ export class DiskCursor implements SpoolCursor {
   onUnwritten(points: number, size: number): void {
     this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
     this.#pendingBytes = Math.max(0, this.#pendingBytes - size);
-    this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+    this.#nextAt = this.#pendingPoints > 0 ? UNKNOWN : NONE;
   }
 
   /**
-   * `segment` is about to be deleted by the overflow policy: count what this sink had not read of it as
-   * dropped and move past it.
+   * `segment` is about to be deleted by the overflow policy: count what this sink had not committed of it as
+   * dropped and move past it. That includes the part of a batch in flight: its records leave the disk, so a
+   * restart before the sink takes it would lose them (if the sink does take it later, those points are counted
+   * both written and dropped: over-counted, never lost silently).
    */
   onDropped(segment: Segment): void {
     const idx = segment.indexOf(this.name);
-    if (this.readPos.segment <= segment.id) {
-      let points = 0;
-      let bytes = 0;
-      if (idx >= 0) {
-        if (this.readPos.segment < segment.id || this.readPos.offset <= segment.dataStart) {
-          points = segment.points[idx]!;
-          bytes = segment.bytes[idx]!;
-        } else {
-          for (let f = this.#next(segment.id, this.readPos.offset); f !== undefined && f.segment === segment; f = this.#next(segment.id, f.next)) {
-            if ((f.sinks & (1 << idx)) !== 0) {
-              points += f.points;
-              bytes += f.next - f.start;
-            }
+    const c = this.committed;
+    if (idx >= 0 && c.segment <= segment.id) {
+      const from = c.segment < segment.id ? segment.dataStart : Math.max(c.offset, segment.dataStart);
+      // Read position inside this segment: records before it are in flight, the rest still pending.
+      const readAt = this.readPos.segment < segment.id ? segment.dataStart : this.readPos.segment > segment.id ? Infinity : this.readPos.offset;
+      let pendingPoints = 0;
+      let pendingBytes = 0;
+      let inflightPoints = 0;
+      if (from <= segment.dataStart && readAt <= segment.dataStart) {
+        pendingPoints = segment.points[idx]!;
+        pendingBytes = segment.bytes[idx]!;
+      } else {
+        for (let f = this.#next(segment.id, from); f !== undefined && f.segment === segment; f = this.#next(segment.id, f.next)) {
+          if ((f.sinks & (1 << idx)) === 0) continue;
+          if (f.start < readAt) inflightPoints += f.points;
+          else {
+            pendingPoints += f.points;
+            pendingBytes += f.next - f.start;
           }
         }
       }
-      this.#dropped += points;
-      this.#pendingPoints = Math.max(0, this.#pendingPoints - points);
-      this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+      this.#dropped += pendingPoints + inflightPoints;
+      this.#pendingPoints = Math.max(0, this.#pendingPoints - pendingPoints);
+      this.#pendingBytes = Math.max(0, this.#pendingBytes - pendingBytes);
+    }
+    if (this.readPos.segment <= segment.id) {
       this.readPos = { segment: segment.id + 1, offset: 0 };
-      this.#nextAt = this.#pendingPoints > 0 ? null : undefined;
+      this.#nextAt = this.#pendingPoints > 0 ? UNKNOWN : NONE;
     }
     if (this.committed.segment <= segment.id) this.committed = { segment: segment.id + 1, offset: 0 };
     if (this.#fdSegment === segment.id) this.#closeFd();
@@ -235,7 +271,7 @@ export class DiskCursor implements SpoolCursor {
   // --- reading ----------------------------------------------------------------------------------
 
   /** The record at or after (segment, offset), crossing into later segments; undefined at the writer's end. */
-  #next(segmentId: number, offset: number): Found | undefined {
+  #next(segmentId: number, offset: number, countLost = false): Found | undefined {
     for (;;) {
       const segment = this.#log.segmentAtOrAfter(segmentId);
       if (segment === undefined) return undefined;
@@ -254,8 +290,9 @@ export class DiskCursor implements SpoolCursor {
         offset = 0;
         continue;
       }
+      const decode = segment.decode;
       let at = offset - this.#bufStart;
-      let r = decodeRecord(this.#buf, at, this.#bufLength);
+      let r = decode(this.#buf, at, this.#bufLength);
       if (r.kind === 'partial') {
         if (!this.#fill(segment, offset, r.needed, true)) {
           segmentId = segment.id + 1;
@@ -263,12 +300,18 @@ export class DiskCursor implements SpoolCursor {
           continue;
         }
         at = offset - this.#bufStart;
-        r = decodeRecord(this.#buf, at, this.#bufLength);
+        r = decode(this.#buf, at, this.#bufLength);
       }
       if (r.kind !== 'record') {
-        this.#log.onCorrupt(segment, offset, r.kind === 'corrupt' ? r.reason : 'record runs past the end of the segment');
-        segmentId = segment.id + 1;
-        offset = 0;
+        // Skip to the next good record; what lies between is lost and counted (once, by the reading that moves on).
+        const hole = this.#log.holeAt(segment, offset, r.kind === 'corrupt' ? r.reason : 'record runs past the end of the segment');
+        if (countLost) {
+          this.#lost += hole.records;
+          this.#holeEnd = { segment: segment.id, offset: hole.end };
+        }
+        segmentId = segment.id;
+        offset = hole.end;
+        this.#bufSegment = -1;
         continue;
       }
       return {
@@ -297,7 +340,7 @@ export class DiskCursor implements SpoolCursor {
     if (this.#fdSegment !== segment.id) {
       this.#closeFd();
       try {
-        this.#fd = fs.openSync(segment.file, 'r');
+        this.#fd = this.#log.fs.openSync(segment.file, 'r');
       } catch {
         return false;
       }
@@ -306,7 +349,7 @@ export class DiskCursor implements SpoolCursor {
     const length = Math.min(this.#buf.length, end - offset);
     let got = 0;
     while (got < length) {
-      const n = fs.readSync(this.#fd, this.#buf, got, length - got, offset + got);
+      const n = this.#log.fs.readSync(this.#fd, this.#buf, got, length - got, offset + got);
       if (n <= 0) break;
       got += n;
     }
@@ -317,21 +360,26 @@ export class DiskCursor implements SpoolCursor {
   }
 
   #oldestAt(): number | undefined {
-    if (this.#nextAt !== null) return this.#nextAt;
+    const known = this.#nextAt;
+    if (known.kind !== 'unknown') return known.kind === 'at' ? known.at : undefined;
     this.#log.flushPending();
     // Unknown after a read that left a backlog: peek at the next record of this sink.
     let segment = this.readPos.segment;
     let offset = this.readPos.offset;
     for (let f = this.#next(segment, offset); f !== undefined; f = this.#next(segment, offset)) {
-      if ((f.sinks & f.segment.bitOf(this.name)) !== 0) return (this.#nextAt = f.receivedAt);
+      if ((f.sinks & f.segment.bitOf(this.name)) !== 0) {
+        this.#nextAt = { kind: 'at', at: f.receivedAt };
+        return f.receivedAt;
+      }
       segment = f.segment.id;
       offset = f.next;
     }
-    return (this.#nextAt = undefined);
+    this.#nextAt = NONE;
+    return undefined;
   }
 
   #closeFd(): void {
-    if (this.#fd >= 0) fs.closeSync(this.#fd);
+    if (this.#fd >= 0) this.#log.fs.closeSync(this.#fd);
     this.#fd = -1;
     this.#fdSegment = -1;
     this.#bufSegment = -1;

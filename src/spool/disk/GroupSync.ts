@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { realFs, type SpoolFs } from './SpoolFs.ts';
 
 export interface GroupSyncOptions {
   /** The file descriptor to flush now (the active segment; -1 when none is open). */
@@ -6,6 +6,7 @@ export interface GroupSyncOptions {
   /** ack=write: flush in the background this often while there is new data; 0 = no background flush. */
   readonly intervalMs: number;
   readonly onSync?: () => void;
+  readonly fs?: SpoolFs;
 }
 
 /**
@@ -68,6 +69,6 @@ export class GroupSync {
     };
     const fd = this.#o.fd();
     if (fd < 0) done(null);
-    else fs.fdatasync(fd, done);
+    else (this.#o.fs ?? realFs).fdatasync(fd, done);
   }
 }

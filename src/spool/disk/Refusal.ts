@@ -1,34 +1,46 @@
 /**
  * Whether the disk spool refuses appends, and why: `maxBytes` (full under the block policy, until segments are
- * deleted) or a write error code such as ENOSPC (for `retryMs`, then the next append tries the disk again). The
+ * deleted) or a failed write (ENOSPC, EIO…: for `retryMs`, then the next append tries the disk again). The
  * source, refused, stops acknowledging and waits in `whenLifted`.
  */
+export type RefusalState =
+  | { readonly kind: 'accepting' }
+  | { readonly kind: 'maxBytes' }
+  | { readonly kind: 'writeFailed'; readonly code: string; readonly timer: ReturnType<typeof setTimeout> };
+
+const ACCEPTING: RefusalState = { kind: 'accepting' };
+
 export class Refusal {
-  #reason: string | undefined;
+  #state: RefusalState = ACCEPTING;
   #waiters: (() => void)[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Why appends are refused; undefined when they are not. */
+  get state(): RefusalState {
+    return this.#state;
+  }
+
+  /** Why appends are refused, as readiness and the stats show it ('maxBytes' or the error code); undefined when they are not. */
   get reason(): string | undefined {
-    return this.#reason;
+    const s = this.#state;
+    return s.kind === 'accepting' ? undefined : s.kind === 'maxBytes' ? 'maxBytes' : s.code;
   }
 
-  /** Refuses until `lift()`. */
-  refuse(reason: string): void {
-    this.#reason = reason;
+  /** Refuses until `lift()`: the spool is at maxBytes under the block policy. */
+  refuseFull(): void {
+    this.#clearTimer();
+    this.#state = { kind: 'maxBytes' };
   }
 
-  /** Refuses for `ms`, then lifts by itself. */
-  refuseFor(reason: string, ms: number): void {
-    this.#reason = reason;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.lift(), ms);
+  /** A write failed with `code`: refuses for `ms`, then lifts by itself. */
+  refuseFor(code: string, ms: number): void {
+    this.#clearTimer();
+    this.#state = { kind: 'writeFailed', code, timer: setTimeout(() => this.lift(), ms) };
   }
 
   /** Takes appends again, and wakes whoever waits for that. */
   lift(): void {
-    if (this.#reason === undefined) return;
-    this.#reason = undefined;
+    if (this.#state.kind === 'accepting') return;
+    this.#clearTimer();
+    this.#state = ACCEPTING;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
@@ -36,12 +48,16 @@ export class Refusal {
 
   /** Resolves once appends are taken again (at once when they are now). */
   whenLifted(): Promise<void> {
-    if (this.#reason === undefined) return Promise.resolve();
+    if (this.#state.kind === 'accepting') return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   /** Closing: no timer left behind. */
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#clearTimer();
+  }
+
+  #clearTimer(): void {
+    if (this.#state.kind === 'writeFailed') clearTimeout(this.#state.timer);
   }
 }

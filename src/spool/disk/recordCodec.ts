@@ -2,19 +2,24 @@ import { crc32 } from 'node:zlib';
 import type { Entry } from '../Entry.ts';
 
 /**
- * One spool record on disk:
+ * One spool record on disk (format 2):
  *
+ *   u32 LE  sync marker 0xFF5BEBFE (bytes FE EB 5B FF: 0xFE and 0xFF never occur in UTF-8 text)
+ *   u32 LE  CRC-32 (zlib.crc32) of everything after it: the length and the payload
  *   u32 LE  payload length
- *   u32 LE  CRC-32 of the payload (zlib.crc32)
  *   payload:
  *     u32 LE  sink bitmask (bit i = sink i of the segment header's list)
  *     f64 LE  receivedAt, epoch ms
  *     u32 LE  points
  *     ...     line protocol, UTF-8
  *
- * The length and CRC let recovery tell a complete record from a torn or corrupt one.
+ * The CRC covers the length, so a flipped bit there is seen as corruption, not as a torn tail. After a bad record
+ * the reader searches for the next sync marker whose record passes its CRC (`findNextRecord`): corruption costs
+ * the bad records only. Format 1 (no marker, CRC of the payload only) is still read: see `decodeRecordV1`.
  */
-export const FRAME_BYTES = 8;
+export const SYNC_MARKER = 0xff5bebfe;
+export const SYNC_BYTES = Buffer.from([0xfe, 0xeb, 0x5b, 0xff]);
+export const FRAME_BYTES = 12;
 export const PAYLOAD_HEADER_BYTES = 16;
 /** Bytes before a record's line protocol: frame and payload header. */
 export const RECORD_HEADER_BYTES = FRAME_BYTES + PAYLOAD_HEADER_BYTES;
@@ -23,19 +28,20 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 /** Bytes `entry` takes on disk, frame included. */
 export function encodedRecordBytes(entry: Entry): number {
-  return FRAME_BYTES + PAYLOAD_HEADER_BYTES + Buffer.byteLength(entry.lines, 'utf8');
+  return RECORD_HEADER_BYTES + Buffer.byteLength(entry.lines, 'utf8');
 }
 
 /** Encodes `entry` into `buf` at `offset`; `total` is `encodedRecordBytes(entry)` (the caller needed it first). */
 export function encodeRecordAt(entry: Entry, buf: Buffer, offset: number, total: number): void {
-  const textBytes = total - FRAME_BYTES - PAYLOAD_HEADER_BYTES;
-  buf.writeUInt32LE(PAYLOAD_HEADER_BYTES + textBytes, offset);
-  buf.writeUInt32LE(entry.sinks >>> 0, offset + 8);
-  buf.writeDoubleLE(entry.receivedAt, offset + 12);
-  buf.writeUInt32LE(entry.points, offset + 20);
+  const textBytes = total - RECORD_HEADER_BYTES;
+  buf.writeUInt32LE(SYNC_MARKER, offset);
+  buf.writeUInt32LE(PAYLOAD_HEADER_BYTES + textBytes, offset + 8);
+  buf.writeUInt32LE(entry.sinks >>> 0, offset + 12);
+  buf.writeDoubleLE(entry.receivedAt, offset + 16);
+  buf.writeUInt32LE(entry.points, offset + 24);
   // The exact size is known: the text goes straight into place.
-  buf.write(entry.lines, offset + 24, textBytes, 'utf8');
-  buf.writeUInt32LE(crc32(buf.subarray(offset + FRAME_BYTES, offset + total)), offset + 4);
+  buf.write(entry.lines, offset + RECORD_HEADER_BYTES, textBytes, 'utf8');
+  buf.writeUInt32LE(crc32(buf.subarray(offset + 8, offset + total)), offset + 4);
 }
 
 /** Encodes into `scratch` when it is big enough, else into a new buffer. */
@@ -50,17 +56,43 @@ export type DecodeResult =
   | { readonly kind: 'record'; readonly next: number; readonly sinks: number; readonly receivedAt: number; readonly points: number; readonly textStart: number; readonly textEnd: number }
   /** Not enough bytes in the buffer for the whole record (read more, or: a torn tail). */
   | { readonly kind: 'partial'; readonly needed: number }
-  /** The bytes are not a valid record: impossible length or CRC mismatch. */
+  /** The bytes are not a valid record: no sync marker, impossible length or CRC mismatch. */
   | { readonly kind: 'corrupt'; readonly reason: string };
+
+export type RecordDecoder = (buf: Buffer, offset: number, end: number) => DecodeResult;
 
 /** Decodes the record at `offset` of `buf[0..end)` without copying the text (see textStart/textEnd). */
 export function decodeRecord(buf: Buffer, offset: number, end: number): DecodeResult {
-  if (end - offset < FRAME_BYTES) return { kind: 'partial', needed: FRAME_BYTES };
-  const length = buf.readUInt32LE(offset);
+  if (end - offset < FRAME_BYTES) return end - offset >= 4 && buf.readUInt32LE(offset) !== SYNC_MARKER ? NO_MARKER : { kind: 'partial', needed: FRAME_BYTES };
+  if (buf.readUInt32LE(offset) !== SYNC_MARKER) return NO_MARKER;
+  const length = buf.readUInt32LE(offset + 8);
   if (length < PAYLOAD_HEADER_BYTES || length > MAX_PAYLOAD_BYTES) return { kind: 'corrupt', reason: `impossible length ${length}` };
   const next = offset + FRAME_BYTES + length;
   if (next > end) return { kind: 'partial', needed: FRAME_BYTES + length };
+  if (crc32(buf.subarray(offset + 8, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
   const payloadStart = offset + FRAME_BYTES;
+  return {
+    kind: 'record',
+    next,
+    sinks: buf.readUInt32LE(payloadStart),
+    receivedAt: buf.readDoubleLE(payloadStart + 4),
+    points: buf.readUInt32LE(payloadStart + 12),
+    textStart: payloadStart + PAYLOAD_HEADER_BYTES,
+    textEnd: next,
+  };
+}
+
+const NO_MARKER: DecodeResult = { kind: 'corrupt', reason: 'no sync marker' };
+
+/** Format 1 (edgebridge before the sync marker): u32 length, u32 CRC of the payload, payload. Read-only. */
+export const V1_FRAME_BYTES = 8;
+export function decodeRecordV1(buf: Buffer, offset: number, end: number): DecodeResult {
+  if (end - offset < V1_FRAME_BYTES) return { kind: 'partial', needed: V1_FRAME_BYTES };
+  const length = buf.readUInt32LE(offset);
+  if (length < PAYLOAD_HEADER_BYTES || length > MAX_PAYLOAD_BYTES) return { kind: 'corrupt', reason: `impossible length ${length}` };
+  const next = offset + V1_FRAME_BYTES + length;
+  if (next > end) return { kind: 'partial', needed: V1_FRAME_BYTES + length };
+  const payloadStart = offset + V1_FRAME_BYTES;
   if (crc32(buf.subarray(payloadStart, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
   return {
     kind: 'record',
@@ -71,4 +103,17 @@ export function decodeRecord(buf: Buffer, offset: number, end: number): DecodeRe
     textStart: payloadStart + PAYLOAD_HEADER_BYTES,
     textEnd: next,
   };
+}
+
+/** Test helper and upgrade tests: a record as format 1 wrote it. */
+export function encodeRecordV1(entry: Entry): Buffer {
+  const text = Buffer.from(entry.lines, 'utf8');
+  const buf = Buffer.allocUnsafe(V1_FRAME_BYTES + PAYLOAD_HEADER_BYTES + text.length);
+  buf.writeUInt32LE(PAYLOAD_HEADER_BYTES + text.length, 0);
+  buf.writeUInt32LE(entry.sinks >>> 0, 8);
+  buf.writeDoubleLE(entry.receivedAt, 12);
+  buf.writeUInt32LE(entry.points, 20);
+  text.copy(buf, 24);
+  buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
+  return buf;
 }

@@ -1,25 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors/ConfigError.ts';
+import { FORMAT_VERSION } from './segmentFile.ts';
+import type { SpoolFs } from './SpoolFs.ts';
 
-/** `spool.json` holds the spool's random identity; a new (or wiped) spool directory gets a new one. */
-export function loadOrCreateOrigin(dir: string): string {
+/**
+ * `spool.json` holds the spool's random identity and the on-disk format version; a new (or wiped) spool directory
+ * gets a new identity. A version-1 directory (before the sync marker) keeps its identity: its segments are read in
+ * their own format, and the file is rewritten with the current version.
+ */
+export function loadOrCreateOrigin(fs: SpoolFs, dir: string): string {
   const file = path.join(dir, 'spool.json');
+  let origin: string | undefined;
+  let version: unknown;
   try {
-    const id = (JSON.parse(fs.readFileSync(file, 'utf8')) as { origin?: unknown }).origin;
-    if (typeof id === 'string' && id !== '') return id;
-  } catch {
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { origin?: unknown; version?: unknown };
+    if (typeof raw.origin === 'string' && raw.origin !== '') origin = raw.origin;
+    version = raw.version;
+  } catch (error) {
+    if (isDeploymentError(error)) throw spoolFileError(error, file);
     // missing or unreadable: a new identity (positions are then not compared with older ones)
   }
-  const origin = randomUUID();
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ origin, version: 1 }));
-  fs.renameSync(`${file}.tmp`, file);
+  if (origin !== undefined && version === FORMAT_VERSION) return origin;
+  origin ??= randomUUID();
+  try {
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ origin, version: FORMAT_VERSION }));
+    fs.renameSync(`${file}.tmp`, file);
+  } catch (error) {
+    if (isDeploymentError(error)) throw spoolFileError(error, file);
+    throw error;
+  }
   return origin;
 }
 
 /** Makes a new file's directory entry durable (a segment created just before a power cut must not vanish). */
-export function syncDir(dir: string): void {
+export function syncDir(fs: SpoolFs, dir: string): void {
   try {
     const fd = fs.openSync(dir, 'r');
     try {
@@ -37,7 +52,7 @@ export function syncDir(dir: string): void {
  * deployment mistake, not a crash to retry: a ConfigError makes the process exit 78, so systemd does not
  * restart-loop.
  */
-export function prepareSpoolDirectory(dir: string, segmentsDir: string): void {
+export function prepareSpoolDirectory(fs: SpoolFs, dir: string, segmentsDir: string): void {
   try {
     fs.mkdirSync(segmentsDir, { recursive: true });
     fs.mkdirSync(path.join(dir, 'cursors'), { recursive: true });
@@ -52,4 +67,28 @@ export function prepareSpoolDirectory(dir: string, segmentsDir: string): void {
       cause: error,
     });
   }
+}
+
+/** Errors that retrying cannot fix: a file the service user may not open, or a directory where a file belongs. */
+const DEPLOYMENT_CODES = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS']);
+
+export function isDeploymentError(error: unknown): error is NodeJS.ErrnoException {
+  return DEPLOYMENT_CODES.has((error as NodeJS.ErrnoException | null)?.code ?? '');
+}
+
+/** The exit-78 message for a file inside the spool directory the gateway cannot use: names the path and the fix. */
+export function spoolFileError(error: NodeJS.ErrnoException, fallbackPath: string): ConfigError {
+  const file = error.path ?? fallbackPath;
+  const code = error.code ?? 'EIO';
+  const isDir = code === 'EISDIR' || code === 'ENOTDIR';
+  return new ConfigError({
+    key: 'spool.dir',
+    subject: `spool file "${file}"`,
+    problem: isDir ? `${code}: a directory stands where the spool keeps a file (or a file where it needs a directory)` : `${code}: the service user cannot open it`,
+    expected: 'files in spool.dir that the gateway owns and can read and write',
+    fix: isDir
+      ? `move "${file}" out of the spool directory`
+      : `give the service user access (e.g. chown -R <user> "${path.dirname(file)}", and chattr -i if it is immutable), or point EDGEBRIDGE_SPOOL_DIR elsewhere`,
+    cause: error,
+  });
 }

@@ -122,7 +122,7 @@ describe('DiskSpool across restarts', () => {
     let log;
     ({ spool, log } = await open(dir));
     assert.equal(spool.stats().corruptSkipped, 1);
-    assert.ok(log.lines().some((l) => l.msg === 'spool: corrupt record, the rest of the segment is skipped'));
+    assert.ok(log.lines().some((l) => l.msg === 'spool: corrupt tail of a sealed segment skipped'));
     const got = readAll(spool, 0);
     assert.equal(got.length, 199, 'only the corrupt record is lost');
     const want = new Set(entries.map((e) => e.lines));

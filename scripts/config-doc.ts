@@ -6,7 +6,7 @@
  * The reference lives in docs/configuration.md, between `<!-- config-reference:start -->` and `<!-- config-reference:end -->`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeSchema, extractReference, REFERENCE_END, REFERENCE_START, spliceReference } from '../src/config/describeSchema.ts';
+import { describeSchema, extractReference, REFERENCE_END, REFERENCE_START, spliceReference } from './describeSchema.ts';
 import { createSchema } from '../src/config/schema.ts';
 
 // A fixed host name: the gatewayId default is documented by `docDefault`, never the build host's name.

@@ -82,7 +82,6 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     limits: limitsOf(config.mqtt),
   });
-  const patterns = config.routes.map((r) => new TopicPattern(r.topic));
   const subscriptions = config.mqtt.subscriptions.map((s) => new TopicPattern(s.topic));
   const builders = new Map(
     config.sinks.filter((s): s is RedisSinkConfig => s.type === 'redis').map((s) => [s.name, { config: s, builder: new RedisBatchBuilder(s) }] as const),
@@ -126,7 +125,7 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
       out.write(`  unrouted: no route matches\n`);
       continue;
     }
-    const routeIndex = patterns.findIndex((p) => p.match(topic) !== undefined);
+    const routeIndex = config.routes.findIndex((r) => r.pattern.match(topic) !== undefined);
     const route = config.routes[routeIndex]!;
     if (result.kind === 'rejected') {
       rejected++;

@@ -5,6 +5,8 @@
  * Every part of the gateway receives the slice it needs; nothing reads convict directly.
  */
 import type { ResolvedTls } from '../tls/resolveTls.ts';
+import type { Template } from '../topic/Template.ts';
+import type { TopicPattern } from '../topic/TopicPattern.ts';
 import type { TlsConfig } from '../tls/TlsConfig.ts';
 import type { Qos, Subscription } from './formats.ts';
 import type { HostPort } from './redisFormats.ts';
@@ -64,8 +66,20 @@ export interface RouteConfig {
   readonly sinks: readonly string[];
 }
 
+/**
+ * A route as the loader returns it: the configured keys, plus its topic pattern and templates compiled once
+ * (parseRoutes.ts). The compiled parts are non-enumerable, so print-config, logs and deep-equal see the keys only.
+ */
+export interface Route extends RouteConfig {
+  readonly pattern: TopicPattern;
+  /** undefined for format `line`: the payload brings its measurement. */
+  readonly measurementTemplate: Template | undefined;
+  /** One per key of `tags`, in the same order. */
+  readonly tagTemplates: readonly Template[];
+}
+
 export interface Config extends Omit<ConfigValues, 'mqtt' | 'routes' | 'routesFile' | 'sinks'> {
   readonly mqtt: MqttConfig;
-  readonly routes: readonly RouteConfig[];
+  readonly routes: readonly Route[];
   readonly sinks: readonly SinkConfig[];
 }

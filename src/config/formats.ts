@@ -6,7 +6,7 @@
  * left as is, so the error shows exactly what the operator typed.
  */
 import { FormatError } from './FormatError.ts';
-import { parseSharedFilter, SHARE_PREFIX, SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
+import { subscriptionFilterProblem, TOPIC_FILTER_EXPECTED } from '../topic/subscriptionFilterProblem.ts';
 
 export interface FormatSpec<T> {
   /** For the reference table. */
@@ -108,17 +108,6 @@ function urlFormat(schemes: readonly string[]): FormatSpec<string> {
 
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** MQTT topic filter: `+` and `#` only as whole levels, `#` only last. */
-export function isTopicFilter(topic: string): boolean {
-  if (topic === '' || topic.includes('\u0000')) return false;
-  const levels = topic.split('/');
-  return levels.every((level, i) => {
-    if (level.includes('#')) return level === '#' && i === levels.length - 1;
-    if (level.includes('+')) return level === '+';
-    return true;
-  });
-}
-
 export function isQos(value: unknown): value is Qos {
   return value === 0 || value === 1 || value === 2;
 }
@@ -126,8 +115,6 @@ export function isQos(value: unknown): value is Qos {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-const TOPIC_FILTER_EXPECTED = 'an MQTT topic filter (`+`/`#` only as whole levels, `#` last)';
 
 function parseSubscription(sub: unknown, i: number): Subscription {
   if (!isPlainObject(sub)) throw new FormatError({ path: `[${i}]`, expected: 'an object {topic, qos}', value: sub });
@@ -137,18 +124,8 @@ function parseSubscription(sub: unknown, i: number): Subscription {
   }
   const { topic, qos } = sub;
   if (typeof topic !== 'string') throw new FormatError({ path: `[${i}].topic`, expected: TOPIC_FILTER_EXPECTED, value: topic });
-  let shared;
-  try {
-    shared = parseSharedFilter(topic);
-  } catch (error) {
-    const expected = `a shared subscription ${SHARED_FILTER_EXPECTED} (here ${(error as Error).message})`;
-    throw new FormatError({ path: `[${i}].topic`, expected, value: topic });
-  }
-  if (!isTopicFilter(shared.filter)) {
-    const expected =
-      shared.group === undefined ? TOPIC_FILTER_EXPECTED : `${SHARE_PREFIX}${shared.group}/ followed by ${TOPIC_FILTER_EXPECTED}`;
-    throw new FormatError({ path: `[${i}].topic`, expected, value: topic });
-  }
+  const problem = subscriptionFilterProblem(topic);
+  if (problem !== undefined) throw new FormatError({ path: `[${i}].topic`, expected: problem, value: topic });
   if (!isQos(qos)) throw new FormatError({ path: `[${i}].qos`, expected: 'one of 0, 1, 2', value: qos });
   return { topic, qos };
 }

@@ -1,13 +1,16 @@
 /**
- * Validates the `routes` list and fills each route's missing optional keys. Used as the convict
- * format of `routes` (so bad routes fail validation with a path like `[2].format`) and by the
- * loader to produce the normalised RouteConfig[].
+ * Parses the `routes` list into compiled routes: missing optional keys filled, the topic compiled into a
+ * TopicPattern and the templates into Templates (src/topic), each checked here and nowhere else. The format of
+ * `routes` in the schema, so a bad route fails with a path like `[2].format` and exit 78; the Router and the
+ * dry-run take the result as it is.
  */
-import type { PayloadFormat, RouteConfig, TimeUnit } from './Config.ts';
+import type { PayloadFormat, Route, RouteConfig, TimeUnit } from './Config.ts';
 import { FormatError } from './FormatError.ts';
 import { coerceJson, type FormatSpec } from './formats.ts';
-import { isCaptureName } from '../topic/captureName.ts';
-import { parseSharedFilter, SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
+import { isWritableName } from '../lineprotocol/isWritableName.ts';
+import { SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
+import { Template } from '../topic/Template.ts';
+import { TopicPattern } from '../topic/TopicPattern.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
   topic: 'sensors/{device}/{measurement}',
@@ -24,51 +27,30 @@ export const DEFAULT_ROUTE: RouteConfig = {
 const ROUTE_KEYS = Object.keys(DEFAULT_ROUTE) as (keyof RouteConfig)[];
 const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line'];
 const TIME_UNITS: readonly TimeUnit[] = ['auto', 's', 'ms', 'us', 'ns', 'iso'];
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-
 const TOPIC_EXPECTED =
   'a topic pattern of literal levels, "+", "{name}", and as the last level "#" or "{name#}"';
 
-/** Names captured by a topic pattern, or a reason it is malformed. */
-function capturedNames(topic: string): string[] | undefined {
-  const names: string[] = [];
-  const levels = topic.split('/');
-  for (const [i, level] of levels.entries()) {
-    const last = i === levels.length - 1;
-    const capture = /^\{([^{}]*)\}$/.exec(level);
-    if (capture) {
-      const name = capture[1]!.endsWith('#') && last ? capture[1]!.slice(0, -1) : capture[1]!;
-      if (!isCaptureName(name) || names.includes(name)) return undefined;
-      names.push(name);
-    } else if (level === '#') {
-      if (!last) return undefined;
-    } else if (level !== '+' && /[+#{}\u0000]/.test(level)) {
-      return undefined;
-    }
+/** The template compiled against the pattern's captures; the one check a template gets (src/topic/Template.ts). */
+function compileTemplate(template: string, pattern: TopicPattern, path: string): Template {
+  try {
+    return new Template(template, pattern.names);
+  } catch (error) {
+    const names = pattern.names.length ? pattern.names.map((n) => `{${n}}`).join(', ') : 'none';
+    const expected = `a template using only names the topic captures (${names}), "{{" and "}}" for literal braces`;
+    throw new FormatError({ path, expected: `${expected} (here ${(error as Error).message})`, value: template });
   }
-  return names;
 }
 
-function placeholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
-}
-
-function checkTemplate(template: string, captured: readonly string[], path: string): void {
-  const missing = placeholders(template).filter((name) => !captured.includes(name));
-  if (missing.length > 0) {
-    throw new FormatError({
-      path,
-      expected: `a template using only names the topic captures (${captured.length ? captured.map((n) => `{${n}}`).join(', ') : 'none'})`,
-      value: template,
-    });
-  }
+/** A name written as is into line protocol: checked here once, so the router never meets an unwritable one. */
+function checkWritable(name: string, path: string, what: string): void {
+  if (!isWritableName(name)) throw new FormatError({ path, expected: `${what} that can be written as line protocol`, value: name });
 }
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '');
 }
 
-function parseRoute(raw: unknown, at: string): RouteConfig {
+function parseRoute(raw: unknown, at: string): Route {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new FormatError({ path: at, expected: 'a route object with at least "topic"', value: raw });
   }
@@ -81,18 +63,14 @@ function parseRoute(raw: unknown, at: string): RouteConfig {
   if (typeof r.topic !== 'string' || r.topic === '') {
     throw new FormatError({ path: `${at}.topic`, expected: 'a non-empty topic pattern (required)', value: r.topic });
   }
-  let pattern: string;
+  let pattern: TopicPattern;
   try {
-    pattern = parseSharedFilter(r.topic).filter;
+    pattern = new TopicPattern(r.topic);
   } catch (error) {
-    throw new FormatError({
-      path: `${at}.topic`,
-      expected: `${TOPIC_EXPECTED}, optionally after ${SHARED_FILTER_EXPECTED} (here ${(error as Error).message})`,
-      value: r.topic,
-    });
+    const expected = `${TOPIC_EXPECTED}, optionally after ${SHARED_FILTER_EXPECTED} (here ${(error as Error).message})`;
+    throw new FormatError({ path: `${at}.topic`, expected, value: r.topic });
   }
-  const captured = capturedNames(pattern);
-  if (!captured) throw new FormatError({ path: `${at}.topic`, expected: TOPIC_EXPECTED, value: r.topic });
+  const captured = pattern.names;
 
   const format = r.format ?? DEFAULT_ROUTE.format;
   if (!FORMATS.includes(format as PayloadFormat)) {
@@ -119,22 +97,27 @@ function parseRoute(raw: unknown, at: string): RouteConfig {
   if (typeof measurement !== 'string' || (format !== 'line' && measurement === '')) {
     throw new FormatError({ path: `${at}.measurement`, expected: 'a non-empty measurement name or template', value: measurement });
   }
-  if (format !== 'line') checkTemplate(measurement, captured, `${at}.measurement`);
+  const measurementTemplate = format === 'line' ? undefined : compileTemplate(measurement, pattern, `${at}.measurement`);
+  if (measurementTemplate?.isStatic) checkWritable(measurementTemplate.value, `${at}.measurement`, 'a measurement name');
 
   let tags = r.tags;
   if (tags === undefined) {
-    tags = Object.fromEntries(
-      Object.entries(DEFAULT_ROUTE.tags).filter(([, t]) => placeholders(t).every((n) => captured.includes(n))),
-    );
+    // The default tags are single captures (`device: '{device}'`): kept when this topic captures that name.
+    tags = Object.fromEntries(Object.entries(DEFAULT_ROUTE.tags).filter(([, t]) => captured.includes(t.slice(1, -1))));
   }
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
     throw new FormatError({ path: `${at}.tags`, expected: 'an object of tag name → template', value: tags });
   }
+  const tagTemplates: Template[] = [];
   for (const [name, template] of Object.entries(tags)) {
-    if (name === '' || typeof template !== 'string') {
+    if (name === '') throw new FormatError({ path: `${at}.tags`, expected: 'an object whose tag keys are not empty', value: tags });
+    if (typeof template !== 'string') {
       throw new FormatError({ path: `${at}.tags.${name}`, expected: 'a tag template string', value: template });
     }
-    checkTemplate(template, captured, `${at}.tags.${name}`);
+    checkWritable(name, `${at}.tags.${name}`, 'a tag key');
+    const compiled = compileTemplate(template, pattern, `${at}.tags.${name}`);
+    if (compiled.isStatic) checkWritable(compiled.value, `${at}.tags.${name}`, 'a tag value');
+    tagTemplates.push(compiled);
   }
 
   const fields = r.fields ?? DEFAULT_ROUTE.fields;
@@ -154,7 +137,7 @@ function parseRoute(raw: unknown, at: string): RouteConfig {
     throw new FormatError({ path: `${at}.sinks`, expected: 'an array of sink names ([] = all sinks)', value: sinks });
   }
 
-  return {
+  const route: RouteConfig = {
     topic: r.topic,
     format: format as PayloadFormat,
     measurement,
@@ -165,17 +148,23 @@ function parseRoute(raw: unknown, at: string): RouteConfig {
     timeUnit: timeUnit as TimeUnit,
     sinks: [...sinks],
   };
+  // Non-enumerable, like a TLS block's files: print-config and deep-equal see the configured keys only.
+  return Object.defineProperties(route as Route, {
+    pattern: { value: pattern },
+    measurementTemplate: { value: measurementTemplate },
+    tagTemplates: { value: Object.freeze(tagTemplates) },
+  });
 }
 
 /** Throws FormatError with a path like `[2].format`. */
-export function parseRoutes(value: unknown): RouteConfig[] {
+export function parseRoutes(value: unknown): Route[] {
   if (!Array.isArray(value)) {
     throw new FormatError({ expected: 'an array of routes', value });
   }
   return value.map((raw, i) => parseRoute(raw, `[${i}]`));
 }
 
-export const routesFormat: FormatSpec<RouteConfig[]> = {
+export const routesFormat: FormatSpec<Route[]> = {
   describe: 'JSON array of routes',
   coerce: coerceJson,
   parse: parseRoutes,

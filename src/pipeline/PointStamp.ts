@@ -1,8 +1,8 @@
-import type { RouteConfig } from '../config/Config.ts';
+import type { Route } from '../config/Config.ts';
 import { isWritableName } from '../lineprotocol/isWritableName.ts';
 import { writeSeries } from '../lineprotocol/writeSeries.ts';
 import type { Captures } from '../topic/TopicPattern.ts';
-import { Template } from './Template.ts';
+import { Template } from '../topic/Template.ts';
 
 type SeriesEntry = string | { readonly error: string };
 type SeriesLevel = Map<string, SeriesEntry | SeriesLevel>;
@@ -13,7 +13,7 @@ const MAX_SERIES = 10_000;
 /**
  * What a route stamps on each of its points: the measurement template and the tags
  * (route tags, then the gateway tag, which wins: the gateway's identity is not for payloads to forge).
- * Static parts are validated at construction so a bad config fails at start, not on every message.
+ * Static parts were checked at load, so a bad config fails there, not on every message.
  */
 export class PointStamp {
   readonly #measurement: Template | undefined;
@@ -27,25 +27,11 @@ export class PointStamp {
   #seriesCount = 0;
   #seriesError = '';
 
-  /** `withMeasurement` false: the format (line) brings its own measurement. */
-  constructor(route: RouteConfig, names: readonly string[], gateway: string | undefined, withMeasurement: boolean) {
-    const where = `route "${route.topic}"`;
-    this.#measurement = withMeasurement ? new Template(route.measurement, names) : undefined;
-    const m = this.#measurement;
-    if (m !== undefined && m.isStatic && (m.value === '' || !isWritableName(m.value))) {
-      throw new RangeError(`${where}: measurement "${route.measurement}" is empty or cannot be written as line protocol`);
-    }
-    const keys: string[] = [];
-    const templates: Template[] = [];
-    for (const key of Object.keys(route.tags)) {
-      if (key === '' || !isWritableName(key)) throw new RangeError(`${where}: tag key "${key}" is empty or cannot be written as line protocol`);
-      const t = new Template(route.tags[key]!, names);
-      if (t.isStatic && !isWritableName(t.value)) {
-        throw new RangeError(`${where}: value "${t.value}" of tag "${key}" cannot be written as line protocol`);
-      }
-      keys.push(key);
-      templates.push(t);
-    }
+  /** The route's templates come compiled and checked by the loader (config/parseRoutes.ts); none for format line. */
+  constructor(route: Route, gateway: string | undefined) {
+    this.#measurement = route.measurementTemplate;
+    const keys = Object.keys(route.tags);
+    const templates = [...route.tagTemplates];
     if (gateway !== undefined) {
       if (gateway === '' || !isWritableName(gateway)) throw new RangeError(`gateway id "${gateway}" cannot be a tag value`);
       // The gateway's identity overrides a route tag of the same key: one key, one value.
@@ -55,7 +41,7 @@ export class PointStamp {
         templates.splice(own, 1);
       }
       keys.push('gateway');
-      templates.push(new Template(gateway.replaceAll('{', '{{').replaceAll('}', '}}'), names));
+      templates.push(new Template(gateway.replaceAll('{', '{{').replaceAll('}', '}}'), route.pattern.names));
     }
     this.#keys = keys;
     this.#templates = templates;
@@ -121,7 +107,7 @@ export class PointStamp {
     for (let i = 0; i < templates.length; i++) {
       const t = templates[i]!;
       if (t.isStatic) {
-        values[i] = t.value; // validated at construction
+        values[i] = t.value; // checked at load
         continue;
       }
       const v = t.render(captures);

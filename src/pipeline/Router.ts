@@ -1,15 +1,16 @@
-import type { RouteConfig } from '../config/Config.ts';
+import type { Route } from '../config/Config.ts';
 import type { Decoder } from './Decoder.ts';
 import { JsonDecoder } from './JsonDecoder.ts';
 import { LineDecoder } from './LineDecoder.ts';
 import { NumberDecoder } from './NumberDecoder.ts';
-import { TopicPattern } from '../topic/TopicPattern.ts';
+import type { TopicPattern } from '../topic/TopicPattern.ts';
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import { PointStamp } from './PointStamp.ts';
 import type { RouteResult } from './RouteResult.ts';
 
 export interface RouterOptions {
-  readonly routes: readonly RouteConfig[];
+  /** Compiled and checked by the loader (config/parseRoutes.ts): the router validates no route again. */
+  readonly routes: readonly Route[];
   /** Bit i of an entry's sink mask addresses sinkNames[i]. */
   readonly sinkNames: readonly string[];
   readonly gatewayId: string;
@@ -20,8 +21,8 @@ export interface RouterOptions {
   readonly limits?: PointLimits;
 }
 
-/** A route with everything precompiled. */
-interface CompiledRoute {
+/** A route with its decoder and sink mask. */
+interface RouterRoute {
   readonly pattern: TopicPattern;
   readonly decoder: Decoder;
   readonly sinks: number;
@@ -32,11 +33,11 @@ const UNROUTED: RouteResult = Object.freeze({ kind: 'unrouted' });
 
 /** Routes each message to the first route whose pattern matches its topic, and decodes it into an Entry. */
 export class Router {
-  readonly #routes: readonly CompiledRoute[];
+  readonly #routes: readonly RouterRoute[];
   readonly #maxPayloadBytes: number;
   readonly #maxTopicBytes: number;
 
-  /** Throws RangeError on an invalid route (pattern, template, field path, unknown sink). */
+  /** Throws RangeError on options the loader cannot have produced (more than 31 or duplicate sinks, a route naming no sink). */
   constructor(options: RouterOptions) {
     const { sinkNames } = options;
     // Bit operations are 32-bit signed: bit 31 would make the mask negative.
@@ -45,9 +46,8 @@ export class Router {
     const allSinks = 2 ** sinkNames.length - 1;
     const gateway = options.gatewayTag ? options.gatewayId : undefined;
     const limits = options.limits ?? DEFAULT_LIMITS;
-    this.#routes = options.routes.map((route, i): CompiledRoute => {
-      const pattern = new TopicPattern(route.topic);
-      const stamp = new PointStamp(route, pattern.names, gateway, route.format !== 'line');
+    this.#routes = options.routes.map((route, i): RouterRoute => {
+      const stamp = new PointStamp(route, gateway);
       let sinks = route.sinks.length === 0 ? allSinks : 0;
       for (const name of route.sinks) {
         const bit = sinkNames.indexOf(name);
@@ -62,7 +62,7 @@ export class Router {
           : route.format === 'number'
             ? new NumberDecoder(stamp)
             : new LineDecoder(route, stamp, limits);
-      return { pattern, decoder, sinks };
+      return { pattern: route.pattern, decoder, sinks };
     });
     this.#maxPayloadBytes = options.maxPayloadBytes;
     this.#maxTopicBytes = limits.maxTopicBytes;

@@ -44,6 +44,7 @@ export class TopicPattern {
       throw new RangeError(`topic pattern "${source}": ${(error as Error).message}; expected ${SHARED_FILTER_EXPECTED}`);
     }
     if (pattern === '') throw new RangeError(`topic pattern "${source}" is empty`);
+    if (pattern.includes('\u0000')) throw new RangeError(`topic pattern "${source}" holds U+0000, which MQTT forbids in a topic`);
     const levels = pattern.split('/');
     const kinds = new Uint8Array(levels.length);
     const literals: string[] = [];

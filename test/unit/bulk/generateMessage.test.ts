@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseRoutes } from '../../../src/config/parseRoutes.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { BULK_ROUTES, CASE_NAMES, generateMessage, MAX_PAYLOAD_BYTES, type Expectation } from '../../../scripts/bulk/generateMessage.ts';
 
@@ -9,7 +10,7 @@ import { BULK_ROUTES, CASE_NAMES, generateMessage, MAX_PAYLOAD_BYTES, type Expec
  * bug or a pipeline bug; the bulk run itself then checks the same through a real broker, gateway and sinks.
  */
 describe('bulk message generator', () => {
-  const router = new Router({ routes: BULK_ROUTES, sinkNames: ['influx', 'redis'], gatewayId: 'bulk', gatewayTag: true, maxPayloadBytes: MAX_PAYLOAD_BYTES });
+  const router = new Router({ routes: parseRoutes(BULK_ROUTES), sinkNames: ['influx', 'redis'], gatewayId: 'bulk', gatewayTag: true, maxPayloadBytes: MAX_PAYLOAD_BYTES });
 
   function outcome(topic: string, payload: Buffer): Expectation {
     const r = router.route(topic, payload, Date.now());

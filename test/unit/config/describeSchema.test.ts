@@ -11,7 +11,7 @@ import {
   REFERENCE_END,
   REFERENCE_START,
   spliceReference,
-} from '../../../src/config/describeSchema.ts';
+} from '../../../scripts/describeSchema.ts';
 import { createSchema } from '../../../src/config/schema.ts';
 import { leaves } from '../../../src/config/schemaTree.ts';
 

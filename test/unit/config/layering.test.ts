@@ -39,6 +39,18 @@ describe('config layering', () => {
     for (const [file, spec, typeOnly] of configImports('spool')) assert.ok(typeOnly && spec.endsWith('/config/Config.ts'), `${file} imports ${spec}`);
   });
 
+  it('config/ loads nothing of pipeline/ (routes are compiled with src/topic); only the loader compiles a route pattern', () => {
+    for (const file of files(join(src, 'config'))) {
+      const reached = [...loadedBy(file)].map((f) => relative(src, f)).filter((f) => f.startsWith('pipeline/'));
+      assert.deepEqual(reached, [], relative(src, file));
+    }
+    // The dry-run also builds patterns, but of mqtt.subscriptions, to tell which lines the broker would deliver.
+    const compiling = files(src).filter((f) => readFileSync(f, 'utf8').includes('new TopicPattern(')).map((f) => relative(src, f));
+    assert.deepEqual(compiling.sort(), ['cli/dryRun.ts', 'config/parseRoutes.ts']);
+    const router = readFileSync(join(src, 'pipeline/Router.ts'), 'utf8');
+    assert.doesNotMatch(router, /^import \{[^}]*\} from '\.\.\/topic\//m, 'the Router takes compiled routes: it imports topic/ types only');
+  });
+
   it('run-time modules never load the config schema or its key naming (TLS labels and material come with the Config)', () => {
     for (const folder of ['source', 'sinks', 'pipeline', 'spool', 'tls', 'workers', 'health', 'log']) {
       for (const file of files(join(src, folder))) {

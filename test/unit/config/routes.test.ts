@@ -8,6 +8,8 @@ import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { FormatError } from '../../../src/config/FormatError.ts';
 import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
 import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { Template } from '../../../src/topic/Template.ts';
+import { TopicPattern } from '../../../src/topic/TopicPattern.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eb-routes-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,6 +53,49 @@ describe('parseRoutes', () => {
     assert.throws(() => parseRoutes([{ topic: 'a/{x#}/b', measurement: 'm' }]), /\[0\]\.topic/);
     assert.throws(() => parseRoutes([{ topic: 'a/{measurement}', fields: [1] }]), /\[0\]\.fields/);
     assert.throws(() => parseRoutes([{ topic: 'a/{measurement}', flatten: 'yes' }]), /\[0\]\.flatten/);
+  });
+});
+
+describe('routes are compiled once, at load (issue 13)', () => {
+  it('each route comes with its TopicPattern and Templates, invisible to print-config and deep-equal', () => {
+    const [a, , c] = parseRoutes(ROUTES);
+    assert.ok(a!.pattern instanceof TopicPattern);
+    assert.deepEqual(a!.pattern.names, ['site', 'device', 'measurement']);
+    assert.ok(a!.measurementTemplate instanceof Template);
+    assert.equal(a!.measurementTemplate.render(['s', 'd', 'm']), 'm');
+    assert.deepEqual(a!.tagTemplates.map((t) => t.render(['s', 'd', 'm'])), ['s', 'd']);
+    assert.equal(c!.measurementTemplate, undefined, 'format line brings its own measurement');
+    assert.deepEqual(Object.keys(a!), Object.keys(DEFAULT_ROUTE));
+    assert.deepEqual(JSON.parse(JSON.stringify(a)), { ...DEFAULT_ROUTE, topic: ROUTES[0]!.topic, tags: ROUTES[0]!.tags });
+  });
+
+  it('a pattern or template the router would refuse is a config error with the key, the value and the fix', () => {
+    const cases: Array<[object, string, RegExp]> = [
+      [{ topic: 'a/#/b', measurement: 'm' }, 'routes[0].topic', /"#" must be the last level/],
+      [{ topic: 'a/b\u0000', measurement: 'm' }, 'routes[0].topic', /U\+0000/],
+      [{ topic: 'a/{measurement}', measurement: '{nope}' }, 'routes[0].measurement', /unknown name "nope"; available: measurement/],
+      [{ topic: 'a/{measurement}', measurement: 'a}b' }, 'routes[0].measurement', /unmatched "}"/],
+      [{ topic: 'a/{measurement}', measurement: '{measurement' }, 'routes[0].measurement', /not closed/],
+      [{ topic: 'a/{measurement}', measurement: '#m' }, 'routes[0].measurement', /measurement name that can be written as line protocol/],
+      [{ topic: 'a/{measurement}', tags: { x: '{nope}' } }, 'routes[0].tags.x', /unknown name "nope"/],
+      [{ topic: 'a/{measurement}', tags: { 'k\\': 'v' } }, 'routes[0].tags.k\\', /tag key that can be written/],
+      [{ topic: 'a/{measurement}', tags: { k: 'v\n' } }, 'routes[0].tags.k', /tag value that can be written/],
+      [{ topic: 'a/{measurement}', tags: { '': 'x' } }, 'routes[0].tags', /tag keys are not empty/],
+    ];
+    for (const [route, key, message] of cases) {
+      assert.throws(() => loadConfig({ argv: [], env: { EDGEBRIDGE_ROUTES: JSON.stringify([route]) }, hostname: 'h' }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.key, key, e.message);
+        assert.match(e.message, message);
+        assert.match(e.message, /EDGEBRIDGE_ROUTES/, 'names the fix');
+        return true;
+      }, JSON.stringify(route));
+    }
+  });
+
+  it('"{{" and "}}" are literal braces, as the router renders them', () => {
+    const [r] = parseRoutes([{ topic: 'a/{measurement}', measurement: '{{x}}_{measurement}' }]);
+    assert.equal(r!.measurementTemplate!.render(['m']), '{x}_m');
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_ROUTE } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { isWritableName } from '../../../src/lineprotocol/isWritableName.ts';
 import { LineBuilder } from '../../../src/lineprotocol/LineBuilder.ts';
@@ -34,7 +34,7 @@ const ROUTES: RouteConfig[] = [
   { ...DEFAULT_ROUTE, topic: 'flat/{device}/{measurement}', flatten: true },
   DEFAULT_ROUTE,
 ];
-const router = new Router({ routes: ROUTES, sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes: 1 << 20 });
+const router = new Router({ routes: parseRoutes(ROUTES), sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes: 1 << 20 });
 
 /** The crash oracle for a whole message: never a throw, always one of the three outcomes with a known reason. */
 function route(topic: string, payload: string): RouteResult {

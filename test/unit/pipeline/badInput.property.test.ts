@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_ROUTE } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';
@@ -130,7 +130,7 @@ function route(overrides: Partial<RouteConfig> = {}): RouteConfig {
 }
 
 const router = new Router({
-  routes: [
+  routes: parseRoutes([
     route(),
     route({ topic: 'flat/{device}/{measurement}', flatten: true }),
     route({ topic: 'num/{device}/{measurement}', format: 'number' }),
@@ -138,7 +138,7 @@ const router = new Router({
     route({ topic: 'auto/{device}/{measurement}', timeUnit: 'auto' }),
     route({ topic: 'sec/{device}/{measurement}', timeUnit: 's' }),
     route({ topic: 'ns/{device}/{measurement}', timeUnit: 'ns' }),
-  ],
+  ]),
   sinkNames: ['influx', 'redis'],
   gatewayId: 'gw-1',
   gatewayTag: true,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ROUTE } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { splitLines } from '../../../src/lineprotocol/splitLines.ts';
 import { DEFAULT_LIMITS, type PointLimits } from '../../../src/pipeline/PointLimits.ts';
@@ -17,7 +17,7 @@ function router(limits: Partial<PointLimits> = {}, maxPayloadBytes = 65536): Rou
     { ...DEFAULT_ROUTE, topic: 'flat/{device}/{measurement}', flatten: true },
     DEFAULT_ROUTE,
   ];
-  return new Router({ routes, sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes, limits: { ...DEFAULT_LIMITS, ...limits } });
+  return new Router({ routes: parseRoutes(routes), sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes, limits: { ...DEFAULT_LIMITS, ...limits } });
 }
 
 function send(r: Router, topic: string, payload: string | object): RouteResult {

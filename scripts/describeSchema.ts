@@ -2,9 +2,9 @@
  * The Markdown configuration reference, generated from the schema so docs/configuration.md cannot drift
  * (scripts/config-doc.ts --check fails when it does).
  */
-import { DEFAULT_ROUTE } from './parseRoutes.ts';
-import { CONFIG_FILE_ENV, credentialNameFor } from './schema.ts';
-import { leaves, type SchemaTree } from './schemaTree.ts';
+import { DEFAULT_ROUTE } from '../src/config/parseRoutes.ts';
+import { CONFIG_FILE_ENV, credentialNameFor } from '../src/config/schema.ts';
+import { leaves, type SchemaTree } from '../src/config/schemaTree.ts';
 
 export const REFERENCE_START = '<!-- config-reference:start -->';
 export const REFERENCE_END = '<!-- config-reference:end -->';

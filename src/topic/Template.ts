@@ -1,4 +1,4 @@
-import type { Captures } from '../topic/TopicPattern.ts';
+import type { Captures } from './TopicPattern.ts';
 
 /**
  * A name template such as `"{device}_x"`, compiled against a topic pattern's capture names.

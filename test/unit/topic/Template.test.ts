@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Template } from '../../../src/pipeline/Template.ts';
+import { Template } from '../../../src/topic/Template.ts';
 
 describe('Template', () => {
   const names = ['device', 'measurement'];

@@ -176,9 +176,10 @@ export class RedisBatchBuilder {
       return;
     }
     const p = parsed.line;
-    // A line that parses has a series key that does too, once past the leading spaces the parser skips.
+    // A line that parses has a series key that does too, once past the leading whitespace the parser skips
+    // (spaces, tabs and NULs, as InfluxDB's skipWhitespace).
     let from = 0;
-    while (line.charCodeAt(from) === 0x20) from++;
+    for (let c = line.charCodeAt(0); c === 0x20 || c === 0x09 || c === 0x00; c = line.charCodeAt(++from));
     const key = from === 0 ? line : line.slice(from);
     const series = this.#series.get(key.slice(0, seriesKeyEnd(key)))!;
     // Line protocol from the router always carries a µs timestamp; Redis gets ms.

@@ -260,3 +260,14 @@ function assertSlotsReassemble(built: ReturnType<RedisBatchBuilder['build']>): v
   assert.equal(streams.length, wholeStreams.length);
   for (const key of new Set(wholeStreams.map((e) => e[0]))) assert.deepEqual(streams.filter((e) => e[0] === key), wholeStreams.filter((e) => e[0] === key));
 }
+
+describe('RedisBatchBuilder: found by the property test', () => {
+  it('reads a line with a leading tab (which the parser skips, as InfluxDB does) instead of throwing', () => {
+    assertSame(['\t a a=0u 0', 'm  0']);
+    assertSame(['\t\0m,device=d1 v=1 1700000000000000', 'm,device=d1 w=2 1700000000000000']);
+  });
+
+  it('reads a space after a run of backslashes in a series key as the parser does', () => {
+    assertSame(['m,device=a\\\\ v=1 1700000000000000', 'm,device=a\\ b v=2 1700000000000000']);
+  });
+});

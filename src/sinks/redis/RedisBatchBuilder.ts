@@ -154,9 +154,14 @@ export class RedisBatchBuilder {
     w.copy(text, line.timeStart, end - 3); // µs → ms: the same digits but the last three
     w.byte(0x22);
     w.piece(series.tagsJsonBytes);
+    const mask = series.reservedMask;
     for (let f = 0; f < n; f += FIELD) {
       w.byte2(0x2c, 0x22); // ,"
-      if (needsMarker(text, fields[f]!, fields[f + 1]!, series.reservedNames)) w.ascii(FIELD_MARKER);
+      // Most names are passed on their length alone (a bit per reserved length; the marker is 6 long).
+      const nameLength = fields[f + 1]! - fields[f]!;
+      if ((nameLength >= 6 || (mask & (1 << nameLength)) !== 0) && needsMarker(text, fields[f]!, fields[f + 1]!, series.reservedNames, mask)) {
+        w.ascii(FIELD_MARKER);
+      }
       w.copy(text, fields[f]!, fields[f + 1]!);
       w.byte2(0x22, 0x2c); // ",
       const kind = fields[f + 4]!;

@@ -1,7 +1,7 @@
 import { parseLine } from '../../pipeline/lineProtocol.ts';
 import { redisKeyPart } from './redisKeyPart.ts';
 import type { RedisLayout } from './RedisBatchBuilder.ts';
-import { reservedNames, tagKeysRefusal } from './streamFieldName.ts';
+import { lengthMask, reservedNames, tagKeysRefusal } from './streamFieldName.ts';
 
 /** What the Redis sink derives from a line's series key (measurement and tags): the same for every point of it. */
 export interface RedisSeries {
@@ -21,6 +21,8 @@ export interface RedisSeries {
   readonly tagKeys: readonly string[];
   /** `ts` and the tag keys as UTF-8: the field names that get the marker in a stream entry (`streamFieldName`). */
   readonly reservedNames: readonly Buffer[];
+  /** `lengthMask(reservedNames)`. */
+  readonly reservedMask: number;
   /** Why this series' points cannot be stream entries (a reserved tag key); undefined nearly always. */
   readonly streamRefusal: string | undefined;
 }
@@ -65,6 +67,7 @@ export class RedisSeriesCache {
       tagKeys.push(k);
       if (k === layout.deviceTag && device === undefined) device = v;
     }
+    const reserved = reservedNames(tagKeys);
     const latestKey = device === undefined ? undefined : `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
     const streamKey = `${layout.keyPrefix}stream:{${measurement}}`;
     const timesKey = latestKey === undefined ? undefined : `${latestKey}:ts`;
@@ -76,7 +79,8 @@ export class RedisSeriesCache {
       tagsJsonBytes: Buffer.from(tagPairs.map((t) => `,${JSON.stringify(t)}`).join(''), 'utf8'),
       latestHeadBytes: Buffer.from(latestKey === undefined ? '' : `[${JSON.stringify(latestKey)},${JSON.stringify(timesKey)},[`, 'utf8'),
       tagKeys,
-      reservedNames: reservedNames(tagKeys),
+      reservedNames: reserved,
+      reservedMask: lengthMask(reserved),
       streamRefusal: layout.streams ? tagKeysRefusal(tagKeys) : undefined,
     };
   }

@@ -28,10 +28,18 @@ export function reservedNames(tagKeys: readonly string[]): Buffer[] {
   return [Buffer.from(TIME_NAME), ...tagKeys.map((k) => Buffer.from(k, 'utf8'))];
 }
 
+/** One bit per length of the reserved names (31: longer): most field names are passed on their length alone. */
+export function lengthMask(reserved: readonly Buffer[]): number {
+  let mask = 0;
+  for (const r of reserved) mask |= 1 << Math.min(r.length, 31);
+  return mask;
+}
+
 /** Whether the field name at `text[start, end)` gets the marker (hot path: bytes, no string). */
-export function needsMarker(text: Uint8Array, start: number, end: number, reserved: readonly Buffer[]): boolean {
+export function needsMarker(text: Uint8Array, start: number, end: number, reserved: readonly Buffer[], mask: number): boolean {
   const n = end - start;
-  if (n >= MARKER_BYTES.length && equalBytes(text, start, MARKER_BYTES, MARKER_BYTES.length)) return true;
+  if (n >= MARKER_BYTES.length && text[start] === MARKER_BYTES[0] && equalBytes(text, start, MARKER_BYTES, MARKER_BYTES.length)) return true;
+  if ((mask & (1 << Math.min(n, 31))) === 0) return false;
   for (const r of reserved) if (r.length === n && equalBytes(text, start, r, n)) return true;
   return false;
 }

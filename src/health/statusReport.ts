@@ -26,6 +26,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       blocked: src.blocked,
       deadLettered: view.deadLetter?.published ?? 0,
       deadLetterDropped: view.deadLetter?.dropped ?? 0,
+      deadLetterSkipped: view.deadLetter?.skipped ?? 0,
     },
     spool: view.spool(),
     sinks: view.sinks.map((s) => {

@@ -27,6 +27,8 @@ export const DEAD_LETTER_SIZE_STEP = 256;
 export interface DeadLetterStats {
   published: number;
   dropped: number;
+  /** Rejected messages that were themselves dead letters (this gateway's or another's): not dead-lettered again. */
+  skipped: number;
 }
 
 /**
@@ -34,14 +36,19 @@ export interface DeadLetterStats {
  * broker connection the gateway already has: no second client, no credentials of its own, and whoever may read
  * the devices' topics may read this one. It never slows the hot path: a publish is handed to mqtt.js only while
  * connected and while fewer than `maxPending` are unwritten; otherwise the dead letter is dropped and counted
- * (mqtt.js would queue QoS 0 while offline without bound). Messages arriving on the dead-letter topic itself are
- * never dead-lettered again, so a route or a `#` subscription cannot make a loop.
+ * (mqtt.js would queue QoS 0 while offline without bound).
+ *
+ * A dead letter is never dead-lettered again, whoever wrote it: neither one arriving on this gateway's own
+ * dead-letter topic nor one whose payload is a dead-letter record (`isDeadLetterRecord`), whatever topic another
+ * gateway gave it. Two gateways subscribed to `#` with a route that rejected their records bounced them to each
+ * other forever (~12 000 msg/s each way); a record is recognised by its content because the other gateway's topic
+ * is its own config. Such a message is still rejected and counted by reason as any other, plus `stats.skipped`.
  *
  * Record (JSON, padded with spaces to a multiple of DEAD_LETTER_SIZE_STEP bytes):
  * { gateway, time (ISO), reason, detail, topic, payloadBytes, truncated, encoding: 'utf8'|'base64', payload }.
  */
 export class DeadLetter {
-  readonly stats: DeadLetterStats = { published: 0, dropped: 0 };
+  readonly stats: DeadLetterStats = { published: 0, dropped: 0, skipped: 0 };
   readonly #options: DeadLetterOptions;
   readonly #maxPending: number;
   readonly #maxPayloadBytes: number;
@@ -67,7 +74,11 @@ export class DeadLetter {
 
   offer(reason: RejectReason, detail: string, topic: string, payload: Buffer): void {
     const deadTopic = this.#options.topic;
-    if (deadTopic === '' || topic === deadTopic) return;
+    if (deadTopic === '') return;
+    if (topic === deadTopic || isDeadLetterRecord(payload)) {
+      this.stats.skipped++;
+      return;
+    }
     const client = this.#client;
     if (client === undefined || !client.connected || this.#pending >= this.#maxPending) {
       this.stats.dropped++;
@@ -97,4 +108,32 @@ export class DeadLetter {
       else this.stats.published++;
     });
   }
+}
+
+/** What every record starts with (JSON.stringify keeps the key order of `offer`). */
+const RECORD_START = Buffer.from('{"gateway":');
+
+/**
+ * Whether a payload is a dead-letter record of any gateway: a JSON object starting with `gateway` and holding the
+ * record's fields with their types. Only rejected messages are checked (never the hot path), and the cheap prefix
+ * test comes first. A device would have to send exactly such a record to be taken for one; it is still counted.
+ */
+export function isDeadLetterRecord(payload: Buffer): boolean {
+  if (payload.length < RECORD_START.length || !payload.subarray(0, RECORD_START.length).equals(RECORD_START)) return false;
+  let r: unknown;
+  try {
+    r = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (typeof r !== 'object' || r === null) return false;
+  const o = r as Record<string, unknown>;
+  return (
+    typeof o.gateway === 'string' &&
+    typeof o.reason === 'string' &&
+    typeof o.topic === 'string' &&
+    typeof o.payloadBytes === 'number' &&
+    typeof o.payload === 'string' &&
+    (o.encoding === 'utf8' || o.encoding === 'base64')
+  );
 }

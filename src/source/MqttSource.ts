@@ -181,12 +181,12 @@ export class MqttSource {
   readonly #handleMessage = (packet: IPublishPacket, done: DoneCallback): void => {
     if (this.#stopping) return; // not acknowledged: redelivered to the persistent session
     if (!this.#inBurst) this.#beginBurst();
-    const { router, spool, stats, collapsed } = this.#options;
+    const { spool, stats, collapsed } = this.#options;
     if (packet.qos > 0) this.#alive();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     stats.received++;
     stats.receivedBytes += payload.length;
-    const result = router.route(packet.topic, payload, this.#now());
+    const result = this.#route(packet.topic, payload);
     switch (result.kind) {
       case 'ok':
         if (spool.append(result.entry)) {
@@ -215,6 +215,27 @@ export class MqttSource {
         return;
     }
   };
+
+  /**
+   * The message boundary: an exception while routing one message (a decoder's bug that some payload finds) must not
+   * stop the gateway. Uncaught here it would reach mqtt.js's packet handler, kill the process, and the broker would
+   * redeliver the unacknowledged message at the next start: a crash loop from one message. So the message is
+   * rejected as `internal_error` (counted, dead-lettered with the error, acknowledged) and the next one is taken.
+   * One try per message, around the whole route: nothing inside the decoders' loops.
+   */
+  #route(topic: string, payload: Buffer): RouteResult {
+    try {
+      return this.#options.router.route(topic, payload, this.#now());
+    } catch (error) {
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.#options.collapsed.error(
+        `internal_error:${detail}`,
+        { topic, err: detail, stack: error instanceof Error ? error.stack : undefined },
+        'handling a message threw: rejected as internal_error (a bug: please report it with this log line)',
+      );
+      return { kind: 'rejected', reason: 'internal_error', detail };
+    }
+  }
 
   /**
    * mqtt.js takes only acknowledgements and PINGRESP as signs that the broker is alive, not the messages it sends. Under

@@ -19,7 +19,16 @@ interface Group {
   /** `["<valuesKey>","<timesKey>",[` */
   readonly head: Buffer;
   readonly fields: number[];
+  /** Field name (its bytes as latin1) → offset in `fields`; made once the group has more than INDEX_AFTER fields. */
+  index: Map<string, number> | undefined;
 }
+
+/**
+ * Fields a group is searched through one by one before it gets an index. A device's few fields are found at
+ * their usual place (the guess) or by a short scan; a message of thousands of fields made the scan quadratic
+ * (8 000 fields blocked the event loop for seconds, 100 000 for ~50 s).
+ */
+const INDEX_AFTER = 32;
 
 const TRUE_BYTES = Buffer.from('true');
 const FALSE_BYTES = Buffer.from('false');
@@ -33,9 +42,9 @@ const FALSE_BYTES = Buffer.from('false');
 export class LatestValues {
   readonly #groups = new Map<string, Group>();
   readonly #side = new ByteWriter(256);
-  readonly #text: Uint8Array;
+  readonly #text: Buffer;
 
-  constructor(text: Uint8Array) {
+  constructor(text: Buffer) {
     this.#text = text;
   }
 
@@ -43,7 +52,7 @@ export class LatestValues {
   group(valuesKey: string, timesKey: string, head: Buffer): Group {
     let g = this.#groups.get(valuesKey);
     if (g === undefined) {
-      g = { valuesKey, timesKey, head, fields: [] };
+      g = { valuesKey, timesKey, head, fields: [], index: undefined };
       this.#groups.set(valuesKey, g);
     }
     return g;
@@ -104,17 +113,11 @@ export class LatestValues {
     const fields = g.fields;
     // A device sends the same fields in the same order: the field at the same index is nearly always the one.
     let at = guess * F;
-    if (at >= fields.length || !this.#sameName(fields, at, where, nameStart, nameEnd)) {
-      at = -1;
-      for (let f = 0; f < fields.length; f += F) {
-        if (this.#sameName(fields, f, where, nameStart, nameEnd)) {
-          at = f;
-          break;
-        }
-      }
-    }
+    if (at >= fields.length || !this.#sameName(fields, at, where, nameStart, nameEnd)) at = this.#find(g, where, nameStart, nameEnd);
     if (at === -1) {
+      if (g.index !== undefined) g.index.set(this.#key(where, nameStart, nameEnd), fields.length);
       fields.push(where, nameStart, nameEnd, valueStart, valueEnd, kind, timeMs);
+      if (g.index === undefined && fields.length > INDEX_AFTER * F) g.index = this.#indexOf(fields);
     } else if (fields[at + 6]! <= timeMs) {
       // Name and value are both taken from the newer line: the two ranges must be in the same buffer.
       fields[at] = where;
@@ -125,6 +128,28 @@ export class LatestValues {
       fields[at + 5] = kind;
       fields[at + 6] = timeMs;
     }
+  }
+
+  /** Where the field of this name is in the group, or -1. */
+  #find(g: Group, where: number, nameStart: number, nameEnd: number): number {
+    if (g.index !== undefined) return g.index.get(this.#key(where, nameStart, nameEnd)) ?? -1;
+    const fields = g.fields;
+    for (let f = 0; f < fields.length; f += F) if (this.#sameName(fields, f, where, nameStart, nameEnd)) return f;
+    return -1;
+  }
+
+  #indexOf(fields: readonly number[]): Map<string, number> {
+    const index = new Map<string, number>();
+    for (let f = 0; f < fields.length; f += F) index.set(this.#key(fields[f]!, fields[f + 1]!, fields[f + 2]!), f);
+    return index;
+  }
+
+  /**
+   * A name's bytes as a string, one character per byte: equal keys are equal bytes, as `#sameName` compares them
+   * (text names are of simple lines, with nothing JSON would escape; side names are JSON-escaped: the same bytes).
+   */
+  #key(where: number, start: number, end: number): string {
+    return (where === IN_TEXT ? this.#text : this.#side.buf).toString('latin1', start, end);
   }
 
   #sameName(fields: readonly number[], at: number, where: number, start: number, end: number): boolean {

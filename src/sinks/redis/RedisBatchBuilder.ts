@@ -7,6 +7,8 @@ import { ByteWriter } from './ByteWriter.ts';
 import { LatestValues } from './LatestValues.ts';
 import { RedisSeriesCache, type RedisSeries } from './RedisSeriesCache.ts';
 import { FIELD, SimpleLine, TRUE } from '../../lineprotocol/SimpleLine.ts';
+import { MAX_ENTRY_PAIRS } from './batchScript.ts';
+import { FIELD_MARKER, needsMarker, streamFieldName } from './streamFieldName.ts';
 
 export interface RedisLayout {
   readonly keyPrefix: string;
@@ -29,8 +31,12 @@ export interface BuiltBatch {
   readonly entries: number;
   /** Points that went into the call. */
   readonly points: number;
-  /** Lines that did not parse (cannot happen for lines the gateway produced; counted, not retried). */
+  /**
+   * Points refused before the call (counted, not retried): lines that do not parse (cannot happen for lines the
+   * gateway produced), and points that cannot be one stream entry (too many fields for one XADD, a reserved tag key).
+   */
   readonly rejected: number;
+  /** Why the first of them was refused. */
   readonly firstError: string | undefined;
 }
 
@@ -132,6 +138,7 @@ export class RedisBatchBuilder {
     if (!line.scan(text, start, end)) return false;
     const series = this.#series.get(all !== undefined ? all.slice(start, line.seriesEnd) : text.toString('utf8', start, line.seriesEnd));
     if (series === null) return false;
+    if (this.#refused(b, series, line.fieldCount)) return true;
     b.points++;
     const fields = line.fields;
     const n = line.fieldCount * FIELD;
@@ -148,8 +155,14 @@ export class RedisBatchBuilder {
     w.copy(text, line.timeStart, end - 3); // µs → ms: the same digits but the last three
     w.byte(0x22);
     w.piece(series.tagsJsonBytes);
+    const mask = series.reservedMask;
     for (let f = 0; f < n; f += FIELD) {
       w.byte2(0x2c, 0x22); // ,"
+      // Most names are passed on their length alone (a bit per reserved length; the marker is 6 long).
+      const nameLength = fields[f + 1]! - fields[f]!;
+      if ((nameLength >= 6 || (mask & (1 << nameLength)) !== 0) && needsMarker(text, fields[f]!, fields[f + 1]!, series.reservedNames, mask)) {
+        w.ascii(FIELD_MARKER);
+      }
       w.copy(text, fields[f]!, fields[f + 1]!);
       w.byte2(0x22, 0x2c); // ",
       const kind = fields[f + 4]!;
@@ -172,7 +185,7 @@ export class RedisBatchBuilder {
     const parsed = parseLine(line);
     if (!parsed.ok) {
       b.rejected++;
-      b.firstError ??= parsed.error;
+      b.firstError ??= `unparsable line: ${parsed.error}`;
       return;
     }
     const p = parsed.line;
@@ -182,6 +195,7 @@ export class RedisBatchBuilder {
     for (let c = line.charCodeAt(0); c === 0x20 || c === 0x09 || c === 0x00; c = line.charCodeAt(++from));
     const key = from === 0 ? line : line.slice(from);
     const series = this.#series.get(key.slice(0, seriesKeyEnd(key)))!;
+    if (this.#refused(b, series, p.fields.length)) return;
     // Line protocol from the router always carries a µs timestamp; Redis gets ms.
     const timeMs = p.timestamp === undefined ? Date.now() : Math.floor(Number(p.timestamp) / 1000);
     b.points++;
@@ -196,8 +210,25 @@ export class RedisBatchBuilder {
     w.ascii(String(timeMs));
     w.byte(0x22);
     w.piece(series.tagsJsonBytes);
-    for (const f of p.fields) w.utf8(`,${JSON.stringify(f.name)},${JSON.stringify(redisValue(f.value))}`);
+    for (const f of p.fields) w.utf8(`,${JSON.stringify(streamFieldName(f.name, series.tagKeys))},${JSON.stringify(redisValue(f.value))}`);
     this.#entryEnd(b, w, series);
+  }
+
+  /**
+   * A point that cannot be one stream entry is refused whole (counted), before anything of it is written: its
+   * latest values alone would be a point half written. Only with streams on.
+   */
+  #refused(b: Building, series: RedisSeries, fieldCount: number): boolean {
+    if (b.streams === undefined) return false;
+    let why = series.streamRefusal;
+    const pairs = 1 + series.tagKeys.length + fieldCount;
+    if (why === undefined && pairs > MAX_ENTRY_PAIRS) {
+      why = `point of ${fieldCount} fields: more than one Redis stream entry takes (${MAX_ENTRY_PAIRS} names with ts and tags)`;
+    }
+    if (why === undefined) return false;
+    b.rejected++;
+    b.firstError ??= why;
+    return true;
   }
 
   /** `["<streamKey>",<position>,["ts","` */

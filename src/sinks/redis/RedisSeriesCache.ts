@@ -1,6 +1,7 @@
 import { parseLine } from '../../lineprotocol/parseLine.ts';
 import { redisKeyPart } from './redisKeyPart.ts';
 import type { RedisLayout } from './RedisBatchBuilder.ts';
+import { lengthMask, reservedNames, tagKeysRefusal } from './streamFieldName.ts';
 
 /** What the Redis sink derives from a line's series key (measurement and tags): the same for every point of it. */
 export interface RedisSeries {
@@ -16,6 +17,14 @@ export interface RedisSeries {
   readonly tagsJsonBytes: Buffer;
   /** `["<latestKey>","<timesKey>",[` : the start of the latest group's JSON (empty without a latest key). */
   readonly latestHeadBytes: Buffer;
+  /** The tag keys, unescaped, in line order. */
+  readonly tagKeys: readonly string[];
+  /** `ts` and the tag keys as UTF-8: the field names that get the marker in a stream entry (`streamFieldName`). */
+  readonly reservedNames: readonly Buffer[];
+  /** `lengthMask(reservedNames)`. */
+  readonly reservedMask: number;
+  /** Why this series' points cannot be stream entries (a reserved tag key); undefined nearly always. */
+  readonly streamRefusal: string | undefined;
 }
 
 /** A gateway sees a few thousand series at most; beyond this the cache starts over rather than grow. */
@@ -53,10 +62,13 @@ export class RedisSeriesCache {
     const measurement = redisKeyPart(p.measurement);
     let device: string | undefined;
     const tagPairs: string[] = [];
+    const tagKeys: string[] = [];
     for (const [k, v] of p.tags) {
       tagPairs.push(k, v);
+      tagKeys.push(k);
       if (k === layout.deviceTag && device === undefined) device = v;
     }
+    const reserved = reservedNames(tagKeys);
     const latestKey = device === undefined ? undefined : `${layout.keyPrefix}latest:{${redisKeyPart(device)}}:${measurement}`;
     const streamKey = `${layout.keyPrefix}stream:{${measurement}}`;
     const timesKey = latestKey === undefined ? undefined : `${latestKey}:ts`;
@@ -67,6 +79,10 @@ export class RedisSeriesCache {
       streamHeadBytes: Buffer.from(`[${JSON.stringify(streamKey)},`, 'utf8'),
       tagsJsonBytes: Buffer.from(tagPairs.map((t) => `,${JSON.stringify(t)}`).join(''), 'utf8'),
       latestHeadBytes: Buffer.from(latestKey === undefined ? '' : `[${JSON.stringify(latestKey)},${JSON.stringify(timesKey)},[`, 'utf8'),
+      tagKeys,
+      reservedNames: reserved,
+      reservedMask: lengthMask(reserved),
+      streamRefusal: layout.streams ? tagKeysRefusal(tagKeys) : undefined,
     };
   }
 }

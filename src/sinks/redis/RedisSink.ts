@@ -1,8 +1,9 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisSinkConfig } from '../../config/Config.ts';
-import type { Batch } from '../../spool/Batch.ts';
+import { splitBatch, type Batch } from '../../spool/Batch.ts';
 import type { Sink, WriteResult } from '../Sink.ts';
+import { SinkError } from '../SinkError.ts';
 import { classifyRedisError, isAuthReply } from './classifyRedisError.ts';
 import { createRedisConnection } from './createRedisConnection.ts';
 import { RedisBatchBuilder } from './RedisBatchBuilder.ts';
@@ -91,19 +92,46 @@ export class RedisSink implements Sink {
   }
 
   async write(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
-    const writer = this.#writer;
-    if (writer === undefined) throw new Error('RedisSink used before start()');
+    if (this.#writer === undefined) throw new Error('RedisSink used before start()');
     signal.throwIfAborted();
+    return this.#writeIsolating(batch, signal);
+  }
+
+  /**
+   * One device must not cost the others their points: when Redis refuses a batch for its content (a data error,
+   * not retried), the batch is split in halves of its entries and each half written on its own, down to the one
+   * entry Redis refuses, which alone is rejected (counted). One bad entry among n costs about 2·log2(n) more calls.
+   * An entry (one message) is not split into its lines: its lines share one stream position, and a line applied
+   * alone would make the script skip its siblings as already applied. A retryable error in any half throws: the
+   * worker sends the whole batch again, and what had landed is skipped (streams) or rewritten the same (latest).
+   */
+  async #writeIsolating(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
+    try {
+      return await this.#writeOnce(batch);
+    } catch (e) {
+      const error = e as SinkError;
+      if (error.retryable) throw error;
+      const halves = batch.ends.length > 1 ? splitBatch(batch) : undefined;
+      if (halves === undefined) return { accepted: 0, rejected: batch.points, reason: error.message };
+      signal.throwIfAborted();
+      const first = await this.#writeIsolating(halves[0], signal);
+      signal.throwIfAborted();
+      return addResults(first, await this.#writeIsolating(halves[1], signal));
+    }
+  }
+
+  /** One script call for the batch; throws a classified SinkError. */
+  async #writeOnce(batch: Batch): Promise<WriteResult> {
+    const writer = this.#writer;
+    if (writer === undefined) throw new SinkError('RedisSink stopped', { kind: 'unavailable', retryable: true });
     const built = this.#builder.build(batch);
-    const reason = built.firstError === undefined ? undefined : `unparsable line: ${built.firstError}`;
+    const reason = built.firstError;
     if (built.points === 0) return { accepted: 0, rejected: built.rejected, ...(reason ? { reason } : {}) };
     let duplicates = 0;
     try {
       duplicates = await writer.write(built);
     } catch (e) {
-      const error = classifyRedisError(e, this.#connectionError, this.#config.tls.label);
-      if (error.retryable) throw error;
-      return { accepted: 0, rejected: batch.points, reason: error.message };
+      throw classifyRedisError(e, this.#connectionError, this.#config.tls.label);
     }
     return { accepted: built.points, rejected: built.rejected, duplicates, ...(reason ? { reason } : {}) };
   }
@@ -129,4 +157,15 @@ export class RedisSink implements Sink {
       client.disconnect();
     }
   }
+}
+
+/** Two halves' outcomes as one; the first reason given wins. */
+function addResults(a: WriteResult, b: WriteResult): WriteResult {
+  const reason = a.reason ?? b.reason;
+  return {
+    accepted: a.accepted + b.accepted,
+    rejected: a.rejected + b.rejected,
+    duplicates: (a.duplicates ?? 0) + (b.duplicates ?? 0),
+    ...(reason !== undefined ? { reason } : {}),
+  };
 }

@@ -46,7 +46,10 @@ function reference(batch: Batch, layout: RedisLayout) {
           if (held === undefined || held.timeMs <= timeMs) group.set(f.name, { value: value(f.value), timeMs });
         }
       }
-      streams.push([`${layout.keyPrefix}stream:{${measurement}}`, batch.positions[c]!, ['ts', String(timeMs), ...p.tags.flat(), ...p.fields.flatMap((f) => [f.name, value(f.value)])]]);
+      // A field named ts or like a tag, or starting with the marker, is marked in the entry (field:device).
+      const tagKeys = p.tags.map(([k]) => k);
+      const name = (n: string): string => (n === 'ts' || n.startsWith('field:') || tagKeys.includes(n) ? `field:${n}` : n);
+      streams.push([`${layout.keyPrefix}stream:{${measurement}}`, batch.positions[c]!, ['ts', String(timeMs), ...p.tags.flat(), ...p.fields.flatMap((f) => [name(f.name), value(f.value)])]]);
     }
   });
   const groups = [...latest].map(([key, fields]) => [key, `${key}:ts`, [...fields].flatMap(([name, f]) => [name, f.value, String(f.timeMs)])]);
@@ -230,7 +233,7 @@ describe('RedisBatchBuilder', () => {
 
   it('gives the full parser\'s result for long names (native copies) in large batches that grow the writers (property)', () => {
     const long = fc.string({ minLength: 60, maxLength: 80, unit: fc.constantFrom('a', 'é', '😀', '\x7f', '!', '"', '\\', ' ', ',', '=') });
-    const name = fc.oneof(long, fc.constantFrom('a', 'b', 'd1', 'd2'));
+    const name = fc.oneof(long, fc.constantFrom('a', 'b', 'd1', 'd2', 'device', 'ts', 'field:ts'));
     const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.constantFrom('t', 'FALSE', '"x"', '"😀 \\" q"', '12i', '7u'));
     const ts = fc.constantFrom('1700000000000000', '1700000000000999', '1700000000001000');
     const escape = (s: string) => s.replace(/[\\ ,=]/g, (c) => (c === '\\' ? 'x' : `\\${c}`));
@@ -245,6 +248,61 @@ describe('RedisBatchBuilder', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('RedisBatchBuilder: what one device can send (issue 12)', () => {
+  const wide = (device: string, n: number, from = 0): string =>
+    `m,device=${device},gateway=g ${Array.from({ length: n }, (_, i) => `f${from + i}=1`).join(',')} 1700000000000000`;
+
+  it('a field named ts, device or gateway is marked in the stream entry (field:…), on both paths; the latest hash keeps its name', () => {
+    const built = new RedisBatchBuilder(LAYOUT).build(
+      batchOf([
+        'm,device=d1,gateway=g device=5,gateway=6,ts=7,t=1,field:x=8 1700000000000000',
+        'm,device=d2,gateway=g device="forged",ts="x y",t=2 1700000000000000', // a string field: the full parser
+      ]),
+    );
+    assert.deepEqual(
+      streamsOf(built).map((e) => e[2]),
+      [
+        ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'field:device', '5', 'field:gateway', '6', 'field:ts', '7', 't', '1', 'field:field:x', '8'],
+        ['ts', '1700000000000', 'device', 'd2', 'gateway', 'g', 'field:device', 'forged', 'field:ts', 'x y', 't', '2'],
+      ],
+    );
+    const entry = streamsOf(built)[1]![2];
+    const asMap = Object.fromEntries(Array.from({ length: entry.length / 2 }, (_, i) => [entry[2 * i], entry[2 * i + 1]]));
+    assert.equal(asMap.device, 'd2', 'a reader taking the entry as a map sees the real device');
+    assert.deepEqual(latestOf(built)[0]![2], ['device', '5', '1700000000000', 'gateway', '6', '1700000000000', 'ts', '7', '1700000000000', 't', '1', '1700000000000', 'field:x', '8', '1700000000000']);
+  });
+
+  it('a tag key ts (or starting with field:) cannot make an unambiguous entry: the point is refused and counted', () => {
+    const built = new RedisBatchBuilder(LAYOUT).build(batchOf(['m,device=d1,ts=5 v=1 1700000000000000', 'm,device=d2 v=1 1700000000000000']));
+    assert.equal(built.points, 1);
+    assert.equal(built.rejected, 1);
+    assert.match(built.firstError ?? '', /tag key "ts" is reserved/);
+    assert.deepEqual(streamsOf(built).map((e) => e[2][3]), ['d2']);
+  });
+
+  it('a point too wide for one stream entry (one XADD) is refused whole and counted; without streams it is written', () => {
+    const built = new RedisBatchBuilder(LAYOUT).build(batchOf([wide('p', 4100), wide('n', 3)]));
+    assert.equal(built.points, 1);
+    assert.equal(built.rejected, 1);
+    assert.match(built.firstError ?? '', /4100 fields/);
+    assert.deepEqual(latestOf(built).map((g) => g[0]), ['eb:latest:{n}:m'], 'nothing of the refused point');
+    const latestOnly = new RedisBatchBuilder({ ...LAYOUT, streams: false }).build(batchOf([wide('p', 4100)]));
+    assert.equal(latestOnly.points, 1);
+    assert.equal(latestOf(latestOnly)[0]![2].length, 3 * 4100);
+  });
+
+  it('coalesces 100 000 distinct fields of one device in linear time (no search per field through the others)', () => {
+    const builder = new RedisBatchBuilder({ ...LAYOUT, streams: false });
+    const chunks = [wide('d', 50_000, 0), wide('d', 50_000, 50_000), wide('d', 50_000, 0)];
+    const started = performance.now();
+    const built = builder.build(batchOf(chunks));
+    const ms = performance.now() - started;
+    assert.equal(latestOf(built)[0]![2].length, 3 * 100_000);
+    // Quadratic, this took about 50 s; linear, well under half a second on the test machine.
+    assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
   });
 });
 

@@ -9,6 +9,8 @@ import { GatewayProcess } from './support/GatewayProcess.ts';
  * issue 12 item 2, end to end with the defaults: a JSON object of 4 100 short fields (29 KB, inside the 64 KiB
  * payload limit) on `sensors/p1/poison` among 3 000 normal messages. Before, Redis answered "too many results to
  * unpack", the whole batch was rejected, and the other devices' points in it never reached Redis.
+ * The router's own limit (mqtt.maxFieldsPerPoint, 1000 by default) now refuses such a message before any sink sees
+ * it; it is raised here so that the sink's own defence is what is tested (an operator may raise the limit).
  */
 describe('one poison device among normal ones (real Mosquitto, Redis, VictoriaMetrics; gateway process)', () => {
   let servers: Servers;
@@ -19,7 +21,7 @@ describe('one poison device among normal ones (real Mosquitto, Redis, VictoriaMe
   before(async () => {
     servers = await startServers();
     gw = await GatewayProcess.start({
-      env: { ...servers.env, EDGEBRIDGE_GATEWAY_ID: 'gw-poison', EDGEBRIDGE_INFLUX_TOKEN: 't', EDGEBRIDGE_INFLUX_ORG: 'o', EDGEBRIDGE_INFLUX_BUCKET: 'b' },
+      env: { ...servers.env, EDGEBRIDGE_GATEWAY_ID: 'gw-poison', EDGEBRIDGE_MQTT_MAX_FIELDS_PER_POINT: '10000', EDGEBRIDGE_INFLUX_TOKEN: 't', EDGEBRIDGE_INFLUX_ORG: 'o', EDGEBRIDGE_INFLUX_BUCKET: 'b' },
     });
     pub = await connectPublisher(servers.mq.url);
     redis = new Redis(servers.rd.url);

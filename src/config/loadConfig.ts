@@ -137,6 +137,12 @@ function checkOrder(lowKey: string, low: number, highKey: string, high: number, 
   });
 }
 
+/**
+ * Each spool record carries a 32-bit mask of the sinks it is for, and bit 31 is the sign bit in JavaScript's
+ * bitwise operators (`1 << 31` < 0): 31 sinks is what the record format can address.
+ */
+export const MAX_SINKS = 31;
+
 function buildSinks(
   props: Record<string, any>,
   env: Env,
@@ -158,6 +164,14 @@ function buildSinks(
     }
     if (enabled) sinks.push(withExtraSecrets(sink, i, env, sources));
   });
+  if (sinks.length > MAX_SINKS) {
+    throw new ConfigError({
+      key: 'sinks.extra',
+      value: `${sinks.length} enabled sinks`,
+      expected: `at most ${MAX_SINKS} enabled sinks (sinks.influx, sinks.redis and sinks.extra together)`,
+      fix: `disable or remove ${sinks.length - MAX_SINKS} of them (set "enabled": false)`,
+    });
+  }
   for (const s of sinks) {
     const at = s.name === 'influx' || s.name === 'redis' ? `sinks.${s.name}` : `sinks.extra[${(props.sinks.extra as { name: string }[]).findIndex((e) => e.name === s.name)}]`;
     checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs, schema);

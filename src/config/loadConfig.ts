@@ -9,6 +9,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
 import type { Config, LogLevel, MqttConfig, OverflowPolicy, SpoolType, AckMode, SinkConfig, Subscription } from './Config.ts';
+import { checkEnvNames } from './checkEnvNames.ts';
 import { checkRedisSink } from './checkRedisSink.ts';
 import { ConfigError } from './ConfigError.ts';
 import { FormatError } from './FormatError.ts';
@@ -282,6 +283,13 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
         }
       });
     });
+
+    const extras = props.sinks.extra as { name: string; type: string }[];
+    const extraEnv = extras.flatMap((e) => {
+      const name = extraSinkSecretEnvName(e.name, e.type === 'influx' ? 'token' : 'password');
+      return [name, `${name}_FILE`];
+    });
+    checkEnvNames(opts.env, { prefix: ENV_PREFIX, schema, extra: [CONFIG_FILE_ENV, ...extraEnv] });
 
     const config: Config = {
       gatewayId,

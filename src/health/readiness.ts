@@ -7,8 +7,8 @@ export interface Readiness {
   readonly problems: readonly string[];
 }
 
-/** Ready = connected to the broker, no sink's breaker open, spool accepting, not shutting down. */
-export function readiness(view: GatewayView): Readiness {
+/** Ready = connected to the broker, no sink's breaker open or throttled, spool accepting, not shutting down. */
+export function readiness(view: GatewayView, now: number = Date.now()): Readiness {
   const problems: string[] = [];
   if (view.shuttingDown()) problems.push('shutting down');
   if (!view.source.connected) {
@@ -19,6 +19,9 @@ export function readiness(view: GatewayView): Readiness {
     if (st.breaker === 'open' || st.breaker === 'isolated') {
       const why = st.lastError ? `: ${st.lastError.kind}: ${redactUrlsInText(st.lastError.message)}` : '';
       problems.push(`sink ${st.name}: circuit breaker ${st.breaker}${why}`);
+    }
+    if (st.throttledUntil !== undefined && st.throttledUntil > now) {
+      problems.push(`sink ${st.name}: throttled until ${new Date(st.throttledUntil).toISOString()} (the server asked to wait: Retry-After, capped at retryMaxMs)`);
     }
   }
   const spool = view.spool();

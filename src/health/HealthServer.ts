@@ -151,8 +151,9 @@ export class HealthServer {
   #authorised(req: IncomingMessage): boolean {
     const token = this.#options.token ?? '';
     if (token === '') return true;
-    const header = req.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '', 'utf8');
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` are the same.
+    const match = /^bearer +(.*)$/i.exec(req.headers.authorization ?? '');
+    const given = Buffer.from(match?.[1] ?? '', 'utf8');
     const expected = Buffer.from(token, 'utf8');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }

@@ -28,6 +28,15 @@ const hostPortList: FormatSpec = {
   validate(value) {
     if (!Array.isArray(value)) throw new FormatError({ expected: 'an array of "host:port" strings', value });
     value.forEach((item: unknown, i) => {
+      const at = typeof item === 'string' ? item.lastIndexOf('@') : -1;
+      if (at !== -1) {
+        // `user:password@host:port` (or a URL with credentials): never echo what is before the '@'.
+        throw new FormatError({
+          path: `[${i}]`,
+          expected: 'a "host:port" string without credentials (Sentinels: sinks.redis.sentinelUsername / sentinelPassword)',
+          value: `[redacted]@${(item as string).slice(at + 1)}`,
+        });
+      }
       if (typeof item !== 'string' || parseHostPort(item) === undefined) {
         throw new FormatError({ path: `[${i}]`, expected: 'a "host:port" string (IPv6: "[::1]:26379")', value: item });
       }

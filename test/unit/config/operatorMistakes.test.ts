@@ -107,3 +107,16 @@ describe('misspelt EDGEBRIDGE_* variables', () => {
     checkEnvNames(env, { prefix: 'EDGEBRIDGE_', schema: createSchema('edge-01'), extra: ['EDGEBRIDGE_CONFIG'] });
   });
 });
+
+describe('a Sentinel or Cluster address with credentials', () => {
+  for (const [mode, envName] of [['sentinel', 'EDGEBRIDGE_REDIS_SENTINELS'], ['cluster', 'EDGEBRIDGE_REDIS_CLUSTER_NODES']] as const) {
+    it(`${mode}: refused without echoing the credentials`, () => {
+      for (const entry of ['admin:hunter2@10.0.0.1:26379', 'redis://admin:hunter2@10.0.0.1:26379', ':hunter2@10.0.0.1:26379']) {
+        const e = configError(() => load([], { EDGEBRIDGE_REDIS_MODE: mode, [envName]: `10.0.0.2:26379,${entry}` }));
+        assert.ok(!e.message.includes('hunter2'), e.message);
+        assert.match(e.message, /\[redacted\]@10\.0\.0\.1:26379/);
+        assert.match(e.message, /without credentials/);
+      }
+    });
+  }
+});

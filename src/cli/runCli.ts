@@ -5,6 +5,7 @@ import { redactConfig, redactUrl } from '../config/redactConfig.ts';
 import type { Config } from '../config/Config.ts';
 import { USAGE } from './usage.ts';
 import { readVersion } from './version.ts';
+import { checkSpoolDir } from './checkSpoolDir.ts';
 import { runDryRun } from './dryRun.ts';
 import { parseCommandLine, type CommandLine } from './parseCommandLine.ts';
 
@@ -53,6 +54,15 @@ export function runCli(io: CliIo): CliOutcome {
   }
   switch (command) {
     case 'check-config':
+      if (config.spool.type === 'disk') {
+        try {
+          checkSpoolDir(config.spool.dir);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          stderr.write(`edgebridge: configuration error: ${error.message}\n`);
+          return { kind: 'exit', code: CONFIG_EXIT_CODE };
+        }
+      }
       stdout.write(summarise(config));
       return { kind: 'exit', code: 0 };
     case 'print-config':

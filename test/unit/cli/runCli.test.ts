@@ -74,3 +74,28 @@ describe('the command line refuses what it does not understand', () => {
     assert.match(v.stderr, /EDGEBRIDGE_HTTP_PROT.*EDGEBRIDGE_HTTP_PORT/);
   });
 });
+
+describe('check-config checks that the spool directory can be written', () => {
+  it('a spool.dir under a regular file: 78 naming spool.dir', () => {
+    const plain = join(dir, 'plain-file');
+    writeFileSync(plain, 'x');
+    const r = cli(['check-config'], { EDGEBRIDGE_SPOOL_DIR: join(plain, 'spool') });
+    assert.deepEqual(r.outcome, { kind: 'exit', code: 78 }, r.stdout);
+    assert.match(r.stderr, /spool\.dir/);
+    assert.match(r.stderr, /is not a directory/);
+    assert.match(r.stderr, /EDGEBRIDGE_SPOOL_DIR/);
+  });
+
+  it('a directory that is not writable (an injected fs: root passes every access check)', async () => {
+    const { checkSpoolDir } = await import('../../../src/cli/checkSpoolDir.ts');
+    const denied = { statSync: () => ({ isDirectory: () => true }), accessSync: () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); } };
+    assert.throws(() => checkSpoolDir('/var/lib/edgebridge/spool', denied as never), /spool\.dir.*is not writable \(EACCES\)/);
+  });
+
+  it('a directory that does not exist yet but can be created, and a memory spool: OK', () => {
+    assert.deepEqual(cli(['check-config'], { EDGEBRIDGE_SPOOL_DIR: join(dir, 'not', 'yet') }).outcome, { kind: 'exit', code: 0 });
+    const plain = join(dir, 'plain-file2');
+    writeFileSync(plain, 'x');
+    assert.deepEqual(cli(['check-config'], { EDGEBRIDGE_SPOOL_DIR: join(plain, 'x'), EDGEBRIDGE_SPOOL_TYPE: 'memory' }).outcome, { kind: 'exit', code: 0 });
+  });
+});

@@ -114,7 +114,7 @@ export class Gateway {
         name: 'workers',
         parts: workers.map((w) => ({ name: `worker ${w.name}`, start: () => w.start(), stop: () => w.stop(this.#drainDeadline) })),
       },
-      { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop() }] },
+      { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop(this.#drainDeadline) }] },
     ];
   }
 

@@ -29,6 +29,7 @@ export function readiness(view: GatewayView, now: number = Date.now()): Readines
     const why = spool.fullReason === 'maxBytes' ? 'spool.maxBytes reached (overflow policy block)' : `cannot write: ${spool.fullReason ?? 'unknown'}`;
     problems.push(`spool: full, messages are not being acknowledged (${why})`);
   }
-  if (view.source.subscriptionErrors > 0) problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
+  // Counted per connection (reset on connect): while disconnected, "not connected" above says it all.
+  if (view.source.connected && view.source.subscriptionErrors > 0) problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
   return { ready: problems.length === 0, problems };
 }

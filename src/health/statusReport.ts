@@ -27,7 +27,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       deadLettered: view.deadLetter?.published ?? 0,
       deadLetterDropped: view.deadLetter?.dropped ?? 0,
     },
-    spool: view.spool(),
+    spool: { ...view.spool(), orphanedSinks: view.orphanedSinks?.() ?? [] },
     sinks: view.sinks.map((s) => {
       const st = s.stats;
       const b = s.backlog();

@@ -1,3 +1,4 @@
+import { findOrphanedSinks, type OrphanedSink } from './workers/findOrphanedSinks.ts';
 import type { Logger } from 'pino';
 import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
@@ -56,6 +57,7 @@ export class Gateway {
   readonly #routeFilters: readonly string[];
   #drainDeadline = 0;
   #stopped: Promise<void> | undefined;
+  readonly #orphanedSinks: OrphanedSink[] = [];
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -82,6 +84,7 @@ export class Gateway {
       sinks: sinkViews,
       spool: () => spool.stats(),
       shuttingDown: () => this.#shuttingDown,
+      orphanedSinks: () => this.#orphanedSinks,
     };
     const metrics = new GatewayMetrics(this.view);
     const workers = sinks.map(
@@ -116,7 +119,7 @@ export class Gateway {
         name: 'workers',
         parts: workers.map((w) => ({ name: `worker ${w.name}`, start: () => w.start(), stop: () => w.stop(this.#drainDeadline) })),
       },
-      { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop() }] },
+      { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop(this.#drainDeadline) }] },
     ];
   }
 
@@ -132,6 +135,16 @@ export class Gateway {
     for (const filter of this.#routeFilters) {
       if (!subscriptions.some((sub) => filterCovers(sub, filter))) {
         logger.warn({ route: filter, subscriptions }, 'no subscription delivers every topic of this route: add one to mqtt.subscriptions');
+      }
+    }
+    if (config.spool.type === 'disk') {
+      const sinkNames = config.sinks.map((s) => s.name);
+      for (const o of findOrphanedSinks(config.spool.dir, sinkNames)) {
+        this.#orphanedSinks.push(o);
+        logger.error(
+          { orphanedSink: o.sink, segments: o.segments, configuredSinks: sinkNames },
+          `the spool holds a backlog for sink "${o.sink}", which is not configured (renamed or removed?): it will not be delivered and goes when its segments are deleted; give the sink its old name back to deliver it`,
+        );
       }
     }
     for (const stage of this.#stages) {

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { silenceDisabledDebug } from './cli/silenceDisabledDebug.ts';
+import { nodeTooOld } from './cli/nodeVersion.ts';
 
-// Before anything that loads mqtt.js or ioredis: hence the dynamic imports below.
-silenceDisabledDebug(process.env);
-const { runCli } = await import('./cli/runCli.ts');
-const { runGateway } = await import('./cli/runGateway.ts');
-
-const outcome = runCli({ argv: process.argv.slice(2), env: process.env, stdout: process.stdout, stderr: process.stderr });
-if (outcome.kind === 'exit') process.exitCode = outcome.code;
-else await runGateway(outcome.config);
+// Static imports are linked before any code runs: an older Node would die on the first one it lacks (node:module's
+// registerHooks on Node 20) with a stack trace. So only the version check is imported statically; the rest follows.
+const tooOld = nodeTooOld(process.versions.node, process.execPath);
+if (tooOld !== undefined) {
+  process.stderr.write(tooOld);
+  process.exitCode = 78; // EX_CONFIG: the installation is wrong, a restart would not help (RestartPreventExitStatus=78)
+} else {
+  await import('./cli/entry.ts');
+}

@@ -5,7 +5,9 @@ import { redactConfig, redactUrl } from '../config/redactConfig.ts';
 import type { Config } from '../config/Config.ts';
 import { USAGE } from './usage.ts';
 import { readVersion } from './version.ts';
-import { extractDryRun, runDryRun } from './dryRun.ts';
+import { checkSpoolDir } from './checkSpoolDir.ts';
+import { runDryRun } from './dryRun.ts';
+import { parseCommandLine, type CommandLine } from './parseCommandLine.ts';
 
 export interface CliIo {
   readonly argv: readonly string[];
@@ -17,36 +19,32 @@ export interface CliIo {
 /** What the process should do after parsing the command line. */
 export type CliOutcome = { readonly kind: 'exit'; readonly code: number } | { readonly kind: 'run'; readonly config: Config };
 
-const COMMANDS = new Set(['run', 'check-config', 'print-config']);
-
 /** Parses the command, loads the config, and handles every command that does not run the gateway. */
 export function runCli(io: CliIo): CliOutcome {
   const { argv, stdout, stderr } = io;
-  if (argv.includes('--help') || argv.includes('-h')) {
-    stdout.write(USAGE);
-    return { kind: 'exit', code: 0 };
+  let line: CommandLine;
+  try {
+    line = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr.write(`edgebridge: configuration error: ${error.message}\n`);
+    return { kind: 'exit', code: CONFIG_EXIT_CODE };
   }
-  if (argv.includes('--version') || argv.includes('-v')) {
-    stdout.write(`${readVersion()}\n`);
-    return { kind: 'exit', code: 0 };
+  switch (line.kind) {
+    case 'help':
+      stdout.write(USAGE);
+      return { kind: 'exit', code: 0 };
+    case 'version':
+      stdout.write(`${readVersion()}\n`);
+      return { kind: 'exit', code: 0 };
+    case 'usage-error':
+      stderr.write(`edgebridge: ${line.message}\n\n${USAGE}`);
+      return { kind: 'exit', code: 2 };
   }
-  // --dry-run FILE: route sample messages with the configured routes and print what would be written.
-  const dry = extractDryRun(argv);
-  const args = dry?.argv ?? argv;
-  const first = args[0];
-  const command = first !== undefined && !first.startsWith('-') ? first : 'run';
-  if (!COMMANDS.has(command)) {
-    stderr.write(`edgebridge: unknown command "${command}"\n\n${USAGE}`);
-    return { kind: 'exit', code: 2 };
-  }
-  if (dry !== undefined && (dry.file === undefined || command !== 'run')) {
-    stderr.write(`edgebridge: --dry-run takes a FILE (or - for stdin) and no command other than run\n\n${USAGE}`);
-    return { kind: 'exit', code: 2 };
-  }
-  const rest = command === first ? args.slice(1) : args;
+  const { command, dryRunFile } = line;
   let config: Config;
   try {
-    config = loadConfig({ argv: rest, env: io.env });
+    config = loadConfig({ argv: line.configArgv, env: io.env });
   } catch (error) {
     if (error instanceof ConfigError) {
       stderr.write(`edgebridge: configuration error: ${error.message}\n`);
@@ -56,13 +54,22 @@ export function runCli(io: CliIo): CliOutcome {
   }
   switch (command) {
     case 'check-config':
+      if (config.spool.type === 'disk') {
+        try {
+          checkSpoolDir(config.spool.dir);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          stderr.write(`edgebridge: configuration error: ${error.message}\n`);
+          return { kind: 'exit', code: CONFIG_EXIT_CODE };
+        }
+      }
       stdout.write(summarise(config));
       return { kind: 'exit', code: 0 };
     case 'print-config':
       stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
       return { kind: 'exit', code: 0 };
     default:
-      if (dry?.file !== undefined) return { kind: 'exit', code: runDryRun(config, dry.file, stdout, stderr) };
+      if (dryRunFile !== undefined) return { kind: 'exit', code: runDryRun(config, dryRunFile, stdout, stderr) };
       return { kind: 'run', config };
   }
 }

@@ -11,6 +11,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
 import type { Config, ConfigValues, SinkConfig } from './Config.ts';
+import { checkEnvNames } from './checkEnvNames.ts';
 import { checkRedisSink } from './checkRedisSink.ts';
 import { ConfigError } from '../errors/ConfigError.ts';
 import { FormatError } from './FormatError.ts';
@@ -81,6 +82,12 @@ function checkOrder(lowKey: string, low: number, highKey: string, high: number, 
   throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix });
 }
 
+/**
+ * Each spool record carries a 32-bit mask of the sinks it is for, and bit 31 is the sign bit in JavaScript's
+ * bitwise operators (`1 << 31` < 0): 31 sinks is what the record format can address.
+ */
+export const MAX_SINKS = 31;
+
 /** The sinks list: `influx`, `redis` (if enabled), then the enabled extras; each checked across its keys. */
 function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<string, string>, schema: SchemaTree): SinkConfig[] {
   const listed: [string, ExtraSink][] = [];
@@ -97,6 +104,14 @@ function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<s
     }
     if (sink.enabled) listed.push([`sinks.extra[${i}]`, withExtraSecret(sink, i, env, sources)]);
   });
+  if (listed.length > MAX_SINKS) {
+    throw new ConfigError({
+      key: 'sinks.extra',
+      value: `${listed.length} enabled sinks`,
+      expected: `at most ${MAX_SINKS} enabled sinks (sinks.influx, sinks.redis and sinks.extra together)`,
+      fix: `disable or remove ${listed.length - MAX_SINKS} of them (set "enabled": false)`,
+    });
+  }
   return listed.map(([at, { enabled: _enabled, ...s }]) => {
     const { retryInitialMs, retryMaxMs } = s.resilience;
     checkOrder(`${at}.resilience.retryInitialMs`, retryInitialMs, `${at}.resilience.retryMaxMs`, retryMaxMs, schema);
@@ -198,7 +213,13 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
       conf.set('routes', routes);
     }
 
-    const config = resolve(parseTree(schema, conf.getProperties()), opts.env, secretSources, schema);
+    const values = parseTree(schema, conf.getProperties());
+    const config = resolve(values, opts.env, secretSources, schema);
+    const extraEnv = values.sinks.extra.flatMap((e) => {
+      const name = extraSinkSecretEnvName(e.name, e.type === 'influx' ? 'token' : 'password');
+      return [name, `${name}_FILE`];
+    });
+    checkEnvNames(opts.env, { prefix: ENV_PREFIX, schema, extra: [CONFIG_FILE_ENV, ...extraEnv] });
     return { config, configFile, routesFile, secretSources };
   } catch (err) {
     throw err instanceof FormatError ? toConfigError(err, { schema, configFile, routesFile }) : err;

@@ -12,8 +12,9 @@ function jsonProblem(text: string, err: unknown): string {
 }
 
 /**
- * A JSON file the configuration names (the config file, the routes file): undefined when empty, a ConfigError
- * naming `key`, the path and `fix` when it cannot be read or parsed (without quoting its text: it may hold secrets).
+ * A JSON file the configuration names (the config file, the routes file); a ConfigError naming `key`, the path and
+ * `fix` when it cannot be read or parsed (without quoting its text: it may hold secrets), or is empty: a 0-byte file
+ * is a truncated copy or a failed template far more often than a wish for the defaults (`{}` says that).
  */
 export function readJsonFile(path: string, role: string, key: string, fix: string): unknown {
   let text: string;
@@ -29,7 +30,16 @@ export function readJsonFile(path: string, role: string, key: string, fix: strin
       fix,
     });
   }
-  if (text.trim() === '') return undefined;
+  if (text.trim() === '') {
+    throw new ConfigError({
+      key,
+      value: path,
+      subject: `${role} "${path}"`,
+      problem: text === '' ? 'is empty (0 bytes)' : 'holds only white space',
+      expected: 'a JSON document ({} for no settings)',
+      fix,
+    });
+  }
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -32,6 +32,15 @@ const hostPortList: FormatSpec<HostPort[]> = {
   parse(value) {
     if (!Array.isArray(value)) throw new FormatError({ expected: 'an array of "host:port" strings', value });
     return value.map((item: unknown, i) => {
+      const at = typeof item === 'string' ? item.lastIndexOf('@') : -1;
+      if (at !== -1) {
+        // `user:password@host:port` (or a URL with credentials): never echo what is before the '@'.
+        throw new FormatError({
+          path: `[${i}]`,
+          expected: 'a "host:port" string without credentials (Sentinels: sinks.redis.sentinelUsername / sentinelPassword)',
+          value: `[redacted]@${(item as string).slice(at + 1)}`,
+        });
+      }
       const parsed = typeof item === 'string' ? parseHostPort(item) : undefined;
       if (parsed === undefined) {
         throw new FormatError({ path: `[${i}]`, expected: 'a "host:port" string (IPv6: "[::1]:26379")', value: item });

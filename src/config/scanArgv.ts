@@ -12,6 +12,21 @@ export interface ScannedArgv {
   readonly configFile: string | undefined;
   /** [config key, raw value] in argv order (later wins). */
   readonly sets: readonly (readonly [string, string])[];
+  /** Arguments that are neither a flag nor a flag's value (the command), in order; all of them after `--`. */
+  readonly positionals: readonly string[];
+  /** Flags (`--http-prot`, `-x`) that are not ours, as given; the CLI refuses them with a usage error. */
+  readonly unknown: readonly string[];
+}
+
+/** Every flag the schema declares, as `--name` (booleans also as `--no-name`). */
+export function knownFlags(schema: SchemaTree): string[] {
+  const names = [`--${CONFIG_FILE_FLAG}`];
+  for (const [, leaf] of leaves(schema)) {
+    if (!leaf.arg) continue;
+    names.push(`--${leaf.arg}`);
+    if (leaf.format === F.boolean) names.push(`--no-${leaf.arg}`);
+  }
+  return names;
 }
 
 function flagValueError(flag: string, key: string): ConfigError {
@@ -23,7 +38,7 @@ function flagValueError(flag: string, key: string): ConfigError {
   });
 }
 
-/** Picks our flags out of argv; everything else belongs to the CLI and is left alone. */
+/** Picks our flags out of argv; what is not ours is reported (positionals, unknown flags), never consumed. */
 export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedArgv {
   const flags = new Map<string, FlagSpec>();
   for (const [key, leaf] of leaves(schema)) {
@@ -31,10 +46,22 @@ export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedAr
   }
   let configFile: string | undefined;
   const sets: [string, string][] = [];
+  const positionals: string[] = [];
+  const unknown: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') break;
-    if (!arg.startsWith('--')) continue;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      unknown.push(arg);
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
@@ -51,6 +78,7 @@ export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedAr
     if (!spec) {
       const negated = name.startsWith('no-') ? flags.get(name.slice(3)) : undefined;
       if (negated?.boolean && inline === undefined) sets.push([negated.key, 'false']);
+      else unknown.push(arg);
       continue;
     }
     if (spec.boolean) {
@@ -63,5 +91,5 @@ export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedAr
       sets.push([spec.key, value]);
     }
   }
-  return { configFile, sets };
+  return { configFile, sets, positionals, unknown };
 }

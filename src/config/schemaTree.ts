@@ -62,10 +62,23 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** The known name a misspelt one most likely meant: same but for case, else the nearest within 2 edits. */
+export function closestName(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const same = known.find((k) => k.toLowerCase() === lower);
+  if (same !== undefined) return same;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(k.toLowerCase(), lower);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
 /** `one of a, b, c (did you mean "b"?)` — the expectation for an undeclared key. */
 export function knownKeysExpectation(key: string, known: readonly string[]): string {
-  const guess = known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
-    known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  const guess = closestName(key, known);
   return `one of ${known.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`;
 }
 

@@ -36,6 +36,16 @@ export class GatewayMetrics {
     counter(registers, 'edgebridge_deadletter_published_total', 'Rejected messages re-published to the dead-letter topic', () => view.deadLetter?.published ?? 0);
     counter(registers, 'edgebridge_deadletter_dropped_total', 'Rejected messages not dead-lettered (broker disconnected or the bounded queue full)', () => view.deadLetter?.dropped ?? 0);
     counter(registers, 'edgebridge_deadletter_skipped_total', 'Rejected messages that were dead letters themselves (of this or another gateway): never dead-lettered again', () => view.deadLetter?.skipped ?? 0);
+    new Gauge({
+      name: 'edgebridge_spool_orphaned_segments',
+      help: 'Spool segments holding records for a sink that is not configured (renamed or removed), found at start-up',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of view.orphanedSinks?.() ?? []) this.labels(o.sink).set(o.segments);
+      },
+    });
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);
     gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
     counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);

@@ -13,6 +13,8 @@ export interface GatewayView {
   readonly deadLetter?: DeadLetterStats;
   readonly sinks: readonly SinkView[];
   spool(): SpoolStats;
+  /** Sinks the spool holds a backlog for that are not configured (found at start-up); absent: none looked for. */
+  orphanedSinks?(): readonly { readonly sink: string; readonly segments: number }[];
   /** True from the first shutdown signal on. */
   shuttingDown(): boolean;
 }

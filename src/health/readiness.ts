@@ -7,8 +7,8 @@ export interface Readiness {
   readonly problems: readonly string[];
 }
 
-/** Ready = connected to the broker, no sink's breaker open, spool accepting, not shutting down. */
-export function readiness(view: GatewayView): Readiness {
+/** Ready = connected to the broker, no sink's breaker open or throttled, spool accepting, not shutting down. */
+export function readiness(view: GatewayView, now: number = Date.now()): Readiness {
   const problems: string[] = [];
   if (view.shuttingDown()) problems.push('shutting down');
   if (!view.source.connected) {
@@ -20,12 +20,16 @@ export function readiness(view: GatewayView): Readiness {
       const why = st.lastError ? `: ${st.lastError.kind}: ${redactUrlsInText(st.lastError.message)}` : '';
       problems.push(`sink ${st.name}: circuit breaker ${st.breaker}${why}`);
     }
+    if (st.throttledUntil !== undefined && st.throttledUntil > now) {
+      problems.push(`sink ${st.name}: throttled until ${new Date(st.throttledUntil).toISOString()} (the server asked to wait: Retry-After, capped at retryMaxMs)`);
+    }
   }
   const spool = view.spool();
   if (spool.full) {
     const why = spool.fullReason === 'maxBytes' ? 'spool.maxBytes reached (overflow policy block)' : `cannot write: ${spool.fullReason ?? 'unknown'}`;
     problems.push(`spool: full, messages are not being acknowledged (${why})`);
   }
-  if (view.source.subscriptionErrors > 0) problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
+  // Counted per connection (reset on connect): while disconnected, "not connected" above says it all.
+  if (view.source.connected && view.source.subscriptionErrors > 0) problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
   return { ready: problems.length === 0, problems };
 }

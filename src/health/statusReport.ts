@@ -10,7 +10,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
     gatewayId: view.gatewayId,
     version: view.version,
     uptimeSeconds: Math.round((now - view.startedAt) / 1000),
-    readiness: readiness(view),
+    readiness: readiness(view, now),
     mqtt: {
       connected: src.connected,
       connects: src.connects,
@@ -28,7 +28,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       deadLetterDropped: view.deadLetter?.dropped ?? 0,
       deadLetterSkipped: view.deadLetter?.skipped ?? 0,
     },
-    spool: view.spool(),
+    spool: { ...view.spool(), orphanedSinks: view.orphanedSinks?.() ?? [] },
     sinks: view.sinks.map((s) => {
       const st = s.stats;
       const b = s.backlog();
@@ -43,6 +43,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
         pointsDuplicate: st.pointsDuplicate,
         failedAttempts: st.failedAttempts,
         backlog: { points: b.points, bytes: b.bytes, ageSeconds: b.oldestAt === undefined ? 0 : (now - b.oldestAt) / 1000 },
+        throttledUntil: st.throttledUntil !== undefined && st.throttledUntil > now ? new Date(st.throttledUntil).toISOString() : null,
         lastWriteAt: st.lastWriteAt === undefined ? null : new Date(st.lastWriteAt).toISOString(),
         lastError:
           st.lastError === undefined

@@ -17,6 +17,8 @@ export class SinkStats {
   breaker: BreakerState = 'closed';
   lastError: { message: string; kind: SinkErrorKind | 'unknown'; at: number } | undefined;
   lastWriteAt: number | undefined;
+  /** While the server's Retry-After (capped at retryMaxMs) holds the next attempt back: when it is due (epoch ms). */
+  throttledUntil: number | undefined;
   /** Points still in memory when shutdown's deadline passed (memory spool only). */
   pointsUnflushedAtStop = 0;
 

@@ -89,6 +89,8 @@ export class SinkWorker {
         const kind = error instanceof SinkError ? error.kind : isTaskCancelledError(error) ? 'timeout' : 'unknown';
         const message = error instanceof Error ? error.message : String(error);
         stats.lastError = { message, kind, at: this.#now() };
+        // The delay is what the backoff chose, Retry-After included and capped: readiness shows when it ends.
+        stats.throttledUntil = error instanceof SinkError && error.retryAfterMs > 0 ? this.#now() + event.delay : undefined;
       }
     });
     this.#state = { tag: 'running', loop: this.#run() };
@@ -151,6 +153,7 @@ export class SinkWorker {
       stats.pointsDuplicate += result.duplicates ?? 0;
       stats.batchesWritten++;
       stats.lastWriteAt = this.#now();
+      stats.throttledUntil = undefined;
       if (result.rejected > 0) {
         stats.pointsRejected += result.rejected;
         logger.warn({ rejected: result.rejected, reason: result.reason }, 'points rejected by sink');
@@ -162,6 +165,7 @@ export class SinkWorker {
       stats.pointsRejected += batch.points;
       const message = error instanceof Error ? error.message : String(error);
       stats.lastError = { message, kind: error instanceof SinkError ? error.kind : 'unknown', at: this.#now() };
+      stats.throttledUntil = undefined;
       logger.warn({ rejected: batch.points, reason: message }, 'batch rejected by sink');
       cursor.commit(batch);
     } finally {

@@ -104,6 +104,8 @@ describe('secrets never leak: a full run, every log line and response searched',
               type: 'influx',
               url: `http://admin:${SECRETS.deadInfluxPassword}@127.0.0.1:${deadInfluxPort}`,
               token: SECRETS.deadInfluxToken,
+              // Was EDGEBRIDGE_SINK_DEAD_INFLUX_RESILIENCE_RETRY_INITIAL_MS, which no extra sink reads (now refused).
+              resilience: { retryInitialMs: 200 },
             },
           ],
         },
@@ -124,7 +126,6 @@ describe('secrets never leak: a full run, every log line and response searched',
       EDGEBRIDGE_REDIS_PASSWORD: SECRETS.redisPassword,
       EDGEBRIDGE_HTTP_TOKEN_FILE: httpTokenFile,
       EDGEBRIDGE_SHUTDOWN_TIMEOUT_MS: '1000',
-      EDGEBRIDGE_SINK_DEAD_INFLUX_RESILIENCE_RETRY_INITIAL_MS: '200',
     };
     // The dead sinks open their breakers: /readyz is 503 by design, so wait for liveness only.
     gw = await GatewayProcess.start({ env, waitUntil: 'alive' });

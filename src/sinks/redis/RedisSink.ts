@@ -83,7 +83,7 @@ export class RedisSink implements Sink {
     client.on('ready', () => {
       this.#connectionError = undefined;
       diagnosis?.reset();
-      this.#logger.info({ sink: this.name, target }, 'redis connected');
+      this.#logger.info({ target }, 'redis connected'); // the logger is the sink's child: it carries "sink" already
     });
     this.#client = client;
     this.#writer = writer;

@@ -146,8 +146,10 @@ describe('loadConfig sources', () => {
     assert.equal(load([`--config=${b}`], { EDGEBRIDGE_CONFIG: a }).gatewayId, 'b');
   });
 
-  it('accepts an empty config file', () => {
-    assert.equal(load(['--config', file('empty.json', '')]).gatewayId, 'edge-01');
+  it('refuses an empty config file, naming it; {} is the way to say "no settings"', () => {
+    const empty = file('empty.json', '');
+    assert.throws(() => load(['--config', empty]), (e: unknown) => e instanceof ConfigError && e.message.includes(empty) && /empty \(0 bytes\)/.test(e.message));
+    assert.equal(load(['--config', file('braces.json', '{}')]).gatewayId, 'edge-01');
   });
 
   it('ignores commands and flags it does not own', () => {

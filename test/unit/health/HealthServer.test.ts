@@ -125,6 +125,10 @@ describe('HealthServer', () => {
       assert.equal((await at('/metrics', { authorization: 'Bearer wrong' })).status, 401);
       assert.equal((await at('/metrics', { authorization: 's3cret-token' })).status, 401, 'the Bearer scheme is required');
       assert.equal((await at('/metrics', { authorization: 'Bearer s3cret-token' })).status, 200);
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+        assert.equal((await at('/metrics', { authorization: `${scheme} s3cret-token` })).status, 200, `${scheme}: the scheme is case-insensitive`);
+      }
+      assert.equal((await at('/metrics', { authorization: 'bearer wrong' })).status, 401);
       assert.equal((await at('/status', { authorization: 'Bearer s3cret-token' })).status, 200);
       assert.equal((await at('/healthz')).status, 200);
       assert.notEqual((await at('/readyz')).status, 401);

@@ -126,7 +126,7 @@ describe('SinkWorker with a fake clock', () => {
   });
 
   it('honours Retry-After when it asks for more than the backoff', async () => {
-    const { spool, sink, worker } = setup({ breakerThreshold: 100 });
+    const { spool, sink, worker } = setup({ breakerThreshold: 100, retryMaxMs: 10_000 });
     sink.behaviour = { mode: 'throttle', retryAfterMs: 7000 };
     worker.start();
     spool.append(entry(1, 0b1, Date.now()));
@@ -134,6 +134,25 @@ describe('SinkWorker with a fake clock', () => {
     const gaps = sink.attempts.slice(1).map((a, i) => a.at - sink.attempts[i]!.at);
     assert.ok(gaps.length >= 2);
     for (const g of gaps) assert.ok(g >= 7000, `gap ${g} ms honours Retry-After`);
+    const stopped = worker.stop(Date.now());
+    await advance(100);
+    await stopped;
+  });
+
+  it('caps Retry-After at retryMaxMs and records until when the sink is throttled', async () => {
+    const { spool, sink, stats, worker } = setup({ breakerThreshold: 100 });
+    sink.behaviour = { mode: 'throttle', retryAfterMs: 2_000_000_000 };
+    worker.start();
+    spool.append(entry(1, 0b1, Date.now()));
+    await advance(1000 + 12_000);
+    const gaps = sink.attempts.slice(1).map((a, i) => a.at - sink.attempts[i]!.at);
+    assert.ok(gaps.length >= 2, `attempts ${sink.attempts.length}`);
+    for (const g of gaps) assert.ok(g <= 5000 + 50, `gap ${g} ms is at most retryMaxMs`);
+    assert.ok(stats.throttledUntil !== undefined && stats.throttledUntil > Date.now() && stats.throttledUntil <= Date.now() + 5000);
+    sink.behaviour = { mode: 'accept' };
+    await advance(6000);
+    assert.equal(stats.pointsWritten, 1);
+    assert.equal(stats.throttledUntil, undefined);
     const stopped = worker.stop(Date.now());
     await advance(100);
     await stopped;

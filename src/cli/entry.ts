@@ -1,0 +1,10 @@
+import { silenceDisabledDebug } from './silenceDisabledDebug.ts';
+
+// Before anything that loads mqtt.js or ioredis: hence the dynamic imports below.
+silenceDisabledDebug(process.env);
+const { runCli } = await import('./runCli.ts');
+const { runGateway } = await import('./runGateway.ts');
+
+const outcome = runCli({ argv: process.argv.slice(2), env: process.env, stdout: process.stdout, stderr: process.stderr });
+if (outcome.kind === 'exit') process.exitCode = outcome.code;
+else await runGateway(outcome.config);

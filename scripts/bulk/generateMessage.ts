@@ -185,7 +185,9 @@ function jsonPayload(rng: Rng, seq: number, ts: string | undefined, extra: reado
     const j = int(rng, k + 1);
     [entries[k], entries[j]] = [entries[j]!, entries[k]!];
   }
-  entries.forEach((e, k) => parts.push(...(k === 0 ? e : [',', ...e])));
+  entries.forEach((e, k) => {
+    parts.push(...(k === 0 ? e : [',', ...e]));
+  });
   parts.push('}');
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
 }

@@ -115,7 +115,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const owned: number[][] = Array.from({ length: publishers }, () => []);
     for (let seq = 0; seq < n; seq++) owned[(seq % devices) % publishers]!.push(seq);
     const pubs = owned.map((seqs, p) => new SequencedPublisher(mq.url, `chaos-pub-${process.pid}-${opts.ack}-${p}`, shared, Int32Array.from(seqs), rate * (seqs.length / n)));
-    scenario.defer(() => pubs.forEach((p) => p.stop()));
+    scenario.defer(() => {
+      for (const p of pubs) p.stop();
+    });
     const publishStart = since();
     const publishing = Promise.all(pubs.map((p) => p.run())).then(() => since());
     const progress = setInterval(() => {

@@ -8,15 +8,14 @@ import { ConfigError } from '../config/ConfigError.ts';
  * check and then exit 78 at start.
  */
 export function checkSpoolDir(dir: string, fsApi: Pick<typeof fs, 'accessSync' | 'statSync'> = fs): void {
-  const fail = (problem: string): never => {
-    throw new ConfigError({
+  const fail = (problem: string): ConfigError =>
+    new ConfigError({
       key: 'spool.dir',
       value: dir,
       problem,
       expected: 'a writable directory (or one that can be created)',
       fix: 'set EDGEBRIDGE_SPOOL_DIR or "spool.dir" in the config file, or fix the directory\'s owner and mode (systemd: StateDirectory=)',
     });
-  };
   let at = path.resolve(dir);
   for (;;) {
     let stat: fs.Stats;
@@ -28,14 +27,14 @@ export function checkSpoolDir(dir: string, fsApi: Pick<typeof fs, 'accessSync' |
         at = path.dirname(at);
         continue;
       }
-      return fail(`${at} cannot be examined (${code ?? String(error)})`);
+      throw fail(`${at} cannot be examined (${code ?? String(error)})`);
     }
-    if (!stat.isDirectory()) return fail(`${at === path.resolve(dir) ? 'it' : at} is not a directory`);
+    if (!stat.isDirectory()) throw fail(`${at === path.resolve(dir) ? 'it' : at} is not a directory`);
     try {
       fsApi.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      return fail(at === path.resolve(dir) ? `is not writable (${code})` : `does not exist and ${at} is not writable to create it (${code})`);
+      throw fail(at === path.resolve(dir) ? `is not writable (${code})` : `does not exist and ${at} is not writable to create it (${code})`);
     }
     return;
   }

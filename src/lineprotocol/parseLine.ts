@@ -200,7 +200,7 @@ function readKeyPart(line: string, part: number): string {
   }
   cur.pos = i;
   const raw = line.slice(start, i);
-  return escapes ? unescape(raw, part === MEASUREMENT ? MEASUREMENT_ESCAPES : TAG_ESCAPES) : raw;
+  return escapes ? unescapeName(raw, part === MEASUREMENT ? MEASUREMENT_ESCAPES : TAG_ESCAPES) : raw;
 }
 
 // The characters a backslash escapes in each part: the backslash before them is dropped.
@@ -209,7 +209,7 @@ const TAG_ESCAPES = [COMMA, SPACE, EQUALS];
 const FIELD_KEY_ESCAPES = [COMMA, SPACE, EQUALS, QUOTE];
 
 /** Drops each backslash that is right before one of `escaped` (InfluxDB's unescapeTag / escape.Unescape). */
-function unescape(raw: string, escaped: readonly number[]): string {
+function unescapeName(raw: string, escaped: readonly number[]): string {
   let out = '';
   let chunk = 0;
   for (let i = 0; i < raw.length - 1; i++) {
@@ -255,7 +255,7 @@ function readFieldKey(line: string): string | undefined {
   }
   cur.pos = i;
   const raw = line.slice(start, i);
-  return escapes ? unescape(raw, FIELD_KEY_ESCAPES) : raw;
+  return escapes ? unescapeName(raw, FIELD_KEY_ESCAPES) : raw;
 }
 
 function readField(line: string, name: string): ParsedField | undefined {

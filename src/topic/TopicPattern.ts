@@ -106,7 +106,7 @@ export class TopicPattern {
       if (kind === HASH) return this.#build(topic, c);
       if (kind === CAPTURE_REST) {
         // `a/{rest#}` on topic `a`: zero levels, captured as ''.
-        const start = pos > len ? len : pos;
+        const start = Math.min(pos, len);
         spans[c * 2] = start;
         spans[c * 2 + 1] = len;
         return this.#build(topic, c + 1);

@@ -19,7 +19,7 @@ export function isTopicFilter(topic: string): boolean {
  * "expected …" phrase for the config error; undefined when it is a valid one. The broker refuses the others.
  */
 export function subscriptionFilterProblem(topic: string): string | undefined {
-  let shared;
+  let shared: ReturnType<typeof parseSharedFilter>;
   try {
     shared = parseSharedFilter(topic);
   } catch (error) {

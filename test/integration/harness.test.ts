@@ -312,14 +312,14 @@ function childWithRedis(then: 'exit' | 'hang'): { pid: Promise<{ pid: number; di
 
 describe('no orphans', () => {
   test('servers are killed when the test process exits, is SIGTERMed or is SIGKILLed', async () => {
-    const cases: Array<{ then: 'exit' | 'hang'; signal?: NodeJS.Signals }> = [
-      { then: 'exit' },
-      { then: 'hang', signal: 'SIGTERM' },
-      { then: 'hang', signal: 'SIGKILL' }, // no exit handler runs: setpriv --pdeathsig does the work
+    const cases: Array<{ end: 'exit' | 'hang'; signal?: NodeJS.Signals }> = [
+      { end: 'exit' },
+      { end: 'hang', signal: 'SIGTERM' },
+      { end: 'hang', signal: 'SIGKILL' }, // no exit handler runs: setpriv --pdeathsig does the work
     ];
     await Promise.all(
-      cases.map(async ({ then, signal }) => {
-        const { pid, child } = childWithRedis(then);
+      cases.map(async ({ end, signal }) => {
+        const { pid, child } = childWithRedis(end);
         const { pid: redisPid, dir } = await pid;
         if (signal) child.kill(signal);
         await waitFor(() => !isProcessAlive(redisPid), {

@@ -45,7 +45,7 @@ describe('RedisSink in cluster mode against a 3-master redis-server cluster', ()
 
   it('writes every latest value and stream entry, each on the master owning its slot; a resent batch adds no entry twice', async () => {
     // The cluster client connects in the background: write until it is ready.
-    let result;
+    let result: unknown;
     for (let i = 0; ; i++) {
       try {
         result = await sink.write(batchOf(1, 1), never);

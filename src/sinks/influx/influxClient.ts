@@ -10,7 +10,7 @@ import type * as Influx from '@influxdata/influxdb-client';
  */
 const influx = createRequire(import.meta.url)('@influxdata/influxdb-client') as typeof Influx;
 
-export const { InfluxDB, Point, HttpError, RequestTimedOutError, escape } = influx;
+export const { InfluxDB, Point, HttpError, RequestTimedOutError } = influx;
 export type Point = Influx.Point;
 export type Transport = Influx.Transport;
 export type HttpError = Influx.HttpError;

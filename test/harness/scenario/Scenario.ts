@@ -73,6 +73,7 @@ export async function withScenario<T>(name: string, log: (line: string) => void,
  * The command-line end of a scenario file: when `meta` is the entry module, runs main and exits with its code;
  * an exception is printed as `<failPrefix> <stack>` and exits 1.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a main that returns nothing exits 0
 export function runAsMain(meta: ImportMeta, failPrefix: string, main: () => Promise<number | void>): void {
   if (!meta.main) return;
   main().then(

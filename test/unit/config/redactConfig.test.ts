@@ -26,6 +26,7 @@ describe('redactConfig', () => {
       env: { EDGEBRIDGE_MQTT_PASSWORD: 'mp', EDGEBRIDGE_INFLUX_TOKEN: 'it', EDGEBRIDGE_REDIS_URL: 'redis://u:rp@r' },
       hostname: 'h',
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the test walks the redacted object by key
     const redacted = redactConfig(config) as any;
     assert.equal(redacted.mqtt.password, '[redacted]');
     assert.equal(redacted.sinks[0].token, '[redacted]');

@@ -113,12 +113,14 @@ describe('device input (issue 12)', () => {
     time(json(10_000), 'sensors/d/m'); // warm up
     time(line(10_000), 'lp/d');
     const j10 = Math.min(time(json(10_000), 'sensors/d/m'), time(json(10_000), 'sensors/d/m'));
-    const j100 = time(json(100_000), 'sensors/d/m');
+    // Minimum of several runs: one run can meet a GC pause of the whole test process on a busy machine.
+    const j100 = Math.min(time(json(100_000), 'sensors/d/m'), time(json(100_000), 'sensors/d/m'), time(json(100_000), 'sensors/d/m'));
     const l10 = Math.min(time(line(10_000), 'lp/d'), time(line(10_000), 'lp/d'));
-    const l100 = time(line(100_000), 'lp/d');
-    // Linear (n log n for the sort) would be ~10–17×; quadratic 100×. Generous for a shared 2-core machine.
-    assert.ok(j100 < 40 * j10 + 50, `json: 10k fields ${j10.toFixed(1)} ms, 100k ${j100.toFixed(1)} ms`);
-    assert.ok(l100 < 40 * l10 + 50, `line: 10k fields ${l10.toFixed(1)} ms, 100k ${l100.toFixed(1)} ms`);
+    const l100 = Math.min(time(line(100_000), 'lp/d'), time(line(100_000), 'lp/d'), time(line(100_000), 'lp/d'));
+    // Linear (n log n for the sort) would be ~10–17× (V8's own JSON.parse of such objects grows ~20×); quadratic
+    // 100×. Generous for a shared 2-core machine.
+    assert.ok(j100 < 60 * j10 + 100, `json: 10k fields ${j10.toFixed(1)} ms, 100k ${j100.toFixed(1)} ms`);
+    assert.ok(l100 < 60 * l10 + 100, `line: 10k fields ${l10.toFixed(1)} ms, 100k ${l100.toFixed(1)} ms`);
     // With the default limit the walk stops at the 1001st field.
     const d = router({}, 64 * 1024 * 1024);
     const start = performance.now();

@@ -236,10 +236,10 @@ describe('RedisBatchBuilder', () => {
     const name = fc.oneof(long, fc.constantFrom('a', 'b', 'd1', 'd2', 'device', 'ts', 'field:ts'));
     const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.constantFrom('t', 'FALSE', '"x"', '"😀 \\" q"', '12i', '7u'));
     const ts = fc.constantFrom('1700000000000000', '1700000000000999', '1700000000001000');
-    const escape = (s: string) => s.replace(/[\\ ,=]/g, (c) => (c === '\\' ? 'x' : `\\${c}`));
+    const esc = (s: string) => s.replace(/[\\ ,=]/g, (c) => (c === '\\' ? 'x' : `\\${c}`));
     const line = fc
       .record({ measurement: name, device: name, fields: fc.array(fc.tuple(name, value), { minLength: 1, maxLength: 3 }), ts })
-      .map((l) => `${escape(l.measurement)},device=${escape(l.device)} ${l.fields.map(([k, v]) => `${escape(k)}=${v}`).join(',')} ${l.ts}`);
+      .map((l) => `${esc(l.measurement)},device=${esc(l.device)} ${l.fields.map(([k, v]) => `${esc(k)}=${v}`).join(',')} ${l.ts}`);
     const builder = new RedisBatchBuilder(LAYOUT);
     fc.assert(
       fc.property(fc.array(fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n')), { minLength: 1, maxLength: 60 }), (chunks) => {

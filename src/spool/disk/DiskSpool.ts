@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SpoolConfig } from '../../config/Config.ts';
 import type { Entry } from '../Entry.ts';
-import type { Spool, SpoolCursor, SpoolStats } from '../Spool.ts';
+import { acceptance, type Spool, type SpoolCursor, type SpoolStats } from '../Spool.ts';
 import { clampPosition, type Position } from './CursorStore.ts';
 import { DiskCursor } from './DiskCursor.ts';
 import { recordBoundaryAtOrBefore } from './recordBoundary.ts';
@@ -175,14 +175,12 @@ export class DiskSpool implements Spool {
   stats(): SpoolStats {
     const ledger = this.#ledger;
     const { checkpointsRepaired, ...counters } = ledger.counters;
-    const reason = ledger.refusal.reason;
     return {
       type: 'disk',
       entries: ledger.segments.reduce((n, s) => n + s.records, 0) + this.#writer.pendingCount,
       bytes: ledger.bytes,
       maxBytes: this.#o.maxBytes,
-      full: reason !== undefined,
-      ...(reason !== undefined ? { fullReason: reason } : {}),
+      ...acceptance(ledger.refusal.refusal),
       segments: ledger.segments.length,
       ...counters,
       checkpointsRepaired,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { OverflowPolicy } from '../../config/Config.ts';
 import type { Entry } from '../Entry.ts';
+import { acceptance } from '../Spool.ts';
 import { ActiveSegmentFile } from './ActiveSegmentFile.ts';
 import { GroupSync } from './GroupSync.ts';
 import { firstAt, META, PendingRecords } from './PendingRecords.ts';
@@ -118,8 +119,7 @@ export class SpoolWriter {
 
   sync(callback: (error?: Error | null) => void): void {
     if (!this.writePending()) {
-      const r = this.#ledger.refusal.state;
-      callback(new Error(`spool write failed: ${r.kind === 'writeFailed' ? r.code : r.kind === 'maxBytes' ? 'maxBytes' : 'EIO'}`));
+      callback(new Error(`spool write failed: ${acceptance(this.#ledger.refusal.refusal).fullReason ?? 'EIO'}`));
       return;
     }
     this.#sync.sync(callback);

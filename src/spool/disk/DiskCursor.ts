@@ -9,6 +9,12 @@ import type { SpoolLedger } from './SpoolLedger.ts';
 
 /** Batch.end packs (segment, offset): offsets stay below 2^32, segment ids below 2^21. */
 const OFFSET_SPAN = 2 ** 32;
+/**
+ * File bytes one read may scan (records of this sink and of others): reading and checking them is synchronous, and
+ * a catch-up read of 4 MiB held the event loop 13–25 ms (bench/spool-catchup.ts); 1 MiB holds it about 3 ms. A read
+ * that reaches it returns the batch so far; the next read goes on from there.
+ */
+export const FILE_SCAN_BUDGET = 1 << 20;
 
 /**
  * One sink's reader of the disk spool: reads records in order from its marks in the ledger, and commits there.
@@ -64,7 +70,8 @@ export class DiskCursor implements SpoolCursor {
       }
     }
     const records = this.#records;
-    while (n < 0 && collected.hasRoom(limits)) {
+    let scanned = 0;
+    while (n < 0 && collected.hasRoom(limits) && scanned < FILE_SCAN_BUDGET) {
       const holes: HoleTally = { records: 0, end: undefined };
       const f = records.next(segment, offset, holes);
       mark.lost += holes.records;
@@ -76,6 +83,7 @@ export class DiskCursor implements SpoolCursor {
       }
       segment = f.segment.id;
       offset = f.next;
+      scanned += f.next - f.start;
       if ((f.sinks & f.segment.bitOf(this.name)) === 0) continue;
       collected.addBytes(records.buffer, f.textStart, f.textEnd, f.segment.id * OFFSET_SPAN + f.start, f.points, f.next - f.start, f.receivedAt);
     }

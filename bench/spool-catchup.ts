@@ -33,7 +33,7 @@ function options(dir: string): ConstructorParameters<typeof DiskSpool>[0] {
   };
 }
 
-async function rep(): Promise<{ maxReadMs: number; maxDelayMs: number; p99DelayMs: number; pointsPerSecond: number; reads: number }> {
+async function rep(): Promise<{ firstReadMs: number; medianReadMs: number; maxReadMs: number; maxDelayMs: number; p99DelayMs: number; pointsPerSecond: number; reads: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-spool-catchup-'));
   try {
     const writer = new DiskSpool(options(dir));
@@ -51,13 +51,16 @@ async function rep(): Promise<{ maxReadMs: number; maxDelayMs: number; p99DelayM
     const h = monitorEventLoopDelay({ resolution: 1 });
     h.enable();
     let maxReadMs = 0;
+    const times: number[] = [];
     let reads = 0;
     let points = 0;
     const started = performance.now();
     for (;;) {
       const t = performance.now();
       const batch = cursor.read(LIMITS);
-      maxReadMs = Math.max(maxReadMs, performance.now() - t);
+      const took = performance.now() - t;
+      times.push(took);
+      maxReadMs = Math.max(maxReadMs, took);
       if (batch === undefined) break;
       reads++;
       points += batch.points;
@@ -68,7 +71,10 @@ async function rep(): Promise<{ maxReadMs: number; maxDelayMs: number; p99DelayM
     h.disable();
     await spool.close();
     if (points !== MESSAGES) throw new Error(`drained ${points} of ${MESSAGES} points`);
-    return { maxReadMs, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6, pointsPerSecond: points / seconds, reads };
+    const sorted = [...times].sort((a, b) => a - b);
+    const medianReadMs = sorted[Math.floor(sorted.length / 2)]!;
+    const firstReadMs = times[0]!;
+    return { firstReadMs, medianReadMs, maxReadMs, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6, pointsPerSecond: points / seconds, reads };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -77,7 +83,7 @@ async function rep(): Promise<{ maxReadMs: number; maxDelayMs: number; p99DelayM
 for (let r = 0; r < REPS; r++) {
   const x = await rep();
   console.log(
-    `catch-up read of ${MESSAGES} records: ${x.reads} reads, longest read ${x.maxReadMs.toFixed(1)} ms, ` +
+    `catch-up read of ${MESSAGES} records: ${x.reads} reads, read ms first ${x.firstReadMs.toFixed(1)} median ${x.medianReadMs.toFixed(1)} max ${x.maxReadMs.toFixed(1)}, ` +
       `event-loop delay max ${x.maxDelayMs.toFixed(1)} ms p99 ${x.p99DelayMs.toFixed(1)} ms, ${Math.round(x.pointsPerSecond)} points/s`,
   );
 }

@@ -223,7 +223,7 @@ export class SpoolLedger implements RecordSource {
 
   /** Closes the read descriptors (closing the spool). */
   closeReads(): void {
-    for (const fd of this.#readFds.values()) this.fs.closeSync(fd);
+    for (const fd of this.#readFds.values()) closeQuietly(this.fs, fd);
     this.#readFds.clear();
   }
 
@@ -235,7 +235,7 @@ export class SpoolLedger implements RecordSource {
     const fd = this.#readFds.get(segment.id);
     if (fd !== undefined) {
       this.#readFds.delete(segment.id);
-      this.fs.closeSync(fd);
+      closeQuietly(this.fs, fd);
     }
     this.#records.forget();
     try {
@@ -324,5 +324,14 @@ export class SpoolLedger implements RecordSource {
   #learnOldest(m: SinkMark, unwritten?: number): void {
     const at = this.#records.firstFor(m.name, m.readPos.segment, m.readPos.offset) ?? unwritten;
     m.oldest = at === undefined ? NONE_WAITING : { kind: 'at', at };
+  }
+}
+
+/** A read descriptor that fails to close loses nothing. */
+function closeQuietly(fs: SpoolFs, fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // nothing to do
   }
 }

@@ -107,15 +107,6 @@ export class DiskCursor implements SpoolCursor {
     return this.#mark.dropped;
   }
 
-  /** Records lost to corruption that this sink's reader skipped since start. */
-  lost(): number {
-    return this.#mark.lost;
-  }
-
-  close(): void {
-    // The read descriptors are the ledger's (closed with it); the buffer is garbage.
-  }
-
   /**
    * When the record after a batch that left a backlog arrived (the age trigger and the backlog figures need it):
    * the next held record for this sink in the recent window (`n`: where the read stopped in it), else the file's.

@@ -194,7 +194,7 @@ export class DiskSpool implements Spool {
     ledger.wakeReaders();
     this.#writer.close();
     ledger.store.flush();
-    for (const r of this.#readers) r.close();
+    // The readers' descriptors are the ledger's.
     ledger.closeReads();
     this.#lock.release();
   }

@@ -11,7 +11,7 @@ import type { SpoolLedger } from './SpoolLedger.ts';
 const OFFSET_SPAN = 2 ** 32;
 /**
  * File bytes one read may scan (records of this sink and of others): reading and checking them is synchronous, and
- * a catch-up read of 4 MiB held the event loop 13–25 ms (bench/spool-catchup.ts); 1 MiB holds it about 3 ms. A read
+ * a catch-up read of 20 000 records held the event loop a median 7.5–14 ms (bench/spool-catchup.ts); 1 MiB, 4–7 ms. A read
  * that reaches it returns the batch so far; the next read goes on from there.
  */
 export const FILE_SCAN_BUDGET = 1 << 20;

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { OverflowPolicy } from '../config/Config.ts';
 import { ENTRY_OVERHEAD_BYTES, type Entry } from './Entry.ts';
-import type { Spool, SpoolCursor, SpoolStats } from './Spool.ts';
+import { acceptance, type Spool, type SpoolCursor, type SpoolRefusal, type SpoolStats } from './Spool.ts';
 import { MemoryCursor } from './MemoryCursor.ts';
+
+/** The memory spool refuses only under the block policy at maxBytes. */
+const MAX_BYTES: SpoolRefusal = { kind: 'maxBytes' };
 
 export interface MemorySpoolOptions {
   readonly maxBytes: number;
@@ -92,7 +95,7 @@ export class MemorySpool implements Spool {
   }
 
   stats(): SpoolStats {
-    return { type: 'memory', entries: this.#tail() - this.#head, bytes: this.#bytes, maxBytes: this.#maxBytes, full: this.#full };
+    return { type: 'memory', entries: this.#tail() - this.#head, bytes: this.#bytes, maxBytes: this.#maxBytes, ...acceptance(this.#full ? MAX_BYTES : undefined) };
   }
 
   // --- called by the cursors -------------------------------------------------------------------

@@ -37,35 +37,65 @@ export interface Spool {
   close(): Promise<void>;
 }
 
-export interface SpoolStats {
-  readonly type: 'disk' | 'memory';
+/**
+ * What `/status` shows of the spool and `/metrics` exports: the memory spool's figures or the disk spool's, and
+ * whether it accepts. The disk figures are absent (not 0) for the memory spool, as in the JSON.
+ */
+export type SpoolStats = (MemorySpoolStats | DiskSpoolStats) & SpoolAcceptance;
+
+interface SpoolSize {
   readonly entries: number;
   readonly bytes: number;
   readonly maxBytes: number;
-  /** True while `append` refuses (block policy when full, or the disk is full). */
-  readonly full: boolean;
-  /** Why it is full, for readiness: 'maxBytes' or the write error code (ENOSPC…). */
-  readonly fullReason?: string;
-  readonly segments?: number;
+}
+
+export interface MemorySpoolStats extends SpoolSize, NoDiskFigures {
+  readonly type: 'memory';
+}
+
+export interface DiskSpoolStats extends SpoolSize, DiskSpoolFigures {
+  readonly type: 'disk';
+}
+
+/** The memory spool has none of the disk's figures: reading one gives undefined, never a stale number. */
+type NoDiskFigures = { readonly [K in keyof DiskSpoolFigures]?: undefined };
+
+export interface DiskSpoolFigures {
+  readonly segments: number;
   /** Bytes written to spool files since start (records and segment headers): SD-card wear. */
-  readonly bytesWritten?: number;
-  readonly fsyncs?: number;
+  readonly bytesWritten: number;
+  readonly fsyncs: number;
   /** Bytes of torn tails cut off at start (a crash or power cut mid-write). */
-  readonly tornBytesRecovered?: number;
+  readonly tornBytesRecovered: number;
   /** Bad regions found in segments (each skipped up to the next good record), plus segments set aside whole. */
-  readonly corruptSkipped?: number;
+  readonly corruptSkipped: number;
+  /** Write failures for lack of space (ENOSPC, EDQUOT). */
+  readonly diskFullEvents: number;
+  /** Records appended in a burst that could not be written (see `flush`). */
+  readonly unwrittenRecords: number;
   /** Checkpoints that pointed inside a record and were moved back to a record boundary (re-sending, not skipping). */
-  readonly checkpointsRepaired?: number;
+  readonly checkpointsRepaired: number;
   /**
    * Records lost to corruption, per sink and reason: `corrupt` (failed its sync marker, length or CRC check; counted
    * for every sink whose reader skipped it, as its addressee is unreadable), `unreadable_segment` (in a segment whose
    * header failed its CRC, set aside in `corrupt/`, counted for every sink that had not passed it).
    */
-  readonly recordsLost?: Readonly<Record<string, Readonly<Record<RecordLossReason, number>>>>;
-  /** Write failures for lack of space (ENOSPC, EDQUOT). */
-  readonly diskFullEvents?: number;
-  /** Records appended in a burst that could not be written (see `flush`). */
-  readonly unwrittenRecords?: number;
+  readonly recordsLost: Readonly<Record<string, Readonly<Record<RecordLossReason, number>>>>;
+}
+
+/**
+ * Whether `append` takes entries. Refused (the block policy at maxBytes, or the disk cannot be written), with the
+ * reason as readiness and the JSON show it: 'maxBytes' or the write error code (ENOSPC…).
+ */
+export type SpoolAcceptance = { readonly full: false; readonly fullReason?: undefined } | { readonly full: true; readonly fullReason: string };
+
+/** Why the spool refuses appends. */
+export type SpoolRefusal = { readonly kind: 'maxBytes' } | { readonly kind: 'writeFailed'; readonly code: string };
+
+/** The refusal as `SpoolAcceptance` shows it. */
+export function acceptance(refusal: SpoolRefusal | undefined): SpoolAcceptance {
+  if (refusal === undefined) return { full: false };
+  return { full: true, fullReason: refusal.kind === 'maxBytes' ? 'maxBytes' : refusal.code };
 }
 
 export type RecordLossReason = 'corrupt' | 'unreadable_segment';

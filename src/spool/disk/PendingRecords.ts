@@ -47,6 +47,11 @@ export class PendingRecords {
     this.#meta.push(entry.sinks, entry.points, size, entry.receivedAt);
   }
 
+  /** receivedAt of the first waiting record addressed to the sink with bit `bit`; undefined when none is. */
+  firstAt(bit: number): number | undefined {
+    return firstAt(this.#meta, bit);
+  }
+
   /**
    * Hands over what waits (undefined when nothing does) and starts empty. `data` views the buffer, which the next
    * `add` reuses: write it before appending again.
@@ -58,4 +63,10 @@ export class PendingRecords {
     this.#meta = [];
     return burst;
   }
+}
+
+/** receivedAt of the first record in `meta` (as in PendingBurst) addressed to the sink with bit `bit`. */
+export function firstAt(meta: readonly number[], bit: number): number | undefined {
+  for (let i = 0; i < meta.length; i += META) if ((meta[i]! & bit) !== 0) return meta[i + 3];
+  return undefined;
 }

@@ -1,3 +1,5 @@
+import type { SpoolRefusal } from '../Spool.ts';
+
 /**
  * Whether the disk spool refuses appends, and why: `maxBytes` (full under the block policy, until segments are
  * deleted) or a failed write (ENOSPC, EIO…: for `retryMs`, then the next append tries the disk again). The
@@ -9,6 +11,7 @@ export type RefusalState =
   | { readonly kind: 'writeFailed'; readonly code: string; readonly timer: ReturnType<typeof setTimeout> };
 
 const ACCEPTING: RefusalState = { kind: 'accepting' };
+const MAX_BYTES: SpoolRefusal = { kind: 'maxBytes' };
 
 export class Refusal {
   #state: RefusalState = ACCEPTING;
@@ -18,10 +21,10 @@ export class Refusal {
     return this.#state;
   }
 
-  /** Why appends are refused, as readiness and the stats show it ('maxBytes' or the error code); undefined when they are not. */
-  get reason(): string | undefined {
+  /** Why appends are refused; undefined when they are not. */
+  get refusal(): SpoolRefusal | undefined {
     const s = this.#state;
-    return s.kind === 'accepting' ? undefined : s.kind === 'maxBytes' ? 'maxBytes' : s.code;
+    return s.kind === 'accepting' ? undefined : s.kind === 'maxBytes' ? MAX_BYTES : { kind: 'writeFailed', code: s.code };
   }
 
   /** Refuses until `lift()`: the spool is at maxBytes under the block policy. */

@@ -23,7 +23,7 @@ describe('HealthServer', () => {
       { stats: influx, backlog: () => ({ points: 5, bytes: 300, oldestAt: Date.now() - 5000 }), dropped: () => 7 },
       { stats: redis, backlog: () => ({ points: 0, bytes: 0, oldestAt: undefined }), dropped: () => 0 },
     ],
-    spool: () => ({ type: 'disk', entries: 2, bytes: 300, maxBytes: 1000, full }),
+    spool: () => ({ type: 'memory', entries: 2, bytes: 300, maxBytes: 1000, ...(full ? { full: true, fullReason: 'maxBytes' } : { full: false }) }),
     shuttingDown: () => shuttingDown,
   };
   const server = new HealthServer({ host: '127.0.0.1', port: 0, view, metrics: new GatewayMetrics(view), logger: memoryLogger().logger });

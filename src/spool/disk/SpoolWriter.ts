@@ -1,0 +1,300 @@
+import path from 'node:path';
+import type { OverflowPolicy } from '../../config/Config.ts';
+import type { Entry } from '../Entry.ts';
+import { acceptance } from '../Spool.ts';
+import { ActiveSegmentFile } from './ActiveSegmentFile.ts';
+import { GroupSync } from './GroupSync.ts';
+import { firstAt, META, PendingRecords } from './PendingRecords.ts';
+import { encodedRecordBytes, RECORD_HEADER_BYTES } from './recordCodec.ts';
+import { Segment } from './Segment.ts';
+import { encodeHeader, segmentName } from './segmentFile.ts';
+import { syncDir } from './spoolDirectory.ts';
+import type { SpoolLedger } from './SpoolLedger.ts';
+
+export interface SpoolWriterOptions {
+  readonly ledger: SpoolLedger;
+  readonly sinks: readonly string[];
+  readonly segmentsDir: string;
+  readonly maxBytes: number;
+  readonly overflow: OverflowPolicy;
+  /** Already capped at maxBytes / 4. */
+  readonly segmentBytes: number;
+  /** ack=write: background fdatasync interval; 0 (ack=fsync) = only when asked. */
+  readonly fsyncIntervalMs: number;
+}
+
+/** Appends of one burst are gathered here and written with one write(2); a larger burst writes as it goes. */
+const PENDING_BYTES = 256 * 1024;
+/** After a write failed for lack of space, appends are refused this long before the next try. */
+const DISK_FULL_RETRY_MS = 1000;
+export const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * The disk spool's one writer: appends records to the active segment (gathered per burst, one write(2) each),
+ * rolls to the next segment, applies the overflow policy, recovers from a full disk, and refuses appends when it
+ * must. It knows the readers only through the ledger: what it writes becomes their totals there.
+ */
+export class SpoolWriter {
+  readonly #o: SpoolWriterOptions;
+  readonly #ledger: SpoolLedger;
+  readonly #file: ActiveSegmentFile;
+  readonly #pending = new PendingRecords(PENDING_BYTES);
+  readonly #sync: GroupSync;
+  /** Records appended but discarded because they could not be written, since the last `flush()`. */
+  #discardedSinceFlush = false;
+
+  constructor(options: SpoolWriterOptions) {
+    this.#o = options;
+    this.#ledger = options.ledger;
+    this.#file = new ActiveSegmentFile(options.ledger.fs);
+    this.#sync = new GroupSync({
+      fd: () => this.#file.fd,
+      intervalMs: options.fsyncIntervalMs,
+      onSync: () => this.#ledger.counters.fsyncs++,
+      fs: options.ledger.fs,
+    });
+    options.ledger.installWriter(() => this.writePending());
+  }
+
+  /** Start-up: goes on appending to the newest segment when it can, else starts one. */
+  resume(sameSinks: boolean): void {
+    const ledger = this.#ledger;
+    const last = ledger.segments.at(-1);
+    if (last !== undefined && !last.sealed && sameSinks) {
+      this.#file.reopen(last.file);
+    } else {
+      if (last !== undefined) last.sealed = true;
+      try {
+        this.#startSegment();
+      } catch (error) {
+        // A full disk must not stop the start (a crash loop): with a sealed newest segment, append retries the
+        // roll, which frees delivered data first (see #freeDelivered); until then appends are refused.
+        if (last === undefined || !DISK_FULL_CODES.has(errorCode(error))) throw error;
+        ledger.counters.diskFullEvents++;
+        ledger.logger.error({ code: errorCode(error) }, 'spool: disk full at start, no new segment yet: refusing messages until there is room');
+      }
+    }
+  }
+
+  /** Starts the background fdatasync (ack=write), once the spool is open. */
+  start(): void {
+    this.#sync.start();
+  }
+
+  /** Records appended and not yet written. */
+  get pendingCount(): number {
+    return this.#pending.count;
+  }
+
+  append(entry: Entry): boolean {
+    const ledger = this.#ledger;
+    if (ledger.refusal.state.kind !== 'accepting') return false;
+    if (entry.sinks === 0) return true; // addressed to no sink: nothing to keep
+    const size = encodedRecordBytes(entry);
+    if (ledger.bytes + size > this.#o.maxBytes) {
+      if (this.#o.overflow === 'block') {
+        ledger.refusal.refuseFull();
+        return false;
+      }
+      while (ledger.bytes + size > this.#o.maxBytes && ledger.segments.length > 1) this.#dropOldest();
+    }
+    const active = ledger.active;
+    // Sealed: a previous roll could not create the next file (disk full), or corruption was found in it.
+    const activeEnd = active.validEnd + this.#pending.bytes;
+    if (active.sealed || (activeEnd + size > active.dataStart + this.#o.segmentBytes && activeEnd > active.dataStart)) {
+      if (!this.writePending() || !this.#roll()) return false;
+    }
+    if (!this.#pending.fits(size) && !this.writePending()) return false;
+    this.#pending.add(entry, size);
+    ledger.appended(entry.sinks, entry.points, size, entry.receivedAt);
+    return true;
+  }
+
+  flush(): boolean {
+    this.writePending();
+    const written = !this.#discardedSinceFlush;
+    this.#discardedSinceFlush = false;
+    return written;
+  }
+
+  sync(callback: (error?: Error | null) => void): void {
+    if (!this.writePending()) {
+      callback(new Error(`spool write failed: ${acceptance(this.#ledger.refusal.refusal).fullReason ?? 'EIO'}`));
+      return;
+    }
+    this.#sync.sync(callback);
+  }
+
+  /** Closing: writes what is pending and closes the active file. */
+  close(): void {
+    this.writePending();
+    this.#file.close();
+    this.#sync.stop();
+  }
+
+  /**
+   * Writes the pending records to the active segment and makes them readable. When they cannot be written
+   * (disk full, I/O error) they are discarded, counted, and the next `flush()` reports it: their messages must
+   * not be acknowledged. False in that case.
+   */
+  writePending(): boolean {
+    const burst = this.#pending.take();
+    if (burst === undefined) return true;
+    const { meta } = burst;
+    const ledger = this.#ledger;
+    if (this.#write(burst.data, meta)) {
+      // The active segment after the write (freeing a delivered segment on a full disk starts a new one).
+      const active = ledger.active;
+      const recent = ledger.recent;
+      const held = recent.hold(burst.data);
+      for (let i = 0, at = held; i < meta.length; i += META) {
+        const start = active.validEnd;
+        const size = meta[i + 2]!;
+        active.add(meta[i]!, meta[i + 1]!, size, meta[i + 3]!);
+        if (held >= 0) recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, at + RECORD_HEADER_BYTES, at + size);
+        at += size;
+      }
+      this.#sync.markDirty();
+      return true;
+    }
+    for (let i = 0; i < meta.length; i += META) ledger.unwritten(meta[i]!, meta[i + 1]!, meta[i + 2]!);
+    ledger.counters.unwrittenRecords += meta.length / META;
+    this.#discardedSinceFlush = true;
+    return false;
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  /** Writes a burst (`meta` as in PendingBurst) at the end of the active segment. */
+  #write(record: Buffer, meta: readonly number[]): boolean {
+    try {
+      this.#file.write(record, this.#ledger.active.validEnd);
+    } catch (error) {
+      return this.#onWriteError(error, record, meta);
+    }
+    this.#ledger.counters.bytesWritten += record.length;
+    return true;
+  }
+
+  #onWriteError(error: unknown, record: Buffer, meta: readonly number[]): boolean {
+    const code = errorCode(error);
+    const ledger = this.#ledger;
+    if (DISK_FULL_CODES.has(code)) {
+      ledger.counters.diskFullEvents++;
+      // First what costs nothing: the active segment's records that every sink already has.
+      if (this.#freeDelivered(meta) && this.#roll()) {
+        ledger.deletePassed();
+        try {
+          this.#file.write(record, ledger.active.validEnd);
+          ledger.counters.bytesWritten += record.length;
+          return true;
+        } catch (again) {
+          return this.#onWriteError(again, record, meta);
+        }
+      }
+      // A burst's write may need more room than the oldest segment frees: drop until it fits or one is left.
+      const active = ledger.active;
+      while (this.#o.overflow === 'dropOldest' && ledger.segments.length > 1) {
+        this.#dropOldest(meta);
+        try {
+          this.#file.write(record, active.validEnd);
+          ledger.counters.bytesWritten += record.length;
+          return true;
+        } catch {
+          // still no room: drop the next one
+        }
+      }
+    }
+    return this.#refuse(code, error);
+  }
+
+  /** Appends are refused (the source stops acknowledging) for a while; then the next append tries again. */
+  #refuse(code: string, error: unknown): false {
+    this.#ledger.logger.error({ code, err: error instanceof Error ? error.message : String(error) }, 'spool write failed: refusing messages until it succeeds');
+    this.#ledger.refusal.refuseFor(code, DISK_FULL_RETRY_MS);
+    return false;
+  }
+
+  /** Seals the active segment and starts the next. False (and refusing) when the new file cannot be created. */
+  #roll(): boolean {
+    const ledger = this.#ledger;
+    const active = ledger.active;
+    try {
+      if (this.#file.close()) ledger.counters.fsyncs++;
+    } catch {
+      // a failing close of a sealed file loses nothing already written to it
+    }
+    active.sealed = true;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#startSegment();
+        return true;
+      } catch (error) {
+        const code = errorCode(error);
+        if (DISK_FULL_CODES.has(code)) ledger.counters.diskFullEvents++;
+        // The segment just sealed may be delivered in full already: cut it to its header to make room.
+        if (attempt === 0 && DISK_FULL_CODES.has(code) && this.#freeDelivered([])) continue;
+        if (attempt <= 1 && DISK_FULL_CODES.has(code) && this.#o.overflow === 'dropOldest' && ledger.segments.length > 1) {
+          this.#dropOldest();
+          continue;
+        }
+        return this.#refuse(code, error);
+      }
+    }
+  }
+
+  /** The overflow policy: the oldest segment goes (`meta`: a burst being written, not yet in the file). */
+  #dropOldest(meta: readonly number[] = []): void {
+    this.#ledger.dropOldest((bit) => firstAt(meta, bit) ?? this.#pending.firstAt(bit));
+  }
+
+  /**
+   * A full disk with everything delivered: only sealed segments are ever deleted, so the fully delivered newest
+   * segment would hold the disk forever (ENOSPC until an operator steps in). When every sink has committed all it
+   * was given (apart from `meta`, the burst being written), the newest segment is cut back to its header, which
+   * frees its space at once; it is sealed and deleted as passed once the next segment exists. True when space
+   * was freed.
+   */
+  #freeDelivered(meta: readonly number[]): boolean {
+    const ledger = this.#ledger;
+    const last = ledger.active;
+    if (last.validEnd <= last.dataStart) return false;
+    const burstFor = (c: number): number => {
+      let burst = 0;
+      for (let i = 0; i < meta.length; i += META) if ((meta[i]! & (1 << c)) !== 0) burst += meta[i + 1]!;
+      return burst;
+    };
+    if (!ledger.allDelivered(burstFor)) return false;
+    const fs = ledger.fs;
+    try {
+      if (last.sealed) {
+        const fd = fs.openSync(last.file, 'r+');
+        try {
+          fs.ftruncateSync(fd, last.dataStart);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } else this.#file.truncate(last.dataStart);
+    } catch {
+      return false;
+    }
+    const freed = ledger.cleared(last);
+    ledger.logger.warn({ segment: last.file, freedBytes: freed }, 'disk full: every sink has the newest segment, its records were cut to make room');
+    return true;
+  }
+
+  #startSegment(): void {
+    const ledger = this.#ledger;
+    const id = (ledger.segments.at(-1)?.id ?? 0) + 1;
+    const file = path.join(this.#o.segmentsDir, segmentName(id));
+    const header = encodeHeader({ sinks: this.#o.sinks, createdAt: ledger.now() });
+    this.#file.create(file, header);
+    ledger.counters.bytesWritten += header.length;
+    syncDir(ledger.fs, this.#o.segmentsDir);
+    ledger.added(new Segment({ id, file, sinks: this.#o.sinks, dataStart: header.length, sealed: false }));
+  }
+}
+
+export function errorCode(error: unknown): string {
+  return (error as { code?: string } | null)?.code ?? 'EIO';
+}

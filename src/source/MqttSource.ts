@@ -32,6 +32,7 @@ export interface MqttSourceOptions {
 }
 
 type DoneCallback = (error?: Error) => void;
+
 /**
  * The MQTT side: a persistent session by default, our own reconnect backoff, a retained online/offline status,
  * and persist-then-acknowledge: mqtt.js sends the PUBACK (QoS 1) or PUBCOMP (QoS 2) when `handleMessage`'s
@@ -50,10 +51,12 @@ export class MqttSource {
   constructor(options: MqttSourceOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: options.config.reconnectMinMs, maxMs: options.config.reconnectMaxMs }));
+    const { reconnectMinMs, reconnectMaxMs } = options.config;
+    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs }));
     this.#burst = new Burst(options);
   }
 
+  /** Where the source is in its life (read-only; see SourceLifecycle). */
   get state(): SourceState {
     return this.#lifecycle.state;
   }

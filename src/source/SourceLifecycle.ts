@@ -2,7 +2,9 @@ import type { MqttClient } from 'mqtt';
 import type { ReconnectSchedule } from './ReconnectSchedule.ts';
 
 type Timer = ReturnType<typeof setTimeout>;
-export type SourceEvent = { readonly kind: 'start'; readonly client: MqttClient } | { readonly kind: 'connect' | 'close' | 'retry' | 'stop' };
+export type SourceEvent =
+  | { readonly kind: 'start'; readonly client: MqttClient }
+  | { readonly kind: 'connect' | 'close' | 'retry' | 'stop' };
 
 /**
  * Where the source is in its life. Every state after `idle` holds the client (one for the source's life: mqtt.js

@@ -6,9 +6,12 @@ import type { RouteResult } from '../pipeline/RouteResult.ts';
 import type { Entry } from '../spool/Entry.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
+import { Burst } from './Burst.ts';
 import type { DeadLetter } from './DeadLetter.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
-import { splitUrlCredentials, type UrlCredentials } from './splitUrlCredentials.ts';
+import { SourceLifecycle, type SourceState } from './SourceLifecycle.ts';
+import { clientOptions } from './clientOptions.ts';
+import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
 
 export interface MessageRouter {
@@ -40,37 +43,41 @@ type DoneCallback = (error?: Error) => void;
 export class MqttSource {
   readonly #options: MqttSourceOptions;
   readonly #now: () => number;
-  readonly #schedule: ReconnectSchedule;
-  #client: MqttClient | undefined;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #stopping = false;
-  /** Counts connections: a message held while its connection died must not be acknowledged on the next one. */
-  #connection = 0;
-  /** A burst is open: the socket is corked and the spool's records of the burst are not yet written. */
-  #inBurst = false;
-  /** When an incoming message last pushed back mqtt.js's keepalive timer (see #alive). */
+  readonly #lifecycle: SourceLifecycle;
+  readonly #burst: Burst;
+  /** When an incoming message last pushed back mqtt.js's keepalive timer (see #alive): a rate limit, not state. */
   #aliveAt = 0;
 
   constructor(options: MqttSourceOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#schedule = new ReconnectSchedule({ minMs: options.config.reconnectMinMs, maxMs: options.config.reconnectMaxMs });
+    const { reconnectMinMs, reconnectMaxMs } = options.config;
+    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs }));
+    this.#burst = new Burst(options);
+  }
+
+  /** Where the source is in its life (read-only; see SourceLifecycle). */
+  get state(): SourceState {
+    return this.#lifecycle.state;
   }
 
   get connected(): boolean {
-    return this.#client?.connected ?? false;
+    const state = this.#lifecycle.state;
+    return state.kind === 'idle' ? false : (state.client?.connected ?? false);
   }
 
   start(): void {
+    if (this.state.kind !== 'idle') throw new Error(`MqttSource.start: already ${this.state.kind}`);
     const { config, logger, stats, collapsed } = this.#options;
     const connect = this.#options.connect ?? mqtt.connect;
     // Credentials go as options (the config's username/password win over the URL's): see splitUrlCredentials.
     const fromUrl = splitUrlCredentials(config.url);
-    const client = connect(fromUrl.url, this.#clientOptions(fromUrl));
+    const client = connect(fromUrl.url, clientOptions(config, fromUrl));
+    this.#lifecycle.on({ kind: 'start', client });
     client.handleMessage = this.#handleMessage;
     this.#options.deadLetter?.attach(client);
     client.on('connect', (connack) => {
-      this.#schedule.reset();
+      this.#lifecycle.on({ kind: 'connect' });
       stats.connected = true;
       stats.connects++;
       logger.info({ url: config.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
@@ -83,21 +90,19 @@ export class MqttSource {
       }
     });
     client.on('close', () => {
-      this.#connection++;
-      if (stats.connected) {
+      const left = this.#lifecycle.on({ kind: 'close' });
+      if (left.kind === 'connected' || (left.kind === 'stopped' && left.connected)) {
         stats.disconnects++;
-        if (this.#stopping) logger.info({ url: config.url }, 'mqtt disconnected');
+        if (left.kind === 'stopped') logger.info({ url: config.url }, 'mqtt disconnected');
         else logger.warn({ url: config.url }, 'mqtt disconnected');
       }
       stats.connected = false;
-      this.#scheduleReconnect();
     });
     client.on('error', (error) => {
       const message = describeTlsError(error, config.tls.label) ?? error.message;
       stats.lastError = message;
       collapsed.warn(`mqtt:${message}`, { url: config.url, err: message }, 'mqtt error');
     });
-    this.#client = client;
   }
 
   /**
@@ -107,9 +112,8 @@ export class MqttSource {
    * an unresponsive broker used to cost a fixed 4 s, past the deadline, before the sinks could drain.
    */
   async stop(deadline: number = this.#now() + 8000): Promise<void> {
-    this.#stopping = true;
-    clearTimeout(this.#reconnectTimer);
-    const client = this.#client;
+    const left = this.#lifecycle.on({ kind: 'stop' });
+    const client = left.kind === 'idle' ? undefined : left.client;
     if (client === undefined) return;
     const { config, logger } = this.#options;
     const budget = (): number => Math.min(2000, Math.max(0, deadline - this.#now()) / 4);
@@ -121,49 +125,14 @@ export class MqttSource {
     await withTimeout(client.endAsync(false), budget()).catch(() => client.end(true));
   }
 
-  #clientOptions(fromUrl: UrlCredentials): IClientOptions {
-    const c = this.#options.config;
-    const username = c.username !== '' ? c.username : fromUrl.username;
-    const password = c.password !== '' ? c.password : fromUrl.password;
-    return {
-      clientId: c.clientId,
-      clean: c.clean,
-      protocolVersion: c.protocolVersion,
-      keepalive: c.keepalive,
-      connectTimeout: c.connectTimeoutMs,
-      reconnectPeriod: 0, // reconnects are ours (ReconnectSchedule)
-      // mqtt.js traces every packet through `debug`; even disabled that costs a few % of the CPU per message.
-      log: noop,
-      resubscribe: false, // we subscribe on every connect ourselves
-      // mqtt-packet would otherwise pre-build 65 536 two-byte Buffers for packet ids on the first write: 6.8 MB of
-      // heap held for the process's life, to save one tiny allocation per PUBACK.
-      writeCache: false,
-      // CA, client certificate and key as contents, read and checked once when the config was loaded.
-      ...c.tls.files,
-      ...(username !== '' ? { username } : {}),
-      ...(password !== '' ? { password } : {}),
-      ...(c.protocolVersion === 5
-        ? {
-            properties: {
-              // The broker may send at most this many QoS 1/2 messages before we acknowledge: it keeps packet ids
-              // of a long backlog from wrapping around while messages are unacknowledged.
-              receiveMaximum: c.receiveMaximum,
-              ...(c.clean ? {} : { sessionExpiryInterval: c.sessionExpirySec }),
-            },
-          }
-        : {}),
-      ...(c.statusTopic !== '' ? { will: { topic: c.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
-    };
-  }
-
   #subscribe(client: MqttClient): void {
     const { config, logger, stats } = this.#options;
-    const connection = this.#connection;
+    const connection = this.#lifecycle.connection();
     for (const s of config.subscriptions) {
       client.subscribe(s.topic, { qos: s.qos }, (error, granted) => {
         // mqtt.js fails pending subscriptions when the connection closes: not a refusal, they are made again on the
         // next connect (readiness already says "not connected").
-        if (error && (!client.connected || connection !== this.#connection)) {
+        if (error && (!client.connected || connection !== this.#lifecycle.connection())) {
           logger.info({ topic: s.topic, err: error.message }, 'subscribe interrupted by the disconnect; made again on reconnect');
           return;
         }
@@ -178,21 +147,15 @@ export class MqttSource {
     }
   }
 
-  #scheduleReconnect(): void {
-    if (this.#stopping) return;
-    clearTimeout(this.#reconnectTimer);
-    const delay = this.#schedule.next();
-    this.#reconnectTimer = setTimeout(() => {
-      if (!this.#stopping) this.#client?.reconnect();
-    }, delay);
-  }
-
   /** The hot path: one call per message, synchronous unless the spool is full under the block policy. */
   readonly #handleMessage = (packet: IPublishPacket, done: DoneCallback): void => {
-    if (this.#stopping) return; // not acknowledged: redelivered to the persistent session
-    if (!this.#inBurst) this.#beginBurst();
+    const state = this.#lifecycle.state;
+    // Stopped: not acknowledged, redelivered to the persistent session. (idle cannot happen: set at start.)
+    if (state.kind === 'stopped' || state.kind === 'idle') return;
+    const { client, connection } = state;
+    this.#burst.join(client.stream);
     const { spool, stats, collapsed } = this.#options;
-    if (packet.qos > 0) this.#alive();
+    if (packet.qos > 0) this.#alive(client);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     stats.received++;
     stats.receivedBytes += payload.length;
@@ -202,16 +165,16 @@ export class MqttSource {
         if (spool.append(result.entry)) {
           stats.accepted++;
           // ack=fsync: the PUBACK waits for the fdatasync that covers this record.
-          if (spool.syncBeforeAck) this.#ackAfterSync(done);
-          else this.#release(done);
+          if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
+          else this.#release(done, client);
         } else {
-          this.#appendWhenWritable(result.entry, done);
+          this.#appendWhenWritable(result.entry, done, connection);
         }
         return;
       case 'unrouted':
         stats.unrouted++;
         collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
-        this.#release(done);
+        this.#release(done, client);
         return;
       case 'rejected':
         stats.reject(result.reason);
@@ -221,7 +184,7 @@ export class MqttSource {
           'message rejected',
         );
         this.#options.deadLetter?.offer(result.reason, result.detail, packet.topic, payload);
-        this.#release(done);
+        this.#release(done, client);
         return;
     }
   };
@@ -256,11 +219,11 @@ export class MqttSource {
    * it pushes the ping back (at most once a second: a timer reset per message would cost CPU). QoS 0 messages do
    * not: we send nothing back for them.
    */
-  #alive(): void {
+  #alive(client: MqttClient): void {
     const now = this.#now();
     if (now - this.#aliveAt < 1000) return;
     this.#aliveAt = now;
-    this.#client?.reschedulePing();
+    client.reschedulePing();
   }
 
   /**
@@ -270,36 +233,10 @@ export class MqttSource {
    * full rate, whatever Receive Maximum says) would otherwise grow that buffer without bound — measured: 130 000
    * PUBACKs, 60 MB of heap, in 7 s. Waiting here stops mqtt.js reading, and TCP slows the broker down.
    */
-  #release(done: DoneCallback): void {
-    const stream = this.#client?.stream;
+  #release(done: DoneCallback, client: MqttClient): void {
+    const stream = client.stream;
     if (stream !== undefined && stream.writableNeedDrain) stream.once('drain', () => done());
     else done();
-  }
-
-  /**
-   * mqtt.js hands over the messages of one socket read one after another in the same turn of the event loop, and
-   * each acknowledgement is written as its callback runs. A burst gathers them: the socket is corked on its
-   * first message, and once the turn's messages are handled (setImmediate) the spool writes the burst's records
-   * with one write(2), and only then is the socket uncorked, so every PUBACK of the burst leaves after its record
-   * is written — one write for the records and one for the acknowledgements instead of two per message. If the
-   * records could not be written, the connection is dropped with the PUBACKs unsent: the broker redelivers.
-   */
-  #beginBurst(): void {
-    const stream = this.#client?.stream;
-    this.#inBurst = true;
-    stream?.cork();
-    setImmediate(() => this.#endBurst(stream));
-  }
-
-  #endBurst(stream: MqttClient['stream'] | undefined): void {
-    this.#inBurst = false;
-    if (this.#options.spool.flush()) {
-      stream?.uncork();
-      return;
-    }
-    this.#options.stats.burstsUnwritten++;
-    this.#options.logger.error({}, 'spool could not write a burst of messages: reconnecting without acknowledging them');
-    stream?.destroy();
   }
 
   /**
@@ -308,30 +245,28 @@ export class MqttSource {
    * packet id to another message: acknowledging a message we never received. Unacknowledged, the broker
    * redelivers it instead (a duplicate record, never a loss).
    */
-  #ackAfterSync(done: DoneCallback): void {
-    const connection = this.#connection;
+  #ackAfterSync(done: DoneCallback, connection: number): void {
     this.#options.spool.sync((error) => {
-      if (connection !== this.#connection || this.#stopping) return;
+      if (!this.#lifecycle.holds(connection)) return;
       done(error ?? undefined);
     });
   }
 
   /** Block policy: hold the acknowledgement (and with it mqtt.js's next message) until the spool has room. */
-  #appendWhenWritable(entry: Entry, done: DoneCallback): void {
+  #appendWhenWritable(entry: Entry, done: DoneCallback, connection: number): void {
     const { spool, stats } = this.#options;
     stats.blocked++;
-    const connection = this.#connection;
     const attempt = (): void => {
       // Stopping, or the connection died while we waited (a keepalive timeout: mqtt.js could not read the
       // broker's PINGRESP behind this message): leave it unacknowledged; the broker redelivers it.
-      if (this.#stopping || connection !== this.#connection) {
+      if (!this.#lifecycle.holds(connection)) {
         stats.blocked--;
         return;
       }
       if (spool.append(entry)) {
         stats.blocked--;
         stats.accepted++;
-        if (spool.syncBeforeAck) this.#ackAfterSync(done);
+        if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
         else done();
       } else {
         void spool.whenWritable().then(attempt);
@@ -340,8 +275,6 @@ export class MqttSource {
     void spool.whenWritable().then(attempt);
   }
 }
-
-function noop(): void {}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -2,7 +2,7 @@
  * Mosquitto's memory per message queued for an offline persistent session (what a gateway outage, or a dead
  * member of a share group, costs the broker): a private Mosquitto, a QoS 1 subscriber with a persistent session
  * that disconnects, N QoS 1 messages of the bench's payload size published meanwhile; the broker's RSS
- * (/proc/<pid>/status) before and after. For the sizing guide (README "Sizing").
+ * (/proc/<pid>/status) before and after. For the sizing guide (docs/sizing.md).
  *
  *   node bench/mosquitto-queue-memory.ts [--messages 100000]
  */

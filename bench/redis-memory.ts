@@ -2,7 +2,7 @@
  * Redis memory per stream entry, measured end to end: a private Mosquitto and redis-server, the built gateway
  * (`dist/main.js`, Redis sink only), the bench's payload (`{"t","h","p","ts"}` from 100 devices → tags device and
  * gateway, three fields). Prints `INFO memory` used_memory before and after, `MEMORY USAGE` of the stream, and
- * the cost per entry, for the sizing guide (README "Sizing").
+ * the cost per entry, for the sizing guide (docs/sizing.md).
  *
  *   npm run build && node bench/redis-memory.ts [--messages 100000]
  */

@@ -119,7 +119,7 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
   try {
     sw = await s.timed('sweep', () => sweep(b, sweepGw));
     // Live traffic during the catch-up: a quarter of the highest steady rate, i.e. a gateway sized with the
-    // headroom the README's sizing guide asks for. At the highest steady rate itself there is, by definition, no
+    // headroom docs/sizing.md asks for. At the highest steady rate itself there is, by definition, no
     // capacity left to drain a backlog faster than it grows.
     const liveRate = Math.max(P.sweepRates[0]!, Math.round((sw.maxSteadyRate > 0 ? sw.maxSteadyRate : P.sweepRates[0]!) / 4 / 1000) * 1000);
     cu = await s.timed('catch-up', () => catchUp(b, sweepGw, liveRate));

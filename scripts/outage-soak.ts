@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
     'outage-minutes': { type: 'string', default: '10' },
     warmup: { type: 'string', default: '30' },
     devices: { type: 'string', default: '100' },
-    // The V8 limits README recommends for small devices; pass '' for Node's defaults.
+    // The V8 limits docs/operations.md (the systemd unit) recommends for small devices; pass '' for Node's defaults.
     'node-options': { type: 'string', default: '--max-old-space-size=96 --max-semi-space-size=2' },
   },
 });

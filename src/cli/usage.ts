@@ -11,7 +11,7 @@ Usage:
 
 Configuration, lowest precedence first: defaults, the JSON file (--config or EDGEBRIDGE_CONFIG),
 EDGEBRIDGE_* environment variables (secrets also from *_FILE and $CREDENTIALS_DIRECTORY), command-line flags.
-The full reference is in README.md.
+The full reference is in docs/configuration.md (installed with the package).
 
 Exit codes: 0 clean stop, 1 runtime failure, 2 usage error, 78 configuration error, 130/143 second signal;
 --dry-run: 0 every line decoded, 65 a line rejected, unrouted or not subscribed, 66 FILE unreadable.

@@ -93,7 +93,7 @@ describe('durability of the disk spool with a real gateway process', () => {
     const spool = (await gw.status()) as unknown as { spool: { tornBytesRecovered: number } };
     assert.ok(spool.spool.tornBytesRecovered > 0, 'the torn record was found and cut off');
     assert.ok(gw.logs().some((l) => l.msg === 'spool: cut a torn record off the newest segment'));
-    // Only the record that was cut is gone: the power-cut window the README states for ack=write.
+    // Only the record that was cut is gone: the power-cut window docs/durability.md states for ack=write.
     const series = await vm.waitForSeries('torn_seq', (s) => s.reduce((n, x) => n + x.values.length, 0) >= N - 1, 20_000);
     assert.deepEqual(missing(series.flatMap((s) => s.values), N), [N - 1]);
   });

@@ -7,6 +7,6 @@ describe('Redis Sentinel failover without WAIT (sinks.redis.waitReplicas = 0)', 
     const r = await sentinelFailoverRun(0, (line) => console.log(line));
     assert.notEqual(r.newMasterPort, r.oldMasterPort);
     assert.equal(r.rejected, 0);
-    // Replication is asynchronous: what the master acknowledged and died with may be gone. Reported (README).
+    // Replication is asynchronous: what the master acknowledged and died with may be gone. Reported (docs/redis.md, WAIT).
   });
 });

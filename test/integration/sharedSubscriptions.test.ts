@@ -89,7 +89,7 @@ describe('MQTT shared subscriptions: several gateways, one share group', () => {
 
   before(async () => {
     [mq, rd, vm] = await Promise.all([
-      // Sized rather than unlimited, as the README advises: far above what one member's outage queues here.
+      // Sized rather than unlimited, as docs/broker.md advises: far above what one member's outage queues here.
       startMosquitto({ persistence: true, extraConfig: ['max_queued_messages 100000', 'max_inflight_messages 1000'] }),
       startRedis({ appendonly: true }),
       startVictoriaMetrics(),

@@ -13,7 +13,7 @@ import { batchOf } from '../../../src/spool/Batch.ts';
 /**
  * Bad input from devices, as properties over the public Router and RedisBatchBuilder APIs. Only the OUTPUT is
  * checked — the line protocol text (read back with parseLine) and the Redis keys/arguments — so the properties hold
- * whatever the writer's internals become. The model below is the documented encoding (README "Data layouts").
+ * whatever the writer's internals become. The model below is the documented encoding (docs/data-layout.md, "Encoding rules for what devices send").
  */
 
 const RECEIVED_MS = 1_732_240_000_000;

@@ -24,7 +24,7 @@ export class GatewayMetrics {
     counter(registers, 'edgebridge_messages_unrouted_total', 'Messages that matched no route', () => src.unrouted);
     new Counter({
       name: 'edgebridge_messages_rejected_total',
-      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name, too_deep, too_many_fields, too_long)',
+      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name, too_deep, too_many_fields, too_long, internal_error)',
       labelNames: ['reason'],
       registers,
       collect() {

@@ -337,7 +337,7 @@ describe('bad device input (properties over Router output)', () => {
         if (result.kind === 'rejected') return assertRejectedWith(result, ['bad_line', 'bad_name', 'bad_time']);
         const out = readBack(result);
         const input = splitLines(payload)
-          .filter((l) => !/^[ \t\r]*(#|$)/.test(l))
+          .filter((l) => !/^[ \t\r\0]*(#|$)/.test(l))
           .map((l) => (parseLine(l) as { ok: true; line: ParsedLine }).line);
         assert.equal(out.length, input.length, 'one output point per input line');
         out.forEach((p, i) => {

@@ -104,7 +104,13 @@ function gatewayEnv(b: BenchContext, qos: 0 | 1, ack: AckMode): Record<string, s
   };
 }
 
-export function startGateway(b: BenchContext, name: string, qos: 0 | 1, ack: AckMode, env: Record<string, string> = {}): Promise<BenchGateway> {
+export function startGateway(
+  b: BenchContext,
+  name: string,
+  qos: 0 | 1,
+  ack: AckMode,
+  env: Record<string, string> = {},
+): Promise<BenchGateway> {
   return BenchGateway.start({ name, env: { ...gatewayEnv(b, qos, ack), ...env, ...b.runtimeEnv }, profile: b.profile });
 }
 
@@ -155,7 +161,6 @@ export function fleetOptions(b: BenchContext, load: LoadShape): FleetOptions {
 
 /** Probes the fleet sent (the climate generator's summaries). */
 export const probesSent = (summaries: unknown[]): number => summaries.reduce<number>((s, x) => s + (x as { probes: number }).probes, 0);
-
 
 export const sinkOf = (s: GatewayStatus, name: string) => s.sinks.find((x) => x.name === name);
 

@@ -58,7 +58,15 @@ export async function atRest(b: BenchContext): Promise<AtRestResult> {
     await sleep(P.idleMs);
     const c1 = cpuMicros(gw.pid);
     const idleCpuMs = (c1 - c0) / 1000;
-    return { readyMs: gw.readyMs, idleRssBytes: idle.rss, idle, baseline, idleCpuMs, idleCpuPct: (100 * idleCpuMs) / P.idleMs, idleSeconds: P.idleMs / 1000 };
+    return {
+      readyMs: gw.readyMs,
+      idleRssBytes: idle.rss,
+      idle,
+      baseline,
+      idleCpuMs,
+      idleCpuPct: (100 * idleCpuMs) / P.idleMs,
+      idleSeconds: P.idleMs / 1000,
+    };
   } finally {
     await gw.stop();
   }

@@ -29,7 +29,9 @@ export async function catchUp(b: BenchContext, gw: BenchGateway, liveRate: numbe
   log(`catch-up: stopping VictoriaMetrics, building a backlog of ${P.backlogPoints} points`);
   await vm.stop();
   const disconnects0 = (await gw.status()).mqtt.disconnects;
-  const fill = await Fleet.launch(fleetOptions(b, { qos: 1, topicPrefix: 'sensors', measurement: 'cu', count: P.backlogPoints, probeEvery: 0 }));
+  const fill = await Fleet.launch(
+    fleetOptions(b, { qos: 1, topicPrefix: 'sensors', measurement: 'cu', count: P.backlogPoints, probeEvery: 0 }),
+  );
   fill.start();
   const filled = await fill.done();
   let st = await gw.status();
@@ -39,7 +41,9 @@ export async function catchUp(b: BenchContext, gw: BenchGateway, liveRate: numbe
     st = await gw.status();
   }
   const backlog = sinkOf(st, 'influx')?.backlog ?? { points: 0, bytes: 0, ageSeconds: 0 };
-  log(`catch-up: backlog ${backlog.points} points (${round(backlog.bytes / 1e6, 1)} MB); live traffic at ${liveRate} msg/s, restarting VictoriaMetrics`);
+  log(
+    `catch-up: backlog ${backlog.points} points (${round(backlog.bytes / 1e6, 1)} MB); live traffic at ${liveRate} msg/s, restarting VictoriaMetrics`,
+  );
   const live = await Fleet.launch(fleetOptions(b, { qos: 1, topicPrefix: 'sensors', measurement: 'cul', rate: liveRate, probeEvery: 0 }));
   live.start();
   await sleep(1000);
@@ -57,7 +61,8 @@ export async function catchUp(b: BenchContext, gw: BenchGateway, liveRate: numbe
   const landed = await countLanded(b, gw, total);
   noteDisconnects(b, 'catch-up', (await gw.status()).mqtt.disconnects - disconnects0);
   const lost = { influx: total - landed.influx, redis: total - landed.redis };
-  if (lost.influx !== 0 || lost.redis !== 0) problems.push(`catch-up: published ${total}, VictoriaMetrics has ${landed.influx}, Redis XLEN ${landed.redis}`);
+  if (lost.influx !== 0 || lost.redis !== 0)
+    problems.push(`catch-up: published ${total}, VictoriaMetrics has ${landed.influx}, Redis XLEN ${landed.redis}`);
   const netDrainRate = (first.backlog - end.backlog) / secs;
   return {
     backlogPoints: backlog.points,
@@ -107,7 +112,9 @@ async function waitBacklogsEmpty(b: BenchContext, gw: BenchGateway): Promise<voi
       lastSig = sig;
       lastProgress = Date.now();
     } else if (Date.now() - lastProgress > b.P.stallMs) {
-      b.problems.push(`catch-up: sinks stalled ${b.P.stallMs / 1000} s with backlog influx/redis ${bi}/${br}; last errors: ${sinkErrors(s) || 'none'}`);
+      b.problems.push(
+        `catch-up: sinks stalled ${b.P.stallMs / 1000} s with backlog influx/redis ${bi}/${br}; last errors: ${sinkErrors(s) || 'none'}`,
+      );
       return;
     }
     await sleep(250);
@@ -117,7 +124,12 @@ async function waitBacklogsEmpty(b: BenchContext, gw: BenchGateway): Promise<voi
 /** What the servers hold of the backlog (`cu`) and the live traffic (`cul`); the Redis streams are deleted after. */
 async function countLanded(b: BenchContext, gw: BenchGateway, total: number): Promise<{ influx: number; redis: number }> {
   const { vm, redis } = b;
-  let [vmCu, vmCul, rdCu, rdCul] = await Promise.all([vmPoints(vm, 'cu'), vmPoints(vm, 'cul'), redisPoints(redis, 'cu'), redisPoints(redis, 'cul')]);
+  let [vmCu, vmCul, rdCu, rdCul] = await Promise.all([
+    vmPoints(vm, 'cu'),
+    vmPoints(vm, 'cul'),
+    redisPoints(redis, 'cu'),
+    redisPoints(redis, 'cul'),
+  ]);
   // A shortfall in VictoriaMetrics is counted again before it is called a loss, and VictoriaMetrics's own
   // counters of rows it ignored or could not parse are reported beside it (one unexplained shortfall was seen).
   for (let i = 0; i < 3 && vmCu + vmCul < total; i++) {
@@ -127,7 +139,9 @@ async function countLanded(b: BenchContext, gw: BenchGateway, total: number): Pr
   if (vmCu + vmCul < total) {
     const m = await (await fetch(`${vm.url}/metrics`)).text();
     const counters = m.split('\n').filter((l) => /^vm_rows_(ignored|invalid|inserted)_total/.test(l));
-    b.problems.push(`catch-up: VictoriaMetrics counters: ${counters.join('; ')}; gateway influx: ${JSON.stringify(sinkOf(await gw.status(), 'influx'))}`);
+    b.problems.push(
+      `catch-up: VictoriaMetrics counters: ${counters.join('; ')}; gateway influx: ${JSON.stringify(sinkOf(await gw.status(), 'influx'))}`,
+    );
   }
   await dropRedisStreams(redis, 'cu');
   await dropRedisStreams(redis, 'cul');

@@ -22,7 +22,13 @@ export interface CeilingResult {
 type Done = Extract<SubscriberMessage, { type: 'done' }>;
 
 export async function ceilingRun(b: BenchContext, qos: 0 | 1, count: number, tag: string): Promise<CeilingResult> {
-  const config: SubscriberConfig = { url: b.mq.url, topic: 'ceiling/#', qos, expected: count, clientId: `bench-ceiling-${tag}-${process.pid}` };
+  const config: SubscriberConfig = {
+    url: b.mq.url,
+    topic: 'ceiling/#',
+    qos,
+    expected: count,
+    clientId: `bench-ceiling-${tag}-${process.pid}`,
+  };
   const child: ChildProcess = fork(SUBSCRIBER, [JSON.stringify(config)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     let onDone: (m: Done, cpu: number) => void = () => undefined;

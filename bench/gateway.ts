@@ -25,7 +25,13 @@ export class BenchGateway {
   static async start(opts: { name: string; env: Record<string, string>; profile: boolean }): Promise<BenchGateway> {
     if (opts.profile) fs.mkdirSync(PROFILE_DIR, { recursive: true });
     const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${opts.name}.cpuprofile`] : [];
-    const gw = await GatewayProcess.start({ env: { EDGEBRIDGE_LOG_LEVEL: 'warn', ...opts.env }, nodeArgs, keepChars: 4000, timeoutMs: 30_000, pollMs: 10 });
+    const gw = await GatewayProcess.start({
+      env: { EDGEBRIDGE_LOG_LEVEL: 'warn', ...opts.env },
+      nodeArgs,
+      keepChars: 4000,
+      timeoutMs: 30_000,
+      pollMs: 10,
+    });
     return new BenchGateway(gw);
   }
 

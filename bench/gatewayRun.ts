@@ -3,7 +3,17 @@
  * polled every 100 ms (its own cost is part of the gateway's CPU; small). CPU, I/O and spool counters are deltas
  * from publish start to the moment both sinks have written every accepted point.
  */
-import { cpuMicros, Fleet, ioCounters, peakRssBytes, percentile, round, type AckMode, type FleetResult, type GatewayStatus } from '../test/harness/index.ts';
+import {
+  cpuMicros,
+  Fleet,
+  ioCounters,
+  peakRssBytes,
+  percentile,
+  round,
+  type AckMode,
+  type FleetResult,
+  type GatewayStatus,
+} from '../test/harness/index.ts';
 import { fleetOptions, probesSent, sinkErrors, sinkOf, sleep, type BenchContext, type LoadShape } from './BenchContext.ts';
 import type { BenchGateway } from './gateway.ts';
 import { dropRedisStreams, redisPoints, redisProbeLatencies, vmPoints, VmProbePoller } from './sinkCheck.ts';
@@ -40,7 +50,16 @@ const written = (s: GatewayStatus): { influx: number; redis: number } => ({
   redis: sinkOf(s, 'redis')?.pointsWritten ?? 0,
 });
 
-export async function gatewayRun(b: BenchContext, gw: BenchGateway, label: string, measurement: string, qos: 0 | 1, ack: AckMode, load: Load, shape: Shape = {}): Promise<GatewayRunResult> {
+export async function gatewayRun(
+  b: BenchContext,
+  gw: BenchGateway,
+  label: string,
+  measurement: string,
+  qos: 0 | 1,
+  ack: AckMode,
+  load: Load,
+  shape: Shape = {},
+): Promise<GatewayRunResult> {
   const { P, problems } = b;
   const probeEvery = 'rate' in load ? { probeEvery: Math.max(10, Math.round(load.rate / P.publishers / 25)) } : {};
   const fleet = await Fleet.launch(fleetOptions(b, { qos, topicPrefix: 'sensors', measurement, ...shape, ...load, ...probeEvery }));
@@ -88,7 +107,9 @@ export async function gatewayRun(b: BenchContext, gw: BenchGateway, label: strin
   const io1 = ioCounters(gw.pid);
   noteDisconnects(b, label, last.mqtt.disconnects - s0.mqtt.disconnects);
   if (gw.statusTimeouts > 0) {
-    problems.push(`${label}: /status did not answer within 5 s ${gw.statusTimeouts} time(s) (slowest answer ${round(gw.slowestStatusMs)} ms)`);
+    problems.push(
+      `${label}: /status did not answer within 5 s ${gw.statusTimeouts} time(s) (slowest answer ${round(gw.slowestStatusMs)} ms)`,
+    );
     gw.statusTimeouts = 0;
   }
   const slowestStatusMs = gw.slowestStatusMs;
@@ -98,7 +119,11 @@ export async function gatewayRun(b: BenchContext, gw: BenchGateway, label: strin
   const received = last.messages.received - s0.messages.received;
   if (receivedAt === 0) receivedAt = landedAt;
   const vmLat = await poller.finish(probesSent(p.summaries), 15_000);
-  const [influxPoints, redisPts, redisLat] = await Promise.all([vmPoints(b.vm, measurement), redisPoints(b.redis, measurement), redisProbeLatencies(b.redis, measurement)]);
+  const [influxPoints, redisPts, redisLat] = await Promise.all([
+    vmPoints(b.vm, measurement),
+    redisPoints(b.redis, measurement),
+    redisProbeLatencies(b.redis, measurement),
+  ]);
   await dropRedisStreams(b.redis, measurement);
   const lost = { influx: p.acked - influxPoints, redis: p.acked - redisPts };
   if (p.failed > 0) problems.push(`${label}: ${p.failed} publishes failed`);
@@ -132,7 +157,8 @@ export async function gatewayRun(b: BenchContext, gw: BenchGateway, label: strin
 
 /** A dropped MQTT connection makes the broker redeliver what was unacknowledged: duplicates, worth a line. */
 export function noteDisconnects(b: BenchContext, label: string, n: number): void {
-  if (n > 0) b.problems.push(`${label}: the gateway's MQTT connection dropped ${n} time(s) (the broker then redelivers what was unacknowledged)`);
+  if (n > 0)
+    b.problems.push(`${label}: the gateway's MQTT connection dropped ${n} time(s) (the broker then redelivers what was unacknowledged)`);
 }
 
 export function checkLanded(b: BenchContext, r: GatewayRunResult): void {

@@ -40,7 +40,13 @@ try {
   const after = rssKb(mq.pid!);
   // Check that the session really held them: reconnect and count what is delivered.
   let delivered = 0;
-  const back = mqtt.connect(mq.url, { clientId: 'queue-probe', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0 }, reconnectPeriod: 0 });
+  const back = mqtt.connect(mq.url, {
+    clientId: 'queue-probe',
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
   back.on('message', () => delivered++);
   const deadline = Date.now() + 30_000;
   while (delivered < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -52,7 +58,16 @@ try {
       `RSS ${(before / 1024).toFixed(1)} → ${(after / 1024).toFixed(1)} MB, ${perMessage.toFixed(0)} B per queued message; ` +
       `${delivered} delivered when the session came back`,
   );
-  console.log(JSON.stringify({ messages: N, payloadBytes, rssBeforeKb: before, rssAfterKb: after, bytesPerQueuedMessage: Math.round(perMessage), delivered }));
+  console.log(
+    JSON.stringify({
+      messages: N,
+      payloadBytes,
+      rssBeforeKb: before,
+      rssAfterKb: after,
+      bytesPerQueuedMessage: Math.round(perMessage),
+      delivered,
+    }),
+  );
 } finally {
   await mq.destroy();
 }

@@ -34,7 +34,9 @@ const router = new Router({ routes: config.routes, sinkNames, gatewayId: 'bench'
 const builder = new RedisBatchBuilder(redisConfig);
 
 const topics = Array.from({ length: DEVICES }, (_, d) => `sensors/dev${d + 1}/climate`);
-const payloads = Array.from({ length: 1000 }, (_, n) => Buffer.from(`{"t":${20 + (n % 100) / 10},"h":${40 + (n % 37) / 10},"p":1013.2,"ts":${1_700_000_000_000 + n}}`));
+const payloads = Array.from({ length: 1000 }, (_, n) =>
+  Buffer.from(`{"t":${20 + (n % 100) / 10},"h":${40 + (n % 37) / 10},"p":1013.2,"ts":${1_700_000_000_000 + n}}`),
+);
 
 const stages = ['route', 'append', 'read', 'influx gzip', 'redis build'] as const;
 type Stage = (typeof stages)[number];
@@ -106,4 +108,6 @@ for (const s of stages) {
   process.stdout.write(`  ${s.padEnd(12)} ${m.toFixed(2).padStart(6)} µs/msg\n`);
 }
 process.stdout.write(`  ${'total'.padEnd(12)} ${total.toFixed(2).padStart(6)} µs/msg\n`);
-process.stdout.write(`${JSON.stringify({ bench: 'pipeline', messages: MESSAGES, reps: REPS, usPerMessage: Object.fromEntries(stages.map((s) => [s, Math.round(median(samples[s]) * 100) / 100])) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ bench: 'pipeline', messages: MESSAGES, reps: REPS, usPerMessage: Object.fromEntries(stages.map((s) => [s, Math.round(median(samples[s]) * 100) / 100])) })}\n`,
+);

@@ -35,7 +35,12 @@ try {
   function* messages() {
     for (let i = 0; i < N; i++) {
       // Sensor-like values (two decimals, not small integers, which Redis would store more compactly).
-      const payload = { t: +(18 + ((i * 7919) % 1000) / 100).toFixed(2), h: +(35 + ((i * 104729) % 3000) / 100).toFixed(2), p: +(990 + ((i * 31) % 400) / 10).toFixed(1), ts: start + i };
+      const payload = {
+        t: +(18 + ((i * 7919) % 1000) / 100).toFixed(2),
+        h: +(35 + ((i * 104729) % 3000) / 100).toFixed(2),
+        p: +(990 + ((i * 31) % 400) / 10).toFixed(1),
+        ts: start + i,
+      };
       yield { topic: `sensors/dev${i % DEVICES}/climate`, payload: JSON.stringify(payload), qos: 1 as const };
     }
   }

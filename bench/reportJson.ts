@@ -84,7 +84,12 @@ export function benchJson(b: BenchContext, r: BenchRuns) {
       cpuPerMsgQos0: { value: round(cpuRatio, 2), target: '<= 2.5', pass: cpuRatio <= 2.5, perRep: ratioCpu0.map((x) => round(x, 2)) },
       cpuPerMsgQos1: { value: round(median(ratioCpu1), 2), perRep: ratioCpu1.map((x) => round(x, 2)) },
       throughputQos0: { value: round(median(ratioThr0), 3), perRep: ratioThr0.map((x) => round(x, 3)) },
-      throughputQos1Write: { value: round(thrRatio, 3), target: '>= 0.90', pass: thrRatio >= 0.9, perRep: ratioThr1.map((x) => round(x, 3)) },
+      throughputQos1Write: {
+        value: round(thrRatio, 3),
+        target: '>= 0.90',
+        pass: thrRatio >= 0.9,
+        perRep: ratioThr1.map((x) => round(x, 3)),
+      },
     },
     memory: {
       peakRssBytes: peakRss,

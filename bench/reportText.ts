@@ -7,7 +7,8 @@ import type { BenchJson, BenchRuns } from './reportJson.ts';
 type Lost = { influx: number; redis: number }[];
 
 // Per run "influx/redis"; a negative figure is points stored more than once (a batch written twice), not a loss.
-const lostText = (l: Lost): string => (l.every((x) => x.influx === 0 && x.redis === 0) ? '0' : l.map((x) => `${x.influx}/${x.redis}`).join(' '));
+const lostText = (l: Lost): string =>
+  l.every((x) => x.influx === 0 && x.redis === 0) ? '0' : l.map((x) => `${x.influx}/${x.redis}`).join(' ');
 const pf = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
 
 export function benchText(b: BenchContext, r: BenchRuns, json: BenchJson, runtimeText: string): string {
@@ -49,16 +50,26 @@ export function benchText(b: BenchContext, r: BenchRuns, json: BenchJson, runtim
   );
   lines.push('');
   const ra = json.ratios;
-  lines.push(`ratio CPU µs/msg gateway/ceiling QoS 0:       ${fmt(cpuRatio, 2)}×  (target ≤ 2.5×)  ${pf(ra.cpuPerMsgQos0.pass)}   per rep: ${ra.cpuPerMsgQos0.perRep.join(', ')}`);
-  lines.push(`ratio throughput gateway/ceiling QoS 1 write: ${fmt(100 * thrRatio, 1)} %  (target ≥ 90 %)  ${pf(ra.throughputQos1Write.pass)}   per rep: ${ra.throughputQos1Write.perRep.join(', ')}`);
-  lines.push(`(also: CPU ratio QoS 1 ${fmt(ra.cpuPerMsgQos1.value, 2)}×, throughput ratio QoS 0 ${fmt(100 * ra.throughputQos0.value, 1)} %)`);
+  lines.push(
+    `ratio CPU µs/msg gateway/ceiling QoS 0:       ${fmt(cpuRatio, 2)}×  (target ≤ 2.5×)  ${pf(ra.cpuPerMsgQos0.pass)}   per rep: ${ra.cpuPerMsgQos0.perRep.join(', ')}`,
+  );
+  lines.push(
+    `ratio throughput gateway/ceiling QoS 1 write: ${fmt(100 * thrRatio, 1)} %  (target ≥ 90 %)  ${pf(ra.throughputQos1Write.pass)}   per rep: ${ra.throughputQos1Write.perRep.join(', ')}`,
+  );
+  lines.push(
+    `(also: CPU ratio QoS 1 ${fmt(ra.cpuPerMsgQos1.value, 2)}×, throughput ratio QoS 0 ${fmt(100 * ra.throughputQos0.value, 1)} %)`,
+  );
   const m = json.memory;
   lines.push(
     `memory: peak RSS ${mb(m.peakRssBytes)} at full rate, idle ${mb(m.idleRssBytes)}  (target ≤ 80 MB, ≤ 50 MB)  ${pf(m.pass)}` +
-      (m.pass ? '' : `   floor: Node with the gateway's libraries loaded and nothing started, ${mb(m.floorWithLibrariesBytes)} (see "at rest")`),
+      (m.pass
+        ? ''
+        : `   floor: Node with the gateway's libraries loaded and nothing started, ${mb(m.floorWithLibrariesBytes)} (see "at rest")`),
   );
   lines.push('');
-  lines.push(`rate sweep (QoS 1, ack=write, ${P.sweepMs / 1000} s per step; pass = zero loss in both sinks and p99 < ${P.latencyLimitMs} ms in both):`);
+  lines.push(
+    `rate sweep (QoS 1, ack=write, ${P.sweepMs / 1000} s per step; pass = zero loss in both sinks and p99 < ${P.latencyLimitMs} ms in both):`,
+  );
   const SW = [10, 10, 12, 18, 18, 10, 6];
   lines.push(row(['rate', 'achieved', 'lost i/r', 'influx p50/p99', 'redis p50/p99', 'µs/msg', ''], SW));
   for (const s of sw.steps) {
@@ -75,7 +86,9 @@ export function benchText(b: BenchContext, r: BenchRuns, json: BenchJson, runtim
     `  first write ${fmt(cu.breakerWaitSeconds, 1)} s after restart (breaker half-open 2 s); drained in ${fmt(cu.drainSeconds, 1)} s; ` +
       `backlog shrank ${fmt(cu.netDrainRate)} points/s (sink wrote ${fmt(cu.sinkWriteRate)} points/s incl. live);`,
   );
-  lines.push(`  drain/live = ${fmt(cu.ratio, 1)}×  (target ≥ 5×)  ${pf(cu.ratio >= 5)}; lost influx/redis ${cu.lost.influx}/${cu.lost.redis}; peak RSS ${mb(cu.peakRssBytes)}`);
+  lines.push(
+    `  drain/live = ${fmt(cu.ratio, 1)}×  (target ≥ 5×)  ${pf(cu.ratio >= 5)}; lost influx/redis ${cu.lost.influx}/${cu.lost.redis}; peak RSS ${mb(cu.peakRssBytes)}`,
+  );
   lines.push('');
   lines.push(
     `at rest: spawn → /readyz 200 in ${fmt(rest.readyMs)} ms; idle RSS ${mb(rest.idleRssBytes)} (anon ${mb(rest.idle.anon)}, file-backed ${mb(rest.idle.file)}); idle CPU ${fmt(rest.idleCpuMs)} ms over ${rest.idleSeconds} s (${fmt(rest.idleCpuPct, 2)} % of a core)`,
@@ -94,7 +107,11 @@ export function benchText(b: BenchContext, r: BenchRuns, json: BenchJson, runtim
     }
   }
   lines.push('');
-  lines.push(`durations (s): ${Object.entries(json.durations).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(
+    `durations (s): ${Object.entries(json.durations)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   lines.push(correctness(problems));
   return lines.join('\n') + '\n';
 }

@@ -45,7 +45,10 @@ async function main(): Promise<void> {
   const quick = argv.quick === true;
   const profile = argv.profile === true || process.env.EDGEBRIDGE_BENCH_PROFILE === '1';
   const runtimeEnv = runtimeEnvironment(argv);
-  const runtimeText = Object.entries(runtimeEnv).map(([k, v]) => `${k}='${v}'`).join(' ') || 'default runtime settings';
+  const runtimeText =
+    Object.entries(runtimeEnv)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join(' ') || 'default runtime settings';
   const started = performance.now();
   fs.mkdirSync(RESULTS, { recursive: true });
   if (profile) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
@@ -62,7 +65,15 @@ async function main(): Promise<void> {
 }
 
 /** A fresh gateway for one measured load, stopped after it. */
-async function onFreshGateway(b: BenchContext, name: string, label: string, measurement: string, qos: 0 | 1, ack: AckMode, load: Load): Promise<GatewayRunResult> {
+async function onFreshGateway(
+  b: BenchContext,
+  name: string,
+  label: string,
+  measurement: string,
+  qos: 0 | 1,
+  ack: AckMode,
+  load: Load,
+): Promise<GatewayRunResult> {
   const gw = await startGateway(b, name, qos, ack);
   try {
     return await gatewayRun(b, gw, label, measurement, qos, ack, load);
@@ -87,12 +98,20 @@ async function maxRate(b: BenchContext, s: Scenario): Promise<MaxRate> {
     log(`rep ${rep}/${P.reps}: ceiling QoS 0 (${P.maxRateCount} msgs)`);
     r.ceil0.push(await s.timed('ceiling', () => ceilingRun(b, 0, P.maxRateCount, `q0r${rep}`)));
     log(`  ${rate(r.ceil0.at(-1)!)}; gateway QoS 0`);
-    r.gw0.push(await s.timed('gateway max rate', () => onFreshGateway(b, `q0-rep${rep}`, `gateway QoS 0 rep ${rep}`, `q0r${rep}`, 0, 'write', { count: P.maxRateCount })));
+    r.gw0.push(
+      await s.timed('gateway max rate', () =>
+        onFreshGateway(b, `q0-rep${rep}`, `gateway QoS 0 rep ${rep}`, `q0r${rep}`, 0, 'write', { count: P.maxRateCount }),
+      ),
+    );
     checkLanded(b, r.gw0.at(-1)!);
     log(`  ${rate(r.gw0.at(-1)!)}; ceiling QoS 1`);
     r.ceil1.push(await s.timed('ceiling', () => ceilingRun(b, 1, P.maxRateCount, `q1r${rep}`)));
     log(`  ${rate(r.ceil1.at(-1)!)}; gateway QoS 1 ack=write`);
-    r.gw1.push(await s.timed('gateway max rate', () => onFreshGateway(b, `q1w-rep${rep}`, `gateway QoS 1 write rep ${rep}`, `q1wr${rep}`, 1, 'write', { count: P.maxRateCount })));
+    r.gw1.push(
+      await s.timed('gateway max rate', () =>
+        onFreshGateway(b, `q1w-rep${rep}`, `gateway QoS 1 write rep ${rep}`, `q1wr${rep}`, 1, 'write', { count: P.maxRateCount }),
+      ),
+    );
     checkLanded(b, r.gw1.at(-1)!);
     log(`  ${rate(r.gw1.at(-1)!)}`);
   }
@@ -102,14 +121,18 @@ async function maxRate(b: BenchContext, s: Scenario): Promise<MaxRate> {
 async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeText: string, started: number): Promise<void> {
   const { P } = b;
   const rest = await s.timed('at rest', () => atRest(b));
-  log(`at rest: ready in ${round(rest.readyMs)} ms, RSS ${mb(rest.idleRssBytes)}, idle CPU ${round(rest.idleCpuMs)} ms / ${rest.idleSeconds} s`);
+  log(
+    `at rest: ready in ${round(rest.readyMs)} ms, RSS ${mb(rest.idleRssBytes)}, idle CPU ${round(rest.idleCpuMs)} ms / ${rest.idleSeconds} s`,
+  );
   const mr = await maxRate(b, s);
   if (argv['max-rate-only'] === true) {
     await s.close();
     return maxRateOnly(b, mr);
   }
   log(`gateway QoS 1 ack=fsync (${P.fsyncCount} msgs)`);
-  const fsyncRun = await s.timed('gateway fsync', () => onFreshGateway(b, 'q1f', 'gateway QoS 1 fsync', 'q1f', 1, 'fsync', { count: P.fsyncCount }));
+  const fsyncRun = await s.timed('gateway fsync', () =>
+    onFreshGateway(b, 'q1f', 'gateway QoS 1 fsync', 'q1f', 1, 'fsync', { count: P.fsyncCount }),
+  );
   checkLanded(b, fsyncRun);
   log(`  ${fmt(fsyncRun.msgPerSec)} msg/s`);
 
@@ -155,7 +178,9 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
 function maxRateOnly(b: BenchContext, { ceil0, ceil1, gw0, gw1 }: MaxRate): void {
   const ratio = (g: GatewayRunResult[], c: CeilingResult[]): string =>
     `cpu ${fmt(median(g.map((x, i) => x.cpuUsPerMsg / c[i]!.cpuUsPerMsg)), 2)}× thr ${fmt(median(g.map((x, i) => x.msgPerSec / c[i]!.msgPerSec)) * 100, 1)} %`;
-  process.stdout.write(`max-rate-only: QoS 0 ${ratio(gw0, ceil0)}; QoS 1 ${ratio(gw1, ceil1)}; peak RSS ${mb(Math.max(...gw0.map((g) => g.peakRssBytes), ...gw1.map((g) => g.peakRssBytes)))}\n`);
+  process.stdout.write(
+    `max-rate-only: QoS 0 ${ratio(gw0, ceil0)}; QoS 1 ${ratio(gw1, ceil1)}; peak RSS ${mb(Math.max(...gw0.map((g) => g.peakRssBytes), ...gw1.map((g) => g.peakRssBytes)))}\n`,
+  );
   for (const name of b.profile ? ['q0-rep1', 'q1w-rep1'] : []) {
     const file = path.join(PROFILE_DIR, `${name}.cpuprofile`);
     if (!fs.existsSync(file)) continue;
@@ -170,7 +195,9 @@ async function catchUpOnly(b: BenchContext, liveRate: number): Promise<void> {
   const gw = await startGateway(b, 'catch-up-only', 1, 'write');
   try {
     const cu = await catchUp(b, gw, liveRate);
-    process.stdout.write(`catch-up-only: ${JSON.stringify(cu)}\nproblems: ${JSON.stringify(b.problems)}\nstatus: ${JSON.stringify((await gw.status()).mqtt)}\n`);
+    process.stdout.write(
+      `catch-up-only: ${JSON.stringify(cu)}\nproblems: ${JSON.stringify(b.problems)}\nstatus: ${JSON.stringify((await gw.status()).mqtt)}\n`,
+    );
   } finally {
     await gw.stop();
   }

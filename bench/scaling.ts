@@ -22,12 +22,14 @@ export async function scaling(b: BenchContext, runtimeText: string): Promise<voi
   const { quick, problems } = b;
   const count = quick ? 3_000 : 100_000;
   const cells: ScalingCell[] = [
-    ...[500, 1000, 5000, 20_000].map((n): ScalingCell => ({
-      dimension: 'batch maxPoints',
-      value: n,
-      env: { EDGEBRIDGE_INFLUX_BATCH_MAX_POINTS: String(n), EDGEBRIDGE_REDIS_BATCH_MAX_POINTS: String(n) },
-      shape: {},
-    })),
+    ...[500, 1000, 5000, 20_000].map(
+      (n): ScalingCell => ({
+        dimension: 'batch maxPoints',
+        value: n,
+        env: { EDGEBRIDGE_INFLUX_BATCH_MAX_POINTS: String(n), EDGEBRIDGE_REDIS_BATCH_MAX_POINTS: String(n) },
+        shape: {},
+      }),
+    ),
     ...[10, 100, 1000, 10_000].map((d): ScalingCell => ({ dimension: 'devices', value: d, env: {}, shape: { devices: d } })),
     ...[3, 11, 35].map((f): ScalingCell => ({ dimension: 'fields per message', value: f, env: {}, shape: { extraFields: f - 3 } })),
   ];
@@ -50,7 +52,17 @@ export async function scaling(b: BenchContext, runtimeText: string): Promise<voi
     `QoS 1, ack=write, ${count} messages per cell, flat out; defaults: batch 5000 points, 100 devices, 3 fields + ts`,
     row(['dimension', 'value', 'msg/s', 'fields/s', 'CPU µs/msg', 'lost i/r'], W),
     ...rows.map(({ cell, r }) =>
-      row([cell.dimension, fmt(cell.value), fmt(r.msgPerSec), fmt(r.msgPerSec * (cell.dimension === 'fields per message' ? cell.value : 3)), fmt(r.cpuUsPerMsg, 1), `${r.lost.influx}/${r.lost.redis}`], W),
+      row(
+        [
+          cell.dimension,
+          fmt(cell.value),
+          fmt(r.msgPerSec),
+          fmt(r.msgPerSec * (cell.dimension === 'fields per message' ? cell.value : 3)),
+          fmt(r.cpuUsPerMsg, 1),
+          `${r.lost.influx}/${r.lost.redis}`,
+        ],
+        W,
+      ),
     ),
     correctness(problems),
   ];
@@ -60,7 +72,14 @@ export async function scaling(b: BenchContext, runtimeText: string): Promise<voi
     machine: { cores: os.cpus().length, node: process.version },
     gatewayEnv: b.runtimeEnv,
     messagesPerCell: count,
-    cells: rows.map(({ cell, r }) => ({ dimension: cell.dimension, value: cell.value, msgPerSec: round(r.msgPerSec), cpuUsPerMsg: round(r.cpuUsPerMsg, 2), lost: r.lost, peakRssBytes: r.peakRssBytes })),
+    cells: rows.map(({ cell, r }) => ({
+      dimension: cell.dimension,
+      value: cell.value,
+      msgPerSec: round(r.msgPerSec),
+      cpuUsPerMsg: round(r.cpuUsPerMsg, 2),
+      lost: r.lost,
+      peakRssBytes: r.peakRssBytes,
+    })),
     correct: problems.length === 0,
     problems,
   };

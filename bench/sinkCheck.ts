@@ -69,7 +69,11 @@ export class VmProbePoller {
   async #pollOnce(): Promise<void> {
     const at = Date.now();
     await fetch(`${this.#vm.url}/internal/force_flush`, { signal: AbortSignal.timeout(5000) });
-    const params = new URLSearchParams({ 'match[]': this.#match, start: String(this.#since), end: String(Math.ceil(Date.now() / 1000) + 60) });
+    const params = new URLSearchParams({
+      'match[]': this.#match,
+      start: String(this.#since),
+      end: String(Math.ceil(Date.now() / 1000) + 60),
+    });
     const res = await fetch(`${this.#vm.url}/api/v1/export?${params.toString()}`, { signal: AbortSignal.timeout(5000) });
     for (const series of parseExport(await res.text())) {
       const device = series.metric['device'] ?? '';

@@ -33,7 +33,15 @@ function options(dir: string): ConstructorParameters<typeof DiskSpool>[0] {
   };
 }
 
-async function rep(): Promise<{ firstReadMs: number; medianReadMs: number; maxReadMs: number; maxDelayMs: number; p99DelayMs: number; pointsPerSecond: number; reads: number }> {
+async function rep(): Promise<{
+  firstReadMs: number;
+  medianReadMs: number;
+  maxReadMs: number;
+  maxDelayMs: number;
+  p99DelayMs: number;
+  pointsPerSecond: number;
+  reads: number;
+}> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-spool-catchup-'));
   try {
     const writer = new DiskSpool(options(dir));
@@ -74,7 +82,15 @@ async function rep(): Promise<{ firstReadMs: number; medianReadMs: number; maxRe
     const sorted = [...times].sort((a, b) => a - b);
     const medianReadMs = sorted[Math.floor(sorted.length / 2)]!;
     const firstReadMs = times[0]!;
-    return { firstReadMs, medianReadMs, maxReadMs, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6, pointsPerSecond: points / seconds, reads };
+    return {
+      firstReadMs,
+      medianReadMs,
+      maxReadMs,
+      maxDelayMs: h.max / 1e6,
+      p99DelayMs: h.percentile(99) / 1e6,
+      pointsPerSecond: points / seconds,
+      reads,
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -83,7 +83,9 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-bulk-spool-'));
     scenario.defer(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
     const { mq, rd, vm } = await scenario.servers({ victoriaMetrics: { extraArgs: ['-loggerLevel=ERROR'] } });
-    const gateway = await GatewayProcess.start({ env: { NODE_OPTIONS: nodeOptions, ...gatewayEnv(n, spoolDir, mq.url, vm.url, rd.url), ...options.gatewayEnv } });
+    const gateway = await GatewayProcess.start({
+      env: { NODE_OPTIONS: nodeOptions, ...gatewayEnv(n, spoolDir, mq.url, vm.url, rd.url), ...options.gatewayEnv },
+    });
     scenario.defer(() => gateway.stop());
     const watch = new DeadLetterWatch();
     scenario.defer(() => watch.stop());
@@ -120,7 +122,11 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
       const s = await status();
       const influx = s.sinks.find((k) => k.name === 'influx')!;
       const redis = s.sinks.find((k) => k.name === 'redis')!;
-      const done = influx.backlog.points === 0 && redis.backlog.points === 0 && influx.pointsWritten >= expected.points.influx && redis.pointsWritten >= expected.points.redis;
+      const done =
+        influx.backlog.points === 0 &&
+        redis.backlog.points === 0 &&
+        influx.pointsWritten >= expected.points.influx &&
+        redis.pointsWritten >= expected.points.redis;
       return { done, progress: influx.pointsWritten + redis.pointsWritten };
     });
     const elapsedMs = performance.now() - t0;
@@ -141,11 +147,37 @@ export async function runBulk(options: BulkOptions): Promise<BulkResult> {
     const aliveAtEnd = await Promise.race([gateway.exited().then(() => false), sleep(0).then(() => true)]);
     const exit = await gateway.stop();
     const m = final.messages;
-    const checks = bulkChecks({ n, acked: published.acked, expected, final, victoriaMetricsPoints, vmInvalidRows, redisStreamEntries: redisStreams.entries, watch, aliveAtEnd, exitCode: exit.code });
+    const checks = bulkChecks({
+      n,
+      acked: published.acked,
+      expected,
+      final,
+      victoriaMetricsPoints,
+      vmInvalidRows,
+      redisStreamEntries: redisStreams.entries,
+      watch,
+      aliveAtEnd,
+      exitCode: exit.code,
+    });
 
     const ok = checks.every((c) => c.ok);
     const messagesPerSecond = Math.round(n / (elapsedMs / 1000));
-    const { json, table } = bulkReport({ seed: options.seed, nodeOptions, n, final, victoriaMetricsPoints, redisStreamEntries: redisStreams.entries, watch, rss, externalBytes, publishMs, elapsedMs, expected, checks, logs: gateway.logs() });
+    const { json, table } = bulkReport({
+      seed: options.seed,
+      nodeOptions,
+      n,
+      final,
+      victoriaMetricsPoints,
+      redisStreamEntries: redisStreams.entries,
+      watch,
+      rss,
+      externalBytes,
+      publishMs,
+      elapsedMs,
+      expected,
+      checks,
+      logs: gateway.logs(),
+    });
     return {
       ok,
       checks,
@@ -186,7 +218,12 @@ function gatewayEnv(n: number, spoolDir: string, mqttUrl: string, influxUrl: str
 }
 
 /** The publisher fleet with the bulk generator: started together, progress logged every 5 s. */
-async function publishAll(url: string, options: BulkOptions, log: (line: string) => void, progress: () => Promise<string>): Promise<FleetResult> {
+async function publishAll(
+  url: string,
+  options: BulkOptions,
+  log: (line: string) => void,
+  progress: () => Promise<string>,
+): Promise<FleetResult> {
   const fleet = await Fleet.launch({
     url,
     qos: 1,
@@ -200,7 +237,14 @@ async function publishAll(url: string, options: BulkOptions, log: (line: string)
   });
   try {
     fleet.start();
-    const ticker = setInterval(() => void progress().then((p) => log(`… ${p}`), () => undefined), 5000);
+    const ticker = setInterval(
+      () =>
+        void progress().then(
+          (p) => log(`… ${p}`),
+          () => undefined,
+        ),
+      5000,
+    );
     try {
       return await fleet.done();
     } finally {

@@ -32,11 +32,15 @@ if (mode === undefined) {
   } else {
     const current = extractReference(doc);
     if (current === undefined) {
-      process.stderr.write(`config-doc: ${file} has no ${REFERENCE_START} … ${REFERENCE_END} section; run: node scripts/config-doc.ts --write ${file}\n`);
+      process.stderr.write(
+        `config-doc: ${file} has no ${REFERENCE_START} … ${REFERENCE_END} section; run: node scripts/config-doc.ts --write ${file}\n`,
+      );
       process.exit(1);
     }
     if (current !== markdown) {
-      process.stderr.write(`config-doc: the configuration reference in ${file} is out of date; run: node scripts/config-doc.ts --write ${file}\n`);
+      process.stderr.write(
+        `config-doc: the configuration reference in ${file} is out of date; run: node scripts/config-doc.ts --write ${file}\n`,
+      );
       process.exit(1);
     }
   }

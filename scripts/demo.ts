@@ -95,8 +95,10 @@ async function main(): Promise<number> {
   });
   handleSignals(state);
 
-  out(`edgebridge demo: ${args.devices} devices, ${args.rate} msg/s, QoS 1, ` +
-    (args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s`));
+  out(
+    `edgebridge demo: ${args.devices} devices, ${args.rate} msg/s, QoS 1, ` +
+      (args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s`),
+  );
   out(`demo: starting Mosquitto, Redis and VictoriaMetrics on free loopback ports in ${state.demoDir}`);
   try {
     await startDemoServers(state.servers, state.demoDir, bins);

@@ -85,7 +85,9 @@ await withScenario('soak', say, async (scenario) => {
     const influx = await gw.sink('influx');
     peakBacklogPoints = Math.max(peakBacklogPoints, influx.backlog.points);
     peakBacklogBytes = Math.max(peakBacklogBytes, (influx.backlog as { bytes?: number }).bytes ?? 0);
-    say(`outage ${Math.round((Date.now() - outageStart) / 1000)} s: RSS ${mb(rssOf(pid))}, influx backlog ${influx.backlog.points} points, redis written ${(await gw.sink('redis')).pointsWritten}`);
+    say(
+      `outage ${Math.round((Date.now() - outageStart) / 1000)} s: RSS ${mb(rssOf(pid))}, influx backlog ${influx.backlog.points} points, redis written ${(await gw.sink('redis')).pointsWritten}`,
+    );
   }
   say('restarting VictoriaMetrics');
   await vm.restart();
@@ -97,7 +99,9 @@ await withScenario('soak', say, async (scenario) => {
   say(`drained ${peakBacklogPoints} points in ${drainSeconds.toFixed(1)} s while live traffic continued`);
   await sleep(15_000);
   const simStats = await sim.stop();
-  await waitFor(async () => (await gw.sink('influx')).backlog.points === 0 && (await gw.sink('redis')).backlog.points === 0, { timeoutMs: 120_000 });
+  await waitFor(async () => (await gw.sink('influx')).backlog.points === 0 && (await gw.sink('redis')).backlog.points === 0, {
+    timeoutMs: 120_000,
+  });
   const landedInflux = await vm.countSamples('climate_seq');
   const redis = new Redis(rd.url);
   const landedRedis = await redis.xlen('eb:stream:{climate}');
@@ -118,7 +122,17 @@ await withScenario('soak', say, async (scenario) => {
   );
   console.log(
     JSON.stringify({
-      soak: { rate, outageMinutes: outageMs / 60_000, rss: phases, peakBacklogPoints, peakBacklogBytes, drainSeconds, acknowledged: simStats.acknowledged, landedInflux, landedRedis },
+      soak: {
+        rate,
+        outageMinutes: outageMs / 60_000,
+        rss: phases,
+        peakBacklogPoints,
+        peakBacklogBytes,
+        drainSeconds,
+        acknowledged: simStats.acknowledged,
+        landedInflux,
+        landedRedis,
+      },
     }),
   );
   process.exitCode = landedInflux >= simStats.acknowledged && landedRedis >= simStats.acknowledged ? 0 : 1;

@@ -74,7 +74,11 @@ export class Gateway {
       // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
       return { config: c, sink, logger: sinkLogger, stats: new SinkStats(c.name, c.type), cursor: lazyCursor(spool, index) };
     });
-    const sinkViews: SinkView[] = sinks.map((s) => ({ stats: s.stats, backlog: () => s.cursor.backlog(), dropped: () => s.cursor.dropped() }));
+    const sinkViews: SinkView[] = sinks.map((s) => ({
+      stats: s.stats,
+      backlog: () => s.cursor.backlog(),
+      dropped: () => s.cursor.dropped(),
+    }));
     this.view = {
       gatewayId: config.gatewayId,
       version: options.version,
@@ -99,7 +103,14 @@ export class Gateway {
           onWrite: metrics.writeObserver(s.config.name),
         }),
     );
-    this.health = new HealthServer({ host: config.http.host, port: config.http.port, token: config.http.token, view: this.view, metrics, logger });
+    this.health = new HealthServer({
+      host: config.http.host,
+      port: config.http.port,
+      token: config.http.token,
+      view: this.view,
+      metrics,
+      logger,
+    });
     const router = new Router({
       routes: config.routes,
       sinkNames: config.sinks.map((s) => s.name),
@@ -114,7 +125,10 @@ export class Gateway {
     this.#stages = [
       { name: 'spool', parts: [{ name: 'spool', start: () => spool.open(), stop: () => spool.close() }] },
       { name: 'health', parts: [{ name: 'health server', start: () => this.health.start(), stop: () => this.health.stop() }] },
-      { name: 'sinks', parts: sinks.map(({ sink }) => ({ name: `sink ${sink.name}`, start: () => sink.start(), stop: () => sink.stop() })) },
+      {
+        name: 'sinks',
+        parts: sinks.map(({ sink }) => ({ name: `sink ${sink.name}`, start: () => sink.start(), stop: () => sink.stop() })),
+      },
       {
         name: 'workers',
         parts: workers.map((w) => ({ name: `worker ${w.name}`, start: () => w.start(), stop: () => w.stop(this.#drainDeadline) })),
@@ -126,10 +140,16 @@ export class Gateway {
   async start(): Promise<void> {
     const { logger, config } = this.#options;
     if (config.http.token === '' && !isLoopback(config.http.host)) {
-      logger.warn({ host: config.http.host }, 'health server bound beyond loopback without http.token: /status and /metrics are open to the network');
+      logger.warn(
+        { host: config.http.host },
+        'health server bound beyond loopback without http.token: /status and /metrics are open to the network',
+      );
     }
     for (const { key, target } of insecureTls(config)) {
-      logger.warn({ key, target }, `TLS certificate verification is off for ${target} (${key}=false): anyone on the network path can impersonate the server`);
+      logger.warn(
+        { key, target },
+        `TLS certificate verification is off for ${target} (${key}=false): anyone on the network path can impersonate the server`,
+      );
     }
     const subscriptions = config.mqtt.subscriptions.map((s) => s.topic);
     for (const filter of this.#routeFilters) {
@@ -150,7 +170,8 @@ export class Gateway {
     for (const stage of this.#stages) {
       await Promise.all(stage.parts.map((p) => p.start()));
       // Spool open and /healthz answering: up for the service manager, whether or not the broker is reachable.
-      if (stage.name === 'health') this.#notifier.ready(`${config.gatewayId}: spool open, health on ${config.http.host}:${this.health.port}`);
+      if (stage.name === 'health')
+        this.#notifier.ready(`${config.gatewayId}: spool open, health on ${config.http.host}:${this.health.port}`);
     }
     logger.info(
       { gatewayId: config.gatewayId, sinks: config.sinks.map((s) => `${s.name}(${s.type})`), routes: config.routes.length },

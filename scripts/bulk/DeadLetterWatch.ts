@@ -9,7 +9,12 @@ export class DeadLetterWatch {
   #client: MqttClient | undefined;
 
   async start(url: string, topic: string): Promise<void> {
-    const client = await connectAsync(url, { clientId: `bulk-deadletter-${process.pid}`, clean: true, reconnectPeriod: 0, protocolVersion: 4 });
+    const client = await connectAsync(url, {
+      clientId: `bulk-deadletter-${process.pid}`,
+      clean: true,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
     client.on('message', (_topic, payload) => {
       this.received++;
       try {

@@ -45,7 +45,11 @@ export function bulkChecks(o: Observed): Check[] {
   check('  lines VictoriaMetrics could not parse', 0, o.vmInvalidRows);
   check('redis points written', expected.points.redis, sink('redis').pointsWritten);
   check('  entries in Redis streams', expected.points.redis, o.redisStreamEntries);
-  check('sink points rejected or dropped', 0, final.sinks.reduce((s, k) => s + k.pointsRejected + k.pointsDropped, 0));
+  check(
+    'sink points rejected or dropped',
+    0,
+    final.sinks.reduce((s, k) => s + k.pointsRejected + k.pointsDropped, 0),
+  );
   check('dead letters published + dropped = rejected', m.rejected, m.deadLettered + m.deadLetterDropped);
   check('dead letters received = published', m.deadLettered, watch.received);
   check('dead letters not valid JSON with a reason', 0, watch.malformed);

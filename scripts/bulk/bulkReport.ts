@@ -62,7 +62,9 @@ export function bulkReport(f: BulkFigures): { json: string; table: string } {
   };
   // The gateway's own warnings and errors, without the per-message ones (rejected, unrouted): what went wrong.
   const notable = f.logs
-    .filter((l) => ['warn', 'error', 'fatal'].includes(l.level as string) && l.msg !== 'message rejected' && l.msg !== 'message matches no route')
+    .filter(
+      (l) => ['warn', 'error', 'fatal'].includes(l.level as string) && l.msg !== 'message rejected' && l.msg !== 'message matches no route',
+    )
     .map((l) => `gateway log: ${JSON.stringify(l).slice(0, 300)}`);
   const table = formatTable(checks, [
     ...notable.slice(0, 20),

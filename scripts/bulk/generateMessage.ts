@@ -21,7 +21,15 @@ export const MAX_PAYLOAD_BYTES = 8192;
 export const T0_MS = 1_704_067_200_000;
 export const MARKER = 'bulkseq';
 
-const defaults = { measurement: '{measurement}', tags: { device: '{device}' }, fields: [], flatten: false, timeField: 'ts', timeUnit: 'ms', sinks: [] } as const;
+const defaults = {
+  measurement: '{measurement}',
+  tags: { device: '{device}' },
+  fields: [],
+  flatten: false,
+  timeField: 'ts',
+  timeUnit: 'ms',
+  sinks: [],
+} as const;
 
 /** The routes of the run. `num/…` goes to Redis only: its points take the arrival time, which is not unique per millisecond. */
 export const BULK_ROUTES: readonly RouteConfig[] = [
@@ -59,7 +67,11 @@ const NUMBER_TOKENS = ['1e308', '-1e308', '5e-324', '-0', '12345678901234567890'
 /** String tokens written raw: escapes JSON.stringify would not produce. */
 const RAW_STRINGS = ['"\\ud800"', '"\\u00e9\\n\\t\\\\"', '"a\\"b"', '"\\ud83d\\ude00"', '"\\/"'];
 /** Invalid UTF-8 inside a JSON string: decoded as U+FFFD, the message stays valid. */
-const BAD_UTF8 = [Buffer.from([0x22, 0xff, 0xfe, 0x78, 0x22]), Buffer.from([0x22, 0x61, 0xc3, 0x22]), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])];
+const BAD_UTF8 = [
+  Buffer.from([0x22, 0xff, 0xfe, 0x78, 0x22]),
+  Buffer.from([0x22, 0x61, 0xc3, 0x22]),
+  Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]),
+];
 
 const BAD_JSON = ['{"a":1', '{"a":}', "{'a':1}", '', ' ', 'NaN', '{"a":NaN}', 'undefined', '{"a":1}}', '{"a" 1}', '[1,', '\u0000'];
 const NOT_OBJECT = ['[1,2]', '42', '"str"', 'null', 'true', '[]', '-0', '[{"a":1}]', ' 7 '];
@@ -95,7 +107,19 @@ const CASES: Record<string, Case> = {
   too_long: { weight: 10, make: (rng) => tooLong(rng) },
   too_large: { weight: 25, make: (rng) => tooLarge(rng) },
   no_fields: { weight: 20, make: (rng) => msg('no_fields', jsonTopic(rng), pick(rng, NO_FIELDS), rejected('no_fields')) },
-  bad_line: { weight: 20, make: (rng) => msg('bad_line', `line/${pick(rng, DEVICES.filter((d) => d !== ''))}`, pick(rng, BAD_LINE), rejected('bad_line')) },
+  bad_line: {
+    weight: 20,
+    make: (rng) =>
+      msg(
+        'bad_line',
+        `line/${pick(
+          rng,
+          DEVICES.filter((d) => d !== ''),
+        )}`,
+        pick(rng, BAD_LINE),
+        rejected('bad_line'),
+      ),
+  },
   unrouted: { weight: 60, make: (rng) => unrouted(rng) },
 };
 export const CASE_NAMES = Object.keys(CASES);
@@ -260,10 +284,15 @@ function lineOk(rng: Rng, i: number): BulkMessage {
   for (let p = 0; p < count; p++) {
     const m = pick(rng, ['press', 'my\\ meas', 'a\\,b', 'Küche', 'emoji🌡']);
     const tag = pick(rng, ['s1', 's\\ 2', 'x\\=y', 'ü']);
-    lines.push(`${m},st=${tag} ${MARKER}=${2 * i + p},v=${(rng() * 100).toFixed(3)},c=${int(rng, 1e6)}i,s="q\\"uote \\\\ ok",b=true ${tsToken(i, p)}`);
+    lines.push(
+      `${m},st=${tag} ${MARKER}=${2 * i + p},v=${(rng() * 100).toFixed(3)},c=${int(rng, 1e6)}i,s="q\\"uote \\\\ ok",b=true ${tsToken(i, p)}`,
+    );
   }
   if (rng() < 0.3) lines.splice(1, 0, '# a comment', '');
-  const topic = `line/${pick(rng, DEVICES.filter((d) => d !== ''))}`;
+  const topic = `line/${pick(
+    rng,
+    DEVICES.filter((d) => d !== ''),
+  )}`;
   return msg('line', topic, lines.join(rng() < 0.5 ? '\n' : '\r\n'), { kind: 'ok', influx: count, redis: count });
 }
 
@@ -286,8 +315,20 @@ function badNumber(rng: Rng): BulkMessage {
 function badNameTopic(rng: Rng, i: number): BulkMessage {
   const bad = pick(rng, BAD_LEVELS);
   const r = rng();
-  if (r < 0.4) return msg('bad_name_topic', `sensors/${bad}/${pick(rng, MEASUREMENTS)}`, jsonPayload(rng, 2 * i, tsToken(i), []), rejected('bad_name'));
-  if (r < 0.6) return msg('bad_name_topic', `sensors/${pick(rng, DEVICES)}/${rng() < 0.8 ? bad : ''}`, jsonPayload(rng, 2 * i, tsToken(i), []), rejected('bad_name'));
+  if (r < 0.4)
+    return msg(
+      'bad_name_topic',
+      `sensors/${bad}/${pick(rng, MEASUREMENTS)}`,
+      jsonPayload(rng, 2 * i, tsToken(i), []),
+      rejected('bad_name'),
+    );
+  if (r < 0.6)
+    return msg(
+      'bad_name_topic',
+      `sensors/${pick(rng, DEVICES)}/${rng() < 0.8 ? bad : ''}`,
+      jsonPayload(rng, 2 * i, tsToken(i), []),
+      rejected('bad_name'),
+    );
   if (r < 0.8) return msg('bad_name_topic', `num/${bad}/${pick(rng, MEASUREMENTS)}`, pick(rng, GOOD_NUMBER), rejected('bad_name'));
   return msg('bad_name_topic', `line/${bad}`, `m ${MARKER}=1 ${tsToken(i)}`, rejected('bad_name'));
 }

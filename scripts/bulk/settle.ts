@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls until done; gives up (logging it) when the progress figure has not moved for stallMs. */
-export async function waitSettled(what: string, stallMs: number, log: (line: string) => void, poll: () => Promise<{ done: boolean; progress: number }>): Promise<void> {
+export async function waitSettled(
+  what: string,
+  stallMs: number,
+  log: (line: string) => void,
+  poll: () => Promise<{ done: boolean; progress: number }>,
+): Promise<void> {
   let last = Number.NaN;
   let movedAt = performance.now();
   let loggedAt = performance.now();

@@ -5,7 +5,11 @@ import { MARKER } from './generateMessage.ts';
 export async function countVictoriaMetrics(baseUrl: string): Promise<number> {
   const flush = await fetch(`${baseUrl}/internal/force_flush`, { signal: AbortSignal.timeout(30_000) });
   await flush.arrayBuffer();
-  const params = new URLSearchParams({ 'match[]': `{__name__=~".*_${MARKER}"}`, start: '0', end: String(Math.ceil(Date.now() / 1000) + 60) });
+  const params = new URLSearchParams({
+    'match[]': `{__name__=~".*_${MARKER}"}`,
+    start: '0',
+    end: String(Math.ceil(Date.now() / 1000) + 60),
+  });
   const res = await fetch(`${baseUrl}/api/v1/export?${params.toString()}`, { signal: AbortSignal.timeout(120_000) });
   if (!res.ok) throw new Error(`VictoriaMetrics export → ${res.status}: ${(await res.text()).slice(0, 300)}`);
   let samples = 0;
@@ -24,7 +28,10 @@ export async function countRedisStreams(url: string, prefix: string): Promise<{ 
     let streams = 0;
     let entries = 0;
     do {
-      const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', `${prefix}stream:*`, 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
+      const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', `${prefix}stream:*`, 'COUNT', 1000, 'TYPE', 'stream')) as [
+        string,
+        string[],
+      ];
       cursor = next;
       for (const key of keys) {
         streams++;

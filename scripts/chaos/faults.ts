@@ -19,7 +19,12 @@ export interface FaultTargets {
   log: (line: string) => void;
 }
 
-export function planFaults(rnd: () => number, faultsEach: number, windowStart: number, windowLen: number): { kind: FaultKind; at: number }[] {
+export function planFaults(
+  rnd: () => number,
+  faultsEach: number,
+  windowStart: number,
+  windowLen: number,
+): { kind: FaultKind; at: number }[] {
   const plan: FaultKind[] = [];
   for (const kind of FAULT_KINDS) for (let i = 0; i < faultsEach; i++) plan.push(kind);
   for (let i = plan.length - 1; i > 0; i--) {
@@ -31,7 +36,12 @@ export function planFaults(rnd: () => number, faultsEach: number, windowStart: n
 }
 
 /** Injects the schedule in order; pushes a FaultRecord into `faults` as each one is over. */
-export async function injectFaults(t: FaultTargets, rnd: () => number, schedule: { kind: FaultKind; at: number }[], faults: FaultRecord[]): Promise<void> {
+export async function injectFaults(
+  t: FaultTargets,
+  rnd: () => number,
+  schedule: { kind: FaultKind; at: number }[],
+  faults: FaultRecord[],
+): Promise<void> {
   const between = (lo: number, hi: number): number => Math.round(lo + rnd() * (hi - lo));
   const { mq, rd, vm, log } = t;
   for (const { kind, at } of schedule) {

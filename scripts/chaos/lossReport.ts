@@ -7,7 +7,12 @@ import type { PublishShared } from './SequencedPublisher.ts';
 import { missingAll, ranges, redisIdsBySeq } from './sinkSeqs.ts';
 import type { FaultRecord } from './types.ts';
 
-export function lossReport(sinks: { influx: number[]; redis: number[] }, shared: PublishShared, faults: FaultRecord[], gateways: GatewayProcess[]): string[] {
+export function lossReport(
+  sinks: { influx: number[]; redis: number[] },
+  shared: PublishShared,
+  faults: FaultRecord[],
+  gateways: GatewayProcess[],
+): string[] {
   const { n, devices, t0 } = shared;
   const report: string[] = [];
   const describeLoss = (sink: string, values: number[]): void => {

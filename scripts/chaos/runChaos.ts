@@ -16,7 +16,13 @@ import { FAULT_KINDS, type AckMode, type ChaosOptions, type ChaosResult, type Fa
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)}MB`;
 
-function gatewayEnv(urls: { mqtt: string; influx: string; redis: string }, spoolDir: string, httpPort: number, ack: AckMode, clientId: string): Record<string, string> {
+function gatewayEnv(
+  urls: { mqtt: string; influx: string; redis: string },
+  spoolDir: string,
+  httpPort: number,
+  ack: AckMode,
+  clientId: string,
+): Record<string, string> {
   const env: Record<string, string> = {
     EDGEBRIDGE_MQTT_URL: urls.mqtt,
     EDGEBRIDGE_INFLUX_URL: urls.influx,
@@ -54,7 +60,9 @@ async function drain(gw: () => GatewayProcess, timeoutMs: number, log: (line: st
           lastReceived = st.messages.received;
           stableSince = Date.now();
         }
-        return Date.now() - stableSince >= 3000 && st.messages.received >= st.messages.accepted && st.sinks.every((s) => s.backlog.points === 0);
+        return (
+          Date.now() - stableSince >= 3000 && st.messages.received >= st.messages.accepted && st.sinks.every((s) => s.backlog.points === 0)
+        );
       },
       { timeoutMs, intervalMs: 250, message: () => `gateway did not drain; last status ${lastStatus}` },
     );
@@ -89,13 +97,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       victoriaMetrics: { extraArgs: ['-loggerLevel=ERROR'] },
     });
     const httpPort = await freePort();
-    const env = gatewayEnv({ mqtt: mq.url, influx: vm.url, redis: rd.url }, spoolDir, httpPort, opts.ack, `edgebridge-chaos-${process.pid}-${seed}-${opts.ack}`);
+    const env = gatewayEnv(
+      { mqtt: mq.url, influx: vm.url, redis: rd.url },
+      spoolDir,
+      httpPort,
+      opts.ack,
+      `edgebridge-chaos-${process.pid}-${seed}-${opts.ack}`,
+    );
     const gateways: GatewayProcess[] = [];
     scenario.defer(async () => {
       for (const [i, g] of gateways.entries()) {
         g.signal('SIGKILL');
         await g.exited();
-        fs.writeFileSync(path.join(runDir, `gateway-${i + 1}-pid${g.pid}.log`), g.stdout + (g.stderr ? `\n--- stderr ---\n${g.stderr}` : ''));
+        fs.writeFileSync(
+          path.join(runDir, `gateway-${i + 1}-pid${g.pid}.log`),
+          g.stdout + (g.stderr ? `\n--- stderr ---\n${g.stderr}` : ''),
+        );
       }
     });
     const startGateway = async (waitUntil: 'ready' | 'alive'): Promise<GatewayProcess> => {
@@ -104,17 +121,38 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       return g;
     };
     let gw = await startGateway('ready');
-    log(`servers up: mqtt ${mq.url} redis ${rd.url} vm ${vm.url}; gateway pid ${gw.pid} http ${httpPort}; ` +
-      `n=${n} devices=${devices} publishers=${publishers} rate=${rate}/s seed=${seed}`);
+    log(
+      `servers up: mqtt ${mq.url} redis ${rd.url} vm ${vm.url}; gateway pid ${gw.pid} http ${httpPort}; ` +
+        `n=${n} devices=${devices} publishers=${publishers} rate=${rate}/s seed=${seed}`,
+    );
     const sampler = new GatewaySampler(() => gw);
     sampler.start();
     scenario.defer(() => sampler.stop());
 
     // ---- publishers ----
-    const shared: PublishShared = { n, devices, state: new Uint8Array(n), ts: new Float64Array(n), ackedAt: new Float64Array(n).fill(-1), t0, publishes: 0, resends: 0, acked: 0 };
+    const shared: PublishShared = {
+      n,
+      devices,
+      state: new Uint8Array(n),
+      ts: new Float64Array(n),
+      ackedAt: new Float64Array(n).fill(-1),
+      t0,
+      publishes: 0,
+      resends: 0,
+      acked: 0,
+    };
     const owned: number[][] = Array.from({ length: publishers }, () => []);
     for (let seq = 0; seq < n; seq++) owned[(seq % devices) % publishers]!.push(seq);
-    const pubs = owned.map((seqs, p) => new SequencedPublisher(mq.url, `chaos-pub-${process.pid}-${opts.ack}-${p}`, shared, Int32Array.from(seqs), rate * (seqs.length / n)));
+    const pubs = owned.map(
+      (seqs, p) =>
+        new SequencedPublisher(
+          mq.url,
+          `chaos-pub-${process.pid}-${opts.ack}-${p}`,
+          shared,
+          Int32Array.from(seqs),
+          rate * (seqs.length / n),
+        ),
+    );
     scenario.defer(() => {
       for (const p of pubs) p.stop();
     });
@@ -157,14 +195,46 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       `lost=${influx.lost}/${redis.lost} duplicates=${influx.duplicates}/${redis.duplicates} ` +
       `peakRss=${mb(peakRss)} peakBacklog=${mb(peakBacklog)} diskBytesPerMsg=${diskBytesPerMsg} ` +
       `faults=${faultCounts} elapsed=${Math.round(elapsedMs / 1000)}s`;
-    const counts = { sent: shared.acked, publishes: shared.publishes, resends: shared.resends, influx, redis, peakRssBytes: peakRss, peakBacklogBytes: peakBacklog };
+    const counts = {
+      sent: shared.acked,
+      publishes: shared.publishes,
+      resends: shared.resends,
+      influx,
+      redis,
+      peakRssBytes: peakRss,
+      peakBacklogBytes: peakBacklog,
+    };
     const json = JSON.stringify({
-      ack: opts.ack, ok, messages: n, devices, publishers, rate, seed, ...counts, diskWriteBytes, diskBytesPerMsg,
-      gatewayStarts: gateways.length, faults, elapsedMs, publishMs: publishEnd - publishStart, drainMs,
+      ack: opts.ack,
+      ok,
+      messages: n,
+      devices,
+      publishers,
+      rate,
+      seed,
+      ...counts,
+      diskWriteBytes,
+      diskBytesPerMsg,
+      gatewayStarts: gateways.length,
+      faults,
+      elapsedMs,
+      publishMs: publishEnd - publishStart,
+      drainMs,
     });
     return {
-      ok, summary, json, ack: opts.ack, ...counts, diskBytesPerMsg, diskWriteBytes, gatewayStarts: gateways.length, faults, elapsedMs,
-      publishMs: publishEnd - publishStart, drainMs, lossReport: losses,
+      ok,
+      summary,
+      json,
+      ack: opts.ack,
+      ...counts,
+      diskBytesPerMsg,
+      diskWriteBytes,
+      gatewayStarts: gateways.length,
+      faults,
+      elapsedMs,
+      publishMs: publishEnd - publishStart,
+      drainMs,
+      lossReport: losses,
     };
   });
 }

@@ -21,7 +21,12 @@ async function httpStatus(url: string): Promise<number> {
  * reaches only the demo, which then stops the gateway with SIGTERM; setpriv --pdeathsig: the kernel kills the
  * gateway should the demo itself be killed.
  */
-export async function startDemoGateway(servers: StartedServers, demoDir: string, logFile: string, started: (gw: GatewayProcess) => void): Promise<GatewayProcess> {
+export async function startDemoGateway(
+  servers: StartedServers,
+  demoDir: string,
+  logFile: string,
+  started: (gw: GatewayProcess) => void,
+): Promise<GatewayProcess> {
   const { mosquitto, redis, vm } = servers;
   const httpPort = await freePort();
   const baseEnv: NodeJS.ProcessEnv = {};

@@ -34,8 +34,11 @@ export function printSummary({ simStats, finalStatus, gwExit, vmCheck, redisChec
   const mark = (ok: boolean): string => (ok ? 'OK  ' : 'FAIL');
   out('');
   out('Summary');
-  out(`  simulator        published ${simStats.published}, acknowledged by the broker ${simStats.acknowledged}` +
-    (simStats.skipped ? `, skipped ${simStats.skipped}` : '') + ` in ${simStats.elapsedSeconds.toFixed(1)} s`);
+  out(
+    `  simulator        published ${simStats.published}, acknowledged by the broker ${simStats.acknowledged}` +
+      (simStats.skipped ? `, skipped ${simStats.skipped}` : '') +
+      ` in ${simStats.elapsedSeconds.toFixed(1)} s`,
+  );
   if (finalStatus !== undefined) {
     const m = finalStatus.messages;
     const sinkLines = finalStatus.sinks.map(
@@ -45,8 +48,10 @@ export function printSummary({ simStats, finalStatus, gwExit, vmCheck, redisChec
         (sink.pointsDropped ? `, ${sink.pointsDropped} dropped` : '') +
         (sink.backlog.points ? `, ${sink.backlog.points} in backlog` : ''),
     );
-    out(`  gateway          received ${m.received}, accepted ${m.accepted}, unrouted ${m.unrouted}, rejected ${m.rejected}; ` +
-      `exit ${gwExit.signal ?? gwExit.code}`);
+    out(
+      `  gateway          received ${m.received}, accepted ${m.accepted}, unrouted ${m.unrouted}, rejected ${m.rejected}; ` +
+        `exit ${gwExit.signal ?? gwExit.code}`,
+    );
     out(`  sinks            ${sinkLines.join('; ')}`);
   } else {
     out(`  gateway          no /status answer; exit ${gwExit.signal ?? gwExit.code}; log: see below`);

@@ -17,7 +17,11 @@ export type StartedServers = { [K in keyof DemoServers]-?: NonNullable<DemoServe
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Starts the three into `into` (so a failure leaves what did start there, to be stopped). */
-export async function startDemoServers(into: DemoServers, demoDir: string, bins: { mosquitto: string; redis: string; vm: string }): Promise<void> {
+export async function startDemoServers(
+  into: DemoServers,
+  demoDir: string,
+  bins: { mosquitto: string; redis: string; vm: string },
+): Promise<void> {
   const ours = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   const binDir = path.join(demoDir, 'bin');
   fs.mkdirSync(binDir);

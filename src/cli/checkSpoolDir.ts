@@ -34,7 +34,9 @@ export function checkSpoolDir(dir: string, fsApi: Pick<typeof fs, 'accessSync' |
       fsApi.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw fail(at === path.resolve(dir) ? `is not writable (${code})` : `does not exist and ${at} is not writable to create it (${code})`);
+      throw fail(
+        at === path.resolve(dir) ? `is not writable (${code})` : `does not exist and ${at} is not writable to create it (${code})`,
+      );
     }
     return;
   }

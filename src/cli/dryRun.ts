@@ -84,7 +84,9 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
   });
   const subscriptions = config.mqtt.subscriptions.map((s) => new TopicPattern(s.topic));
   const builders = new Map(
-    config.sinks.filter((s): s is RedisSinkConfig => s.type === 'redis').map((s) => [s.name, { config: s, builder: new RedisBatchBuilder(s) }] as const),
+    config.sinks
+      .filter((s): s is RedisSinkConfig => s.type === 'redis')
+      .map((s) => [s.name, { config: s, builder: new RedisBatchBuilder(s) }] as const),
   );
   let messages = 0;
   let ok = 0;
@@ -109,7 +111,9 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     }
     if (!subscriptions.some((s) => s.match(topic) !== undefined)) {
       notSubscribed++;
-      out.write(`  not subscribed: no filter of mqtt.subscriptions (${config.mqtt.subscriptions.map((s) => s.topic).join(', ')}) matches; the broker would not deliver it\n`);
+      out.write(
+        `  not subscribed: no filter of mqtt.subscriptions (${config.mqtt.subscriptions.map((s) => s.topic).join(', ')}) matches; the broker would not deliver it\n`,
+      );
     }
     let result: ReturnType<Router['route']>;
     try {
@@ -136,13 +140,22 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     const { entry } = result;
     points += entry.points;
     const targets = config.sinks.filter((_, i) => (entry.sinks & (1 << i)) !== 0);
-    out.write(`  route ${routeIndex + 1} ${route.topic} [${route.format}] → ${entry.points} point(s) → ${targets.map((s) => s.name).join(', ') || 'no sink'}\n`);
+    out.write(
+      `  route ${routeIndex + 1} ${route.topic} [${route.format}] → ${entry.points} point(s) → ${targets.map((s) => s.name).join(', ') || 'no sink'}\n`,
+    );
     for (const sink of targets) {
       if (sink.type === 'influx') {
         for (const lp of splitLines(entry.lines)) out.write(`  ${sink.name}: ${lp}\n`);
         continue;
       }
-      const batch = batchOf([entry.lines], { positions: [0], origin: 'dry-run', points: entry.points, firstReceivedAt: entry.receivedAt, lastReceivedAt: entry.receivedAt, end: 0 });
+      const batch = batchOf([entry.lines], {
+        positions: [0],
+        origin: 'dry-run',
+        points: entry.points,
+        firstReceivedAt: entry.receivedAt,
+        lastReceivedAt: entry.receivedAt,
+        end: 0,
+      });
       const redis = builders.get(sink.name)!;
       for (const command of redisCommands(redis.builder.build(batch), redis.config.streamMaxLen)) out.write(`  ${sink.name}: ${command}\n`);
     }

@@ -43,7 +43,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     return { kind: 'usage-error', message: `unknown option "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` };
   }
   if (scanned.positionals.length > 1) {
-    return { kind: 'usage-error', message: `unexpected argument "${scanned.positionals[1]}" after the command "${scanned.positionals[0]}"` };
+    return {
+      kind: 'usage-error',
+      message: `unexpected argument "${scanned.positionals[1]}" after the command "${scanned.positionals[0]}"`,
+    };
   }
   const word = scanned.positionals[0] ?? 'run';
   const command = COMMANDS.find((c) => c === word);

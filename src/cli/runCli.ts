@@ -81,7 +81,10 @@ function summarise(config: Config): string {
     `  mqtt:          ${redactUrl(config.mqtt.url)} as ${config.mqtt.clientId} (MQTT ${config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}, ${config.mqtt.clean ? 'clean' : 'persistent'} session)`,
     `  subscriptions: ${config.mqtt.subscriptions.map((s) => `${s.topic} (QoS ${s.qos})`).join(', ')}`,
     `  routes:        ${config.routes.length}`,
-    ...config.routes.map((r, i) => `    ${i + 1}. ${r.topic} [${r.format}] → ${r.measurement || '(from line protocol)'}${r.sinks.length ? ` → ${r.sinks.join(', ')}` : ''}`),
+    ...config.routes.map(
+      (r, i) =>
+        `    ${i + 1}. ${r.topic} [${r.format}] → ${r.measurement || '(from line protocol)'}${r.sinks.length ? ` → ${r.sinks.join(', ')}` : ''}`,
+    ),
     `  sinks:         ${config.sinks.map((s) => `${s.name} (${s.type})`).join(', ') || 'none'}`,
     `  spool:         ${config.spool.dir}, max ${config.spool.maxBytes} bytes, when full: ${config.spool.overflow}`,
     `  health:        http://${config.http.host}:${config.http.port}/healthz`,

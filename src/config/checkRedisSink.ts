@@ -6,7 +6,10 @@ import { FormatError } from './FormatError.ts';
  * as an endless stream of connection errors. `at` is the sink's key (`sinks.redis`, `sinks.extra[2]`). Its TLS
  * block is checked like every other one, by checkTlsConfig.
  */
-export function checkRedisSink(at: string, sink: Pick<RedisSinkConfig, 'mode' | 'sentinels' | 'waitReplicas' | 'waitTimeoutMs' | 'resilience'>): void {
+export function checkRedisSink(
+  at: string,
+  sink: Pick<RedisSinkConfig, 'mode' | 'sentinels' | 'waitReplicas' | 'waitTimeoutMs' | 'resilience'>,
+): void {
   if (sink.mode === 'sentinel' && sink.sentinels.length === 0) {
     throw new FormatError({ path: `${at}.sentinels`, expected: 'at least one "host:port" when mode is sentinel', value: [] });
   }

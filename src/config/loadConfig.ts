@@ -196,8 +196,11 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
 
     const routesPath: unknown = conf.get('routesFile');
     if (typeof routesPath === 'string' && routesPath !== '') {
-      const fromFile = isPlainObject(fileValues) && fileValues.routesFile === routesPath &&
-        !scanned.sets.some(([k]) => k === 'routesFile') && opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
+      const fromFile =
+        isPlainObject(fileValues) &&
+        fileValues.routesFile === routesPath &&
+        !scanned.sets.some(([k]) => k === 'routesFile') &&
+        opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
       routesFile = fromFile && configFile && !isAbsolute(routesPath) ? join(dirname(configFile), routesPath) : routesPath;
       const routes = readJsonFile(routesFile, 'routes file', 'routesFile', 'fix the file or set EDGEBRIDGE_ROUTES_FILE / "routesFile"');
       if (!Array.isArray(routes)) {
@@ -207,7 +210,7 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
           subject: `routes file "${routesFile}"`,
           problem: 'does not hold a JSON array',
           expected: 'a JSON array of routes',
-          fix: 'make the file\'s top level [ {route}, … ]',
+          fix: "make the file's top level [ {route}, … ]",
         });
       }
       conf.set('routes', routes);

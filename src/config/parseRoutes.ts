@@ -27,8 +27,7 @@ export const DEFAULT_ROUTE: RouteConfig = {
 const ROUTE_KEYS = Object.keys(DEFAULT_ROUTE) as (keyof RouteConfig)[];
 const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line'];
 const TIME_UNITS: readonly TimeUnit[] = ['auto', 's', 'ms', 'us', 'ns', 'iso'];
-const TOPIC_EXPECTED =
-  'a topic pattern of literal levels, "+", "{name}", and as the last level "#" or "{name#}"';
+const TOPIC_EXPECTED = 'a topic pattern of literal levels, "+", "{name}", and as the last level "#" or "{name#}"';
 
 /** The template compiled against the pattern's captures; the one check a template gets (src/topic/Template.ts). */
 function compileTemplate(template: string, pattern: TopicPattern, path: string): Template {

@@ -28,10 +28,7 @@ function readSecretFile(path: string): string {
   return readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
 }
 
-export function readSecret(
-  lookup: SecretLookup,
-  env: Readonly<Record<string, string | undefined>>,
-): FoundSecret | undefined {
+export function readSecret(lookup: SecretLookup, env: Readonly<Record<string, string | undefined>>): FoundSecret | undefined {
   const direct = env[lookup.envName];
   if (direct !== undefined) return { value: direct, source: lookup.envName };
 

@@ -66,8 +66,7 @@ export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedAr
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
     const next = argv[i + 1];
-    const takeNext = (): string | undefined =>
-      next !== undefined && !next.startsWith('--') ? (i++, next) : undefined;
+    const takeNext = (): string | undefined => (next !== undefined && !next.startsWith('--') ? (i++, next) : undefined);
 
     if (name === CONFIG_FILE_FLAG) {
       configFile = inline ?? takeNext();

@@ -129,13 +129,25 @@ export function createSchema(hostname: string = osHostname()) {
       },
       maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: F.positiveInt },
       maxFieldsPerPoint: {
-        doc: 'Points with more fields are rejected as `too_many_fields` (Redis\'s Lua unpack fails near 4 000 fields, and the whole batch with it).',
+        doc: "Points with more fields are rejected as `too_many_fields` (Redis's Lua unpack fails near 4 000 fields, and the whole batch with it).",
         default: 1000,
         format: F.positiveInt,
       },
-      maxNameBytes: { doc: 'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.', default: 512, format: F.positiveInt },
-      maxStringBytes: { doc: 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.', default: 16384, format: F.positiveInt },
-      maxTopicBytes: { doc: 'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.', default: 1024, format: F.positiveInt },
+      maxNameBytes: {
+        doc: 'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.',
+        default: 512,
+        format: F.positiveInt,
+      },
+      maxStringBytes: {
+        doc: 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.',
+        default: 16384,
+        format: F.positiveInt,
+      },
+      maxTopicBytes: {
+        doc: 'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.',
+        default: 1024,
+        format: F.positiveInt,
+      },
       tls: tlsSchema('the broker'),
     },
     routes: {
@@ -144,7 +156,7 @@ export function createSchema(hostname: string = osHostname()) {
       format: routesFormat,
     },
     routesFile: {
-      doc: 'JSON file holding an array of routes that replaces `routes`; relative paths are resolved against the config file\'s directory. Empty: use `routes`.',
+      doc: "JSON file holding an array of routes that replaces `routes`; relative paths are resolved against the config file's directory. Empty: use `routes`.",
       default: '',
       format: F.string,
     },
@@ -163,17 +175,37 @@ export function createSchema(hostname: string = osHostname()) {
         default: 'disk',
         format: F.spoolType,
       },
-      dir: { doc: 'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.', default: '/var/lib/edgebridge/spool', format: F.nonEmptyString },
+      dir: {
+        doc: 'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.',
+        default: '/var/lib/edgebridge/spool',
+        format: F.nonEmptyString,
+      },
       maxBytes: { doc: 'Spool size limit (bytes). When reached, spool.overflow decides.', default: 1073741824, format: F.positiveInt },
-      overflow: { doc: 'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.', default: 'dropOldest', format: F.overflowPolicy },
+      overflow: {
+        doc: 'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.',
+        default: 'dropOldest',
+        format: F.overflowPolicy,
+      },
       ack: {
         doc: 'write: acknowledge a QoS 1/2 message once its record is written to the spool file (survives a crash or kill; a power cut loses at most spool.fsyncIntervalMs). fsync: acknowledge only after the record is on disk (survives a power cut; throughput bounded by fsync latency).',
         default: 'write',
         format: F.ackMode,
       },
-      fsyncIntervalMs: { doc: 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).', default: 200, format: F.positiveInt },
-      segmentBytes: { doc: 'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.', default: 16777216, format: F.positiveInt },
-      checkpointIntervalMs: { doc: 'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.', default: 1000, format: F.positiveInt },
+      fsyncIntervalMs: {
+        doc: 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).',
+        default: 200,
+        format: F.positiveInt,
+      },
+      segmentBytes: {
+        doc: 'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.',
+        default: 16777216,
+        format: F.positiveInt,
+      },
+      checkpointIntervalMs: {
+        doc: 'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.',
+        default: 1000,
+        format: F.positiveInt,
+      },
     },
     http: {
       host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: F.nonEmptyString },

@@ -21,7 +21,11 @@ function resilienceSchema() {
     retryInitialMs: { doc: 'First retry delay (ms); doubles up to retryMaxMs.', default: 1000, format: F.positiveInt },
     retryMaxMs: { doc: 'Longest retry delay (ms).', default: 30000, format: F.positiveInt },
     breakerThreshold: { doc: 'Consecutive failed writes that open the circuit breaker.', default: 3, format: F.positiveInt },
-    breakerHalfOpenAfterMs: { doc: 'How long (ms) an open breaker waits before letting one trial write through.', default: 30000, format: F.positiveInt },
+    breakerHalfOpenAfterMs: {
+      doc: 'How long (ms) an open breaker waits before letting one trial write through.',
+      default: 30000,
+      format: F.positiveInt,
+    },
   } satisfies SchemaTree;
 }
 
@@ -43,8 +47,8 @@ export function redisSinkSchema() {
   return {
     enabled: { doc: 'Write to this Redis.', default: true, format: F.boolean },
     url: { doc: 'Redis URL; may carry user:password.', default: 'redis://127.0.0.1:6379', format: F.redisUrl },
-    username: { doc: 'ACL user name (overrides the URL\'s).', default: '', format: F.string },
-    password: { doc: 'Password (overrides the URL\'s).', default: '', format: F.string, sensitive: true },
+    username: { doc: "ACL user name (overrides the URL's).", default: '', format: F.string },
+    password: { doc: "Password (overrides the URL's).", default: '', format: F.string, sensitive: true },
     keyPrefix: { doc: 'Prefix of every key written.', default: 'eb:', format: F.string },
     deviceTag: { doc: 'Tag whose value names the device in the latest-value hashes.', default: 'device', format: F.nonEmptyString },
     latest: { doc: 'Keep a latest-value hash per device.', default: true, format: F.boolean },
@@ -64,11 +68,28 @@ function redisTopologySchema() {
       default: 'standalone',
       format: REDIS_F.redisMode,
     },
-    sentinels: { doc: 'Sentinel addresses (mode sentinel), e.g. `["10.0.0.1:26379","10.0.0.2:26379"]`.', default: [], format: REDIS_F.hostPortList },
+    sentinels: {
+      doc: 'Sentinel addresses (mode sentinel), e.g. `["10.0.0.1:26379","10.0.0.2:26379"]`.',
+      default: [],
+      format: REDIS_F.hostPortList,
+    },
     sentinelName: { doc: 'Master name monitored by the Sentinels (mode sentinel).', default: 'mymaster', format: F.nonEmptyString },
-    sentinelUsername: { doc: 'ACL user name for the Sentinels themselves (mode sentinel; Sentinel `user` directives). Empty: none.', default: '', format: F.string },
-    sentinelPassword: { doc: 'Password for the Sentinels themselves (mode sentinel; Sentinel `requirepass` or its ACL user). The master\'s credentials are `username`/`password`.', default: '', format: F.string, sensitive: true },
-    clusterNodes: { doc: 'Cluster seed nodes (mode cluster); the rest are discovered. Empty: the host:port of `url`.', default: [], format: REDIS_F.hostPortList },
+    sentinelUsername: {
+      doc: 'ACL user name for the Sentinels themselves (mode sentinel; Sentinel `user` directives). Empty: none.',
+      default: '',
+      format: F.string,
+    },
+    sentinelPassword: {
+      doc: "Password for the Sentinels themselves (mode sentinel; Sentinel `requirepass` or its ACL user). The master's credentials are `username`/`password`.",
+      default: '',
+      format: F.string,
+      sensitive: true,
+    },
+    clusterNodes: {
+      doc: 'Cluster seed nodes (mode cluster); the rest are discovered. Empty: the host:port of `url`.',
+      default: [],
+      format: REDIS_F.hostPortList,
+    },
     tls: tlsSchema('Redis'),
     waitReplicas: {
       doc: 'After each batch, `WAIT` until this many replicas hold it before the spool moves on (0 = off). Fewer within waitTimeoutMs: the batch is kept and retried. Protects acknowledged batches from a master failover.',
@@ -78,4 +99,3 @@ function redisTopologySchema() {
     waitTimeoutMs: { doc: 'How long (ms) one `WAIT` may take; must be below resilience.timeoutMs.', default: 1000, format: F.positiveInt },
   } satisfies SchemaTree;
 }
-

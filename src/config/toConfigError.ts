@@ -38,7 +38,11 @@ export function toConfigError(err: FormatError, ctx: ErrorContext): ConfigError 
   } else {
     fix = `set "${leafKey ?? key}" in the config file`;
   }
-  const lastSegment = key.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
+  const lastSegment =
+    key
+      .split(/[.[\]]/)
+      .filter(Boolean)
+      .at(-1) ?? '';
   return new ConfigError({
     key,
     ...(err.unknownKey

@@ -33,9 +33,24 @@ export class GatewayMetrics {
         for (const reason of REJECT_REASONS) this.labels(reason).inc(src.rejectedByReason.get(reason) ?? 0);
       },
     });
-    counter(registers, 'edgebridge_deadletter_published_total', 'Rejected messages re-published to the dead-letter topic', () => view.deadLetter?.published ?? 0);
-    counter(registers, 'edgebridge_deadletter_dropped_total', 'Rejected messages not dead-lettered (broker disconnected or the bounded queue full)', () => view.deadLetter?.dropped ?? 0);
-    counter(registers, 'edgebridge_deadletter_skipped_total', 'Rejected messages that were dead letters themselves (of this or another gateway): never dead-lettered again', () => view.deadLetter?.skipped ?? 0);
+    counter(
+      registers,
+      'edgebridge_deadletter_published_total',
+      'Rejected messages re-published to the dead-letter topic',
+      () => view.deadLetter?.published ?? 0,
+    );
+    counter(
+      registers,
+      'edgebridge_deadletter_dropped_total',
+      'Rejected messages not dead-lettered (broker disconnected or the bounded queue full)',
+      () => view.deadLetter?.dropped ?? 0,
+    );
+    counter(
+      registers,
+      'edgebridge_deadletter_skipped_total',
+      'Rejected messages that were dead letters themselves (of this or another gateway): never dead-lettered again',
+      () => view.deadLetter?.skipped ?? 0,
+    );
     new Gauge({
       name: 'edgebridge_spool_orphaned_segments',
       help: 'Spool segments holding records for a sink that is not configured (renamed or removed), found at start-up',
@@ -66,12 +81,37 @@ export class GatewayMetrics {
       });
     };
     perSink('edgebridge_sink_points_written_total', 'Points accepted by the sink', 'counter', (i) => sinks[i]!.stats.pointsWritten);
-    perSink('edgebridge_sink_points_rejected_total', 'Points the sink refused as bad data (never retried)', 'counter', (i) => sinks[i]!.stats.pointsRejected);
-    perSink('edgebridge_sink_points_retried_total', 'Points in batches whose write attempt failed and was retried', 'counter', (i) => sinks[i]!.stats.pointsRetried);
-    perSink('edgebridge_sink_points_dropped_total', 'Points discarded by the spool overflow policy before this sink read them', 'counter', (i) => sinks[i]!.dropped());
-    perSink('edgebridge_sink_points_duplicate_total', 'Points the sink recognised as already written (re-sent after a crash) and skipped', 'counter', (i) => sinks[i]!.stats.pointsDuplicate);
+    perSink(
+      'edgebridge_sink_points_rejected_total',
+      'Points the sink refused as bad data (never retried)',
+      'counter',
+      (i) => sinks[i]!.stats.pointsRejected,
+    );
+    perSink(
+      'edgebridge_sink_points_retried_total',
+      'Points in batches whose write attempt failed and was retried',
+      'counter',
+      (i) => sinks[i]!.stats.pointsRetried,
+    );
+    perSink(
+      'edgebridge_sink_points_dropped_total',
+      'Points discarded by the spool overflow policy before this sink read them',
+      'counter',
+      (i) => sinks[i]!.dropped(),
+    );
+    perSink(
+      'edgebridge_sink_points_duplicate_total',
+      'Points the sink recognised as already written (re-sent after a crash) and skipped',
+      'counter',
+      (i) => sinks[i]!.stats.pointsDuplicate,
+    );
     perSink('edgebridge_sink_failed_attempts_total', 'Failed write attempts', 'counter', (i) => sinks[i]!.stats.failedAttempts);
-    perSink('edgebridge_sink_breaker_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated', 'gauge', (i) => BREAKER_VALUE[sinks[i]!.stats.breaker]);
+    perSink(
+      'edgebridge_sink_breaker_state',
+      'Circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated',
+      'gauge',
+      (i) => BREAKER_VALUE[sinks[i]!.stats.breaker],
+    );
     perSink('edgebridge_sink_backlog_points', 'Points waiting for this sink', 'gauge', (i) => sinks[i]!.backlog().points);
     perSink('edgebridge_sink_backlog_bytes', 'Bytes waiting for this sink', 'gauge', (i) => sinks[i]!.backlog().bytes);
     perSink('edgebridge_sink_backlog_age_seconds', 'Age of the oldest point waiting for this sink', 'gauge', (i) => {
@@ -81,13 +121,35 @@ export class GatewayMetrics {
     gauge(registers, 'edgebridge_spool_bytes', 'Bytes held by the spool', () => view.spool().bytes);
     gauge(registers, 'edgebridge_spool_max_bytes', 'Spool capacity', () => view.spool().maxBytes);
     gauge(registers, 'edgebridge_spool_entries', 'Entries held by the spool', () => view.spool().entries);
-    gauge(registers, 'edgebridge_spool_full', '1 while the spool refuses messages (block policy at maxBytes, or the disk is full)', () => (view.spool().full ? 1 : 0));
+    gauge(registers, 'edgebridge_spool_full', '1 while the spool refuses messages (block policy at maxBytes, or the disk is full)', () =>
+      view.spool().full ? 1 : 0,
+    );
     gauge(registers, 'edgebridge_spool_segments', 'Segment files of the disk spool', () => view.spool().segments ?? 0);
-    counter(registers, 'edgebridge_spool_written_bytes_total', 'Bytes written to spool files (SD-card wear)', () => view.spool().bytesWritten ?? 0);
+    counter(
+      registers,
+      'edgebridge_spool_written_bytes_total',
+      'Bytes written to spool files (SD-card wear)',
+      () => view.spool().bytesWritten ?? 0,
+    );
     counter(registers, 'edgebridge_spool_fsyncs_total', 'fdatasync calls on spool files', () => view.spool().fsyncs ?? 0);
-    counter(registers, 'edgebridge_spool_torn_bytes_recovered_total', 'Bytes of torn records cut off at start (crash or power cut mid-write)', () => view.spool().tornBytesRecovered ?? 0);
-    counter(registers, 'edgebridge_spool_corrupt_skipped_total', 'Bad regions skipped in spool segments (up to the next good record) and segments set aside for an unreadable header', () => view.spool().corruptSkipped ?? 0);
-    counter(registers, 'edgebridge_spool_checkpoints_repaired_total', 'Sink checkpoints that pointed inside a record and were moved back to a record boundary (re-sending, not skipping)', () => view.spool().checkpointsRepaired ?? 0);
+    counter(
+      registers,
+      'edgebridge_spool_torn_bytes_recovered_total',
+      'Bytes of torn records cut off at start (crash or power cut mid-write)',
+      () => view.spool().tornBytesRecovered ?? 0,
+    );
+    counter(
+      registers,
+      'edgebridge_spool_corrupt_skipped_total',
+      'Bad regions skipped in spool segments (up to the next good record) and segments set aside for an unreadable header',
+      () => view.spool().corruptSkipped ?? 0,
+    );
+    counter(
+      registers,
+      'edgebridge_spool_checkpoints_repaired_total',
+      'Sink checkpoints that pointed inside a record and were moved back to a record boundary (re-sending, not skipping)',
+      () => view.spool().checkpointsRepaired ?? 0,
+    );
     new Counter({
       name: 'edgebridge_spool_records_lost_total',
       help: 'Spool records lost to corruption on disk, per sink and reason (corrupt: failed its check; unreadable_segment: in a segment whose header failed its CRC)',
@@ -103,8 +165,18 @@ export class GatewayMetrics {
         }
       },
     });
-    counter(registers, 'edgebridge_spool_disk_full_total', 'Spool writes that failed for lack of disk space', () => view.spool().diskFullEvents ?? 0);
-    counter(registers, 'edgebridge_spool_unwritten_records_total', 'Records of bursts the spool could not write; their QoS 1/2 messages were not acknowledged (redelivered), QoS 0 ones are lost', () => view.spool().unwrittenRecords ?? 0);
+    counter(
+      registers,
+      'edgebridge_spool_disk_full_total',
+      'Spool writes that failed for lack of disk space',
+      () => view.spool().diskFullEvents ?? 0,
+    );
+    counter(
+      registers,
+      'edgebridge_spool_unwritten_records_total',
+      'Records of bursts the spool could not write; their QoS 1/2 messages were not acknowledged (redelivered), QoS 0 ones are lost',
+      () => view.spool().unwrittenRecords ?? 0,
+    );
 
     this.#batchPoints = new Histogram({
       name: 'edgebridge_sink_batch_points',

@@ -21,15 +21,19 @@ export function readiness(view: GatewayView, now: number = Date.now()): Readines
       problems.push(`sink ${st.name}: circuit breaker ${st.breaker}${why}`);
     }
     if (st.throttledUntil !== undefined && st.throttledUntil > now) {
-      problems.push(`sink ${st.name}: throttled until ${new Date(st.throttledUntil).toISOString()} (the server asked to wait: Retry-After, capped at retryMaxMs)`);
+      problems.push(
+        `sink ${st.name}: throttled until ${new Date(st.throttledUntil).toISOString()} (the server asked to wait: Retry-After, capped at retryMaxMs)`,
+      );
     }
   }
   const spool = view.spool();
   if (spool.full) {
-    const why = spool.fullReason === 'maxBytes' ? 'spool.maxBytes reached (overflow policy block)' : `cannot write: ${spool.fullReason ?? 'unknown'}`;
+    const why =
+      spool.fullReason === 'maxBytes' ? 'spool.maxBytes reached (overflow policy block)' : `cannot write: ${spool.fullReason ?? 'unknown'}`;
     problems.push(`spool: full, messages are not being acknowledged (${why})`);
   }
   // Counted per connection (reset on connect): while disconnected, "not connected" above says it all.
-  if (view.source.connected && view.source.subscriptionErrors > 0) problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
+  if (view.source.connected && view.source.subscriptionErrors > 0)
+    problems.push(`mqtt: ${view.source.subscriptionErrors} subscription(s) refused by the broker`);
   return { ready: problems.length === 0, problems };
 }

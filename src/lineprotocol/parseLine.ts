@@ -236,7 +236,8 @@ function readFieldKey(line: string): string | undefined {
     }
     if (c === EQUALS) break;
     if (c === COMMA || c === SPACE || c === NEWLINE) {
-      cur.error = i === start ? `missing field key at column ${i + 1}` : `missing "=" after field key "${line.slice(start, i)}" at column ${i + 1}`;
+      cur.error =
+        i === start ? `missing field key at column ${i + 1}` : `missing "=" after field key "${line.slice(start, i)}" at column ${i + 1}`;
       return undefined;
     }
     i++;

@@ -9,10 +9,18 @@ export type { Logger };
  * credentials inside URLs are masked by the `formatters.log` hook below.
  */
 export const REDACT_PATHS = [
-  'password', '*.password', '*.*.password',
-  'token', '*.token', '*.*.token',
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'secret', '*.secret',
+  'password',
+  '*.password',
+  '*.*.password',
+  'token',
+  '*.token',
+  '*.*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'secret',
+  '*.secret',
 ];
 
 export interface LoggerOptions {

@@ -77,7 +77,8 @@ export class LineDecoder implements Decoder {
       let us = arrivalUs;
       if (parsed.line.timestamp !== undefined) {
         const t = parseTime(parsed.line.timestamp, this.#unit);
-        if (t === undefined) return rejected('bad_time', `line ${n + 1}: timestamp ${parsed.line.timestamp} is not a time (unit ${this.#unit})`);
+        if (t === undefined)
+          return rejected('bad_time', `line ${n + 1}: timestamp ${parsed.line.timestamp} is not a time (unit ${this.#unit})`);
         us = t;
       }
       const line = builder.line(stamp.seriesWith(measurement, tags), String(us));

@@ -14,7 +14,12 @@ export interface PointLimits {
   readonly maxTopicBytes: number;
 }
 
-export const DEFAULT_LIMITS: PointLimits = Object.freeze({ maxFields: 1000, maxNameBytes: 512, maxStringBytes: 16384, maxTopicBytes: 1024 });
+export const DEFAULT_LIMITS: PointLimits = Object.freeze({
+  maxFields: 1000,
+  maxNameBytes: 512,
+  maxStringBytes: 16384,
+  maxTopicBytes: 1024,
+});
 
 /** Whether `text` is longer than `maxBytes` in UTF-8, without encoding it unless it might be (3 bytes per unit at most). */
 export function overBytes(text: string, maxBytes: number): boolean {
@@ -29,5 +34,10 @@ export function limitsOf(mqtt: {
   readonly maxStringBytes: number;
   readonly maxTopicBytes: number;
 }): PointLimits {
-  return { maxFields: mqtt.maxFieldsPerPoint, maxNameBytes: mqtt.maxNameBytes, maxStringBytes: mqtt.maxStringBytes, maxTopicBytes: mqtt.maxTopicBytes };
+  return {
+    maxFields: mqtt.maxFieldsPerPoint,
+    maxNameBytes: mqtt.maxNameBytes,
+    maxStringBytes: mqtt.maxStringBytes,
+    maxTopicBytes: mqtt.maxTopicBytes,
+  };
 }

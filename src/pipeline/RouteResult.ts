@@ -4,7 +4,20 @@ import type { Entry } from '../spool/Entry.ts';
  * Why a message was refused: the labels of `edgebridge_messages_rejected_total{reason}`. `internal_error`: handling
  * the message threw (a bug, never the device's fault alone); the source catches it at the message boundary.
  */
-export const REJECT_REASONS = ['too_large', 'bad_json', 'not_object', 'bad_number', 'bad_line', 'no_fields', 'bad_time', 'bad_name', 'too_deep', 'too_many_fields', 'too_long', 'internal_error'] as const;
+export const REJECT_REASONS = [
+  'too_large',
+  'bad_json',
+  'not_object',
+  'bad_number',
+  'bad_line',
+  'no_fields',
+  'bad_time',
+  'bad_name',
+  'too_deep',
+  'too_many_fields',
+  'too_long',
+  'internal_error',
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** The outcome of routing one message: exactly one of these, never a silent drop. */

@@ -52,7 +52,9 @@ export class Router {
       for (const name of route.sinks) {
         const bit = sinkNames.indexOf(name);
         if (bit === -1) {
-          throw new RangeError(`route ${i} "${route.topic}": unknown sink "${name}"; configured sinks: ${sinkNames.join(', ') || '(none)'}`);
+          throw new RangeError(
+            `route ${i} "${route.topic}": unknown sink "${name}"; configured sinks: ${sinkNames.join(', ') || '(none)'}`,
+          );
         }
         sinks |= 1 << bit;
       }

@@ -42,7 +42,13 @@ function fromNumber(n: number, unit: TimeUnit): number | undefined {
   const resolved = unit === 'auto' || unit === 'iso' ? unitOf(n) : unit;
   // Round, not floor: 1700000000.12 * 1e6 is 1700000000119999.8 in binary floating point.
   const us =
-    resolved === 's' ? Math.round(n * 1e6) : resolved === 'ms' ? Math.round(n * 1e3) : resolved === 'us' ? Math.round(n) : Math.round(n / 1e3);
+    resolved === 's'
+      ? Math.round(n * 1e6)
+      : resolved === 'ms'
+        ? Math.round(n * 1e3)
+        : resolved === 'us'
+          ? Math.round(n)
+          : Math.round(n / 1e3);
   return us <= Number.MAX_SAFE_INTEGER ? us : undefined;
 }
 

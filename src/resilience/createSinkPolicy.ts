@@ -34,10 +34,13 @@ export function createSinkPolicy(config: ResilienceConfig): SinkPolicy {
     breaker: new ConsecutiveBreaker(config.breakerThreshold),
     halfOpenAfter: config.breakerHalfOpenAfterMs,
   });
-  const retryPolicy = retry(handleWhen((e) => isBrokenCircuitError(e) || isRetryable(e)), {
-    maxAttempts: Number.POSITIVE_INFINITY,
-    backoff: new RetryAfterBackoff({ initialMs: config.retryInitialMs, maxMs: config.retryMaxMs }),
-  });
+  const retryPolicy = retry(
+    handleWhen((e) => isBrokenCircuitError(e) || isRetryable(e)),
+    {
+      maxAttempts: Number.POSITIVE_INFINITY,
+      backoff: new RetryAfterBackoff({ initialMs: config.retryInitialMs, maxMs: config.retryMaxMs }),
+    },
+  );
   const perAttempt = timeout(config.timeoutMs, TimeoutStrategy.Aggressive);
   return { policy: wrap(retryPolicy, breaker, perAttempt), breaker, retry: retryPolicy };
 }

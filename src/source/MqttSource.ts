@@ -118,8 +118,8 @@ export class MqttSource {
     const { config, logger } = this.#options;
     const budget = (): number => Math.min(2000, Math.max(0, deadline - this.#now()) / 4);
     if (client.connected && config.statusTopic !== '') {
-      await withTimeout(client.publishAsync(config.statusTopic, 'offline', { qos: 1, retain: true }), budget()).catch(
-        (error: unknown) => logger.warn({ err: String(error) }, 'could not publish the offline status'),
+      await withTimeout(client.publishAsync(config.statusTopic, 'offline', { qos: 1, retain: true }), budget()).catch((error: unknown) =>
+        logger.warn({ err: String(error) }, 'could not publish the offline status'),
       );
     }
     await withTimeout(client.endAsync(false), budget()).catch(() => client.end(true));

@@ -95,7 +95,13 @@ export class MemorySpool implements Spool {
   }
 
   stats(): SpoolStats {
-    return { type: 'memory', entries: this.#tail() - this.#head, bytes: this.#bytes, maxBytes: this.#maxBytes, ...acceptance(this.#full ? MAX_BYTES : undefined) };
+    return {
+      type: 'memory',
+      entries: this.#tail() - this.#head,
+      bytes: this.#bytes,
+      maxBytes: this.#maxBytes,
+      ...acceptance(this.#full ? MAX_BYTES : undefined),
+    };
   }
 
   // --- called by the cursors -------------------------------------------------------------------
@@ -163,4 +169,3 @@ export class MemorySpool implements Spool {
     }
   }
 }
-

@@ -87,7 +87,9 @@ export interface DiskSpoolFigures {
  * Whether `append` takes entries. Refused (the block policy at maxBytes, or the disk cannot be written), with the
  * reason as readiness and the JSON show it: 'maxBytes' or the write error code (ENOSPC…).
  */
-export type SpoolAcceptance = { readonly full: false; readonly fullReason?: undefined } | { readonly full: true; readonly fullReason: string };
+export type SpoolAcceptance =
+  | { readonly full: false; readonly fullReason?: undefined }
+  | { readonly full: true; readonly fullReason: string };
 
 /** Why the spool refuses appends. */
 export type SpoolRefusal = { readonly kind: 'maxBytes' } | { readonly kind: 'writeFailed'; readonly code: string };

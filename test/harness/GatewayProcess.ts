@@ -119,7 +119,8 @@ export class GatewayProcess {
           intervalMs: options.pollMs ?? 100,
           message: () => `gateway ${probe} not 200; stderr: ${gw.stderr.slice(-2000)} stdout: ${gw.stdout.slice(-3000)}`,
         });
-        if (gw.exitedAlready) throw new Error(`the gateway exited (code ${child.exitCode}, signal ${child.signalCode}); stderr: ${gw.stderr.slice(-2000)}`);
+        if (gw.exitedAlready)
+          throw new Error(`the gateway exited (code ${child.exitCode}, signal ${child.signalCode}); stderr: ${gw.stderr.slice(-2000)}`);
       } catch (err) {
         gw.signal('SIGKILL');
         throw err;

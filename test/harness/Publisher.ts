@@ -34,7 +34,12 @@ export interface Publisher {
 export async function connectPublisher(url: string, opts: IClientOptions = {}): Promise<Publisher> {
   const client = await connectAsync(
     url,
-    { reconnectPeriod: 0, connectTimeout: 5_000, clientId: `edgebridge-test-pub-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, ...opts },
+    {
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      clientId: `edgebridge-test-pub-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
+      ...opts,
+    },
     false,
   );
   if (!client.connected) throw new Error(`connectPublisher: could not connect to ${url}`);

@@ -75,7 +75,18 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
     for (let i = 0; i < replicaCount; i++) replicaArgs.push(await tlsArgs());
     const replicas = await Promise.all(
       replicaArgs.map((extra) =>
-        startRedis({ extraArgs: [...extra, '--replicaof', '127.0.0.1', String(masterPortSeen), '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] }),
+        startRedis({
+          extraArgs: [
+            ...extra,
+            '--replicaof',
+            '127.0.0.1',
+            String(masterPortSeen),
+            '--repl-diskless-sync',
+            'yes',
+            '--repl-diskless-sync-delay',
+            '0',
+          ],
+        }),
       ),
     );
     servers.push(...replicas);
@@ -133,7 +144,11 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
       )),
     );
     for (const s of sentinels) {
-      const c = new Redis({ host: '127.0.0.1', port: s.port, ...(opts.sentinelPassword !== undefined ? { password: opts.sentinelPassword } : {}) });
+      const c = new Redis({
+        host: '127.0.0.1',
+        port: s.port,
+        ...(opts.sentinelPassword !== undefined ? { password: opts.sentinelPassword } : {}),
+      });
       try {
         await waitFor(
           async () => {
@@ -154,7 +169,12 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
   const masterPort = async (): Promise<number> => {
     for (const s of sentinels) {
       if (!s.running) continue;
-      const c = new Redis({ host: '127.0.0.1', port: s.port, lazyConnect: true, ...(opts.sentinelPassword !== undefined ? { password: opts.sentinelPassword } : {}) });
+      const c = new Redis({
+        host: '127.0.0.1',
+        port: s.port,
+        lazyConnect: true,
+        ...(opts.sentinelPassword !== undefined ? { password: opts.sentinelPassword } : {}),
+      });
       try {
         await c.connect();
         const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];

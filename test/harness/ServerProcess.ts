@@ -120,8 +120,7 @@ export function resolveBinary(command: string, debianPackage: string): string {
     if (found !== undefined) return found;
   }
   throw new Error(
-    `${command} not found. Install the Debian package: ` +
-      `apt-get update && apt-get install -y --no-install-recommends ${debianPackage}`,
+    `${command} not found. Install the Debian package: ` + `apt-get update && apt-get install -y --no-install-recommends ${debianPackage}`,
   );
 }
 
@@ -166,7 +165,12 @@ export function tailFile(file: string, lines = 30, maxBytes = 64 * 1024): string
     const length = Math.min(size, maxBytes);
     const buffer = Buffer.alloc(length);
     fs.readSync(fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8').split('\n').filter((l) => l.length > 0).slice(-lines).join('\n');
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(-lines)
+      .join('\n');
   } finally {
     fs.closeSync(fd);
   }
@@ -249,8 +253,7 @@ export class ServerProcess {
         this.starts++;
         return;
       } catch (err) {
-        const portLost =
-          err instanceof PortBusyError || /address already in use|EADDRINUSE/i.test(this.logTail(10));
+        const portLost = err instanceof PortBusyError || /address already in use|EADDRINUSE/i.test(this.logTail(10));
         if (attempt >= maxAttempts || !portLost) throw err;
         this.port = await freePort();
       }
@@ -268,10 +271,7 @@ export class ServerProcess {
     const file = usePdeathsig ? SETPRIV : this.binary;
     const argv = usePdeathsig ? ['--pdeathsig', 'KILL', '--', this.binary, ...args] : args;
 
-    fs.appendFileSync(
-      this.logFile,
-      `\n=== ${new Date().toISOString()} start #${this.starts + 1}: ${this.binary} ${args.join(' ')}\n`,
-    );
+    fs.appendFileSync(this.logFile, `\n=== ${new Date().toISOString()} start #${this.starts + 1}: ${this.binary} ${args.join(' ')}\n`);
     const logFd = fs.openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {

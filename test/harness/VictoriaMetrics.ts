@@ -24,11 +24,7 @@ export interface VictoriaMetricsHandle extends ServerHandle {
   /** force_flush, then every series matching the selector (e.g. 'climate_t' or '{__name__=~"climate_.*"}'). */
   exportSeries(match: string): Promise<ExportedSeries[]>;
   /** Poll (flush + export) until predicate(series) holds; returns the series. Throws with the last export on timeout. */
-  waitForSeries(
-    match: string,
-    predicate: (series: ExportedSeries[]) => boolean,
-    timeoutMs?: number,
-  ): Promise<ExportedSeries[]>;
+  waitForSeries(match: string, predicate: (series: ExportedSeries[]) => boolean, timeoutMs?: number): Promise<ExportedSeries[]>;
   /** Total number of samples over all series matching the selector. */
   countSamples(match: string): Promise<number>;
   /** SIGTERM: VictoriaMetrics flushes what it acknowledged before exiting. */
@@ -101,8 +97,7 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
       },
     );
   };
-  const countSamples = async (match: string): Promise<number> =>
-    (await exportSeries(match)).reduce((sum, s) => sum + s.values.length, 0);
+  const countSamples = async (match: string): Promise<number> => (await exportSeries(match)).reduce((sum, s) => sum + s.values.length, 0);
 
   return {
     get port() {

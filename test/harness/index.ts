@@ -37,7 +37,17 @@ export type { GatewayProcessOptions, GatewayStatus } from './GatewayProcess.ts';
 export { Fleet, share } from './fleet/Fleet.ts';
 export type { FleetOptions, FleetResult } from './fleet/Fleet.ts';
 export type { CreateGenerator, FleetChild, FleetMessage, MessageGenerator } from './fleet/MessageGenerator.ts';
-export { clockTicksPerSecond, cpuMicros, ioCounters, memoryBreakdown, peakRssBytes, processState, rssBytes, statusBytes, tryProc } from './procfs.ts';
+export {
+  clockTicksPerSecond,
+  cpuMicros,
+  ioCounters,
+  memoryBreakdown,
+  peakRssBytes,
+  processState,
+  rssBytes,
+  statusBytes,
+  tryProc,
+} from './procfs.ts';
 export type { IoCounters } from './procfs.ts';
 export { median, percentile, round } from './stats.ts';
 export { Scenario, runAsMain, withScenario } from './scenario/Scenario.ts';

@@ -14,8 +14,14 @@ export interface Servers {
 }
 
 /** Starts Mosquitto, redis-server and VictoriaMetrics side by side, each on a free port in a temp dir of its own. */
-export async function startServers(opts: { mosquitto?: MosquittoOptions; redis?: RedisOptions; victoriaMetrics?: VictoriaMetricsOptions } = {}): Promise<Servers> {
-  const [mq, rd, vm] = await Promise.all([startMosquitto(opts.mosquitto), startRedis(opts.redis), startVictoriaMetrics(opts.victoriaMetrics)]);
+export async function startServers(
+  opts: { mosquitto?: MosquittoOptions; redis?: RedisOptions; victoriaMetrics?: VictoriaMetricsOptions } = {},
+): Promise<Servers> {
+  const [mq, rd, vm] = await Promise.all([
+    startMosquitto(opts.mosquitto),
+    startRedis(opts.redis),
+    startVictoriaMetrics(opts.victoriaMetrics),
+  ]);
   return {
     mq,
     rd,

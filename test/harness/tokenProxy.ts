@@ -33,32 +33,26 @@ export async function startTokenProxy(options: TokenProxyOptions): Promise<Token
   const target = new URL(options.target);
   let accepted = 0;
   let refused = 0;
-  const server = https.createServer(
-    { cert: fs.readFileSync(options.certFile), key: fs.readFileSync(options.keyFile) },
-    (req, res) => {
-      if (req.headers.authorization !== `Token ${options.token}`) {
-        refused++;
-        req.resume();
-        res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ code: 'unauthorized', message: 'unauthorized access' }));
-        return;
-      }
-      accepted++;
-      const { authorization: _dropped, host: _host, ...headers } = req.headers;
-      const upstream = http.request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', (err) => {
-        res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`proxy: ${err.message}`);
-      });
-      req.pipe(upstream);
-    },
-  );
+  const server = https.createServer({ cert: fs.readFileSync(options.certFile), key: fs.readFileSync(options.keyFile) }, (req, res) => {
+    if (req.headers.authorization !== `Token ${options.token}`) {
+      refused++;
+      req.resume();
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'unauthorized', message: 'unauthorized access' }));
+      return;
+    }
+    accepted++;
+    const { authorization: _dropped, host: _host, ...headers } = req.headers;
+    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy: ${err.message}`);
+    });
+    req.pipe(upstream);
+  });
   // Handshakes the client aborts (wrong CA) are expected here; they must not crash the test process.
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -13,10 +13,7 @@ export interface WaitForOptions {
  * Call `predicate` until it returns a truthy value and return that value. A predicate that throws
  * counts as "not yet"; on timeout the error names the message and the last thrown error.
  */
-export async function waitFor<T>(
-  predicate: () => T | Promise<T>,
-  opts: WaitForOptions = {},
-): Promise<NonNullable<T>> {
+export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<NonNullable<T>> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;

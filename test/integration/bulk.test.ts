@@ -22,7 +22,9 @@ describe('bulk run (short)', () => {
       else assert.ok(n > 0, `no ${reason} generated`);
     }
     assert.equal(result.status.rejectedByReason.internal_error ?? 0, 0, 'no message made the gateway throw');
-    assert.ok(result.expected.unrouted > 0 && result.expected.points.influx > 0 && result.expected.points.redis > result.expected.points.influx);
+    assert.ok(
+      result.expected.unrouted > 0 && result.expected.points.influx > 0 && result.expected.points.redis > result.expected.points.influx,
+    );
     assert.equal(result.gatewayExit.code, 0);
   });
 });

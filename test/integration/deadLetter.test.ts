@@ -78,7 +78,9 @@ describe('dead letter on a real broker', () => {
     assert.ok(!byTopic.has('sensors/d4/climate'));
 
     // Counted: published dead letters and rejections agree; the dead letters it received back are unrouted, not re-dead-lettered.
-    await waitFor(async () => /edgebridge_deadletter_published_total 3\b/.test(await (await gw.get('/metrics')).text()), { timeoutMs: 10_000 });
+    await waitFor(async () => /edgebridge_deadletter_published_total 3\b/.test(await (await gw.get('/metrics')).text()), {
+      timeoutMs: 10_000,
+    });
     const metrics = await (await gw.get('/metrics')).text();
     assert.match(metrics, /edgebridge_deadletter_dropped_total 0\b/);
     assert.match(metrics, /edgebridge_messages_rejected_total\{reason="bad_json"\} 2\b/);

@@ -27,8 +27,16 @@ describe('durability of the disk spool with a real gateway process', () => {
   });
 
   async function setup(): Promise<{ mq: MosquittoHandle; rd: RedisHandle; vm: VictoriaMetricsHandle; env: Record<string, string> }> {
-    const [mq, rd, vm] = await Promise.all([startMosquitto({ persistence: true }), startRedis({ appendonly: true }), startVictoriaMetrics()]);
-    cleanups.push(() => mq.destroy(), () => rd.destroy(), () => vm.destroy());
+    const [mq, rd, vm] = await Promise.all([
+      startMosquitto({ persistence: true }),
+      startRedis({ appendonly: true }),
+      startVictoriaMetrics(),
+    ]);
+    cleanups.push(
+      () => mq.destroy(),
+      () => rd.destroy(),
+      () => vm.destroy(),
+    );
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-durable-'));
     cleanups.push(async () => fs.rmSync(spoolDir, { recursive: true, force: true }));
     const env = {
@@ -65,7 +73,13 @@ describe('durability of the disk spool with a real gateway process', () => {
     cleanups.push(() => gw.stop());
 
     const series = await vm.waitForSeries('kill_seq', (s) => s.reduce((n, x) => n + x.values.length, 0) >= N, 20_000);
-    assert.deepEqual(missing(series.flatMap((s) => s.values), N), []);
+    assert.deepEqual(
+      missing(
+        series.flatMap((s) => s.values),
+        N,
+      ),
+      [],
+    );
     await waitFor(async () => (await gw.sink('influx')).backlog.points === 0);
     assert.equal(await redis.xlen('eb:stream:{kill}'), N, 'Redis got each entry once although its tail may have been re-sent');
     const status = await gw.status();
@@ -85,7 +99,14 @@ describe('durability of the disk spool with a real gateway process', () => {
     gw.signal('SIGKILL');
     await gw.exited();
     const segments = path.join(env.EDGEBRIDGE_SPOOL_DIR, 'segments');
-    const newest = path.join(segments, fs.readdirSync(segments).filter((f) => f.endsWith('.seg')).sort().at(-1)!);
+    const newest = path.join(
+      segments,
+      fs
+        .readdirSync(segments)
+        .filter((f) => f.endsWith('.seg'))
+        .sort()
+        .at(-1)!,
+    );
     fs.truncateSync(newest, fs.statSync(newest).size - 5);
     await vm.restart();
     gw = await GatewayProcess.start({ env: { ...env, EDGEBRIDGE_REDIS_ENABLED: 'false' } });
@@ -95,7 +116,13 @@ describe('durability of the disk spool with a real gateway process', () => {
     assert.ok(gw.logs().some((l) => l.msg === 'spool: cut a torn record off the newest segment'));
     // Only the record that was cut is gone: the power-cut window docs/durability.md states for ack=write.
     const series = await vm.waitForSeries('torn_seq', (s) => s.reduce((n, x) => n + x.values.length, 0) >= N - 1, 20_000);
-    assert.deepEqual(missing(series.flatMap((s) => s.values), N), [N - 1]);
+    assert.deepEqual(
+      missing(
+        series.flatMap((s) => s.values),
+        N,
+      ),
+      [N - 1],
+    );
   });
 
   it('overflow=block: a full spool stops acknowledging, the broker keeps the messages, all land once the sink returns', async () => {
@@ -123,7 +150,13 @@ describe('durability of the disk spool with a real gateway process', () => {
     await new Promise((r) => setTimeout(r, 8000));
     await vm.restart();
     const series = await vm.waitForSeries('block_seq', (s) => new Set(s.flatMap((x) => x.values)).size >= N, 60_000);
-    assert.deepEqual(missing(series.flatMap((s) => s.values), N), []);
+    assert.deepEqual(
+      missing(
+        series.flatMap((s) => s.values),
+        N,
+      ),
+      [],
+    );
     assert.equal((await gw.sink('influx')).pointsDropped, 0);
   });
 });

@@ -266,7 +266,10 @@ describe('faultyHttp', () => {
       assert.equal(reqs[0]!.query.get('bucket'), 'b');
       assert.equal(reqs[1]!.body, 'm v=3 3');
       assert.equal(reqs[3]!.body, 'm v=5 5');
-      assert.deepEqual(reqs.map((r) => r.response.status), [503, 429, 400, 204]);
+      assert.deepEqual(
+        reqs.map((r) => r.response.status),
+        [503, 429, 400, 204],
+      );
       assert.equal(server.requests.length, 5);
 
       // A corrupt gzip body is refused with 400 (as VictoriaMetrics does) and recorded.

@@ -50,7 +50,10 @@ describe('health server under a slow-reader attack (no http.token)', () => {
   let child: ChildProcess;
   let port: number;
   before(async () => {
-    child = fork(CHILD, [], { execArgv: process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/eb-prof'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = fork(CHILD, [], {
+      execArgv: process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/eb-prof'] : [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     port = ((await new Promise((resolve) => child.once('message', resolve))) as { port: number }).port;
   });
   after(async () => {

@@ -13,7 +13,11 @@ describe('lifecycle', () => {
 
   async function servers(): Promise<{ mq: MosquittoHandle; rd: RedisHandle; vm: VictoriaMetricsHandle }> {
     const [mq, rd, vm] = await Promise.all([startMosquitto(), startRedis(), startVictoriaMetrics()]);
-    cleanups.push(() => mq.destroy(), () => rd.destroy(), () => vm.destroy());
+    cleanups.push(
+      () => mq.destroy(),
+      () => rd.destroy(),
+      () => vm.destroy(),
+    );
     return { mq, rd, vm };
   }
 
@@ -33,7 +37,10 @@ describe('lifecycle', () => {
     const readyz = await gw.get('/readyz');
     assert.equal(readyz.status, 503);
     const { problems } = (await readyz.json()) as { problems: string[] };
-    assert.ok(problems.some((p) => p.startsWith('mqtt: not connected')), problems.join('; '));
+    assert.ok(
+      problems.some((p) => p.startsWith('mqtt: not connected')),
+      problems.join('; '),
+    );
 
     const mq = await startMosquitto({ port: mqPort });
     cleanups.push(() => mq.destroy());
@@ -90,18 +97,26 @@ describe('lifecycle', () => {
   });
 
   for (const version of ['5', '4'] as const) {
-  it(`MQTT ${version === '5' ? '5' : '3.1.1'}: messages published while the gateway is down are delivered when it returns (persistent session)`, async () => {
-    const { mq, rd, vm } = await servers();
-    const env = { EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_INFLUX_URL: vm.url, EDGEBRIDGE_REDIS_URL: rd.url, EDGEBRIDGE_MQTT_PROTOCOL_VERSION: version };
-    const first = await GatewayProcess.start({ env });
-    assert.equal((await first.stop()).code, 0);
-    const pub = await connectPublisher(mq.url);
-    for (let i = 0; i < 30; i++) await pub.publish(`sensors/away${i % 3}/away`, JSON.stringify({ seq: i }), 1);
-    await pub.end();
-    const second = await GatewayProcess.start({ env });
-    cleanups.push(() => second.stop());
-    const series = await vm.waitForSeries('away_seq', (s) => s.reduce((n, x) => n + x.values.length, 0) >= 30, 10_000);
-    assert.deepEqual(series.flatMap((s) => s.values).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
-  });
+    it(`MQTT ${version === '5' ? '5' : '3.1.1'}: messages published while the gateway is down are delivered when it returns (persistent session)`, async () => {
+      const { mq, rd, vm } = await servers();
+      const env = {
+        EDGEBRIDGE_MQTT_URL: mq.url,
+        EDGEBRIDGE_INFLUX_URL: vm.url,
+        EDGEBRIDGE_REDIS_URL: rd.url,
+        EDGEBRIDGE_MQTT_PROTOCOL_VERSION: version,
+      };
+      const first = await GatewayProcess.start({ env });
+      assert.equal((await first.stop()).code, 0);
+      const pub = await connectPublisher(mq.url);
+      for (let i = 0; i < 30; i++) await pub.publish(`sensors/away${i % 3}/away`, JSON.stringify({ seq: i }), 1);
+      await pub.end();
+      const second = await GatewayProcess.start({ env });
+      cleanups.push(() => second.stop());
+      const series = await vm.waitForSeries('away_seq', (s) => s.reduce((n, x) => n + x.values.length, 0) >= 30, 10_000);
+      assert.deepEqual(
+        series.flatMap((s) => s.values).sort((a, b) => a - b),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+    });
   }
 });

@@ -23,7 +23,12 @@ describe('device line protocol on real servers (issue 12 items 1, 3)', () => {
       { topic: 'sensors/{device}/{measurement}' },
     ];
     gw = await GatewayProcess.start({
-      env: { ...servers.env, EDGEBRIDGE_GATEWAY_ID: 'gw1', EDGEBRIDGE_ROUTES: JSON.stringify(routes), EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'lp/+:1,sensors/#:1' },
+      env: {
+        ...servers.env,
+        EDGEBRIDGE_GATEWAY_ID: 'gw1',
+        EDGEBRIDGE_ROUTES: JSON.stringify(routes),
+        EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'lp/+:1,sensors/#:1',
+      },
     });
     pub = await connectPublisher(servers.mq.url);
     redis = new Redis(servers.rd.url);

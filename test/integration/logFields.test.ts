@@ -18,11 +18,18 @@ describe('sink log lines', () => {
     const destination = new Writable({ write: (chunk, _enc, cb) => (raw.push(String(chunk)), cb()) });
     const root = createLogger({ level: 'info', destination });
     // As Gateway.ts builds it: the sink's logger is a child bound to its name.
-    const sink = new RedisSink({ config: redisSinkConfig(rd.url), logger: root.child({ sink: 'redis' }), collapsed: new CollapsingLog({ logger: root, intervalMs: 1000 }) });
+    const sink = new RedisSink({
+      config: redisSinkConfig(rd.url),
+      logger: root.child({ sink: 'redis' }),
+      collapsed: new CollapsingLog({ logger: root, intervalMs: 1000 }),
+    });
     await sink.start();
     try {
       await waitFor(() => raw.join('').includes('redis connected'), { timeoutMs: 5000, message: () => raw.join('') });
-      const line = raw.join('').split('\n').find((l) => l.includes('redis connected'))!;
+      const line = raw
+        .join('')
+        .split('\n')
+        .find((l) => l.includes('redis connected'))!;
       assert.equal(line.match(/"sink":/g)?.length, 1, line);
     } finally {
       await sink.stop();

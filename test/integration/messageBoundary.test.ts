@@ -40,8 +40,18 @@ describe('an exception while handling one message (real Mosquitto)', () => {
   });
 
   it('rejects that message as internal_error (counted, dead-lettered with the error, acknowledged) and goes on', async () => {
-    const config = loadConfig({ argv: [], env: { EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_GATEWAY_ID: 'gw-boundary', EDGEBRIDGE_MQTT_CLIENT_ID: 'gw-boundary' }, hostname: 'gw' });
-    const real = new Router({ routes: config.routes, sinkNames: ['influx', 'redis'], gatewayId: 'gw-boundary', gatewayTag: true, maxPayloadBytes: 65536 });
+    const config = loadConfig({
+      argv: [],
+      env: { EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_GATEWAY_ID: 'gw-boundary', EDGEBRIDGE_MQTT_CLIENT_ID: 'gw-boundary' },
+      hostname: 'gw',
+    });
+    const real = new Router({
+      routes: config.routes,
+      sinkNames: ['influx', 'redis'],
+      gatewayId: 'gw-boundary',
+      gatewayTag: true,
+      maxPayloadBytes: 65536,
+    });
     const router: MessageRouter = {
       route(topic, payload, receivedAt) {
         if (topic === 'sensors/boom/climate') throw new RangeError('decoder bug for this payload');
@@ -52,7 +62,15 @@ describe('an exception while handling one message (real Mosquitto)', () => {
     const spool = new MemorySpool({ maxBytes: 1 << 20, overflow: 'dropOldest', sinkCount: 2 });
     const stats = new SourceStats();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: 'gw-boundary' });
-    source = new MqttSource({ config: config.mqtt, router, spool, stats, logger, collapsed: new CollapsingLog({ logger, intervalMs: 10_000 }), deadLetter });
+    source = new MqttSource({
+      config: config.mqtt,
+      router,
+      spool,
+      stats,
+      logger,
+      collapsed: new CollapsingLog({ logger, intervalMs: 10_000 }),
+      deadLetter,
+    });
     source.start();
     await waitFor(() => source.connected, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 200)); // the subscription
@@ -76,6 +94,9 @@ describe('an exception while handling one message (real Mosquitto)', () => {
     assert.ok(source.connected, 'still connected');
     const batch = spool.cursor(0).read({ maxPoints: 100, maxBytes: 1 << 20 })!;
     assert.equal(entryLines(batch).length, 20, 'every other message is in the spool');
-    assert.ok(lines().some((l) => JSON.stringify(l).includes('decoder bug')), 'logged with the error');
+    assert.ok(
+      lines().some((l) => JSON.stringify(l).includes('decoder bug')),
+      'logged with the error',
+    );
   });
 });

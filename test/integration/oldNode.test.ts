@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
 const OLD_NODE = '/usr/bin/node';
-const oldMajor = fs.existsSync(OLD_NODE) ? Number(execFileSync(OLD_NODE, ['-p', 'process.versions.node']).toString().split('.')[0]) : undefined;
+const oldMajor = fs.existsSync(OLD_NODE)
+  ? Number(execFileSync(OLD_NODE, ['-p', 'process.versions.node']).toString().split('.')[0])
+  : undefined;
 
 describe('an older Node', () => {
-  it('gets a clear message and exit 78, not a stack trace', { skip: oldMajor === undefined || oldMajor >= 24 ? `no Node older than 24 at ${OLD_NODE}` : false }, () => {
+  it('gets a clear message and exit 78, not a stack trace', {
+    skip: oldMajor === undefined || oldMajor >= 24 ? `no Node older than 24 at ${OLD_NODE}` : false,
+  }, () => {
     assert.ok(fs.existsSync(MAIN), 'npm run build first');
     for (const args of [['--version'], ['check-config'], []]) {
       const r = spawnSync(OLD_NODE, [MAIN, ...args], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH ?? '' } });

@@ -18,7 +18,15 @@ const MEASUREMENTS = 20;
 function batchOf(position: number, round: number, origin = 'cluster-test'): Batch {
   const lines: string[] = [];
   for (let d = 0; d < DEVICES; d++) lines.push(`m${d % MEASUREMENTS},device=dev${d} v=${round},d=${d}i ${(1_000_000 + round) * 1000}`);
-  return makeBatch([lines.join('\n')], { positions: [position], origin, points: lines.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
+  return makeBatch([lines.join('\n')], {
+    positions: [position],
+    origin,
+    points: lines.length,
+    bytes: 0,
+    firstReceivedAt: 0,
+    lastReceivedAt: 0,
+    end: 0,
+  });
 }
 
 describe('RedisSink in cluster mode against a 3-master redis-server cluster', () => {
@@ -31,7 +39,10 @@ describe('RedisSink in cluster mode against a 3-master redis-server cluster', ()
     cluster = await startRedisCluster(3);
     sink = new RedisSink({
       // Seeded with one node only: the others are discovered.
-      config: redisSinkConfig(`redis://${cluster.addresses[0]}`, { mode: 'cluster', clusterNodes: [parseHostPort(cluster.addresses[1]!)!] }),
+      config: redisSinkConfig(`redis://${cluster.addresses[0]}`, {
+        mode: 'cluster',
+        clusterNodes: [parseHostPort(cluster.addresses[1]!)!],
+      }),
       logger,
       collapsed,
     });
@@ -56,7 +67,11 @@ describe('RedisSink in cluster mode against a 3-master redis-server cluster', ()
       }
     }
     assert.deepEqual(result, { accepted: DEVICES, rejected: 0, duplicates: 0 });
-    assert.deepEqual(await sink.write(batchOf(1, 1), never), { accepted: DEVICES, rejected: 0, duplicates: DEVICES }, 'the same batch again: de-duplicated');
+    assert.deepEqual(
+      await sink.write(batchOf(1, 1), never),
+      { accepted: DEVICES, rejected: 0, duplicates: DEVICES },
+      'the same batch again: de-duplicated',
+    );
     assert.deepEqual(await sink.write(batchOf(2, 2), never), { accepted: DEVICES, rejected: 0, duplicates: 0 });
 
     const perNode: number[] = [];
@@ -87,7 +102,10 @@ describe('RedisSink in cluster mode against a 3-master redis-server cluster', ()
     console.log(`keys per master: ${perNode.join(' / ')}; distinct slots: ${slotsSeen.size}`);
     assert.equal(latestHashes, DEVICES);
     assert.equal(streamEntries, 2 * DEVICES, 'two batches of entries, the resent one skipped');
-    assert.ok(perNode.every((n) => n > 0), `keys spread over all masters: ${perNode.join(',')}`);
+    assert.ok(
+      perNode.every((n) => n > 0),
+      `keys spread over all masters: ${perNode.join(',')}`,
+    );
     assert.ok(slotsSeen.size > DEVICES / 2, `keys spread over many slots: ${slotsSeen.size}`);
   });
 });

@@ -21,7 +21,14 @@ describe('one poison device among normal ones (real Mosquitto, Redis, VictoriaMe
   before(async () => {
     servers = await startServers();
     gw = await GatewayProcess.start({
-      env: { ...servers.env, EDGEBRIDGE_GATEWAY_ID: 'gw-poison', EDGEBRIDGE_MQTT_MAX_FIELDS_PER_POINT: '10000', EDGEBRIDGE_INFLUX_TOKEN: 't', EDGEBRIDGE_INFLUX_ORG: 'o', EDGEBRIDGE_INFLUX_BUCKET: 'b' },
+      env: {
+        ...servers.env,
+        EDGEBRIDGE_GATEWAY_ID: 'gw-poison',
+        EDGEBRIDGE_MQTT_MAX_FIELDS_PER_POINT: '10000',
+        EDGEBRIDGE_INFLUX_TOKEN: 't',
+        EDGEBRIDGE_INFLUX_ORG: 'o',
+        EDGEBRIDGE_INFLUX_BUCKET: 'b',
+      },
     });
     pub = await connectPublisher(servers.mq.url);
     redis = new Redis(servers.rd.url);

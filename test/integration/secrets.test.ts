@@ -172,7 +172,10 @@ describe('secrets never leak: a full run, every log line and response searched',
     );
     assert.equal(sinks.length, 2);
     for (const sink of sinks) t.diagnostic(`${sink.name}: ${sink.lastError!.message}`);
-    assert.ok(gw.logs().some((l) => l.sink === 'dead-redis' && l.level === 'warn'), 'the failing Redis sink is in the log');
+    assert.ok(
+      gw.logs().some((l) => l.sink === 'dead-redis' && l.level === 'warn'),
+      'the failing Redis sink is in the log',
+    );
     const readyz = record('/readyz', await (await gw.get('/readyz')).text());
     assert.match(readyz, /sink dead-redis: circuit breaker open/);
     assert.match(readyz, /sink dead-influx: circuit breaker open/);
@@ -237,10 +240,17 @@ describe('secrets never leak: a full run, every log line and response searched',
     record('gateway stderr', gw.stderr);
     assert.ok(gw.logs().length > 10, 'the log has lines to search');
     // The search can only pass for the right reason if the places a secret would be are in the log, masked.
-    assert.ok(gw.logs().some((l) => l.msg === 'mqtt connected' && /^mqtts:\/\/edge-gw:\[redacted\]@127\.0\.0\.1:\d+\/?$/.test(String(l.url))));
-    assert.ok(leaksFound('pl@nted-X7', [{ what: 'self-test', text: 'a\nb x:[redacted]@nted-X7@host c' }]).length > 0, 'the search finds a planted secret');
+    assert.ok(
+      gw.logs().some((l) => l.msg === 'mqtt connected' && /^mqtts:\/\/edge-gw:\[redacted\]@127\.0\.0\.1:\d+\/?$/.test(String(l.url))),
+    );
+    assert.ok(
+      leaksFound('pl@nted-X7', [{ what: 'self-test', text: 'a\nb x:[redacted]@nted-X7@host c' }]).length > 0,
+      'the search finds a planted secret',
+    );
     const leaks = Object.entries(SECRETS).flatMap(([name, secret]) => leaksFound(secret, seen).map((l) => `${name} ${l}`));
-    t.diagnostic(`searched ${seen.length} outputs, ${seen.reduce((n, s) => n + s.text.split('\n').length, 0)} lines, for ${Object.keys(SECRETS).length} secrets`);
+    t.diagnostic(
+      `searched ${seen.length} outputs, ${seen.reduce((n, s) => n + s.text.split('\n').length, 0)} lines, for ${Object.keys(SECRETS).length} secrets`,
+    );
     assert.deepEqual(leaks, []);
   });
 });

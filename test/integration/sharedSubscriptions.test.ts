@@ -155,7 +155,8 @@ describe('MQTT shared subscriptions: several gateways, one share group', () => {
 
     // Everything drained: each member's sinks have no backlog.
     await waitFor(
-      async () => (await Promise.all(group.map(async (m) => (await m.gw.status()).sinks.every((s) => s.backlog.points === 0)))).every(Boolean),
+      async () =>
+        (await Promise.all(group.map(async (m) => (await m.gw.status()).sinks.every((s) => s.backlog.points === 0)))).every(Boolean),
       { timeoutMs: 20_000, message: () => 'a member still has a backlog' },
     );
     const results: Record<string, unknown>[] = [];
@@ -174,7 +175,14 @@ describe('MQTT shared subscriptions: several gateways, one share group', () => {
       );
       assert.deepEqual(missing(got.vm, n), [], `${name}: every seq in VictoriaMetrics`);
       assert.deepEqual(missing(got.redis, n), [], `${name}: every seq in the Redis stream`);
-      results.push({ publisher: name, sent: n, vmDistinct: new Set(got.vm).size, vmDuplicates: duplicates(got.vm), redisDistinct: new Set(got.redis).size, redisDuplicates: duplicates(got.redis) });
+      results.push({
+        publisher: name,
+        sent: n,
+        vmDistinct: new Set(got.vm).size,
+        vmDuplicates: duplicates(got.vm),
+        redisDistinct: new Set(got.redis).size,
+        redisDuplicates: duplicates(got.redis),
+      });
     }
 
     // The split. Phase 1 and 3: round robin over the members; phase 2: what the broker did with the dead member's share.
@@ -185,16 +193,23 @@ describe('MQTT shared subscriptions: several gateways, one share group', () => {
     const report = {
       sent: sentAll,
       phase1: { sent: phase1Sent, acceptedPerMember: phase1 },
-      phase2: { sent: phase2Sent, acceptedByLiveMembers: phase2Live, liveShare: +(phase2Live.reduce((a, b) => a + b, 0) / phase2Sent).toFixed(3) },
+      phase2: {
+        sent: phase2Sent,
+        acceptedByLiveMembers: phase2Live,
+        liveShare: +(phase2Live.reduce((a, b) => a + b, 0) / phase2Sent).toFixed(3),
+      },
       restart: { sessionPresent, acceptedByRestartedMemberWithin500ms: victimAtReturn },
       acceptedPerMemberAtEnd: atEnd,
       // The restarted member re-sends its spool's un-checkpointed tail: Redis skips it, VictoriaMetrics keeps it.
-      restartedMemberRedisSkippedAsDuplicate: ((await victim.gw.status()).sinks as unknown as { name: string; pointsDuplicate: number }[]).find((x) => x.name === 'redis')?.pointsDuplicate,
+      restartedMemberRedisSkippedAsDuplicate: (
+        (await victim.gw.status()).sinks as unknown as { name: string; pointsDuplicate: number }[]
+      ).find((x) => x.name === 'redis')?.pointsDuplicate,
       landed: results,
     };
     t.diagnostic(`shared-subscription split: ${JSON.stringify(report)}`);
 
-    for (const [i, n] of phase1.entries()) assert.ok(n > phase1Sent / 6, `member ${i} took a share of phase 1: ${phase1.join(', ')} of ${phase1Sent}`);
+    for (const [i, n] of phase1.entries())
+      assert.ok(n > phase1Sent / 6, `member ${i} took a share of phase 1: ${phase1.join(', ')} of ${phase1Sent}`);
     for (const [i, n] of atEnd.entries()) assert.ok(n > 0, `member ${i} took messages after the restart: ${atEnd.join(', ')}`);
     assert.equal(sessionPresent, true, 'the restarted member found its persistent session');
     for (const m of group) {
@@ -229,7 +244,10 @@ describe('MQTT shared subscriptions: several gateways, one share group', () => {
     const split = (await accepted(group)).map((a, i) => a - base[i]!);
     t.diagnostic(`MQTT 3.1.1 split of ${N}: ${split.join(', ')}`);
     for (const n of split) assert.ok(n > 0, `both members took messages: ${split.join(', ')}`);
-    assert.equal(split.reduce((a, b) => a + b, 0), N);
+    assert.equal(
+      split.reduce((a, b) => a + b, 0),
+      N,
+    );
     await Promise.all(group.map((m) => m.gw.stop()));
   });
 });

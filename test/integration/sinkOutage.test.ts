@@ -62,7 +62,10 @@ describe('one sink down: nothing lost, the other never pauses, the breaker opens
     const readyz = await gw.get('/readyz');
     assert.equal(readyz.status, 503);
     const body = (await readyz.json()) as { problems: string[] };
-    assert.ok(body.problems.some((p) => p.startsWith('sink influx: circuit breaker open')), JSON.stringify(body));
+    assert.ok(
+      body.problems.some((p) => p.startsWith('sink influx: circuit breaker open')),
+      JSON.stringify(body),
+    );
 
     // Redis never pauses: sample its stream every second during the outage.
     const samples: number[] = [];

@@ -42,7 +42,13 @@ describe('systemd unit', () => {
     const m = /Overall exposure level for edgebridge\.service: (\d+(?:\.\d+)?)/.exec(r.stdout);
     assert.ok(m, `no exposure line in: ${r.stdout.slice(-500)} ${r.stderr}`);
     const exposure = Number(m[1]);
-    assert.ok(exposure <= 1.5, `exposure ${exposure} > 1.5:\n${r.stdout.split('\n').filter((l) => l.includes('✗')).join('\n')}`);
+    assert.ok(
+      exposure <= 1.5,
+      `exposure ${exposure} > 1.5:\n${r.stdout
+        .split('\n')
+        .filter((l) => l.includes('✗'))
+        .join('\n')}`,
+    );
   });
 
   it('declares what the gateway relies on', () => {
@@ -51,7 +57,10 @@ describe('systemd unit', () => {
     assert.ok(Number(get('WatchdogSec')[0]) > 0);
     assert.deepEqual(get('Restart'), ['on-failure']);
     assert.deepEqual(get('RestartPreventExitStatus'), ['78'], 'a config error is not restarted');
-    assert.match(get('ExecStart')[0]!, new RegExp(`^${APP}/node_modules/node/bin/node ${APP}/dist/main\\.js --config /etc/edgebridge/edgebridge\\.json$`));
+    assert.match(
+      get('ExecStart')[0]!,
+      new RegExp(`^${APP}/node_modules/node/bin/node ${APP}/dist/main\\.js --config /etc/edgebridge/edgebridge\\.json$`),
+    );
     assert.ok(get('Environment').includes('"NODE_OPTIONS=--max-old-space-size=96 --max-semi-space-size=2"'), 'quoted: one variable');
     assert.ok(get('Environment').includes('EDGEBRIDGE_SPOOL_DIR=%S/edgebridge/spool'));
     assert.deepEqual(get('StateDirectory'), ['edgebridge']);
@@ -113,7 +122,9 @@ describe('scripts/install.sh into a DESTDIR', () => {
     const v = run(node, [main, '--version'], { env: { PATH: process.env.PATH } });
     assert.equal(v.status, 0, v.stderr);
     assert.equal(v.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
-    const check = run(node, [main, 'check-config', '--config', path.join(destdir, '/etc/edgebridge/edgebridge.json')], { env: { PATH: process.env.PATH } });
+    const check = run(node, [main, 'check-config', '--config', path.join(destdir, '/etc/edgebridge/edgebridge.json')], {
+      env: { PATH: process.env.PATH },
+    });
     assert.equal(check.status, 0, check.stderr);
     assert.match(check.stdout, /configuration OK/);
   });
@@ -122,7 +133,10 @@ describe('scripts/install.sh into a DESTDIR', () => {
     const installed = fs.readFileSync(path.join(destdir, '/etc/systemd/system/edgebridge.service'), 'utf8');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-verify-'));
     const copy = path.join(dir, 'edgebridge.service');
-    fs.writeFileSync(copy, installed.replaceAll(`${APP}/`, `${path.join(destdir, APP)}/`).replaceAll(`${APP}\n`, `${path.join(destdir, APP)}\n`));
+    fs.writeFileSync(
+      copy,
+      installed.replaceAll(`${APP}/`, `${path.join(destdir, APP)}/`).replaceAll(`${APP}\n`, `${path.join(destdir, APP)}\n`),
+    );
     const r = run('systemd-analyze', ['verify', copy]);
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 0, r.stderr);

@@ -121,11 +121,17 @@ describe('InfluxDB over HTTPS with a token and a custom CA', () => {
     assert.ok(proxy.refused > refusedBefore);
     assert.equal(sink.pointsRejected, 0);
     assert.equal(sink.backlog.points, 2);
-    const readyz = await waitFor(async () => {
-      const r = (await (await g.get('/readyz')).json()) as { ready: boolean; problems: string[] };
-      return r.ready ? undefined : r;
-    }, { timeoutMs: 15_000 });
-    assert.ok(readyz.problems.some((p) => /sink influx: circuit breaker open: auth: InfluxDB answered 401/.test(p)), readyz.problems.join('; '));
+    const readyz = await waitFor(
+      async () => {
+        const r = (await (await g.get('/readyz')).json()) as { ready: boolean; problems: string[] };
+        return r.ready ? undefined : r;
+      },
+      { timeoutMs: 15_000 },
+    );
+    assert.ok(
+      readyz.problems.some((p) => /sink influx: circuit breaker open: auth: InfluxDB answered 401/.test(p)),
+      readyz.problems.join('; '),
+    );
     const bodies = [JSON.stringify(await g.status()), JSON.stringify(readyz)];
     for (const text of [g.stdout, g.stderr, ...bodies]) assert.ok(!text.includes('not-the-token'), 'the wrong token is not shown either');
     await stop(g);

@@ -135,7 +135,10 @@ describe('MQTT over TLS and broker auth on real Mosquitto listeners', () => {
     const mq = await broker({ tls: tlsListener({ requireCertificate: true, useIdentityAsUsername: true }) });
     const without = await gateway({ EDGEBRIDGE_MQTT_URL: mq.url, EDGEBRIDGE_MQTT_TLS_CA_FILE: pki.caFile }, 'alive');
     const problems = await notReadyBecause(without, /mqtt: not connected \(TLS: the server refused the handshake .*mqtt\.tls\.certFile/);
-    assert.ok(problems.some((p) => /mqtt: not connected \(.+\)/.test(p)), `a reason is given: ${problems.join('; ')}`);
+    assert.ok(
+      problems.some((p) => /mqtt: not connected \(.+\)/.test(p)),
+      `a reason is given: ${problems.join('; ')}`,
+    );
     t.diagnostic(`readyz without a client certificate: ${problems.join('; ')}`);
     assert.equal((await without.status()).messages.received, 0);
     await stop(without);

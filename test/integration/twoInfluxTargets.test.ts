@@ -49,10 +49,15 @@ describe('two InfluxDB targets, one of them down for a while', () => {
 
   it('the local target keeps receiving while the central one is down; both hold every point after', async (t: TestContext) => {
     const sink = async (name: string): Promise<SinkStatus & { type?: string }> => gw.sink(name);
-    assert.deepEqual((await gw.status()).sinks.map((s) => s.name), ['influx', 'central']);
+    assert.deepEqual(
+      (await gw.status()).sinks.map((s) => s.name),
+      ['influx', 'central'],
+    );
     const load = new SequencedLoad(pub, { devices: 3, intervalMs: 5, measurement: 'twoinflux' });
     load.start();
-    await waitFor(async () => (await sink('central')).pointsWritten > 20 && (await sink('influx')).pointsWritten > 20, { timeoutMs: 10_000 });
+    await waitFor(async () => (await sink('central')).pointsWritten > 20 && (await sink('influx')).pointsWritten > 20, {
+      timeoutMs: 10_000,
+    });
 
     await central.stop();
     const down = Date.now();
@@ -82,16 +87,26 @@ describe('two InfluxDB targets, one of them down for a while', () => {
     await central.restart();
     await waitFor(async () => (await sink('central')).breaker === 'closed', { timeoutMs: 20_000 });
     const sent = await load.stop();
-    await waitFor(async () => (await sink('central')).backlog.points === 0 && (await sink('influx')).backlog.points === 0, { timeoutMs: 20_000 });
+    await waitFor(async () => (await sink('central')).backlog.points === 0 && (await sink('influx')).backlog.points === 0, {
+      timeoutMs: 20_000,
+    });
 
     const figures: Record<string, unknown> = { sent, localSamplesPerSecondOfOutage: localCounts, centralBacklogPerSecond: centralBacklog };
-    for (const [name, vm] of [['influx', local], ['central', central]] as const) {
+    for (const [name, vm] of [
+      ['influx', local],
+      ['central', central],
+    ] as const) {
       const series = await vm.waitForSeries('twoinflux_seq', (s) => new Set(s.flatMap((x) => x.values)).size >= sent, 20_000);
       const values = series.flatMap((s) => s.values);
       assert.deepEqual(missing(values, sent), [], `every seq is in the ${name} target`);
       const st = await sink(name);
       assert.equal(st.pointsDropped, 0);
-      figures[name] = { distinct: new Set(values).size, duplicates: values.length - new Set(values).size, retried: st.pointsRetried, breaker: st.breaker };
+      figures[name] = {
+        distinct: new Set(values).size,
+        duplicates: values.length - new Set(values).size,
+        retried: st.pointsRetried,
+        breaker: st.breaker,
+      };
     }
     assert.equal((await sink('influx')).pointsRetried, 0, 'the local sink never retried');
     assert.ok((await sink('central')).pointsRetried > 0, 'the central sink retried its backlog');

@@ -97,18 +97,33 @@ describe('Dockerfile.arm64', () => {
     const froms = all('FROM');
     assert.equal(froms.at(-1)!.args, '--platform=linux/arm64 node:24-bookworm-slim');
     const build = instructions.filter((i) => i.stage < stages - 1 && i.cmd === 'RUN').map((i) => i.args);
-    assert.ok(build.some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev|--production/.test(r)), 'the build stage installs dev dependencies');
-    assert.ok(build.some((r) => /\btsc\b/.test(r)), 'the build stage compiles');
+    assert.ok(
+      build.some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev|--production/.test(r)),
+      'the build stage installs dev dependencies',
+    );
+    assert.ok(
+      build.some((r) => /\btsc\b/.test(r)),
+      'the build stage compiles',
+    );
     const runs = all('RUN', final).map((i) => i.args);
-    assert.ok(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), 'the runtime stage has production dependencies only');
-    assert.ok(all('COPY', final).some((i) => /--from=\S+\s+\/src\/dist\b/.test(i.args)), 'dist/ comes from the build stage');
+    assert.ok(
+      runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)),
+      'the runtime stage has production dependencies only',
+    );
+    assert.ok(
+      all('COPY', final).some((i) => /--from=\S+\s+\/src\/dist\b/.test(i.args)),
+      'dist/ comes from the build stage',
+    );
   });
 
   it('runs as a non-root user', () => {
     const user = one('USER').args.split(':')[0]!;
     assert.notEqual(user, 'root');
     assert.notEqual(user, '0');
-    assert.ok(all('RUN', final).some((i) => i.args.includes(`useradd`) && i.args.includes(`--uid ${user}`)), `user ${user} is created`);
+    assert.ok(
+      all('RUN', final).some((i) => i.args.includes(`useradd`) && i.args.includes(`--uid ${user}`)),
+      `user ${user} is created`,
+    );
   });
 
   it('has a HEALTHCHECK that runs the Node probe script against /healthz, and no curl or wget anywhere', () => {
@@ -116,7 +131,10 @@ describe('Dockerfile.arm64', () => {
     assert.equal(argv[0], 'node');
     assert.equal(argv[1], `${APP}/scripts/healthcheck.js`);
     assert.ok(argv.includes('/healthz'));
-    assert.ok(all('COPY', final).some((i) => i.args.includes('scripts/healthcheck.js')), 'the probe script is in the image');
+    assert.ok(
+      all('COPY', final).some((i) => i.args.includes('scripts/healthcheck.js')),
+      'the probe script is in the image',
+    );
     assert.doesNotMatch(text.replace(/^#.*$/gm, ''), /\b(curl|wget)\b/);
   });
 
@@ -125,7 +143,10 @@ describe('Dockerfile.arm64', () => {
     assert.ok(spool, 'EDGEBRIDGE_SPOOL_DIR is set');
     assert.deepEqual(execForm(one('VOLUME')), [spool]);
     const user = one('USER').args;
-    assert.ok(all('RUN', final).some((i) => i.args.includes(`chown -R ${user}`)), 'the spool belongs to the user');
+    assert.ok(
+      all('RUN', final).some((i) => i.args.includes(`chown -R ${user}`)),
+      'the spool belongs to the user',
+    );
   });
 
   it('is configured by env: HTTP on 0.0.0.0, the measured NODE_OPTIONS (same as the systemd unit), accepted by Node 24', () => {

@@ -44,8 +44,7 @@ export class InfluxSink implements Sink {
     // The client's Node transport hands transportOptions to https.request: CA, client certificate, verification.
     const transportOptions = { ...c.tls.files };
     this.#transport =
-      this.#transportOverride ??
-      new InfluxDB({ url: c.url, token: c.token, timeout: c.resilience.timeoutMs, transportOptions }).transport;
+      this.#transportOverride ?? new InfluxDB({ url: c.url, token: c.token, timeout: c.resilience.timeoutMs, transportOptions }).transport;
     this.#path = `/api/v2/write?org=${encodeURIComponent(c.org)}&bucket=${encodeURIComponent(c.bucket)}&precision=us`;
   }
 

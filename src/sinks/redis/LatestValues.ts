@@ -59,7 +59,16 @@ export class LatestValues {
   }
 
   /** A field read from the text: name at [nameStart, nameEnd), value at [valueStart, valueEnd) or a boolean kind. */
-  fromText(g: Group, guess: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, kind: number, timeMs: number): void {
+  fromText(
+    g: Group,
+    guess: number,
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    kind: number,
+    timeMs: number,
+  ): void {
     this.#set(g, guess, IN_TEXT, nameStart, nameEnd, valueStart, valueEnd, kind, timeMs);
   }
 
@@ -109,7 +118,17 @@ export class LatestValues {
     return { keys, ends };
   }
 
-  #set(g: Group, guess: number, where: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, kind: number, timeMs: number): void {
+  #set(
+    g: Group,
+    guess: number,
+    where: number,
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    kind: number,
+    timeMs: number,
+  ): void {
     const fields = g.fields;
     // A device sends the same fields in the same order: the field at the same index is nearly always the one.
     let at = guess * F;

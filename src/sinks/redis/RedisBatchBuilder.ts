@@ -160,7 +160,10 @@ export class RedisBatchBuilder {
       w.byte2(0x2c, 0x22); // ,"
       // Most names are passed on their length alone (a bit per reserved length; the marker is 6 long).
       const nameLength = fields[f + 1]! - fields[f]!;
-      if ((nameLength >= 6 || (mask & (1 << nameLength)) !== 0) && needsMarker(text, fields[f]!, fields[f + 1]!, series.reservedNames, mask)) {
+      if (
+        (nameLength >= 6 || (mask & (1 << nameLength)) !== 0) &&
+        needsMarker(text, fields[f]!, fields[f + 1]!, series.reservedNames, mask)
+      ) {
         w.ascii(FIELD_MARKER);
       }
       w.copy(text, fields[f]!, fields[f + 1]!);

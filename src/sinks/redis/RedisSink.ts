@@ -74,7 +74,12 @@ export class RedisSink implements Sink {
       const auth = isAuthReply(error);
       const message = describeTlsError(error, c.tls.label) ?? error.message;
       const fields = { sink: this.name, err: message };
-      if (auth) this.#collapsed.warn(`redis:${this.name}:auth`, fields, 'redis refused the credentials: check username/password and the server ACL');
+      if (auth)
+        this.#collapsed.warn(
+          `redis:${this.name}:auth`,
+          fields,
+          'redis refused the credentials: check username/password and the server ACL',
+        );
       else this.#collapsed.warn(`redis:${this.name}:${message}`, fields, 'redis connection error');
     };
     client.on('error', onError);

@@ -73,6 +73,8 @@ function handshake(host: string, port: number, options: ConnectionOptions): Prom
     };
     socket.once('secureConnect', () => done());
     socket.once('error', (error) => done(error));
-    socket.once('timeout', () => done(Object.assign(new Error(`TLS handshake with ${host}:${port} timed out`), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })));
+    socket.once('timeout', () =>
+      done(Object.assign(new Error(`TLS handshake with ${host}:${port} timed out`), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })),
+    );
   });
 }

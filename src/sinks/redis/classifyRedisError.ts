@@ -30,11 +30,14 @@ export function classifyRedisError(error: unknown, connectionError?: Error, tlsA
     return new SinkError(`Redis rejected the batch: ${message}`, { kind: 'data', retryable: false, cause: error });
   }
   if (!isReply && isAuthReply(connectionError)) {
-    return new SinkError(`Redis refused the credentials: ${connectionError!.message} (check the sink's username/password and the server's ACL)`, {
-      kind: 'auth',
-      retryable: true,
-      cause: error,
-    });
+    return new SinkError(
+      `Redis refused the credentials: ${connectionError!.message} (check the sink's username/password and the server's ACL)`,
+      {
+        kind: 'auth',
+        retryable: true,
+        cause: error,
+      },
+    );
   }
   // Certificate problems are fixed on a server or in a file, never by dropping data: kept and retried.
   const tls = isReply ? undefined : (describeTlsError(error, tlsAt) ?? describeTlsError(connectionError, tlsAt));

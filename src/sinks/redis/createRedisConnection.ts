@@ -46,7 +46,10 @@ export function createRedisConnection(config: RedisSinkConfig, options: RedisCon
   const wait = { replicas: config.waitReplicas, timeoutMs: config.waitTimeoutMs };
 
   if (config.mode === 'cluster') {
-    const seeds = config.clusterNodes.length > 0 ? config.clusterNodes : [{ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 6379) }];
+    const seeds =
+      config.clusterNodes.length > 0
+        ? config.clusterNodes
+        : [{ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 6379) }];
     const clusterOptions: ClusterOptions = {
       redisOptions: node,
       lazyConnect: true,
@@ -59,7 +62,11 @@ export function createRedisConnection(config: RedisSinkConfig, options: RedisCon
     const cluster = new Cluster([...seeds], clusterOptions) as ScriptCluster;
     // No numberOfKeys: each call declares its own keys (see groupBySlot).
     cluster.defineCommand('edgebridgeBatchKeyed', { lua: BATCH_SCRIPT });
-    return { client: cluster, writer: new ClusterWriter(cluster, wait), target: `cluster ${seeds.map((s) => `${s.host}:${s.port}`).join(',')}` };
+    return {
+      client: cluster,
+      writer: new ClusterWriter(cluster, wait),
+      target: `cluster ${seeds.map((s) => `${s.host}:${s.port}`).join(',')}`,
+    };
   }
 
   const common: RedisOptions = {

@@ -38,7 +38,8 @@ export function lengthMask(reserved: readonly Buffer[]): number {
 /** Whether the field name at `text[start, end)` gets the marker (hot path: bytes, no string). */
 export function needsMarker(text: Uint8Array, start: number, end: number, reserved: readonly Buffer[], mask: number): boolean {
   const n = end - start;
-  if (n >= MARKER_BYTES.length && text[start] === MARKER_BYTES[0] && equalBytes(text, start, MARKER_BYTES, MARKER_BYTES.length)) return true;
+  if (n >= MARKER_BYTES.length && text[start] === MARKER_BYTES[0] && equalBytes(text, start, MARKER_BYTES, MARKER_BYTES.length))
+    return true;
   if ((mask & (1 << Math.min(n, 31))) === 0) return false;
   for (const r of reserved) if (r.length === n && equalBytes(text, start, r, n)) return true;
   return false;

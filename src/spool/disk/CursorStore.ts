@@ -132,7 +132,8 @@ export function clampPosition(p: Position, segments: readonly Segment[]): Positi
   const first = segments[0]!;
   if (p.segment < first.id) return { segment: first.id, offset: first.dataStart };
   const s = segments.find((x) => x.id === p.segment);
-  if (s === undefined) return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
+  if (s === undefined)
+    return p.segment > segments.at(-1)!.id ? { segment: first.id, offset: first.dataStart } : { segment: p.segment, offset: 0 };
   return { segment: p.segment, offset: Math.min(Math.max(p.offset, s.dataStart), s.validEnd) };
 }
 

@@ -65,7 +65,15 @@ export class DiskCursor implements SpoolCursor {
         const start = recent.startOf(n);
         offset = recent.nextOf(n);
         if ((recent.sinksOf(n) & bit) !== 0) {
-          collected.addBytes(recent.ring, recent.textStartOf(n), recent.textEndOf(n), segment * OFFSET_SPAN + start, recent.pointsOf(n), offset - start, recent.receivedAtOf(n));
+          collected.addBytes(
+            recent.ring,
+            recent.textStartOf(n),
+            recent.textEndOf(n),
+            segment * OFFSET_SPAN + start,
+            recent.pointsOf(n),
+            offset - start,
+            recent.receivedAtOf(n),
+          );
         }
       }
     }
@@ -85,7 +93,15 @@ export class DiskCursor implements SpoolCursor {
       offset = f.next;
       scanned += f.next - f.start;
       if ((f.sinks & f.segment.bitOf(this.name)) === 0) continue;
-      collected.addBytes(records.buffer, f.textStart, f.textEnd, f.segment.id * OFFSET_SPAN + f.start, f.points, f.next - f.start, f.receivedAt);
+      collected.addBytes(
+        records.buffer,
+        f.textStart,
+        f.textEnd,
+        f.segment.id * OFFSET_SPAN + f.start,
+        f.points,
+        f.next - f.start,
+        f.receivedAt,
+      );
     }
     const readPos = { segment, offset };
     const batch = collected.build(ledger.origin, segment * OFFSET_SPAN + offset);

@@ -119,7 +119,12 @@ export class DiskSpool implements Spool {
     for (const mark of ledger.marks) {
       const saved = ledger.store.load(mark.name);
       mark.unreadableLost = countUnreadable(saved ?? { segment: 0, offset: 0 }, recovered.unreadable);
-      ledger.restore(mark, saved === undefined ? { segment: first.id, offset: first.dataStart } : this.#safePosition(mark.name, clampPosition(saved, ledger.segments)));
+      ledger.restore(
+        mark,
+        saved === undefined
+          ? { segment: first.id, offset: first.dataStart }
+          : this.#safePosition(mark.name, clampPosition(saved, ledger.segments)),
+      );
     }
     this.#readers = ledger.marks.map((_, i) => new DiskCursor(ledger, i));
     ledger.deletePassed();
@@ -146,7 +151,10 @@ export class DiskSpool implements Spool {
     const boundary = recordBoundaryAtOrBefore(this.#fs, s, p.offset);
     if (boundary === p.offset || p.offset < s.dataStart) return { segment: s.id, offset: boundary };
     this.#ledger.counters.checkpointsRepaired++;
-    this.#o.logger.warn({ sink, segment: s.file, checkpoint: p.offset, resumeAt: boundary }, 'spool checkpoint does not point at a record: re-sending from the record boundary before it');
+    this.#o.logger.warn(
+      { sink, segment: s.file, checkpoint: p.offset, resumeAt: boundary },
+      'spool checkpoint does not point at a record: re-sending from the record boundary before it',
+    );
     return { segment: s.id, offset: boundary };
   }
 
@@ -184,7 +192,9 @@ export class DiskSpool implements Spool {
       segments: ledger.segments.length,
       ...counters,
       checkpointsRepaired,
-      recordsLost: Object.fromEntries(ledger.marks.map((m) => [m.name, { corrupt: m.lost, unreadable_segment: m.unreadableLost }] as const)),
+      recordsLost: Object.fromEntries(
+        ledger.marks.map((m) => [m.name, { corrupt: m.lost, unreadable_segment: m.unreadableLost }] as const),
+      ),
     };
   }
 

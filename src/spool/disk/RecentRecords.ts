@@ -64,7 +64,16 @@ export class RecentRecords {
   }
 
   /** Records the next record written (after the previous one in file order); its text is at [textAt, textEnd) of what `hold` returned. */
-  push(segment: number, start: number, next: number, sinks: number, points: number, receivedAt: number, textAt: number, textEnd: number): void {
+  push(
+    segment: number,
+    start: number,
+    next: number,
+    sinks: number,
+    points: number,
+    receivedAt: number,
+    textAt: number,
+    textEnd: number,
+  ): void {
     if (this.#count === this.#maxRecords) this.#evict();
     const at = (this.#head + this.#count) % this.#maxRecords;
     this.#segment[at] = segment;

@@ -141,7 +141,12 @@ export class RecordReader {
    */
   #fill(segment: Segment, offset: number, need: number, force = false): boolean {
     const end = segment.validEnd;
-    if (!force && this.#bufSegment === segment.id && offset >= this.#bufStart && offset + Math.min(need, end - offset) <= this.#bufStart + this.#bufLength) {
+    if (
+      !force &&
+      this.#bufSegment === segment.id &&
+      offset >= this.#bufStart &&
+      offset + Math.min(need, end - offset) <= this.#bufStart + this.#bufLength
+    ) {
       return true;
     }
     if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2));

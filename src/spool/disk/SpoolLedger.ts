@@ -56,7 +56,15 @@ export class SpoolLedger implements RecordSource {
   bytes = 0;
   readonly recent: RecentRecords;
   readonly refusal = new Refusal();
-  readonly counters: LedgerCounters = { bytesWritten: 0, fsyncs: 0, tornBytesRecovered: 0, corruptSkipped: 0, diskFullEvents: 0, unwrittenRecords: 0, checkpointsRepaired: 0 };
+  readonly counters: LedgerCounters = {
+    bytesWritten: 0,
+    fsyncs: 0,
+    tornBytesRecovered: 0,
+    corruptSkipped: 0,
+    diskFullEvents: 0,
+    unwrittenRecords: 0,
+    checkpointsRepaired: 0,
+  };
   readonly store: CursorStore;
   readonly #o: SpoolLedgerOptions;
   /** One read descriptor per segment, shared by the readers (positional reads), closed before the file goes. */
@@ -187,7 +195,10 @@ export class SpoolLedger implements RecordSource {
     segment.addHole(hole);
     this.recent.clear();
     this.counters.corruptSkipped++;
-    this.logger.error({ segment: segment.file, offset, skippedBytes: hole.end - offset, records: hole.records, reason }, 'spool: corrupt record skipped, reading goes on at the next good one');
+    this.logger.error(
+      { segment: segment.file, offset, skippedBytes: hole.end - offset, records: hole.records, reason },
+      'spool: corrupt record skipped, reading goes on at the next good one',
+    );
     if (segment === this.active && !segment.sealed && this.writeAppended()) segment.sealed = true;
     return hole;
   }
@@ -241,7 +252,10 @@ export class SpoolLedger implements RecordSource {
     try {
       if (segment.damaged && !needSpace) {
         quarantine(this.fs, this.#o.segmentsDir, segment.file);
-        this.logger.warn({ segment: segment.file, holes: segment.holes.length }, 'damaged spool segment passed by every sink: kept in corrupt/');
+        this.logger.warn(
+          { segment: segment.file, holes: segment.holes.length },
+          'damaged spool segment passed by every sink: kept in corrupt/',
+        );
       } else this.fs.unlinkSync(segment.file);
     } catch {
       // already gone
@@ -304,7 +318,11 @@ export class SpoolLedger implements RecordSource {
     if (segment !== undefined && segment.id === start.segment && start.offset > segment.dataStart) {
       const bit = segment.bitOf(m.name);
       const records = this.#records;
-      for (let f = records.next(segment.id, segment.dataStart); f !== undefined && f.segment === segment && f.start < start.offset; f = records.next(segment.id, f.next)) {
+      for (
+        let f = records.next(segment.id, segment.dataStart);
+        f !== undefined && f.segment === segment && f.start < start.offset;
+        f = records.next(segment.id, f.next)
+      ) {
         if ((f.sinks & bit) !== 0) {
           points -= f.points;
           bytes -= f.next - f.start;

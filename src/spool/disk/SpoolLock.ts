@@ -84,7 +84,8 @@ export class SpoolLock {
   #readHolder(): { pid: number; startTime: string | null } | undefined {
     try {
       const raw = JSON.parse(this.#o.fs.readFileSync(this.#file, 'utf8')) as { pid?: unknown; startTime?: unknown };
-      if (Number.isSafeInteger(raw.pid) && (raw.pid as number) > 0) return { pid: raw.pid as number, startTime: typeof raw.startTime === 'string' ? raw.startTime : null };
+      if (Number.isSafeInteger(raw.pid) && (raw.pid as number) > 0)
+        return { pid: raw.pid as number, startTime: typeof raw.startTime === 'string' ? raw.startTime : null };
     } catch {
       // empty (killed between create and write) or garbage: stale
     }

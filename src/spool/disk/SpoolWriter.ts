@@ -71,7 +71,10 @@ export class SpoolWriter {
         // roll, which frees delivered data first (see #freeDelivered); until then appends are refused.
         if (last === undefined || !DISK_FULL_CODES.has(errorCode(error))) throw error;
         ledger.counters.diskFullEvents++;
-        ledger.logger.error({ code: errorCode(error) }, 'spool: disk full at start, no new segment yet: refusing messages until there is room');
+        ledger.logger.error(
+          { code: errorCode(error) },
+          'spool: disk full at start, no new segment yet: refusing messages until there is room',
+        );
       }
     }
   }
@@ -151,7 +154,8 @@ export class SpoolWriter {
         const start = active.validEnd;
         const size = meta[i + 2]!;
         active.add(meta[i]!, meta[i + 1]!, size, meta[i + 3]!);
-        if (held >= 0) recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, at + RECORD_HEADER_BYTES, at + size);
+        if (held >= 0)
+          recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, at + RECORD_HEADER_BYTES, at + size);
         at += size;
       }
       this.#sync.markDirty();
@@ -210,7 +214,10 @@ export class SpoolWriter {
 
   /** Appends are refused (the source stops acknowledging) for a while; then the next append tries again. */
   #refuse(code: string, error: unknown): false {
-    this.#ledger.logger.error({ code, err: error instanceof Error ? error.message : String(error) }, 'spool write failed: refusing messages until it succeeds');
+    this.#ledger.logger.error(
+      { code, err: error instanceof Error ? error.message : String(error) },
+      'spool write failed: refusing messages until it succeeds',
+    );
     this.#ledger.refusal.refuseFor(code, DISK_FULL_RETRY_MS);
     return false;
   }
@@ -279,7 +286,10 @@ export class SpoolWriter {
       return false;
     }
     const freed = ledger.cleared(last);
-    ledger.logger.warn({ segment: last.file, freedBytes: freed }, 'disk full: every sink has the newest segment, its records were cut to make room');
+    ledger.logger.warn(
+      { segment: last.file, freedBytes: freed },
+      'disk full: every sink has the newest segment, its records were cut to make room',
+    );
     return true;
   }
 

@@ -12,7 +12,8 @@ export function recordBoundaryAtOrBefore(fs: SpoolFs, segment: Segment, offset: 
   const fd = fs.openSync(segment.file, 'r');
   try {
     const w = new FileWindow(fs, fd, segment.validEnd, 64 * 1024);
-    if (decodeAt(w, offset, segment.validEnd, segment.decode).r.kind === 'record' || segment.holeAt(offset)?.start === offset) return offset;
+    if (decodeAt(w, offset, segment.validEnd, segment.decode).r.kind === 'record' || segment.holeAt(offset)?.start === offset)
+      return offset;
     return scanSegment(fs, fd, segment.dataStart, offset, segment.sinks.length, segment.version).validEnd;
   } finally {
     fs.closeSync(fd);

@@ -53,7 +53,15 @@ export function encodeRecord(entry: Entry, scratch: Buffer): Buffer {
 }
 
 export type DecodeResult =
-  | { readonly kind: 'record'; readonly next: number; readonly sinks: number; readonly receivedAt: number; readonly points: number; readonly textStart: number; readonly textEnd: number }
+  | {
+      readonly kind: 'record';
+      readonly next: number;
+      readonly sinks: number;
+      readonly receivedAt: number;
+      readonly points: number;
+      readonly textStart: number;
+      readonly textEnd: number;
+    }
   /** Not enough bytes in the buffer for the whole record (read more, or: a torn tail). */
   | { readonly kind: 'partial'; readonly needed: number }
   /** The bytes are not a valid record: no sync marker, impossible length or CRC mismatch. */
@@ -63,7 +71,8 @@ export type RecordDecoder = (buf: Buffer, offset: number, end: number) => Decode
 
 /** Decodes the record at `offset` of `buf[0..end)` without copying the text (see textStart/textEnd). */
 export function decodeRecord(buf: Buffer, offset: number, end: number): DecodeResult {
-  if (end - offset < FRAME_BYTES) return end - offset >= 4 && buf.readUInt32LE(offset) !== SYNC_MARKER ? NO_MARKER : { kind: 'partial', needed: FRAME_BYTES };
+  if (end - offset < FRAME_BYTES)
+    return end - offset >= 4 && buf.readUInt32LE(offset) !== SYNC_MARKER ? NO_MARKER : { kind: 'partial', needed: FRAME_BYTES };
   if (buf.readUInt32LE(offset) !== SYNC_MARKER) return NO_MARKER;
   const length = buf.readUInt32LE(offset + 8);
   if (length < PAYLOAD_HEADER_BYTES || length > MAX_PAYLOAD_BYTES) return { kind: 'corrupt', reason: `impossible length ${length}` };

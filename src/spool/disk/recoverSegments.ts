@@ -51,26 +51,45 @@ export function recoverSegments(options: { fs: SpoolFs; dir: string; logger: Log
         const records = countRecords(fs, fd, size);
         unreadable.push({ id, file, records, reason: head });
         quarantine(fs, dir, file);
-        logger.error({ segment: file, reason: head, records }, 'unreadable spool segment header: segment moved to corrupt/, its records counted lost');
+        logger.error(
+          { segment: file, reason: head, records },
+          'unreadable spool segment header: segment moved to corrupt/, its records counted lost',
+        );
         return;
       }
-      const segment = new Segment({ id, file, sinks: head.header.sinks, dataStart: head.dataStart, sealed: !newest, version: head.version });
+      const segment = new Segment({
+        id,
+        file,
+        sinks: head.header.sinks,
+        dataStart: head.dataStart,
+        sealed: !newest,
+        version: head.version,
+      });
       const scan = scanSegment(fs, fd, head.dataStart, size, head.header.sinks.length, head.version);
       segment.apply(scan);
       corrupt += scan.holes.length;
       for (const h of scan.holes) {
-        logger.error({ segment: file, offset: h.start, skippedBytes: h.end - h.start, records: h.records, reason: h.reason }, 'spool: corrupt record skipped, reading goes on at the next good one');
+        logger.error(
+          { segment: file, offset: h.start, skippedBytes: h.end - h.start, records: h.records, reason: h.reason },
+          'spool: corrupt record skipped, reading goes on at the next good one',
+        );
       }
       if (scan.badTail !== undefined) {
         if (newest) {
           tornBytes += size - scan.validEnd;
           fs.ftruncateSync(fd, scan.validEnd);
-          logger.warn({ segment: file, cutBytes: size - scan.validEnd, reason: scan.badTail }, 'spool: cut a torn record off the newest segment');
+          logger.warn(
+            { segment: file, cutBytes: size - scan.validEnd, reason: scan.badTail },
+            'spool: cut a torn record off the newest segment',
+          );
         } else {
           corrupt++;
           segment.addHole({ start: scan.validEnd, end: size, records: 1, reason: scan.badTail });
           segment.validEnd = size;
-          logger.error({ segment: file, offset: scan.validEnd, skippedBytes: size - scan.validEnd, reason: scan.badTail }, 'spool: corrupt tail of a sealed segment skipped');
+          logger.error(
+            { segment: file, offset: scan.validEnd, skippedBytes: size - scan.validEnd, reason: scan.badTail },
+            'spool: corrupt tail of a sealed segment skipped',
+          );
         }
       }
       // Appends never go on in a damaged or old-format file: it is sealed and set aside once passed.

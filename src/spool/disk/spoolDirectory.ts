@@ -84,7 +84,9 @@ export function spoolFileError(error: NodeJS.ErrnoException, fallbackPath: strin
   return new ConfigError({
     key: 'spool.dir',
     subject: `spool file "${file}"`,
-    problem: isDir ? `${code}: a directory stands where the spool keeps a file (or a file where it needs a directory)` : `${code}: the service user cannot open it`,
+    problem: isDir
+      ? `${code}: a directory stands where the spool keeps a file (or a file where it needs a directory)`
+      : `${code}: the service user cannot open it`,
     expected: 'files in spool.dir that the gateway owns and can read and write',
     fix: isDir
       ? `move "${file}" out of the spool directory`

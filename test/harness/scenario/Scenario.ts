@@ -40,7 +40,9 @@ export class Scenario {
   }
 
   /** Mosquitto, redis-server and VictoriaMetrics on free ports, destroyed at close(). */
-  async servers(opts: { mosquitto?: MosquittoOptions; redis?: RedisOptions; victoriaMetrics?: VictoriaMetricsOptions } = {}): Promise<Servers> {
+  async servers(
+    opts: { mosquitto?: MosquittoOptions; redis?: RedisOptions; victoriaMetrics?: VictoriaMetricsOptions } = {},
+  ): Promise<Servers> {
     const servers = await startServers(opts);
     this.defer(() => servers.destroy());
     return servers;

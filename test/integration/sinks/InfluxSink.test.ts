@@ -26,7 +26,15 @@ function config(url: string, overrides: Partial<InfluxSinkConfig> = {}): InfluxS
 }
 
 function batch(lines: string[]): Batch {
-  return makeBatch(lines, { positions: lines.map((_, i) => i), origin: 'test', points: lines.length, bytes: lines.join('\n').length, firstReceivedAt: 0, lastReceivedAt: 0, end: lines.length });
+  return makeBatch(lines, {
+    positions: lines.map((_, i) => i),
+    origin: 'test',
+    points: lines.length,
+    bytes: lines.join('\n').length,
+    firstReceivedAt: 0,
+    lastReceivedAt: 0,
+    end: lines.length,
+  });
 }
 
 const T = 1_700_000_000_000_000; // µs
@@ -59,7 +67,11 @@ describe('InfluxSink against an HTTP server that answers what the test scripts',
   it('400 and 422 reject the batch (counted, not retried)', async () => {
     for (const status of [400, 422]) {
       http.reset();
-      http.enqueue({ status, body: '{"code":"invalid","message":"partial write: field type conflict"}', headers: { 'content-type': 'application/json' } });
+      http.enqueue({
+        status,
+        body: '{"code":"invalid","message":"partial write: field type conflict"}',
+        headers: { 'content-type': 'application/json' },
+      });
       const r = await sink.write(batch(lines(3)), never);
       assert.equal(r.accepted, 0);
       assert.equal(r.rejected, 3);
@@ -78,9 +90,15 @@ describe('InfluxSink against an HTTP server that answers what the test scripts',
   it('429 and 503 keep the batch and carry Retry-After', async () => {
     http.reset();
     http.enqueue({ status: 429, headers: { 'retry-after': '7' } });
-    await assert.rejects(sink.write(batch(lines(2)), never), (e: unknown) => e instanceof SinkError && e.retryable && e.retryAfterMs === 7000);
+    await assert.rejects(
+      sink.write(batch(lines(2)), never),
+      (e: unknown) => e instanceof SinkError && e.retryable && e.retryAfterMs === 7000,
+    );
     http.enqueue({ status: 503 });
-    await assert.rejects(sink.write(batch(lines(2)), never), (e: unknown) => e instanceof SinkError && e.retryable && e.kind === 'unavailable');
+    await assert.rejects(
+      sink.write(batch(lines(2)), never),
+      (e: unknown) => e instanceof SinkError && e.retryable && e.kind === 'unavailable',
+    );
   });
 
   it('a timeout and a reset connection keep the batch', async () => {

@@ -18,7 +18,15 @@ const never = new AbortController().signal;
 const tls = (set: Partial<TlsConfig>): TlsConfig => ({ ...DEFAULT_TLS, ...set });
 let position = 0;
 function batch(device: string): Batch {
-  return makeBatch([`authtls,device=${device} v=1 ${Date.now() * 1000}`], { positions: [position++], origin: 'auth-tls', points: 1, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
+  return makeBatch([`authtls,device=${device} v=1 ${Date.now() * 1000}`], {
+    positions: [position++],
+    origin: 'auth-tls',
+    points: 1,
+    bytes: 0,
+    firstReceivedAt: 0,
+    lastReceivedAt: 0,
+    end: 0,
+  });
 }
 
 /** Writes until the sink answers (the connection is made in the background), or returns the last error. */
@@ -119,7 +127,13 @@ describe('Redis ACL user and TLS against redis-server', () => {
     const before = log.lines().length;
     const s = await sink(`rediss://127.0.0.1:${tlsPort}`, { tls: tls({ caFile: pki.otherCaFile, rejectUnauthorized: false }) });
     assert.deepEqual(await firstOutcome(s, 'insecure'), { ok: true });
-    assert.deepEqual(log.lines().slice(before).filter((l) => /verification/i.test(String(l.msg))), []);
+    assert.deepEqual(
+      log
+        .lines()
+        .slice(before)
+        .filter((l) => /verification/i.test(String(l.msg))),
+      [],
+    );
   });
 
   it('a server requiring client certificates: refused without one, accepted with certFile/keyFile', async () => {

@@ -14,7 +14,15 @@ let nextPosition = 0;
 function batch(chunks: string[]): Batch {
   let points = 0;
   for (const c of chunks) points += c.split('\n').length;
-  return makeBatch(chunks, { positions: chunks.map(() => nextPosition++), origin: 'poison-origin', points, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
+  return makeBatch(chunks, {
+    positions: chunks.map(() => nextPosition++),
+    origin: 'poison-origin',
+    points,
+    bytes: 0,
+    firstReceivedAt: 0,
+    lastReceivedAt: 0,
+    end: 0,
+  });
 }
 
 const never = new AbortController().signal;

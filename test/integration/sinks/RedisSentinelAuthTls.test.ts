@@ -34,7 +34,12 @@ function sentinelSetup(options: () => RedisSentinelOptions) {
     /** A started sink that asks the Sentinels at `addresses` for the master. */
     async sink(url: string, addresses: readonly string[], overrides: RedisSinkOverrides): Promise<RedisSink> {
       const s = new RedisSink({
-        config: redisSinkConfig(url, { mode: 'sentinel', sentinels: addresses.map((a) => parseHostPort(a)!), sentinelName: ctx.rs.masterName, ...overrides }),
+        config: redisSinkConfig(url, {
+          mode: 'sentinel',
+          sentinels: addresses.map((a) => parseHostPort(a)!),
+          sentinelName: ctx.rs.masterName,
+          ...overrides,
+        }),
         logger: log.logger,
         collapsed,
       });
@@ -48,7 +53,16 @@ function sentinelSetup(options: () => RedisSentinelOptions) {
       let last: unknown;
       while (Date.now() < deadline) {
         try {
-          await s.write(batchOf([`sent,device=${device} v=1 ${Date.now() * 1000}`], { positions: [position++], origin: 'sentinel-test', firstReceivedAt: 0, lastReceivedAt: 0, end: 0 }), never);
+          await s.write(
+            batchOf([`sent,device=${device} v=1 ${Date.now() * 1000}`], {
+              positions: [position++],
+              origin: 'sentinel-test',
+              firstReceivedAt: 0,
+              lastReceivedAt: 0,
+              end: 0,
+            }),
+            never,
+          );
           return undefined;
         } catch (e) {
           last = e;
@@ -78,18 +92,24 @@ describe('Redis Sentinels with a password (sinks.redis.sentinelPassword)', () =>
   const setup = sentinelSetup(() => ({ sentinelPassword: SENTINEL_PASSWORD }));
   const sink = (sentinelPassword: string) => setup.sink('redis://127.0.0.1:6379', setup.ctx.rs.sentinelAddresses, { sentinelPassword });
 
-  it('with the Sentinels\' password the master is found and the batch lands', async () => {
+  it("with the Sentinels' password the master is found and the batch lands", async () => {
     assert.equal(await setup.write(await sink(SENTINEL_PASSWORD), 'right', 8000), undefined);
     assert.equal(await setup.landed('right'), true);
   });
 
-  for (const [name, password, device] of [['without a password', '', 'none'], ['with a wrong password', 'not-it', 'wrong']] as const) {
+  for (const [name, password, device] of [
+    ['without a password', '', 'none'],
+    ['with a wrong password', 'not-it', 'wrong'],
+  ] as const) {
     it(`${name} nothing is written and the batch is kept for retry, not rejected`, async () => {
       const error = await setup.write(await sink(password), device, 3000);
       assert.ok(error instanceof SinkError, `a SinkError, got ${String(error)}`);
       assert.equal(error.retryable, true);
       assert.equal(await setup.landed(device), false);
-      const said = setup.ctx.log.lines().map((l) => JSON.stringify(l)).join('\n');
+      const said = setup.ctx.log
+        .lines()
+        .map((l) => JSON.stringify(l))
+        .join('\n');
       assert.match(said, /NOAUTH|WRONGPASS|invalid password|Authentication required|All sentinels are unreachable/i, 'the log says why');
       assert.ok(!said.includes(SENTINEL_PASSWORD), 'the password is never logged');
     });
@@ -104,7 +124,8 @@ describe('Redis Sentinel over TLS (rediss:// in mode sentinel)', () => {
   const pki: TestPki = createTestPki();
   after(() => pki.destroy());
   const setup = sentinelSetup(() => ({ tls: pki }));
-  const sink = (caFile: string) => setup.sink('rediss://127.0.0.1:6379', setup.ctx.rs.sentinelTlsAddresses, { tls: { ...DEFAULT_TLS, caFile } });
+  const sink = (caFile: string) =>
+    setup.sink('rediss://127.0.0.1:6379', setup.ctx.rs.sentinelTlsAddresses, { tls: { ...DEFAULT_TLS, caFile } });
 
   it('with the right CA: Sentinel and master over TLS, the batch lands', async () => {
     assert.equal(await setup.write(await sink(pki.caFile), 'tls-ok', 10_000), undefined);
@@ -118,6 +139,12 @@ describe('Redis Sentinel over TLS (rediss:// in mode sentinel)', () => {
     assert.equal(await setup.landed('tls-wrong'), false);
     // ioredis only says "All sentinels are unreachable"; the sink's own handshake with a Sentinel finds out why.
     assert.match(error.message, /TLS: server certificate not accepted .*check sinks\.redis\.tls\.caFile/);
-    assert.match(setup.ctx.log.lines().map((l) => JSON.stringify(l)).join('\n'), /TLS: server certificate not accepted/);
+    assert.match(
+      setup.ctx.log
+        .lines()
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+      /TLS: server certificate not accepted/,
+    );
   });
 });

@@ -18,7 +18,15 @@ let nextPosition = 0;
 function batch(chunks: string[]): Batch {
   let points = 0;
   for (const c of chunks) points += c.split('\n').length;
-  return makeBatch(chunks, { positions: chunks.map(() => nextPosition++), origin: 'test-origin', points, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
+  return makeBatch(chunks, {
+    positions: chunks.map(() => nextPosition++),
+    origin: 'test-origin',
+    points,
+    bytes: 0,
+    firstReceivedAt: 0,
+    lastReceivedAt: 0,
+    end: 0,
+  });
 }
 
 const never = new AbortController().signal;
@@ -118,7 +126,11 @@ describe('RedisSink against redis-server', () => {
   it('a batch sent again after a crash adds no stream entry twice (positions per spool origin)', async () => {
     const s = await sink();
     await new Promise((r) => setTimeout(r, 100));
-    const first: Batch = { ...batch([`dup,device=a v=1 ${us(1)}`, `dup,device=a v=2 ${us(2)}\ndup,device=b v=3 ${us(3)}`]), positions: [100, 200], origin: 'spool-A' };
+    const first: Batch = {
+      ...batch([`dup,device=a v=1 ${us(1)}`, `dup,device=a v=2 ${us(2)}\ndup,device=b v=3 ${us(3)}`]),
+      positions: [100, 200],
+      origin: 'spool-A',
+    };
     assert.equal((await s.write(first, never)).duplicates, 0);
     assert.equal(await redis.xlen('eb:stream:{dup}'), 3);
     // The same entries again, plus a new one: only the new one is appended.
@@ -149,7 +161,10 @@ describe('RedisSink against redis-server', () => {
     await new Promise((r) => setTimeout(r, 100));
     await rd.stop();
     const started = Date.now();
-    await assert.rejects(s.write(batch([`down,device=a v=1 ${us(1)}`]), never), (e: unknown) => (e as { retryable?: boolean }).retryable === true);
+    await assert.rejects(
+      s.write(batch([`down,device=a v=1 ${us(1)}`]), never),
+      (e: unknown) => (e as { retryable?: boolean }).retryable === true,
+    );
     assert.ok(Date.now() - started < 500, 'no waiting on an offline queue');
     await rd.restart();
     await s.stop();

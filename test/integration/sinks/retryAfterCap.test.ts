@@ -40,7 +40,14 @@ describe('a 429 with Retry-After: 2000000 (23 days) from a real HTTP server', ()
     await sink.start();
     const spool = new MemorySpool({ maxBytes: 1 << 20, overflow: 'dropOldest', sinkCount: 1 });
     const stats = new SinkStats('influx', 'influx');
-    const worker = new SinkWorker({ sink, cursor: spool.cursor(0), batch: config.batch, resilience: config.resilience, stats, logger: memoryLogger().logger });
+    const worker = new SinkWorker({
+      sink,
+      cursor: spool.cursor(0),
+      batch: config.batch,
+      resilience: config.resilience,
+      stats,
+      logger: memoryLogger().logger,
+    });
     const source = new SourceStats();
     source.connected = true;
     const view: GatewayView = {
@@ -63,7 +70,10 @@ describe('a 429 with Retry-After: 2000000 (23 days) from a real HTTP server', ()
       const line = r.problems.find((p) => p.includes('throttled until'));
       assert.ok(line, JSON.stringify(r.problems));
       const until = Date.parse(/throttled until (\S+)/.exec(line!)![1]!);
-      assert.ok(until - first!.receivedAt <= RETRY_MAX_MS + 100, `throttled until ${new Date(until).toISOString()}, asked at ${new Date(first!.receivedAt).toISOString()}`);
+      assert.ok(
+        until - first!.receivedAt <= RETRY_MAX_MS + 100,
+        `throttled until ${new Date(until).toISOString()}, asked at ${new Date(first!.receivedAt).toISOString()}`,
+      );
       assert.equal(statusReport(view).sinks[0]!.throttledUntil, new Date(until).toISOString());
 
       const [, second] = await http.waitForRequests(2, 5000);

@@ -17,12 +17,23 @@ const view: GatewayView = {
   version: 'test',
   startedAt: Date.now(),
   source,
-  sinks: ['influx', 'redis'].map((name) => ({ stats: new SinkStats(name, name), backlog: () => ({ points: 0, bytes: 0, oldestAt: undefined }), dropped: () => 0 })),
+  sinks: ['influx', 'redis'].map((name) => ({
+    stats: new SinkStats(name, name),
+    backlog: () => ({ points: 0, bytes: 0, oldestAt: undefined }),
+    dropped: () => 0,
+  })),
   spool: () => ({ type: 'memory', entries: 0, bytes: 0, maxBytes: 1 << 20, full: false }),
   shuttingDown: () => false,
 };
 const limits = process.argv[2] ? (JSON.parse(process.argv[2]) as Record<string, number>) : {};
-const server = new HealthServer({ host: '127.0.0.1', port: 0, view, metrics: new GatewayMetrics(view), logger: pino({ level: 'silent' }), limits });
+const server = new HealthServer({
+  host: '127.0.0.1',
+  port: 0,
+  view,
+  metrics: new GatewayMetrics(view),
+  logger: pino({ level: 'silent' }),
+  limits,
+});
 await server.start();
 process.send?.({ port: server.port });
 process.on('message', (m) => {

@@ -26,7 +26,10 @@ export interface FailoverOutcome {
  * master's stream. Everything runs on free loopback ports and is torn down at the end.
  */
 export async function sentinelFailoverRun(waitReplicas: number, log: (line: string) => void): Promise<FailoverOutcome> {
-  const [mq, rs] = await Promise.all([startMosquitto(), startRedisSentinel({ replicas: 2, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 5000 })]);
+  const [mq, rs] = await Promise.all([
+    startMosquitto(),
+    startRedisSentinel({ replicas: 2, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 5000 }),
+  ]);
   let gw: GatewayProcess | undefined;
   let pub: Awaited<ReturnType<typeof connectPublisher>> | undefined;
   try {
@@ -55,22 +58,31 @@ export async function sentinelFailoverRun(waitReplicas: number, log: (line: stri
     const oldMaster = await rs.master();
     await oldMaster.kill();
     const killedAt = Date.now();
-    const newMasterPort = await waitFor(async () => {
-      const port = await rs.masterPort();
-      return port !== oldMaster.port ? port : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 100, message: 'the Sentinels never promoted a replica' });
+    const newMasterPort = await waitFor(
+      async () => {
+        const port = await rs.masterPort();
+        return port !== oldMaster.port ? port : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: 'the Sentinels never promoted a replica' },
+    );
     const promotedAfterS = (Date.now() - killedAt) / 1000;
     const before = (await gw.sink('redis')).pointsWritten;
-    await waitFor(async () => (await gw!.sink('redis')).pointsWritten > before + 300, { timeoutMs: 30_000, message: 'writes never resumed' });
+    await waitFor(async () => (await gw!.sink('redis')).pointsWritten > before + 300, {
+      timeoutMs: 30_000,
+      message: 'writes never resumed',
+    });
     const resumedAfterS = (Date.now() - killedAt) / 1000;
     const sent = await load.stop();
 
     // Drain: every message received and nothing left for the Redis sink.
-    await waitFor(async () => {
-      const s = await gw!.status();
-      const sink = s.sinks.find((x) => x.name === 'redis')!;
-      return s.messages.received >= sent && sink.backlog.points === 0;
-    }, { timeoutMs: 30_000, intervalMs: 200, message: 'the gateway never drained' });
+    await waitFor(
+      async () => {
+        const s = await gw!.status();
+        const sink = s.sinks.find((x) => x.name === 'redis')!;
+        return s.messages.received >= sent && sink.backlog.points === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, message: 'the gateway never drained' },
+    );
     const sink = await gw.sink('redis');
 
     const master = new Redis({ host: '127.0.0.1', port: newMasterPort });
@@ -79,8 +91,20 @@ export async function sentinelFailoverRun(waitReplicas: number, log: (line: stri
       const seqs = stream.map(([, f]) => Number(f[f.indexOf('seq') + 1]));
       const lost = missing(seqs, sent);
       const duplicates = seqs.length - new Set(seqs).size;
-      const outcome = { sent, lost, duplicates, oldMasterPort: oldMaster.port, newMasterPort, written: sink.pointsWritten, rejected: sink.pointsRejected, promotedAfterS, resumedAfterS };
-      log(`sentinel failover, waitReplicas=${waitReplicas}: sent ${sent}, lost ${lost.length}${lost.length ? ` (seq ${lost.slice(0, 20).join(',')}${lost.length > 20 ? ',…' : ''})` : ''}, duplicate entries ${duplicates}, written ${sink.pointsWritten}, rejected ${sink.pointsRejected}, new master after ${promotedAfterS.toFixed(1)} s, writes resumed after ${resumedAfterS.toFixed(1)} s`);
+      const outcome = {
+        sent,
+        lost,
+        duplicates,
+        oldMasterPort: oldMaster.port,
+        newMasterPort,
+        written: sink.pointsWritten,
+        rejected: sink.pointsRejected,
+        promotedAfterS,
+        resumedAfterS,
+      };
+      log(
+        `sentinel failover, waitReplicas=${waitReplicas}: sent ${sent}, lost ${lost.length}${lost.length ? ` (seq ${lost.slice(0, 20).join(',')}${lost.length > 20 ? ',…' : ''})` : ''}, duplicate entries ${duplicates}, written ${sink.pointsWritten}, rejected ${sink.pointsRejected}, new master after ${promotedAfterS.toFixed(1)} s, writes resumed after ${resumedAfterS.toFixed(1)} s`,
+      );
       return outcome;
     } finally {
       master.disconnect();

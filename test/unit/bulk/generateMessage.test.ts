@@ -10,7 +10,13 @@ import { BULK_ROUTES, CASE_NAMES, generateMessage, MAX_PAYLOAD_BYTES, type Expec
  * bug or a pipeline bug; the bulk run itself then checks the same through a real broker, gateway and sinks.
  */
 describe('bulk message generator', () => {
-  const router = new Router({ routes: parseRoutes(BULK_ROUTES), sinkNames: ['influx', 'redis'], gatewayId: 'bulk', gatewayTag: true, maxPayloadBytes: MAX_PAYLOAD_BYTES });
+  const router = new Router({
+    routes: parseRoutes(BULK_ROUTES),
+    sinkNames: ['influx', 'redis'],
+    gatewayId: 'bulk',
+    gatewayTag: true,
+    maxPayloadBytes: MAX_PAYLOAD_BYTES,
+  });
 
   function outcome(topic: string, payload: Buffer): Expectation {
     const r = router.route(topic, payload, Date.now());
@@ -26,7 +32,11 @@ describe('bulk message generator', () => {
       const m = generateMessage(7, i);
       seen.set(m.kase, (seen.get(m.kase) ?? 0) + 1);
       const actual = outcome(m.topic, m.payload);
-      assert.deepEqual(actual, m.expect, `message ${i} (${m.kase}) on ${JSON.stringify(m.topic)}: ${JSON.stringify(m.payload.toString('utf8').slice(0, 300))}`);
+      assert.deepEqual(
+        actual,
+        m.expect,
+        `message ${i} (${m.kase}) on ${JSON.stringify(m.topic)}: ${JSON.stringify(m.payload.toString('utf8').slice(0, 300))}`,
+      );
     }
     for (const name of [...CASE_NAMES, 'json_redis_only']) assert.ok((seen.get(name) ?? 0) > 0, `case ${name} generated`);
   });

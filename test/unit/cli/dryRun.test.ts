@@ -54,7 +54,11 @@ describe('--dry-run', () => {
       { topic: 'plc/{line}/line', format: 'line', tags: { line: '{line}' }, timeUnit: 'ns', sinks: ['influx'] },
       { topic: 'home/{device}/{measurement}', format: 'number' },
     ]);
-    const c = config({ EDGEBRIDGE_ROUTES: routes, EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'plc/+/line:1,home/+/+:1', EDGEBRIDGE_REDIS_KEY_PREFIX: 'x:' });
+    const c = config({
+      EDGEBRIDGE_ROUTES: routes,
+      EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'plc/+/line:1,home/+/+:1',
+      EDGEBRIDGE_REDIS_KEY_PREFIX: 'x:',
+    });
     const input = [
       '# sample messages',
       '',
@@ -67,9 +71,15 @@ describe('--dry-run', () => {
     const summary = dryRun({ config: c, input, out: out.stream, now: AT });
     assert.deepEqual(summary, { messages: 5, ok: 2, points: 2, rejected: 1, unrouted: 2, notSubscribed: 2 });
     const text = out.text();
-    assert.match(text, /^3: plc\/l1\/line press,station=s1 force=12\.5,count=3i 1736942400000000000\n {2}route 1 plc\/\{line\}\/line \[line\] → 1 point\(s\) → influx\n {2}influx: press,gateway=edge-01,line=l1,station=s1 count=3i,force=12\.5 1736942400000000\n/m);
+    assert.match(
+      text,
+      /^3: plc\/l1\/line press,station=s1 force=12\.5,count=3i 1736942400000000000\n {2}route 1 plc\/\{line\}\/line \[line\] → 1 point\(s\) → influx\n {2}influx: press,gateway=edge-01,line=l1,station=s1 count=3i,force=12\.5 1736942400000000\n/m,
+    );
     assert.ok(!/redis: .*press/.test(text), 'the line route writes to influx only');
-    assert.match(text, /^4: home\/livingroom\/temperature abc\n {2}rejected: bad_number \(.*\) by route 2 home\/\{device\}\/\{measurement\}$/m);
+    assert.match(
+      text,
+      /^4: home\/livingroom\/temperature abc\n {2}rejected: bad_number \(.*\) by route 2 home\/\{device\}\/\{measurement\}$/m,
+    );
     assert.match(text, /redis: HSET x:latest:\{livingroom\}:motion value true /);
     assert.match(text, /^6: sensors\/dev1\/climate \{"t":1\}\n {2}not subscribed: .*\n {2}unrouted: no route matches$/m);
     assert.match(text, /^7: home\/a\/b\/c 1\n {2}not subscribed: .*\n {2}unrouted/m);
@@ -99,7 +109,10 @@ describe('--dry-run', () => {
     const out = sink();
     dryRun({ config: config(), input: 'sensors/living:room/climate {"s":"a b","k":"Küche"}', out: out.stream, now: AT });
     assert.match(out.text(), /HSET eb:latest:\{living%3Aroom\}:climate k "Küche" s "a b"/);
-    assert.match(out.text(), /XADD eb:stream:\{climate\} MAXLEN ~ 100000 \* ts 1736942400123 device living:room gateway edge-01 k "Küche" s "a b"/);
+    assert.match(
+      out.text(),
+      /XADD eb:stream:\{climate\} MAXLEN ~ 100000 \* ts 1736942400123 device living:room gateway edge-01 k "Küche" s "a b"/,
+    );
   });
 
   it('extractDryRun takes --dry-run FILE, --dry-run=FILE and --dry-run - out of argv', () => {
@@ -137,10 +150,18 @@ describe('--dry-run', () => {
   });
 
   it('the built CLI reads stdin with "-" and connects nowhere', async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), '--dry-run', '-', '--config', path.join(ROOT, 'config/edgebridge.example.json')], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1', EDGEBRIDGE_REDIS_URL: 'redis://127.0.0.1:1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'dist/main.js'), '--dry-run', '-', '--config', path.join(ROOT, 'config/edgebridge.example.json')],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          EDGEBRIDGE_MQTT_URL: 'mqtt://127.0.0.1:1',
+          EDGEBRIDGE_REDIS_URL: 'redis://127.0.0.1:1',
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stdin.end('sensors/dev9/power {"w":5,"ts":1736942400000}\n');

@@ -40,7 +40,13 @@ describe('the command line refuses what it does not understand', () => {
   });
 
   it('an unknown command anywhere, or a second word: exit 2, never the gateway', () => {
-    for (const argv of [['chek-config'], ['--config', configFile, 'frobnicate'], ['check-config', 'print-config'], ['run', 'extra'], ['--', 'x']]) {
+    for (const argv of [
+      ['chek-config'],
+      ['--config', configFile, 'frobnicate'],
+      ['check-config', 'print-config'],
+      ['run', 'extra'],
+      ['--', 'x'],
+    ]) {
       const r = cli(argv);
       assert.deepEqual(r.outcome, { kind: 'exit', code: 2 }, argv.join(' '));
       assert.match(r.stderr, /Usage:/);
@@ -88,7 +94,12 @@ describe('check-config checks that the spool directory can be written', () => {
 
   it('a directory that is not writable (an injected fs: root passes every access check)', async () => {
     const { checkSpoolDir } = await import('../../../src/cli/checkSpoolDir.ts');
-    const denied = { statSync: () => ({ isDirectory: () => true }), accessSync: () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); } };
+    const denied = {
+      statSync: () => ({ isDirectory: () => true }),
+      accessSync: () => {
+        throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      },
+    };
     assert.throws(() => checkSpoolDir('/var/lib/edgebridge/spool', denied as never), /spool\.dir.*is not writable \(EACCES\)/);
   });
 
@@ -96,6 +107,9 @@ describe('check-config checks that the spool directory can be written', () => {
     assert.deepEqual(cli(['check-config'], { EDGEBRIDGE_SPOOL_DIR: join(dir, 'not', 'yet') }).outcome, { kind: 'exit', code: 0 });
     const plain = join(dir, 'plain-file2');
     writeFileSync(plain, 'x');
-    assert.deepEqual(cli(['check-config'], { EDGEBRIDGE_SPOOL_DIR: join(plain, 'x'), EDGEBRIDGE_SPOOL_TYPE: 'memory' }).outcome, { kind: 'exit', code: 0 });
+    assert.deepEqual(cli(['check-config'], { EDGEBRIDGE_SPOOL_DIR: join(plain, 'x'), EDGEBRIDGE_SPOOL_TYPE: 'memory' }).outcome, {
+      kind: 'exit',
+      code: 0,
+    });
   });
 });

@@ -17,7 +17,11 @@ function debugSeenByMqttPacket(env: NodeJS.ProcessEnv): string {
     const debug = require('debug'); // as mqtt-packet's own require('debug') sees it
     console.log(debug.names.length === 0 && debug('x').extend('y') === debug('z') ? 'noop' : 'real');
   `;
-  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' }).trim();
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  }).trim();
 }
 
 describe('silenceDisabledDebug', () => {

@@ -5,13 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  describeSchema,
-  extractReference,
-  REFERENCE_END,
-  REFERENCE_START,
-  spliceReference,
-} from '../../../scripts/describeSchema.ts';
+import { describeSchema, extractReference, REFERENCE_END, REFERENCE_START, spliceReference } from '../../../scripts/describeSchema.ts';
 import { createSchema } from '../../../src/config/schema.ts';
 import { leaves } from '../../../src/config/schemaTree.ts';
 
@@ -66,7 +60,13 @@ describe('schema', () => {
     assert.equal(new Set(envs).size, envs.length);
     assert.equal(new Set(args).size, args.length);
     const secrets = all.filter(([, l]) => l.sensitive).map(([k]) => k);
-    assert.deepEqual(secrets, ['mqtt.password', 'sinks.influx.token', 'sinks.redis.password', 'sinks.redis.sentinelPassword', 'http.token']);
+    assert.deepEqual(secrets, [
+      'mqtt.password',
+      'sinks.influx.token',
+      'sinks.redis.password',
+      'sinks.redis.sentinelPassword',
+      'http.token',
+    ]);
     for (const [, leaf] of all.filter(([, l]) => l.sensitive)) assert.equal(leaf.arg, undefined);
     assert.equal(all.find(([k]) => k === 'mqtt.url')?.[1].arg, 'mqtt-url');
     assert.equal(all.find(([k]) => k === 'sinks.influx.batch.maxPoints')?.[1].arg, 'influx-batch-max-points');
@@ -77,7 +77,10 @@ describe('describeSchema', () => {
   const md = describeSchema(schema);
 
   it('has one table row per key with env var, flag and default', () => {
-    assert.match(md, /^\| `mqtt\.url` \| `EDGEBRIDGE_MQTT_URL` \| `--mqtt-url` \| `"mqtt:\/\/127\.0\.0\.1:1883"` \| URL \(mqtt, mqtts, ws, wss\) \|/m);
+    assert.match(
+      md,
+      /^\| `mqtt\.url` \| `EDGEBRIDGE_MQTT_URL` \| `--mqtt-url` \| `"mqtt:\/\/127\.0\.0\.1:1883"` \| URL \(mqtt, mqtts, ws, wss\) \|/m,
+    );
     assert.match(md, /\| `mqtt\.password` \| `EDGEBRIDGE_MQTT_PASSWORD` \| none \(secret\) \|.*`mqtt_password`/);
     for (const [key] of all) assert.ok(md.includes(`| \`${key}\` |`), key);
     assert.ok(md.includes('host name, sanitised'), 'the gatewayId default is described, not the build host');
@@ -125,7 +128,11 @@ describe('scripts/config-doc.ts', () => {
   it('docs/configuration.md holds the reference, up to date', () => {
     const reference = join(root, 'docs/configuration.md');
     assert.ok(existsSync(reference), 'docs/configuration.md exists');
-    assert.notEqual(extractReference(readFileSync(reference, 'utf8')), undefined, `docs/configuration.md has the ${REFERENCE_START} section`);
+    assert.notEqual(
+      extractReference(readFileSync(reference, 'utf8')),
+      undefined,
+      `docs/configuration.md has the ${REFERENCE_START} section`,
+    );
     const r = run('--check', reference);
     assert.equal(r.status, 0, r.stderr);
   });

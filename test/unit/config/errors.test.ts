@@ -75,7 +75,9 @@ describe('ConfigError', () => {
   });
 
   it('names the route index and key', () => {
-    const e = failure({ file: { routes: [{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}' }, { topic: 'c/{measurement}', format: 'xml' }] } });
+    const e = failure({
+      file: { routes: [{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}' }, { topic: 'c/{measurement}', format: 'xml' }] },
+    });
     assert.equal(e.key, 'routes[2].format');
     assert.equal(e.value, 'xml');
     assert.equal(e.expected, 'one of json, number, line');
@@ -92,7 +94,10 @@ describe('ConfigError', () => {
     const sinks = failure({ file: { routes: [{ topic: 'a/{measurement}', sinks: ['nosuch'] }] } });
     assert.equal(sinks.key, 'routes[0].sinks[0]');
     assert.match(sinks.expected, /influx, redis/);
-    assert.match(failure({ env: { EDGEBRIDGE_REDIS_ENABLED: 'false' }, file: { routes: [{ topic: 'a/{measurement}', sinks: ['redis'] }] } }).expected, /disabled/);
+    assert.match(
+      failure({ env: { EDGEBRIDGE_REDIS_ENABLED: 'false' }, file: { routes: [{ topic: 'a/{measurement}', sinks: ['redis'] }] } }).expected,
+      /disabled/,
+    );
   });
 
   it('rejects unknown keys, naming the key and suggesting the fix', () => {
@@ -112,7 +117,16 @@ describe('ConfigError', () => {
     assert.equal(type.value, 'kafka');
     assert.equal(type.expected, 'one of influx, redis');
 
-    const dup = failure({ file: { sinks: { extra: [{ name: 'a', type: 'influx' }, { name: 'a', type: 'redis' }] } } });
+    const dup = failure({
+      file: {
+        sinks: {
+          extra: [
+            { name: 'a', type: 'influx' },
+            { name: 'a', type: 'redis' },
+          ],
+        },
+      },
+    });
     assert.equal(dup.key, 'sinks.extra[1].name');
     assert.equal(dup.value, 'a');
     assert.match(dup.expected, /not already used/);
@@ -125,12 +139,22 @@ describe('ConfigError', () => {
     assert.equal(failure({ file: { sinks: { extra: [{ type: 'influx' }] } } }).key, 'sinks.extra[0].name');
     assert.equal(failure({ file: { sinks: { extra: [{ name: 'c', type: 'influx', url: 'redis://x' }] } } }).key, 'sinks.extra[0].url');
     assert.equal(failure({ file: { sinks: { extra: [{ name: 'c', type: 'influx', streams: true }] } } }).key, 'sinks.extra[0].streams');
-    assert.equal(failure({ file: { sinks: { extra: [{ name: 'c', type: 'redis', batch: { maxPoints: 0 } }] } } }).key, 'sinks.extra[0].batch.maxPoints');
+    assert.equal(
+      failure({ file: { sinks: { extra: [{ name: 'c', type: 'redis', batch: { maxPoints: 0 } }] } } }).key,
+      'sinks.extra[0].batch.maxPoints',
+    );
   });
 
   it('a disabled default sink frees its name', () => {
-    const c = loadConfig({ argv: ['--config', configFile({ sinks: { redis: { enabled: false }, extra: [{ name: 'redis', type: 'redis' }] } })], env: {}, hostname: 'h' });
-    assert.deepEqual(c.sinks.map((s) => s.name), ['influx', 'redis']);
+    const c = loadConfig({
+      argv: ['--config', configFile({ sinks: { redis: { enabled: false }, extra: [{ name: 'redis', type: 'redis' }] } })],
+      env: {},
+      hostname: 'h',
+    });
+    assert.deepEqual(
+      c.sinks.map((s) => s.name),
+      ['influx', 'redis'],
+    );
   });
 
   it('bad subscriptions', () => {
@@ -141,8 +165,25 @@ describe('ConfigError', () => {
 
   it('malformed shared subscriptions name the key, the value and the shape to use', () => {
     const cases: [unknown, string, RegExp][] = [
-      [{ file: { mqtt: { subscriptions: [{ topic: 'a/#', qos: 1 }, { topic: '$share//sensors/#', qos: 1 }] } } }, 'mqtt.subscriptions[1].topic', /group name is empty/],
-      [{ file: { mqtt: { subscriptions: [{ topic: '$share/gw', qos: 1 }] } } }, 'mqtt.subscriptions[0].topic', /no topic filter after the share group "gw"/],
+      [
+        {
+          file: {
+            mqtt: {
+              subscriptions: [
+                { topic: 'a/#', qos: 1 },
+                { topic: '$share//sensors/#', qos: 1 },
+              ],
+            },
+          },
+        },
+        'mqtt.subscriptions[1].topic',
+        /group name is empty/,
+      ],
+      [
+        { file: { mqtt: { subscriptions: [{ topic: '$share/gw', qos: 1 }] } } },
+        'mqtt.subscriptions[0].topic',
+        /no topic filter after the share group "gw"/,
+      ],
       [{ env: { EDGEBRIDGE_MQTT_SUBSCRIPTIONS: '$share/g+w/sensors/#:1' } }, 'mqtt.subscriptions[0].topic', /contains "\+" or "#"/],
     ];
     for (const [opts, key, why] of cases) {
@@ -162,14 +203,24 @@ describe('ConfigError', () => {
 
   it('shared subscriptions load, in both the file and the env shorthand', () => {
     const c = loadConfig({ argv: [], env: { EDGEBRIDGE_MQTT_SUBSCRIPTIONS: '$share/gw/sensors/#:1,alarms/+:2' }, hostname: 'h' });
-    assert.deepEqual(c.mqtt.subscriptions, [{ topic: '$share/gw/sensors/#', qos: 1 }, { topic: 'alarms/+', qos: 2 }]);
-    const r = loadConfig({ argv: ['--config', configFile({ routes: [{ topic: '$share/gw/sensors/{device}/{measurement}' }] })], env: {}, hostname: 'h' });
+    assert.deepEqual(c.mqtt.subscriptions, [
+      { topic: '$share/gw/sensors/#', qos: 1 },
+      { topic: 'alarms/+', qos: 2 },
+    ]);
+    const r = loadConfig({
+      argv: ['--config', configFile({ routes: [{ topic: '$share/gw/sensors/{device}/{measurement}' }] })],
+      env: {},
+      hostname: 'h',
+    });
     assert.equal(r.routes[0]!.topic, '$share/gw/sensors/{device}/{measurement}');
   });
 
   it('cross-field checks', () => {
     assert.equal(failure({ env: { EDGEBRIDGE_MQTT_RECONNECT_MIN_MS: '60000' } }).key, 'mqtt.reconnectMinMs');
-    assert.equal(failure({ file: { sinks: { influx: { resilience: { retryInitialMs: 99999 } } } } }).key, 'sinks.influx.resilience.retryInitialMs');
+    assert.equal(
+      failure({ file: { sinks: { influx: { resilience: { retryInitialMs: 99999 } } } } }).key,
+      'sinks.influx.resilience.retryInitialMs',
+    );
   });
 
   it('missing or unparsable config file names the file', () => {

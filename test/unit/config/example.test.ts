@@ -11,7 +11,10 @@ const example = fileURLToPath(new URL('../../../config/edgebridge.example.json',
 describe('config/edgebridge.example.json', () => {
   it('loads without errors: local InfluxDB, Redis and a cloud InfluxDB', () => {
     const c = loadConfig({ argv: ['--config', example], env: {} });
-    assert.deepEqual(c.sinks.map((s) => `${s.name}:${s.type}`), ['influx:influx', 'redis:redis', 'cloud:influx']);
+    assert.deepEqual(
+      c.sinks.map((s) => `${s.name}:${s.type}`),
+      ['influx:influx', 'redis:redis', 'cloud:influx'],
+    );
     assert.ok(c.routes.length >= 1);
   });
 

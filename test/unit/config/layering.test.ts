@@ -10,7 +10,8 @@ const src = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** `[file, specifier, typeOnly]` of every import of a config/ module. */
@@ -18,7 +19,8 @@ function configImports(folder: string): [string, string, boolean][] {
   return files(join(src, folder)).flatMap((file) =>
     [...readFileSync(file, 'utf8').matchAll(/^import (type )?[^;]*?from '([^']*\/config\/[^']*)';/gms)].map(
       (m): [string, string, boolean] => [relative(src, file), m[2]!, m[1] !== undefined],
-    ));
+    ),
+  );
 }
 
 /** Every src/ module loaded at run time (value imports, transitively) by `file`. */
@@ -36,7 +38,8 @@ function loadedBy(file: string, seen = new Set<string>()): Set<string> {
 describe('config layering', () => {
   it('tls/ and errors/ import nothing from config/, spool/ only its slice of the Config type (ConfigError lives in errors/)', () => {
     for (const folder of ['tls', 'errors']) assert.deepEqual(configImports(folder), [], folder);
-    for (const [file, spec, typeOnly] of configImports('spool')) assert.ok(typeOnly && spec.endsWith('/config/Config.ts'), `${file} imports ${spec}`);
+    for (const [file, spec, typeOnly] of configImports('spool'))
+      assert.ok(typeOnly && spec.endsWith('/config/Config.ts'), `${file} imports ${spec}`);
   });
 
   it('config/ loads nothing of pipeline/ (routes are compiled with src/topic); only the loader compiles a route pattern', () => {
@@ -45,7 +48,9 @@ describe('config layering', () => {
       assert.deepEqual(reached, [], relative(src, file));
     }
     // The dry-run also builds patterns, but of mqtt.subscriptions, to tell which lines the broker would deliver.
-    const compiling = files(src).filter((f) => readFileSync(f, 'utf8').includes('new TopicPattern(')).map((f) => relative(src, f));
+    const compiling = files(src)
+      .filter((f) => readFileSync(f, 'utf8').includes('new TopicPattern('))
+      .map((f) => relative(src, f));
     assert.deepEqual(compiling.sort(), ['cli/dryRun.ts', 'config/parseRoutes.ts']);
     const router = readFileSync(join(src, 'pipeline/Router.ts'), 'utf8');
     assert.doesNotMatch(router, /^import \{[^}]*\} from '\.\.\/topic\//m, 'the Router takes compiled routes: it imports topic/ types only');

@@ -67,7 +67,13 @@ describe('loadConfig defaults', () => {
     const [influx, redis, ...rest] = load().sinks;
     assert.equal(rest.length, 0);
     assert.deepEqual(influx, {
-      name: 'influx', type: 'influx', url: 'http://127.0.0.1:8086', token: '', org: 'edgebridge', bucket: 'edgebridge', gzip: true,
+      name: 'influx',
+      type: 'influx',
+      url: 'http://127.0.0.1:8086',
+      token: '',
+      org: 'edgebridge',
+      bucket: 'edgebridge',
+      gzip: true,
       tls: { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true },
       batch: { maxPoints: 5000, maxBytes: 1048576, flushIntervalMs: 1000 },
       resilience: { timeoutMs: 10000, retryInitialMs: 1000, retryMaxMs: 30000, breakerThreshold: 3, breakerHalfOpenAfterMs: 30000 },
@@ -111,7 +117,10 @@ describe('loadConfig sources', () => {
     assert.equal(c.mqtt.url, 'mqtts://broker:8883');
     assert.equal(c.mqtt.username, 'u');
     assert.equal(c.mqtt.clean, true);
-    assert.deepEqual(c.mqtt.subscriptions, [{ topic: 'a/#', qos: 0 }, { topic: 'b/+', qos: 1 }]);
+    assert.deepEqual(c.mqtt.subscriptions, [
+      { topic: 'a/#', qos: 0 },
+      { topic: 'b/+', qos: 1 },
+    ]);
     assert.equal(c.http.host, '0.0.0.0');
     assert.equal(c.http.port, 9090);
     assert.equal(c.spool.dir, '/tmp/spool');
@@ -148,7 +157,10 @@ describe('loadConfig sources', () => {
 
   it('refuses an empty config file, naming it; {} is the way to say "no settings"', () => {
     const empty = file('empty.json', '');
-    assert.throws(() => load(['--config', empty]), (e: unknown) => e instanceof ConfigError && e.message.includes(empty) && /empty \(0 bytes\)/.test(e.message));
+    assert.throws(
+      () => load(['--config', empty]),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(empty) && /empty \(0 bytes\)/.test(e.message),
+    );
     assert.equal(load(['--config', file('braces.json', '{}')]).gatewayId, 'edge-01');
   });
 
@@ -164,7 +176,12 @@ describe('loadConfig sources', () => {
     assert.equal(load(['--mqtt-clean', 'false']).mqtt.clean, false);
     assert.equal(load(['--mqtt-clean=true', '--no-mqtt-clean']).mqtt.clean, false, 'later flag wins');
     assert.equal(load(['--no-gateway-tag']).gatewayTag, false);
-    assert.equal(load(['--no-influx-enabled']).sinks.map((s) => s.name).join(), 'redis');
+    assert.equal(
+      load(['--no-influx-enabled'])
+        .sinks.map((s) => s.name)
+        .join(),
+      'redis',
+    );
   });
 
   it('keeps flag values verbatim (no number parsing of ids)', () => {
@@ -173,7 +190,10 @@ describe('loadConfig sources', () => {
   });
 
   it('rejects a value flag without a value', () => {
-    assert.throws(() => load(['--mqtt-url']), (e: unknown) => e instanceof ConfigError && e.key === 'mqtt.url' && /--mqtt-url has no value/.test(e.message));
+    assert.throws(
+      () => load(['--mqtt-url']),
+      (e: unknown) => e instanceof ConfigError && e.key === 'mqtt.url' && /--mqtt-url has no value/.test(e.message),
+    );
     assert.throws(() => load(['--config']), ConfigError);
   });
 
@@ -208,7 +228,10 @@ describe('derived values', () => {
       routes: [{ topic: 'a/{measurement}', sinks: ['cloud', 'redis'] }],
     });
     const c = load(['--config', path]);
-    assert.deepEqual(c.sinks.map((s) => `${s.name}:${s.type}`), ['influx:influx', 'cloud:influx', 'redis:redis']);
+    assert.deepEqual(
+      c.sinks.map((s) => `${s.name}:${s.type}`),
+      ['influx:influx', 'cloud:influx', 'redis:redis'],
+    );
     const cloud = c.sinks[1];
     assert.equal(cloud?.type === 'influx' && cloud.org, 'edgebridge', 'extra sinks take the type defaults');
     assert.deepEqual(cloud?.batch, { maxPoints: 5000, maxBytes: 1048576, flushIntervalMs: 1000 });

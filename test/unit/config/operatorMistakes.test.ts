@@ -80,11 +80,14 @@ describe('misspelt EDGEBRIDGE_* variables', () => {
     assert.doesNotMatch(far.message, /did you mean/);
   });
 
-  it('an extra sink\'s secret is known only for a sink of that name', () => {
+  it("an extra sink's secret is known only for a sink of that name", () => {
     const f = file('extra.json', { sinks: { extra: [{ name: 'cloud-eu', type: 'influx', url: 'http://127.0.0.1:1' }] } });
     const c = load(['--config', f], { EDGEBRIDGE_SINK_CLOUD_EU_TOKEN: 't' });
     assert.equal(c.sinks.find((s) => s.name === 'cloud-eu')?.type, 'influx');
-    assert.match(configError(() => load(['--config', f], { EDGEBRIDGE_SINK_CLOUD_US_TOKEN: 't' })).message, /EDGEBRIDGE_SINK_CLOUD_EU_TOKEN/);
+    assert.match(
+      configError(() => load(['--config', f], { EDGEBRIDGE_SINK_CLOUD_US_TOKEN: 't' })).message,
+      /EDGEBRIDGE_SINK_CLOUD_EU_TOKEN/,
+    );
   });
 
   it('every EDGEBRIDGE_* name the project itself sets (systemd, Dockerfile, scripts, bench, harness, integration tests) is accepted', async () => {
@@ -97,7 +100,8 @@ describe('misspelt EDGEBRIDGE_* variables', () => {
     };
     for (const p of ['systemd', 'Dockerfile.arm64', 'scripts', 'bench', 'test/harness', 'test/integration']) walk(join(root, p));
     const names = new Set<string>();
-    for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(/EDGEBRIDGE_[A-Z0-9_]+/g)) if (!m[0].endsWith('_')) names.add(m[0]);
+    for (const f of files)
+      for (const m of readFileSync(f, 'utf8').matchAll(/EDGEBRIDGE_[A-Z0-9_]+/g)) if (!m[0].endsWith('_')) names.add(m[0]);
     // Extra sinks' secrets depend on the sink names of a config (tested above).
     const env = Object.fromEntries([...names].filter((n) => !n.startsWith('EDGEBRIDGE_SINK_')).map((n) => [n, 'x']));
     assert.ok(Object.keys(env).length > 50, `found ${Object.keys(env).length} names`);
@@ -109,7 +113,10 @@ describe('misspelt EDGEBRIDGE_* variables', () => {
 });
 
 describe('a Sentinel or Cluster address with credentials', () => {
-  for (const [mode, envName] of [['sentinel', 'EDGEBRIDGE_REDIS_SENTINELS'], ['cluster', 'EDGEBRIDGE_REDIS_CLUSTER_NODES']] as const) {
+  for (const [mode, envName] of [
+    ['sentinel', 'EDGEBRIDGE_REDIS_SENTINELS'],
+    ['cluster', 'EDGEBRIDGE_REDIS_CLUSTER_NODES'],
+  ] as const) {
     it(`${mode}: refused without echoing the credentials`, () => {
       for (const entry of ['admin:hunter2@10.0.0.1:26379', 'redis://admin:hunter2@10.0.0.1:26379', ':hunter2@10.0.0.1:26379']) {
         const e = configError(() => load([], { EDGEBRIDGE_REDIS_MODE: mode, [envName]: `10.0.0.2:26379,${entry}` }));

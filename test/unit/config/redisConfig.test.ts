@@ -35,7 +35,10 @@ describe('Redis sink topology, TLS and WAIT config', () => {
       EDGEBRIDGE_REDIS_CLUSTER_NODES: '["a.example:7000"]',
     });
     assert.equal(r.mode, 'sentinel');
-    assert.deepEqual(r.sentinels, [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }]);
+    assert.deepEqual(r.sentinels, [
+      { host: '10.0.0.1', port: 26379 },
+      { host: '::1', port: 26380 },
+    ]);
     assert.deepEqual(r.clusterNodes, [{ host: 'a.example', port: 7000 }]);
   });
 

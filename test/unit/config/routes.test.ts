@@ -30,7 +30,14 @@ describe('parseRoutes', () => {
   it('fills missing optional keys with the default route values', () => {
     const [a, b, c] = parseRoutes(ROUTES);
     assert.deepEqual(a, { ...DEFAULT_ROUTE, topic: ROUTES[0]!.topic, tags: { site: '{site}', device: '{device}' } });
-    assert.deepEqual(b, { ...DEFAULT_ROUTE, topic: 'meters/{meter}/power', format: 'number', measurement: 'power', tags: {}, timeField: '' });
+    assert.deepEqual(b, {
+      ...DEFAULT_ROUTE,
+      topic: 'meters/{meter}/power',
+      format: 'number',
+      measurement: 'power',
+      tags: {},
+      timeField: '',
+    });
     assert.equal(c?.format, 'line');
     assert.deepEqual(c?.sinks, ['influx']);
   });
@@ -41,12 +48,15 @@ describe('parseRoutes', () => {
   });
 
   it('throws FormatError with the index and key', () => {
-    assert.throws(() => parseRoutes([{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}', format: 'xml' }]), (e: unknown) => {
-      assert.ok(e instanceof FormatError);
-      assert.equal(e.path, '[1].format');
-      assert.equal(e.message, '[1].format: must be one of json, number, line; got "xml"');
-      return true;
-    });
+    assert.throws(
+      () => parseRoutes([{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}', format: 'xml' }]),
+      (e: unknown) => {
+        assert.ok(e instanceof FormatError);
+        assert.equal(e.path, '[1].format');
+        assert.equal(e.message, '[1].format: must be one of json, number, line; got "xml"');
+        return true;
+      },
+    );
     assert.throws(() => parseRoutes({}), FormatError);
     assert.throws(() => parseRoutes(['sensors/#']), /\[0\]: must be a route object/);
     assert.throws(() => parseRoutes([{ topic: 'a/{x}/{x}', measurement: 'm' }]), /\[0\]\.topic/);
@@ -63,7 +73,10 @@ describe('routes are compiled once, at load (issue 13)', () => {
     assert.deepEqual(a!.pattern.names, ['site', 'device', 'measurement']);
     assert.ok(a!.measurementTemplate instanceof Template);
     assert.equal(a!.measurementTemplate.render(['s', 'd', 'm']), 'm');
-    assert.deepEqual(a!.tagTemplates.map((t) => t.render(['s', 'd', 'm'])), ['s', 'd']);
+    assert.deepEqual(
+      a!.tagTemplates.map((t) => t.render(['s', 'd', 'm'])),
+      ['s', 'd'],
+    );
     assert.equal(c!.measurementTemplate, undefined, 'format line brings its own measurement');
     assert.deepEqual(Object.keys(a!), Object.keys(DEFAULT_ROUTE));
     assert.deepEqual(JSON.parse(JSON.stringify(a)), { ...DEFAULT_ROUTE, topic: ROUTES[0]!.topic, tags: ROUTES[0]!.tags });
@@ -83,13 +96,17 @@ describe('routes are compiled once, at load (issue 13)', () => {
       [{ topic: 'a/{measurement}', tags: { '': 'x' } }, 'routes[0].tags', /tag keys are not empty/],
     ];
     for (const [route, key, message] of cases) {
-      assert.throws(() => loadConfig({ argv: [], env: { EDGEBRIDGE_ROUTES: JSON.stringify([route]) }, hostname: 'h' }), (e: unknown) => {
-        assert.ok(e instanceof ConfigError, String(e));
-        assert.equal(e.key, key, e.message);
-        assert.match(e.message, message);
-        assert.match(e.message, /EDGEBRIDGE_ROUTES/, 'names the fix');
-        return true;
-      }, JSON.stringify(route));
+      assert.throws(
+        () => loadConfig({ argv: [], env: { EDGEBRIDGE_ROUTES: JSON.stringify([route]) }, hostname: 'h' }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.equal(e.key, key, e.message);
+          assert.match(e.message, message);
+          assert.match(e.message, /EDGEBRIDGE_ROUTES/, 'names the fix');
+          return true;
+        },
+        JSON.stringify(route),
+      );
     }
   });
 
@@ -130,20 +147,28 @@ describe('routesFile', () => {
     writeFileSync(join(sub, 'routes.json'), JSON.stringify([ROUTES[1]]));
     writeFileSync(join(sub, 'edgebridge.json'), JSON.stringify({ routesFile: 'routes.json', routes: [ROUTES[0]] }));
     const c = loadConfig({ argv: ['--config', join(sub, 'edgebridge.json')], env: {}, hostname: 'h' });
-    assert.deepEqual(c.routes.map((r) => r.topic), ['meters/{meter}/power']);
+    assert.deepEqual(
+      c.routes.map((r) => r.topic),
+      ['meters/{meter}/power'],
+    );
   });
 
   it('errors name the routes file', () => {
     const bad = write('bad-routes.json', [{ topic: 'a/{measurement}' }, { topic: 'b/{measurement}', timeUnit: 'fortnights' }]);
-    assert.throws(() => loadConfig({ argv: ['--routes-file', bad], env: {} }), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.equal(e.key, 'routes[1].timeUnit');
-      assert.ok(e.message.includes(bad), e.message);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ argv: ['--routes-file', bad], env: {} }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.key, 'routes[1].timeUnit');
+        assert.ok(e.message.includes(bad), e.message);
+        return true;
+      },
+    );
     const missing = join(dir, 'missing.json');
-    assert.throws(() => loadConfig({ argv: ['--routes-file', missing], env: {} }), (e: unknown) =>
-      e instanceof ConfigError && e.key === 'routesFile' && e.message.includes(missing));
+    assert.throws(
+      () => loadConfig({ argv: ['--routes-file', missing], env: {} }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'routesFile' && e.message.includes(missing),
+    );
     assert.throws(() => loadConfig({ argv: ['--routes-file', write('obj.json', { routes: [] })], env: {} }), /does not hold a JSON array/);
   });
 });

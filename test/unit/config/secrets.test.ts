@@ -23,10 +23,13 @@ writeFileSync(join(credentials, 'mqtt_password'), 'cred-mqtt\n');
 writeFileSync(join(credentials, 'influx_token'), 'cred-influx\n');
 writeFileSync(join(credentials, 'redis_password'), 'cred-redis');
 
-const configFile = write('with-secrets.json', JSON.stringify({
-  mqtt: { password: 'file-mqtt' },
-  sinks: { influx: { token: 'file-influx' }, redis: { password: 'file-redis' } },
-}));
+const configFile = write(
+  'with-secrets.json',
+  JSON.stringify({
+    mqtt: { password: 'file-mqtt' },
+    sinks: { influx: { token: 'file-influx' }, redis: { password: 'file-redis' } },
+  }),
+);
 
 const load = (env: Record<string, string>, argv: string[] = []) => loadConfig({ argv, env, hostname: 'h' });
 const influx = (c: ReturnType<typeof load>) => c.sinks.find((s) => s.name === 'influx') as InfluxSinkConfig;
@@ -63,7 +66,8 @@ describe('secrets', () => {
       '_FILE beats credentials',
     );
     assert.equal(
-      load({ CREDENTIALS_DIRECTORY: credentials, EDGEBRIDGE_MQTT_PASSWORD_FILE: fileVar, EDGEBRIDGE_MQTT_PASSWORD: 'from-env' }, argv).mqtt.password,
+      load({ CREDENTIALS_DIRECTORY: credentials, EDGEBRIDGE_MQTT_PASSWORD_FILE: fileVar, EDGEBRIDGE_MQTT_PASSWORD: 'from-env' }, argv).mqtt
+        .password,
       'from-env',
       'env beats _FILE',
     );
@@ -82,9 +86,12 @@ describe('secrets', () => {
     });
   });
 
-  it('the Sentinels\' own password: env, _FILE, credential redis_sentinel_password; redacted like the others', () => {
+  it("the Sentinels' own password: env, _FILE, credential redis_sentinel_password; redacted like the others", () => {
     assert.equal(redis(load({ EDGEBRIDGE_REDIS_SENTINEL_PASSWORD: 'sent-env' })).sentinelPassword, 'sent-env');
-    assert.equal(redis(load({ EDGEBRIDGE_REDIS_SENTINEL_PASSWORD_FILE: write('sentinel.pw', 'sent-file\n') })).sentinelPassword, 'sent-file');
+    assert.equal(
+      redis(load({ EDGEBRIDGE_REDIS_SENTINEL_PASSWORD_FILE: write('sentinel.pw', 'sent-file\n') })).sentinelPassword,
+      'sent-file',
+    );
     const creds = join(dir, 'sentinel-credentials');
     mkdirSync(creds, { recursive: true });
     writeFileSync(join(creds, 'redis_sentinel_password'), 'sent-cred');
@@ -107,14 +114,22 @@ describe('secrets', () => {
   });
 
   it('extra sinks take secrets from EDGEBRIDGE_SINK_<NAME>_*, _FILE and credentials', () => {
-    const cfg = write('extra-secrets.json', JSON.stringify({
-      sinks: { extra: [
-        { name: 'cloud-eu', type: 'influx', token: 'in-file' },
-        { name: 'cache', type: 'redis' },
-      ] },
-    }));
+    const cfg = write(
+      'extra-secrets.json',
+      JSON.stringify({
+        sinks: {
+          extra: [
+            { name: 'cloud-eu', type: 'influx', token: 'in-file' },
+            { name: 'cache', type: 'redis' },
+          ],
+        },
+      }),
+    );
     writeFileSync(join(credentials, 'sink_cache_password'), 'cache-cred\n');
-    const c = load({ EDGEBRIDGE_SINK_CLOUD_EU_TOKEN_FILE: write('cloud.tok', 'cloud-tok\n'), CREDENTIALS_DIRECTORY: credentials }, ['--config', cfg]);
+    const c = load({ EDGEBRIDGE_SINK_CLOUD_EU_TOKEN_FILE: write('cloud.tok', 'cloud-tok\n'), CREDENTIALS_DIRECTORY: credentials }, [
+      '--config',
+      cfg,
+    ]);
     assert.equal((c.sinks.find((s) => s.name === 'cloud-eu') as InfluxSinkConfig).token, 'cloud-tok');
     assert.equal((c.sinks.find((s) => s.name === 'cache') as RedisSinkConfig).password, 'cache-cred');
     assert.equal((load({}, ['--config', cfg]).sinks.find((s) => s.name === 'cloud-eu') as InfluxSinkConfig).token, 'in-file');
@@ -125,14 +140,20 @@ describe('secrets never leak', () => {
   const secret = 'hunter2-SECRET';
 
   it('redactConfig hides every secret, including credentials in URLs', () => {
-    const cfg = write('leaky.json', JSON.stringify({
-      mqtt: { url: `mqtts://user:${secret}@broker:8883`, password: secret },
-      sinks: {
-        influx: { token: secret },
-        redis: { url: `redis://default:${secret}@r:6379`, password: secret },
-        extra: [{ name: 'r2', type: 'redis', url: `rediss://${secret}@r2:6380` }, { name: 'c', type: 'influx', url: `https://c/?token=${secret}` }],
-      },
-    }));
+    const cfg = write(
+      'leaky.json',
+      JSON.stringify({
+        mqtt: { url: `mqtts://user:${secret}@broker:8883`, password: secret },
+        sinks: {
+          influx: { token: secret },
+          redis: { url: `redis://default:${secret}@r:6379`, password: secret },
+          extra: [
+            { name: 'r2', type: 'redis', url: `rediss://${secret}@r2:6380` },
+            { name: 'c', type: 'influx', url: `https://c/?token=${secret}` },
+          ],
+        },
+      }),
+    );
     const c = load({}, ['--config', cfg]);
     const text = JSON.stringify(redactConfig(c));
     assert.ok(!text.includes(secret), text);
@@ -149,16 +170,22 @@ describe('secrets never leak', () => {
       [{}, ['--config', write('bad-token.json', JSON.stringify({ sinks: { influx: { token: 42 } } }))]],
       [{}, ['--config', write('misspelt.json', JSON.stringify({ mqtt: { pasword: secret } }))]],
       [{}, ['--config', write('extra-misspelt.json', JSON.stringify({ sinks: { extra: [{ name: 'c', type: 'influx', tokn: secret }] } }))]],
-      [{}, ['--config', write('extra-badtoken.json', JSON.stringify({ sinks: { extra: [{ name: 'c', type: 'influx', token: [secret] }] } }))]],
+      [
+        {},
+        ['--config', write('extra-badtoken.json', JSON.stringify({ sinks: { extra: [{ name: 'c', type: 'influx', token: [secret] }] } }))],
+      ],
       [{}, ['--config', write('broken.json', `{"mqtt": {"password": "${secret}" oops}}`)]],
     ];
     for (const [env, argv] of cases) {
-      assert.throws(() => load(env, argv), (e: unknown) => {
-        assert.ok(e instanceof ConfigError, String(e));
-        assert.ok(!e.message.includes(secret), e.message);
-        assert.ok(!JSON.stringify(e.value ?? null).includes(secret), e.message);
-        return true;
-      });
+      assert.throws(
+        () => load(env, argv),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.ok(!e.message.includes(secret), e.message);
+          assert.ok(!JSON.stringify(e.value ?? null).includes(secret), e.message);
+          return true;
+        },
+      );
     }
   });
 });

@@ -36,7 +36,13 @@ describe('TLS settings', () => {
     const c = load({});
     const none = { caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true };
     assert.deepEqual(c.mqtt.tls, none);
-    assert.deepEqual(c.sinks.map((s) => [s.type, s.tls]), [['influx', none], ['redis', none]]);
+    assert.deepEqual(
+      c.sinks.map((s) => [s.type, s.tls]),
+      [
+        ['influx', none],
+        ['redis', none],
+      ],
+    );
     assert.deepEqual(insecureTls(c), []);
   });
 
@@ -56,16 +62,25 @@ describe('TLS settings', () => {
     const dir = mkdtempSync(join(pki.dir, 'once-'));
     const ca = join(dir, 'ca.pem');
     copyFileSync(pki.caFile, ca);
-    const c = load({ ...MQTTS, EDGEBRIDGE_MQTT_TLS_CA_FILE: ca, EDGEBRIDGE_MQTT_TLS_CERT_FILE: pki.client.cert, EDGEBRIDGE_MQTT_TLS_KEY_FILE: pki.client.key });
+    const c = load({
+      ...MQTTS,
+      EDGEBRIDGE_MQTT_TLS_CA_FILE: ca,
+      EDGEBRIDGE_MQTT_TLS_CERT_FILE: pki.client.cert,
+      EDGEBRIDGE_MQTT_TLS_KEY_FILE: pki.client.key,
+    });
     rmSync(ca); // the connect path must not need it again
     assert.equal(c.mqtt.tls.label, 'mqtt.tls');
     assert.deepEqual(c.mqtt.tls.files, {
-      ca: readFileSync(pki.caFile), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key), rejectUnauthorized: true,
+      ca: readFileSync(pki.caFile),
+      cert: readFileSync(pki.client.cert),
+      key: readFileSync(pki.client.key),
+      rejectUnauthorized: true,
     });
     assert.equal(c.sinks[0]!.tls.label, 'sinks.influx.tls');
     assert.equal(c.sinks[0]!.tls.files, undefined, 'plain http://: nothing read');
     const keyLine = readFileSync(pki.client.key, 'utf8').split('\n')[1]!;
-    for (const text of [JSON.stringify(c), JSON.stringify(redactConfig(c))]) assert.ok(!text.includes(keyLine) && !text.includes('"files"'));
+    for (const text of [JSON.stringify(c), JSON.stringify(redactConfig(c))])
+      assert.ok(!text.includes(keyLine) && !text.includes('"files"'));
   });
 
   it('a missing CA file is a config error naming key, value and fix', () => {
@@ -105,9 +120,15 @@ describe('TLS settings', () => {
     const e = failure({ ...MQTTS, EDGEBRIDGE_MQTT_TLS_CERT_FILE: pki.client.cert, EDGEBRIDGE_MQTT_TLS_KEY_FILE: pki.server.key });
     assert.equal(e.key, 'mqtt.tls.keyFile');
     assert.match(e.message, /is not usable \(.*mismatch/);
-    const keyBody = readFileSync(pki.server.key, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'));
+    const keyBody = readFileSync(pki.server.key, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'));
     for (const line of keyBody) assert.ok(!e.message.includes(line));
-    const r = failure({ EDGEBRIDGE_REDIS_URL: 'rediss://r:6380', EDGEBRIDGE_REDIS_TLS_CERT_FILE: pki.client.cert, EDGEBRIDGE_REDIS_TLS_KEY_FILE: pki.server.key });
+    const r = failure({
+      EDGEBRIDGE_REDIS_URL: 'rediss://r:6380',
+      EDGEBRIDGE_REDIS_TLS_CERT_FILE: pki.client.cert,
+      EDGEBRIDGE_REDIS_TLS_KEY_FILE: pki.server.key,
+    });
     assert.equal(r.key, 'sinks.redis.tls.keyFile');
     assert.match(r.message, /is not usable \(.*mismatch/);
   });
@@ -126,17 +147,23 @@ describe('TLS settings', () => {
     assert.match(r.message, /use rediss:\/\/ in sinks\.redis\.url, or unset sinks\.redis\.tls\.caFile/);
   });
 
-  it('an extra sink\'s TLS file problem names its config-file key', () => {
+  it("an extra sink's TLS file problem names its config-file key", () => {
     const file = join(pki.dir, 'extra.json');
-    writeFileSync(file, JSON.stringify({
-      sinks: { extra: [{ name: 'cloud', type: 'influx', url: 'https://cloud.example', tls: { caFile: '/nope.pem' } }] },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sinks: { extra: [{ name: 'cloud', type: 'influx', url: 'https://cloud.example', tls: { caFile: '/nope.pem' } }] },
+      }),
+    );
     const e = failure({}, ['--config', file]);
     assert.equal(e.key, 'sinks.extra[0].tls.caFile');
     assert.match(e.message, /set "sinks\.extra\[0\]\.tls\.caFile" in the config file/);
-    writeFileSync(file, JSON.stringify({
-      sinks: { extra: [{ name: 'edge', type: 'redis', url: 'rediss://r2:6380', tls: { certFile: pki.client.cert } }] },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sinks: { extra: [{ name: 'edge', type: 'redis', url: 'rediss://r2:6380', tls: { certFile: pki.client.cert } }] },
+      }),
+    );
     const r = failure({}, ['--config', file]);
     assert.equal(r.key, 'sinks.extra[0].tls.keyFile');
     assert.match(r.message, /set "sinks\.extra\[0\]\.tls\.keyFile" in the config file/);
@@ -144,19 +171,25 @@ describe('TLS settings', () => {
 
   it('rejectUnauthorized=false is listed for the start-up warning, for the broker and sinks of every type and mode', () => {
     const file = join(pki.dir, 'insecure.json');
-    writeFileSync(file, JSON.stringify({
-      sinks: { extra: [{ name: 'edge', type: 'redis', mode: 'cluster', url: 'rediss://r2:7000', tls: { rejectUnauthorized: false } }] },
-    }));
-    const c = load({
-      ...MQTTS,
-      EDGEBRIDGE_MQTT_TLS_REJECT_UNAUTHORIZED: 'false',
-      EDGEBRIDGE_INFLUX_URL: 'https://influx.example',
-      EDGEBRIDGE_INFLUX_TLS_REJECT_UNAUTHORIZED: 'false',
-      EDGEBRIDGE_REDIS_URL: 'rediss://r:6380',
-      EDGEBRIDGE_REDIS_MODE: 'sentinel',
-      EDGEBRIDGE_REDIS_SENTINELS: '10.0.0.1:26379',
-      EDGEBRIDGE_REDIS_TLS_REJECT_UNAUTHORIZED: 'false',
-    }, ['--config', file]);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sinks: { extra: [{ name: 'edge', type: 'redis', mode: 'cluster', url: 'rediss://r2:7000', tls: { rejectUnauthorized: false } }] },
+      }),
+    );
+    const c = load(
+      {
+        ...MQTTS,
+        EDGEBRIDGE_MQTT_TLS_REJECT_UNAUTHORIZED: 'false',
+        EDGEBRIDGE_INFLUX_URL: 'https://influx.example',
+        EDGEBRIDGE_INFLUX_TLS_REJECT_UNAUTHORIZED: 'false',
+        EDGEBRIDGE_REDIS_URL: 'rediss://r:6380',
+        EDGEBRIDGE_REDIS_MODE: 'sentinel',
+        EDGEBRIDGE_REDIS_SENTINELS: '10.0.0.1:26379',
+        EDGEBRIDGE_REDIS_TLS_REJECT_UNAUTHORIZED: 'false',
+      },
+      ['--config', file],
+    );
     assert.deepEqual(insecureTls(c), [
       { key: 'mqtt.tls.rejectUnauthorized', target: 'mqtt' },
       { key: 'sinks.influx.tls.rejectUnauthorized', target: 'sink influx' },

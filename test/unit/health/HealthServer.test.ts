@@ -23,7 +23,13 @@ describe('HealthServer', () => {
       { stats: influx, backlog: () => ({ points: 5, bytes: 300, oldestAt: Date.now() - 5000 }), dropped: () => 7 },
       { stats: redis, backlog: () => ({ points: 0, bytes: 0, oldestAt: undefined }), dropped: () => 0 },
     ],
-    spool: () => ({ type: 'memory', entries: 2, bytes: 300, maxBytes: 1000, ...(full ? { full: true, fullReason: 'maxBytes' } : { full: false }) }),
+    spool: () => ({
+      type: 'memory',
+      entries: 2,
+      bytes: 300,
+      maxBytes: 1000,
+      ...(full ? { full: true, fullReason: 'maxBytes' } : { full: false }),
+    }),
     shuttingDown: () => shuttingDown,
   };
   const server = new HealthServer({ host: '127.0.0.1', port: 0, view, metrics: new GatewayMetrics(view), logger: memoryLogger().logger });
@@ -80,7 +86,10 @@ describe('HealthServer', () => {
   });
 
   it('/status: JSON detail', async () => {
-    const s = (await (await get('/status')).json()) as { version: string; sinks: { name: string; backlog: { points: number; ageSeconds: number } }[] };
+    const s = (await (await get('/status')).json()) as {
+      version: string;
+      sinks: { name: string; backlog: { points: number; ageSeconds: number } }[];
+    };
     assert.equal(s.version, '1.2.3');
     assert.equal(s.sinks[0]!.backlog.points, 5);
     assert.ok(s.sinks[0]!.backlog.ageSeconds >= 4);
@@ -93,7 +102,9 @@ describe('HealthServer', () => {
     // A body is refused (413) without being read; raw socket, since fetch would insist on uploading it first.
     const answer = await new Promise<string>((resolve) => {
       let text = '';
-      const s = net.connect(server.port, '127.0.0.1', () => s.write(`PUT /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: ${1 << 20}\r\n\r\nxx`));
+      const s = net.connect(server.port, '127.0.0.1', () =>
+        s.write(`PUT /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: ${1 << 20}\r\n\r\nxx`),
+      );
       s.on('data', (d: Buffer) => (text += d.toString()));
       s.on('error', () => {});
       s.on('close', () => resolve(text));
@@ -117,7 +128,14 @@ describe('HealthServer', () => {
   });
 
   it('with a token, /status and /metrics need it; /healthz and /readyz stay open for probes', async () => {
-    const locked = new HealthServer({ host: '127.0.0.1', port: 0, token: 's3cret-token', view, metrics: new GatewayMetrics(view), logger: memoryLogger().logger });
+    const locked = new HealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: 's3cret-token',
+      view,
+      metrics: new GatewayMetrics(view),
+      logger: memoryLogger().logger,
+    });
     await locked.start();
     try {
       const at = (p: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${locked.port}${p}`, { headers });
@@ -126,7 +144,11 @@ describe('HealthServer', () => {
       assert.equal((await at('/metrics', { authorization: 's3cret-token' })).status, 401, 'the Bearer scheme is required');
       assert.equal((await at('/metrics', { authorization: 'Bearer s3cret-token' })).status, 200);
       for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
-        assert.equal((await at('/metrics', { authorization: `${scheme} s3cret-token` })).status, 200, `${scheme}: the scheme is case-insensitive`);
+        assert.equal(
+          (await at('/metrics', { authorization: `${scheme} s3cret-token` })).status,
+          200,
+          `${scheme}: the scheme is case-insensitive`,
+        );
       }
       assert.equal((await at('/metrics', { authorization: 'bearer wrong' })).status, 401);
       assert.equal((await at('/status', { authorization: 'Bearer s3cret-token' })).status, 200);

@@ -63,11 +63,19 @@ describe('SystemdNotifier', () => {
       if (env.WATCHDOG_USEC === 'soon') assert.ok(lines().some((l) => l.WATCHDOG_USEC === 'soon'));
     }
     const { sent, send } = recorder();
-    const mine = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000', WATCHDOG_PID: '4242' }, logger: memoryLogger().logger, send, pid: 4242 });
+    const mine = new SystemdNotifier({
+      env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000', WATCHDOG_PID: '4242' },
+      logger: memoryLogger().logger,
+      send,
+      pid: 4242,
+    });
     mine.ready('up');
     await sleep(70);
     mine.stopping();
-    assert.ok(sent.some((s) => s[0] === 'WATCHDOG=1'), 'WATCHDOG_PID = our pid: pings');
+    assert.ok(
+      sent.some((s) => s[0] === 'WATCHDOG=1'),
+      'WATCHDOG_PID = our pid: pings',
+    );
   });
 
   it('skips a ping after the event loop was blocked longer than maxLagMs, and pings again once it recovers', async () => {
@@ -85,7 +93,10 @@ describe('SystemdNotifier', () => {
     assert.ok(lines().some((l) => l.msg === 'event loop blocked: systemd watchdog ping skipped'));
     await sleep(230);
     n.stopping();
-    assert.ok(sent.some((s) => s[0] === 'WATCHDOG=1'), 'a healthy interval pings again');
+    assert.ok(
+      sent.some((s) => s[0] === 'WATCHDOG=1'),
+      'a healthy interval pings again',
+    );
   });
 
   it('a failing delivery is logged once and never throws', async () => {

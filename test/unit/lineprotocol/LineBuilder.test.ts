@@ -54,7 +54,14 @@ describe('LineBuilder', () => {
   it('never writes a raw newline or CR: a string value carries them as the two characters \\n and \\r', () => {
     const builder = new LineBuilder();
     const payload = 'x\ninj2_evil,device=victim,gateway=adv3 value=42 1000000000000\n';
-    const line = viaBuilder(builder, [['s', 'string', payload], ['c', 'string', 'a\r\nb']], '7');
+    const line = viaBuilder(
+      builder,
+      [
+        ['s', 'string', payload],
+        ['c', 'string', 'a\r\nb'],
+      ],
+      '7',
+    );
     assert.ok(!line.includes('\n') && !line.includes('\r'), line);
     assert.equal(line, 'm,t=v c="a\\r\\nb",s="x\\ninj2_evil,device=victim,gateway=adv3 value=42 1000000000000\\n" 7');
   });

@@ -64,7 +64,8 @@ function disagreement(v: Vector): string {
   const tags = [...p.tags].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   if (p.measurement !== want.measurement) return `measurement ${JSON.stringify(p.measurement)}`;
   if (JSON.stringify(tags) !== JSON.stringify(want.tags)) return `tags ${JSON.stringify(tags)}`;
-  if (p.fields.length !== want.fields.length || !p.fields.every((f, i) => sameField(f, want.fields[i]!))) return `fields ${JSON.stringify(p.fields)}`;
+  if (p.fields.length !== want.fields.length || !p.fields.every((f, i) => sameField(f, want.fields[i]!)))
+    return `fields ${JSON.stringify(p.fields)}`;
   if ((p.timestamp ?? null) !== (want.time === null ? null : String(BigInt(want.time)))) return `time ${p.timestamp}`;
   return '';
 }

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 /** [file relative to src, import specifier resolved relative to src (or the package name)]. */
@@ -17,7 +19,9 @@ function imports(): [string, string][] {
   const out: [string, string][] = [];
   for (const file of files(SRC)) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"\n]*?from\s+'([^']+)'|require\('([^']+)'\)|import\(\s*'([^']+)'\s*\)/g)) {
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"\n]*?from\s+'([^']+)'|require\('([^']+)'\)|import\(\s*'([^']+)'\s*\)/g,
+    )) {
       const spec = m[1] ?? m[2] ?? m[3]!;
       const target = spec.startsWith('.') ? path.relative(SRC, path.resolve(path.dirname(file), spec)) : spec;
       out.push([path.relative(SRC, file), target]);
@@ -29,8 +33,13 @@ function imports(): [string, string][] {
 describe('layering', () => {
   const all = imports();
   it('only src/sinks/influx/ loads @influxdata/influxdb-client', () => {
-    const users = all.filter(([, t]) => t.startsWith('@influxdata/influxdb-client') || t === 'sinks/influx/influxClient.ts').map(([f]) => f);
-    assert.deepEqual(users.filter((f) => !f.startsWith(`sinks${path.sep}influx${path.sep}`)), []);
+    const users = all
+      .filter(([, t]) => t.startsWith('@influxdata/influxdb-client') || t === 'sinks/influx/influxClient.ts')
+      .map(([f]) => f);
+    assert.deepEqual(
+      users.filter((f) => !f.startsWith(`sinks${path.sep}influx${path.sep}`)),
+      [],
+    );
   });
 
   it('lineprotocol/ and topic/ import nothing of the gateway outside themselves', () => {
@@ -39,7 +48,10 @@ describe('layering', () => {
   });
 
   it('pipeline/ does not import sinks/, source/ or workers/; spool/ and sinks/ do not import pipeline/', () => {
-    const bad = all.filter(([f, t]) => (f.startsWith('pipeline/') && /^(sinks|source|workers)\//.test(t)) || (/^(spool|sinks)\//.test(f) && t.startsWith('pipeline/')));
+    const bad = all.filter(
+      ([f, t]) =>
+        (f.startsWith('pipeline/') && /^(sinks|source|workers)\//.test(t)) || (/^(spool|sinks)\//.test(f) && t.startsWith('pipeline/')),
+    );
     assert.deepEqual(bad, []);
   });
 });

@@ -34,7 +34,13 @@ const ROUTES: RouteConfig[] = [
   { ...DEFAULT_ROUTE, topic: 'flat/{device}/{measurement}', flatten: true },
   DEFAULT_ROUTE,
 ];
-const router = new Router({ routes: parseRoutes(ROUTES), sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes: 1 << 20 });
+const router = new Router({
+  routes: parseRoutes(ROUTES),
+  sinkNames: ['influx', 'redis'],
+  gatewayId: 'gw1',
+  gatewayTag: true,
+  maxPayloadBytes: 1 << 20,
+});
 
 /** The crash oracle for a whole message: never a throw, always one of the three outcomes with a known reason. */
 function route(topic: string, payload: string): RouteResult {
@@ -71,7 +77,35 @@ function grammarNeverThrows(text: string): void {
 }
 
 // Characters that mean something to line protocol, JSON, MQTT or a terminal.
-const SPECIALS = [' ', ',', '=', '"', '\\', '\n', '\r', '\t', '\0', '\u000b', '#', '{', '}', 'é', '😀', '\u2028', 'a', 'b', '0', '1', 'i', 'u', 't', 'e', '-', '.', '+'];
+const SPECIALS = [
+  ' ',
+  ',',
+  '=',
+  '"',
+  '\\',
+  '\n',
+  '\r',
+  '\t',
+  '\0',
+  '\u000b',
+  '#',
+  '{',
+  '}',
+  'é',
+  '😀',
+  '\u2028',
+  'a',
+  'b',
+  '0',
+  '1',
+  'i',
+  'u',
+  't',
+  'e',
+  '-',
+  '.',
+  '+',
+];
 const nasty = fc.string({ unit: fc.constantFrom(...SPECIALS), maxLength: 16 });
 
 describe('line protocol fuzz (issue 12)', () => {
@@ -99,7 +133,12 @@ describe('line protocol fuzz (issue 12)', () => {
   });
 
   it('escapes at every position: a backslash (or two) inserted anywhere into a valid line never crashes any part', () => {
-    const base = fc.constantFrom('cpu,host=a,region=b v=1i,s="x y",f=1.5,b=t 1000', 'm f=1', 'm\\ x,t\\=1=v\\,2 k\\ e=2u', 'a,b=c d="e\\"f\\\\g"');
+    const base = fc.constantFrom(
+      'cpu,host=a,region=b v=1i,s="x y",f=1.5,b=t 1000',
+      'm f=1',
+      'm\\ x,t\\=1=v\\,2 k\\ e=2u',
+      'a,b=c d="e\\"f\\\\g"',
+    );
     fc.assert(
       fc.property(base, fc.nat(), fc.constantFrom('\\', '\\\\', '\\\n', '\\"', '\\ '), (line, at, insert) => {
         const i = at % (line.length + 1);
@@ -112,7 +151,10 @@ describe('line protocol fuzz (issue 12)', () => {
   });
 
   it('any text at all: the parser, splitter, fast scanner and the line decoder never throw', () => {
-    const text = fc.oneof(fc.string({ unit: fc.constantFrom(...SPECIALS, 'm', 'f', '=', '1'), maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 80 }));
+    const text = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...SPECIALS, 'm', 'f', '=', '1'), maxLength: 80 }),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+    );
     fc.assert(
       fc.property(text, (t) => {
         grammarNeverThrows(t);
@@ -123,7 +165,13 @@ describe('line protocol fuzz (issue 12)', () => {
   });
 
   it('JSON and number decoders never throw on nasty names, values and topic levels', () => {
-    const value = fc.oneof(fc.double(), nasty, fc.boolean(), fc.constant(null), fc.dictionary(nasty, fc.oneof(fc.double(), nasty), { maxKeys: 4 }));
+    const value = fc.oneof(
+      fc.double(),
+      nasty,
+      fc.boolean(),
+      fc.constant(null),
+      fc.dictionary(nasty, fc.oneof(fc.double(), nasty), { maxKeys: 4 }),
+    );
     const level = nasty.map((s) => s.replaceAll('/', '|').replaceAll('+', 'p').replaceAll('#', 'h'));
     fc.assert(
       fc.property(level, level, fc.dictionary(nasty, value, { maxKeys: 8 }), nasty, (device, measurement, obj, raw) => {

@@ -47,8 +47,10 @@ describe('parseLine', () => {
       { name: 'h', kind: 'float', value: 1e21 },
       { name: 'i', kind: 'uint', value: '0' },
     ]);
-    for (const t of ['t', 'T', 'true', 'True', 'TRUE']) assert.deepEqual(ok(`m b=${t}`).fields[0], { name: 'b', kind: 'bool', value: true });
-    for (const f of ['f', 'F', 'false', 'False', 'FALSE']) assert.deepEqual(ok(`m b=${f}`).fields[0], { name: 'b', kind: 'bool', value: false });
+    for (const t of ['t', 'T', 'true', 'True', 'TRUE'])
+      assert.deepEqual(ok(`m b=${t}`).fields[0], { name: 'b', kind: 'bool', value: true });
+    for (const f of ['f', 'F', 'false', 'False', 'FALSE'])
+      assert.deepEqual(ok(`m b=${f}`).fields[0], { name: 'b', kind: 'bool', value: false });
   });
 
   it('unescapes names', () => {
@@ -178,7 +180,23 @@ describe('seriesKeyEnd', () => {
 describe('isWritableName', () => {
   it('refuses control characters, a trailing backslash, an odd backslash run before a delimiter, \\", a leading #', () => {
     for (const s of ['a', 'a\\b', 'a\\\\b', 'a\\\\ b', 'a\\\\,b', 'x#', 'a b,c=d"e', 'é😀']) assert.equal(isWritableName(s), true, s);
-    const refused = ['a\\', 'a\\\\', 'a\\,b', 'a\\ b', 'a\\=b', 'a\\\\\\ b', 'a\\"b', 'a\\\\"b', '#x', '__proto__', 'a\nb', 'a\rb', 'a\tb', '\u0000', 'a\u007f'];
+    const refused = [
+      'a\\',
+      'a\\\\',
+      'a\\,b',
+      'a\\ b',
+      'a\\=b',
+      'a\\\\\\ b',
+      'a\\"b',
+      'a\\\\"b',
+      '#x',
+      '__proto__',
+      'a\nb',
+      'a\rb',
+      'a\tb',
+      '\u0000',
+      'a\u007f',
+    ];
     for (const s of refused) assert.equal(isWritableName(s), false, JSON.stringify(s));
   });
 });

@@ -26,7 +26,10 @@ describe('createLogger', () => {
     logger.debug('not shown');
     await new Promise((r) => setImmediate(r));
     const out = text();
-    const [first, second] = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [first, second] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(first!.level, 'info');
     assert.equal(first!.password, '[redacted]');
     assert.deepEqual(first!.sink, { token: '[redacted]' });

@@ -24,7 +24,14 @@ const DEFAULT_ROUTE: RouteConfig = {
 
 function router(routes: readonly RouteConfig[], extra: Partial<RouterOptions> = {}): Router {
   // Routes come compiled by the loader, as in the gateway.
-  return new Router({ routes: parseRoutes(routes), sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes: 4096, ...extra });
+  return new Router({
+    routes: parseRoutes(routes),
+    sinkNames: ['influx', 'redis'],
+    gatewayId: 'gw1',
+    gatewayTag: true,
+    maxPayloadBytes: 4096,
+    ...extra,
+  });
 }
 
 function route(overrides: Partial<RouteConfig>): RouteConfig {
@@ -71,7 +78,10 @@ describe('Router', () => {
 
   it('default route: time field in ms becomes µs and is not a field', () => {
     const r = router([DEFAULT_ROUTE]);
-    assert.equal(lines(send(r, 'sensors/dev1/climate', { t: 21.5, ts: 1700000000123 })), 'climate,device=dev1,gateway=gw1 t=21.5 1700000000123000');
+    assert.equal(
+      lines(send(r, 'sensors/dev1/climate', { t: 21.5, ts: 1700000000123 })),
+      'climate,device=dev1,gateway=gw1 t=21.5 1700000000123000',
+    );
     assert.equal(reason(send(r, 'sensors/dev1/climate', { t: 21.5, ts: 'soon' })), 'bad_time');
     assert.equal(reason(send(r, 'sensors/dev1/climate', { t: 21.5, ts: -1 })), 'bad_time');
     assert.equal(lines(send(r, 'sensors/dev1/climate', { t: 21.5, ts: null })), `climate,device=dev1,gateway=gw1 t=21.5 ${ARRIVAL_US}`);
@@ -87,11 +97,16 @@ describe('Router', () => {
 
   it('flatten: nested objects joined with _, arrays by index', () => {
     const r = router([route({ flatten: true, timeField: '' })], { gatewayTag: false });
-    assert.equal(lines(send(r, 'sensors/d/m', { a: { b: 1, c: { d: true } }, arr: [5, { x: 'y' }] })), `m,device=d a_b=1,a_c_d=T,arr_0=5,arr_1_x="y" ${ARRIVAL_US}`);
+    assert.equal(
+      lines(send(r, 'sensors/d/m', { a: { b: 1, c: { d: true } }, arr: [5, { x: 'y' }] })),
+      `m,device=d a_b=1,a_c_d=T,arr_0=5,arr_1_x="y" ${ARRIVAL_US}`,
+    );
   });
 
   it('selected fields with dot paths and renames', () => {
-    const r = router([route({ fields: ['power=ENERGY.Power', 'ENERGY.Total', 'missing.path', 'list.1'], timeField: '' })], { gatewayTag: false });
+    const r = router([route({ fields: ['power=ENERGY.Power', 'ENERGY.Total', 'missing.path', 'list.1'], timeField: '' })], {
+      gatewayTag: false,
+    });
     assert.equal(
       lines(send(r, 'sensors/d/m', { ENERGY: { Power: 40, Total: 1.2, Voltage: 230 }, other: 1, list: [7, 8] })),
       `m,device=d ENERGY_Total=1.2,list_1=8,power=40 ${ARRIVAL_US}`,
@@ -111,7 +126,9 @@ describe('Router', () => {
   });
 
   it('too large, unrouted, first match wins', () => {
-    const r = router([route({ topic: 'a/{measurement}', tags: {} }), route({ topic: 'a/#', measurement: 'second', tags: {} })], { maxPayloadBytes: 10 });
+    const r = router([route({ topic: 'a/{measurement}', tags: {} }), route({ topic: 'a/#', measurement: 'second', tags: {} })], {
+      maxPayloadBytes: 10,
+    });
     assert.equal(reason(send(r, 'a/x', '{"v":1,"w":22}')), 'too_large');
     assert.deepEqual(send(r, 'b/x', '{"v":1}'), { kind: 'unrouted' });
     assert.equal(lines(send(r, 'a/x', '{"v":1}')), `x,gateway=gw1 v=1 ${ARRIVAL_US}`);
@@ -121,9 +138,12 @@ describe('Router', () => {
   });
 
   it('sink bitmask: bit i = sinkNames[i], empty = all, unknown throws', () => {
-    const r = router([route({ topic: 'a/{measurement}', sinks: ['redis'], tags: {} }), route({ topic: 'b/{measurement}', sinks: [], tags: {} })], {
-      sinkNames: ['influx', 'redis', 'other'],
-    });
+    const r = router(
+      [route({ topic: 'a/{measurement}', sinks: ['redis'], tags: {} }), route({ topic: 'b/{measurement}', sinks: [], tags: {} })],
+      {
+        sinkNames: ['influx', 'redis', 'other'],
+      },
+    );
     const a = send(r, 'a/m', '{"v":1}');
     const b = send(r, 'b/m', '{"v":1}');
     assert.ok(a.kind === 'ok' && b.kind === 'ok');
@@ -161,7 +181,10 @@ describe('Router', () => {
   describe('number format', () => {
     const r = router(loadRoutes('numeric.json'));
     it('bare numbers and booleans become field value', () => {
-      assert.equal(lines(send(r, 'home/kitchen/temperature', ' 21.5\n')), `temperature,device=kitchen,gateway=gw1 value=21.5 ${ARRIVAL_US}`);
+      assert.equal(
+        lines(send(r, 'home/kitchen/temperature', ' 21.5\n')),
+        `temperature,device=kitchen,gateway=gw1 value=21.5 ${ARRIVAL_US}`,
+      );
       assert.equal(lines(send(r, 'home/kitchen/temperature', '-3')), `temperature,device=kitchen,gateway=gw1 value=-3 ${ARRIVAL_US}`);
       assert.equal(lines(send(r, 'home/door/open', 'true')), `open,device=door,gateway=gw1 value=T ${ARRIVAL_US}`);
     });
@@ -178,7 +201,8 @@ describe('Router', () => {
 
     it('rebuilds each line with route and gateway tags, ns timestamps by default', () => {
       const r = router([lineRoute('auto')]);
-      const payload = '# comment\n\nweather,device=payload,loc=roof temp=21.5,count=3i,big=9223372036854775807i,u=5u,ok=t,s="a b\nc" 1732240000123456789\r\n  \nweather hum=40\n';
+      const payload =
+        '# comment\n\nweather,device=payload,loc=roof temp=21.5,count=3i,big=9223372036854775807i,u=5u,ok=t,s="a b\nc" 1732240000123456789\r\n  \nweather hum=40\n';
       const result = send(r, 'influx/dev1', payload);
       assert.ok(result.kind === 'ok');
       assert.equal(result.entry.points, 2);
@@ -192,7 +216,10 @@ describe('Router', () => {
     it('interprets timestamps in the route unit', () => {
       assert.equal(lines(send(router([lineRoute('s')]), 'influx/d', 'm v=1 1732240000')), `m,device=d,gateway=gw1 v=1 ${ARRIVAL_US}`);
       assert.equal(lines(send(router([lineRoute('ms')]), 'influx/d', 'm v=1 1732240000000')), `m,device=d,gateway=gw1 v=1 ${ARRIVAL_US}`);
-      assert.equal(lines(send(router([lineRoute('us')]), 'influx/d', 'm v=1 1732240000000000')), `m,device=d,gateway=gw1 v=1 ${ARRIVAL_US}`);
+      assert.equal(
+        lines(send(router([lineRoute('us')]), 'influx/d', 'm v=1 1732240000000000')),
+        `m,device=d,gateway=gw1 v=1 ${ARRIVAL_US}`,
+      );
       assert.equal(reason(send(router([lineRoute('auto')]), 'influx/d', 'm v=1 -5')), 'bad_time');
     });
 
@@ -213,7 +240,9 @@ describe('Router', () => {
     it('zigbee2mqtt: device reports become points, bridge topics do not', () => {
       const r = router(loadRoutes('zigbee2mqtt.json'));
       assert.equal(
-        lines(send(r, 'zigbee2mqtt/living_room_sensor', '{"temperature":21.3,"humidity":45,"battery":97,"linkquality":120,"voltage":2995}')),
+        lines(
+          send(r, 'zigbee2mqtt/living_room_sensor', '{"temperature":21.3,"humidity":45,"battery":97,"linkquality":120,"voltage":2995}'),
+        ),
         `zigbee,device=living_room_sensor,gateway=gw1 battery=97,humidity=45,linkquality=120,temperature=21.3,voltage=2995 ${ARRIVAL_US}`,
       );
       assert.deepEqual(send(r, 'zigbee2mqtt/bridge/state', '{"state":"online"}'), { kind: 'unrouted' });
@@ -223,7 +252,8 @@ describe('Router', () => {
 
     it('tasmota: flattened sensors, ISO time without zone read as UTC', () => {
       const r = router(loadRoutes('tasmota.json'));
-      const payload = '{"Time":"2024-01-01T12:00:00","ENERGY":{"Total":1.2,"Power":40,"Voltage":230},"AM2301":{"Temperature":21.1,"Humidity":40},"TempUnit":"C"}';
+      const payload =
+        '{"Time":"2024-01-01T12:00:00","ENERGY":{"Total":1.2,"Power":40,"Voltage":230},"AM2301":{"Temperature":21.1,"Humidity":40},"TempUnit":"C"}';
       assert.equal(
         lines(send(r, 'tele/plug1/SENSOR', payload)),
         `tasmota,device=plug1,gateway=gw1 AM2301_Humidity=40,AM2301_Temperature=21.1,ENERGY_Power=40,ENERGY_Total=1.2,ENERGY_Voltage=230,TempUnit="C" ${Date.UTC(2024, 0, 1, 12)}000`,
@@ -245,11 +275,16 @@ describe('Router', () => {
       );
       // A partial status carries only what changed.
       assert.equal(
-        lines(send(r, 'shellyplus1pm-a8032ab12345/events/rpc', '{"method":"NotifyStatus","params":{"ts":1700000001,"switch:0":{"apower":0}}}')),
+        lines(
+          send(r, 'shellyplus1pm-a8032ab12345/events/rpc', '{"method":"NotifyStatus","params":{"ts":1700000001,"switch:0":{"apower":0}}}'),
+        ),
         'shelly,channel=switch:0,device=shellyplus1pm-a8032ab12345,gateway=gw1 apower=0 1700000001000000',
       );
       // NotifyEvent has none of the fields.
-      assert.equal(reason(send(r, 'shellyplus1pm-a8032ab12345/events/rpc', '{"method":"NotifyEvent","params":{"ts":1700000001,"events":[]}}')), 'no_fields');
+      assert.equal(
+        reason(send(r, 'shellyplus1pm-a8032ab12345/events/rpc', '{"method":"NotifyEvent","params":{"ts":1700000001,"events":[]}}')),
+        'no_fields',
+      );
     });
 
     it('every example route has exactly the keys of RouteConfig', () => {

@@ -102,7 +102,32 @@ function assertRejectedWith(result: RouteResult, reasons: readonly string[]): vo
 // Arbitraries: what devices send
 // ---------------------------------------------------------------------------------------------------------------
 
-const SPECIALS = [' ', ',', '=', '"', "'", '\\', '\n', '\r', '\t', '\0', '#', '{', '}', ':', '%', '.', '_', 'é', '😀', '\ud800', '\u2028', 'a', 'b', '0'];
+const SPECIALS = [
+  ' ',
+  ',',
+  '=',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '\r',
+  '\t',
+  '\0',
+  '#',
+  '{',
+  '}',
+  ':',
+  '%',
+  '.',
+  '_',
+  'é',
+  '😀',
+  '\ud800',
+  '\u2028',
+  'a',
+  'b',
+  '0',
+];
 /** Short strings dense in characters that mean something to line protocol, Redis keys, JSON or MQTT. */
 const nasty = fc.oneof(
   fc.string({ unit: fc.constantFrom(...SPECIALS), maxLength: 12 }),
@@ -150,7 +175,12 @@ function send(topic: string, payload: string | Buffer): RouteResult {
 }
 
 /** What a json message (flatten off, no time field in it) must turn into. */
-function expectJson(device: string, measurement: string, obj: Record<string, unknown>, timeKey = 'ts'): { reject?: string; fields?: Map<string, Field> } {
+function expectJson(
+  device: string,
+  measurement: string,
+  obj: Record<string, unknown>,
+  timeKey = 'ts',
+): { reject?: string; fields?: Map<string, Field> } {
   if (measurement === '' || !writable(measurement) || !writable(device)) return { reject: 'bad_name' };
   const fields = new Map<string, Field>();
   for (const [k, v] of Object.entries(obj)) {
@@ -175,7 +205,8 @@ function assertPoint(p: ParsedLine, measurement: string, tags: Record<string, st
   for (const [name, f] of fields) {
     const g = got.get(name)!;
     assert.equal(g.kind, f.kind, name);
-    if (f.kind === 'float') assert.ok(Object.is(g.value, f.value) || (g.value === 0 && f.value === 0), `${name}: ${String(g.value)} vs ${String(f.value)}`);
+    if (f.kind === 'float')
+      assert.ok(Object.is(g.value, f.value) || (g.value === 0 && f.value === 0), `${name}: ${String(g.value)} vs ${String(f.value)}`);
     else assert.equal(g.value, f.value, name);
   }
 }
@@ -236,7 +267,23 @@ describe('bad device input (properties over Router output)', () => {
   it('number: only a plain finite decimal (or true/false) becomes field value; NaN, ±Infinity, hex, "", 1e999 are bad_number', () => {
     const text = fc.oneof(
       fc.double().map(String),
-      fc.constantFrom('NaN', 'Infinity', '-Infinity', '1e999', '0x1f', '', ' ', '1_000', '+5', '5.', '.5', 'true', 'false', ' 42 ', '9'.repeat(400)),
+      fc.constantFrom(
+        'NaN',
+        'Infinity',
+        '-Infinity',
+        '1e999',
+        '0x1f',
+        '',
+        ' ',
+        '1_000',
+        '+5',
+        '5.',
+        '.5',
+        'true',
+        'false',
+        ' 42 ',
+        '9'.repeat(400),
+      ),
       nasty,
     );
     fc.assert(
@@ -258,7 +305,19 @@ describe('bad device input (properties over Router output)', () => {
       fc.double(),
       fc.integer({ min: -1e15, max: 1e15 }),
       fc.constantFrom(0, -1, 1e11, 1e14, 1e17, 1e20, 9.2e18, 1e300, 1.7e9, 1.7e12, 1.7e15, 1.7e18),
-      fc.constantFrom('NaN', 'Infinity', '', ' ', '2024-02-30', '2024-13-01T00:00:00Z', '1970-01-01', '9999-12-31T23:59:59.999999Z', '0001-01-01', '1700000000', '17e8'),
+      fc.constantFrom(
+        'NaN',
+        'Infinity',
+        '',
+        ' ',
+        '2024-02-30',
+        '2024-13-01T00:00:00Z',
+        '1970-01-01',
+        '9999-12-31T23:59:59.999999Z',
+        '0001-01-01',
+        '1700000000',
+        '17e8',
+      ),
       nasty,
       fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
     );
@@ -272,7 +331,8 @@ describe('bad device input (properties over Router output)', () => {
         assert.match(p!.timestamp!, /^\d+$/);
         const us = Number(p!.timestamp);
         assert.ok(us >= 0 && us <= Number.MAX_SAFE_INTEGER, `timestamp ${p!.timestamp}`);
-        if (prefix === 'sensors' && typeof t === 'number' && Number.isFinite(t)) assert.ok(us === Math.round(t * 1000), `ms unit: ms × 1000, got ${us} for ${t}`);
+        if (prefix === 'sensors' && typeof t === 'number' && Number.isFinite(t))
+          assert.ok(us === Math.round(t * 1000), `ms unit: ms × 1000, got ${us} for ${t}`);
       }),
       runs(RUNS * 2),
     );
@@ -281,43 +341,53 @@ describe('bad device input (properties over Router output)', () => {
   it('deeply nested JSON (flatten on and off, also as the time field) never throws: written or too_deep / bad_time', () => {
     fc.assert(
       // Up to ~16 KB (mqtt.maxPayloadBytes here): deep enough to overflow the stack of a recursive walk.
-      fc.property(fc.integer({ min: 1, max: 8000 }), fc.constantFrom('flat', 'sensors'), fc.constantFrom('{"a":', '['), fc.boolean(), (d, prefix, open, asTime) => {
-        const depth = open === '[' ? d : Math.ceil(d / 3);
-        const close = open === '[' ? ']' : '}';
-        const nested = `${open.repeat(depth)}1${close.repeat(depth)}`;
-        const result = send(`${prefix}/d/m`, asTime ? `{"v":2,"ts":${nested}}` : `{"v":2,"n":${nested}}`);
-        if (asTime) return assertRejectedWith(result, ['bad_time']);
-        if (prefix === 'sensors') {
-          const [p] = readBack(result);
-          assert.deepEqual([...fieldsOf(p!).keys()], ['v'], 'nested values are ignored without flatten');
-        } else if (result.kind === 'rejected') {
-          assertRejectedWith(result, ['too_deep']);
-          assert.ok(depth > 30);
-        } else {
-          readBack(result);
-          assert.ok(depth <= 33);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8000 }),
+        fc.constantFrom('flat', 'sensors'),
+        fc.constantFrom('{"a":', '['),
+        fc.boolean(),
+        (d, prefix, open, asTime) => {
+          const depth = open === '[' ? d : Math.ceil(d / 3);
+          const close = open === '[' ? ']' : '}';
+          const nested = `${open.repeat(depth)}1${close.repeat(depth)}`;
+          const result = send(`${prefix}/d/m`, asTime ? `{"v":2,"ts":${nested}}` : `{"v":2,"n":${nested}}`);
+          if (asTime) return assertRejectedWith(result, ['bad_time']);
+          if (prefix === 'sensors') {
+            const [p] = readBack(result);
+            assert.deepEqual([...fieldsOf(p!).keys()], ['v'], 'nested values are ignored without flatten');
+          } else if (result.kind === 'rejected') {
+            assertRejectedWith(result, ['too_deep']);
+            assert.ok(depth > 30);
+          } else {
+            readBack(result);
+            assert.ok(depth <= 33);
+          }
+        },
+      ),
       runs(60),
     );
   });
 
   it('flatten: nested names join with "_" and cannot create fields beyond the leaves', () => {
     fc.assert(
-      fc.property(fc.dictionary(nasty, fc.dictionary(nasty, fc.oneof(fc.double(), nasty, fc.boolean()), { maxKeys: 3 }), { maxKeys: 3 }), (obj) => {
-        delete obj.ts;
-        const text = JSON.stringify(obj);
-        const result = send('flat/d/m', text);
-        const leaves: Record<string, unknown> = Object.create(null) as Record<string, unknown>; // '__proto__' is a key here
-        // An empty outer key adds no prefix (the walk treats '' as the root). JSON.parse: see the first property.
-        for (const [k, inner] of Object.entries(JSON.parse(text) as Record<string, Record<string, unknown>>)) for (const [k2, v] of Object.entries(inner)) leaves[k === '' ? k2 : `${k}_${k2}`] = v;
-        const want = expectJson('d', 'm', leaves, ''); // only the top-level `ts` is the time field
-        if (want.reject !== undefined) return assertRejectedWith(result, [want.reject]);
-        const [p] = readBack(result);
-        const got = fieldsOf(p!);
-        for (const name of got.keys()) assert.ok(want.fields!.has(name), `unexpected field ${JSON.stringify(name)}`);
-        assert.equal(got.size, want.fields!.size);
-      }),
+      fc.property(
+        fc.dictionary(nasty, fc.dictionary(nasty, fc.oneof(fc.double(), nasty, fc.boolean()), { maxKeys: 3 }), { maxKeys: 3 }),
+        (obj) => {
+          delete obj.ts;
+          const text = JSON.stringify(obj);
+          const result = send('flat/d/m', text);
+          const leaves: Record<string, unknown> = Object.create(null) as Record<string, unknown>; // '__proto__' is a key here
+          // An empty outer key adds no prefix (the walk treats '' as the root). JSON.parse: see the first property.
+          for (const [k, inner] of Object.entries(JSON.parse(text) as Record<string, Record<string, unknown>>))
+            for (const [k2, v] of Object.entries(inner)) leaves[k === '' ? k2 : `${k}_${k2}`] = v;
+          const want = expectJson('d', 'm', leaves, ''); // only the top-level `ts` is the time field
+          if (want.reject !== undefined) return assertRejectedWith(result, [want.reject]);
+          const [p] = readBack(result);
+          const got = fieldsOf(p!);
+          for (const name of got.keys()) assert.ok(want.fields!.has(name), `unexpected field ${JSON.stringify(name)}`);
+          assert.equal(got.size, want.fields!.size);
+        },
+      ),
       runs(RUNS),
     );
   });
@@ -326,9 +396,25 @@ describe('bad device input (properties over Router output)', () => {
     const escName = (s: string, tag: boolean) => s.replace(tag ? /[, =]/g : /[, ]/g, (c) => `\\${c}`);
     const escStr = (s: string) => s.replace(/["\\]/g, (c) => `\\${c}`);
     const lineArb = fc.oneof(
-      fc.tuple(nasty, nasty, nasty, nasty, nasty).map(([m, tk, tv, fk, fv]) => `${escName(m, false)},${escName(tk, true)}=${escName(tv, true)} ${escName(fk, true)}="${escStr(fv)}",x=1.5 1700000000000000000`),
+      fc
+        .tuple(nasty, nasty, nasty, nasty, nasty)
+        .map(
+          ([m, tk, tv, fk, fv]) =>
+            `${escName(m, false)},${escName(tk, true)}=${escName(tv, true)} ${escName(fk, true)}="${escStr(fv)}",x=1.5 1700000000000000000`,
+        ),
       fc.string({ unit: fc.constantFrom(...SPECIALS, 'm', 'f', '1', 'i', 'u', 't'), maxLength: 40 }),
-      fc.constantFrom('m f=1i', 'm f=9223372036854775808i', 'm f=18446744073709551615u', 'm f=NaN', 'm f=Inf', '# c', '', 'm f="a\nb"', 'm f=1 -1', 'm f=1 99999999999999999999'),
+      fc.constantFrom(
+        'm f=1i',
+        'm f=9223372036854775808i',
+        'm f=18446744073709551615u',
+        'm f=NaN',
+        'm f=Inf',
+        '# c',
+        '',
+        'm f="a\nb"',
+        'm f=1 -1',
+        'm f=1 99999999999999999999',
+      ),
     );
     fc.assert(
       fc.property(level, fc.array(lineArb, { minLength: 1, maxLength: 4 }), (device, lines) => {
@@ -378,7 +464,8 @@ const KEY_PART = /^(?:[^%{}:\s\x00-\x1f\x7f]|%[0-9A-F]{2})*$/u;
 
 function decodeKeyPart(part: string): string {
   const bytes: Buffer[] = [];
-  for (const m of part.matchAll(/%([0-9A-F]{2})|[^%]+/gu)) bytes.push(m[1] !== undefined ? Buffer.from([parseInt(m[1], 16)]) : Buffer.from(m[0], 'utf8'));
+  for (const m of part.matchAll(/%([0-9A-F]{2})|[^%]+/gu))
+    bytes.push(m[1] !== undefined ? Buffer.from([parseInt(m[1], 16)]) : Buffer.from(m[0], 'utf8'));
   return Buffer.concat(bytes).toString('utf8');
 }
 
@@ -387,40 +474,55 @@ describe('bad device input (properties over Redis keys and arguments)', () => {
 
   it('device and measurement names never add a key level or a hash slot; stream entries carry exactly the point', () => {
     fc.assert(
-      fc.property(level, level, fc.dictionary(nasty, fc.oneof(fc.double(), nasty, fc.boolean()), { minKeys: 1, maxKeys: 4 }), (device, measurement, obj) => {
-        const result = send(`sensors/${device}/${measurement}`, JSON.stringify(obj));
-        if (result.kind !== 'ok') return;
-        const [p] = readBack(result);
-        const built = builder.build(batchOf([result.entry.lines], { positions: [7], origin: 'o', points: 1, bytes: 1, firstReceivedAt: 0, lastReceivedAt: 0, end: 1 }));
-        assert.equal(built.rejected, 0);
-        assert.equal(built.points, 1);
-        // A point without a device tag (empty topic level) has no latest hash, only its stream entry.
-        assert.equal(latestOf(built).length, device === '' ? 0 : 1, 'one latest hash per device and measurement');
-        if (device !== '') {
-          const [valuesKey, timesKey, flat] = latestOf(built)[0]!;
-          const m = /^eb:latest:\{([^{}]*)\}:([^:]*)$/u.exec(valuesKey);
-          assert.ok(m, `latest key ${JSON.stringify(valuesKey)}`);
-          assert.match(m[1]!, KEY_PART);
-          assert.match(m[2]!, KEY_PART);
-          assert.equal(decodeKeyPart(m[1]!), stored(device));
-          assert.equal(decodeKeyPart(m[2]!), stored(measurement));
-          assert.equal(timesKey, `${valuesKey}:ts`);
-          assert.equal(flat.length, p!.fields.length * 3, 'field, value, time per field');
-        }
-        const streams = streamsOf(built);
-        assert.equal(streams.length, 1, 'one stream entry per point');
-        const [streamKey, position, pairs] = streams[0]!;
-        const sm = /^eb:stream:\{([^{}]*)\}$/u.exec(streamKey);
-        assert.ok(sm, `stream key ${JSON.stringify(streamKey)}`);
-        assert.match(sm[1]!, KEY_PART);
-        assert.equal(decodeKeyPart(sm[1]!), stored(measurement));
-        assert.equal(position, 7);
-        assert.equal(pairs.length, 2 + 2 * (p!.tags.length + p!.fields.length), 'ts, then the tags, then the fields');
-        assert.deepEqual(pairs.slice(2, 2 + 2 * p!.tags.length), p!.tags.flat());
-        // The argv the script gets is JSON: it decodes to exactly these groups and entries.
-        assert.deepEqual(JSON.parse(built.argv[2].toString()), latestOf(built));
-        assert.deepEqual(JSON.parse(built.argv[3].toString()), streams);
-      }),
+      fc.property(
+        level,
+        level,
+        fc.dictionary(nasty, fc.oneof(fc.double(), nasty, fc.boolean()), { minKeys: 1, maxKeys: 4 }),
+        (device, measurement, obj) => {
+          const result = send(`sensors/${device}/${measurement}`, JSON.stringify(obj));
+          if (result.kind !== 'ok') return;
+          const [p] = readBack(result);
+          const built = builder.build(
+            batchOf([result.entry.lines], {
+              positions: [7],
+              origin: 'o',
+              points: 1,
+              bytes: 1,
+              firstReceivedAt: 0,
+              lastReceivedAt: 0,
+              end: 1,
+            }),
+          );
+          assert.equal(built.rejected, 0);
+          assert.equal(built.points, 1);
+          // A point without a device tag (empty topic level) has no latest hash, only its stream entry.
+          assert.equal(latestOf(built).length, device === '' ? 0 : 1, 'one latest hash per device and measurement');
+          if (device !== '') {
+            const [valuesKey, timesKey, flat] = latestOf(built)[0]!;
+            const m = /^eb:latest:\{([^{}]*)\}:([^:]*)$/u.exec(valuesKey);
+            assert.ok(m, `latest key ${JSON.stringify(valuesKey)}`);
+            assert.match(m[1]!, KEY_PART);
+            assert.match(m[2]!, KEY_PART);
+            assert.equal(decodeKeyPart(m[1]!), stored(device));
+            assert.equal(decodeKeyPart(m[2]!), stored(measurement));
+            assert.equal(timesKey, `${valuesKey}:ts`);
+            assert.equal(flat.length, p!.fields.length * 3, 'field, value, time per field');
+          }
+          const streams = streamsOf(built);
+          assert.equal(streams.length, 1, 'one stream entry per point');
+          const [streamKey, position, pairs] = streams[0]!;
+          const sm = /^eb:stream:\{([^{}]*)\}$/u.exec(streamKey);
+          assert.ok(sm, `stream key ${JSON.stringify(streamKey)}`);
+          assert.match(sm[1]!, KEY_PART);
+          assert.equal(decodeKeyPart(sm[1]!), stored(measurement));
+          assert.equal(position, 7);
+          assert.equal(pairs.length, 2 + 2 * (p!.tags.length + p!.fields.length), 'ts, then the tags, then the fields');
+          assert.deepEqual(pairs.slice(2, 2 + 2 * p!.tags.length), p!.tags.flat());
+          // The argv the script gets is JSON: it decodes to exactly these groups and entries.
+          assert.deepEqual(JSON.parse(built.argv[2].toString()), latestOf(built));
+          assert.deepEqual(JSON.parse(built.argv[3].toString()), streams);
+        },
+      ),
       runs(RUNS * 2),
     );
   });

@@ -13,11 +13,26 @@ const RECEIVED = 1732240000000;
 
 function router(limits: Partial<PointLimits> = {}, maxPayloadBytes = 65536): Router {
   const routes: RouteConfig[] = [
-    { ...DEFAULT_ROUTE, topic: 'lp/{device}', format: 'line', measurement: '', tags: { device: '{device}' }, timeField: '', timeUnit: 'ns' },
+    {
+      ...DEFAULT_ROUTE,
+      topic: 'lp/{device}',
+      format: 'line',
+      measurement: '',
+      tags: { device: '{device}' },
+      timeField: '',
+      timeUnit: 'ns',
+    },
     { ...DEFAULT_ROUTE, topic: 'flat/{device}/{measurement}', flatten: true },
     DEFAULT_ROUTE,
   ];
-  return new Router({ routes: parseRoutes(routes), sinkNames: ['influx', 'redis'], gatewayId: 'gw1', gatewayTag: true, maxPayloadBytes, limits: { ...DEFAULT_LIMITS, ...limits } });
+  return new Router({
+    routes: parseRoutes(routes),
+    sinkNames: ['influx', 'redis'],
+    gatewayId: 'gw1',
+    gatewayTag: true,
+    maxPayloadBytes,
+    limits: { ...DEFAULT_LIMITS, ...limits },
+  });
 }
 
 function send(r: Router, topic: string, payload: string | object): RouteResult {
@@ -38,8 +53,17 @@ describe('device input (issue 12)', () => {
   it('item 1: an integer with leading zeros or more than 20 characters, in range, is written canonically; out of range is bad_line, never a throw', () => {
     const r = router();
     assert.equal(lines(send(r, 'lp/d1', 'm v=000000000000000000001u 5')), 'm,device=d1,gateway=gw1 v=1u 0');
-    assert.equal(lines(send(r, 'lp/d1', 'm v=00018446744073709551615u,w=-0009223372036854775808i,z=-0i 5000')), 'm,device=d1,gateway=gw1 v=18446744073709551615u,w=-9223372036854775808i,z=0i 5');
-    for (const bad of ['m v=18446744073709551616u', 'm v=000018446744073709551616u', 'm v=9223372036854775808i', 'm v=-9223372036854775809i', 'm v=-1u']) {
+    assert.equal(
+      lines(send(r, 'lp/d1', 'm v=00018446744073709551615u,w=-0009223372036854775808i,z=-0i 5000')),
+      'm,device=d1,gateway=gw1 v=18446744073709551615u,w=-9223372036854775808i,z=0i 5',
+    );
+    for (const bad of [
+      'm v=18446744073709551616u',
+      'm v=000018446744073709551616u',
+      'm v=9223372036854775808i',
+      'm v=-9223372036854775809i',
+      'm v=-1u',
+    ]) {
       assert.equal(reason(send(r, 'lp/d1', bad)), 'bad_line', bad);
     }
   });

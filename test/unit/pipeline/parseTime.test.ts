@@ -65,7 +65,26 @@ describe('parseTime', () => {
   });
 
   it('rejects invalid values', () => {
-    for (const v of [Number.NaN, Infinity, -Infinity, -1, '-5', '', '  ', 'abc', 'NaN', 'Infinity', '0x10', null, undefined, true, {}, [], '2024-13-01T00:00:00Z', '1e400']) {
+    for (const v of [
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      -1,
+      '-5',
+      '',
+      '  ',
+      'abc',
+      'NaN',
+      'Infinity',
+      '0x10',
+      null,
+      undefined,
+      true,
+      {},
+      [],
+      '2024-13-01T00:00:00Z',
+      '1e400',
+    ]) {
       assert.equal(parseTime(v, 'auto'), undefined, String(v));
     }
     assert.equal(parseTime(1e30, 'ns'), undefined, 'beyond int64 ns');

@@ -37,7 +37,10 @@ describe('ReconnectSchedule', () => {
     const s = new ReconnectSchedule({ minMs: 1000, maxMs: 30_000 });
     const delays = Array.from({ length: 30 }, () => s.next());
     assert.ok(delays[0]! <= 3000, `first ${delays[0]}`);
-    assert.ok(delays.every((d) => d >= 0 && d <= 30_000), delays.join(','));
+    assert.ok(
+      delays.every((d) => d >= 0 && d <= 30_000),
+      delays.join(','),
+    );
     assert.ok(Math.max(...delays.slice(10)) > 10_000, 'reaches the upper range');
     assert.ok(new Set(delays).size > 5, 'jittered');
     s.reset();

@@ -12,7 +12,15 @@ import { batchOf as makeBatch, entryLines, type Batch } from '../../../src/spool
 const LAYOUT: RedisLayout = { keyPrefix: 'eb:', deviceTag: 'device', latest: true, streams: true, streamMaxLen: 1000 };
 
 function batchOf(chunks: string[]): Batch {
-  return makeBatch(chunks, { positions: chunks.map((_, i) => i * 100), origin: 'o1', points: chunks.length, bytes: 0, firstReceivedAt: 0, lastReceivedAt: 0, end: 0 });
+  return makeBatch(chunks, {
+    positions: chunks.map((_, i) => i * 100),
+    origin: 'o1',
+    points: chunks.length,
+    bytes: 0,
+    firstReceivedAt: 0,
+    lastReceivedAt: 0,
+    end: 0,
+  });
 }
 
 /**
@@ -49,10 +57,18 @@ function reference(batch: Batch, layout: RedisLayout) {
       // A field named ts or like a tag, or starting with the marker, is marked in the entry (field:device).
       const tagKeys = p.tags.map(([k]) => k);
       const name = (n: string): string => (n === 'ts' || n.startsWith('field:') || tagKeys.includes(n) ? `field:${n}` : n);
-      streams.push([`${layout.keyPrefix}stream:{${measurement}}`, batch.positions[c]!, ['ts', String(timeMs), ...p.tags.flat(), ...p.fields.flatMap((f) => [name(f.name), value(f.value)])]]);
+      streams.push([
+        `${layout.keyPrefix}stream:{${measurement}}`,
+        batch.positions[c]!,
+        ['ts', String(timeMs), ...p.tags.flat(), ...p.fields.flatMap((f) => [name(f.name), value(f.value)])],
+      ]);
     }
   });
-  const groups = [...latest].map(([key, fields]) => [key, `${key}:ts`, [...fields].flatMap(([name, f]) => [name, f.value, String(f.timeMs)])]);
+  const groups = [...latest].map(([key, fields]) => [
+    key,
+    `${key}:ts`,
+    [...fields].flatMap(([name, f]) => [name, f.value, String(f.timeMs)]),
+  ]);
   return { groups, streams, points, rejected };
 }
 
@@ -83,10 +99,14 @@ describe('RedisBatchBuilder', () => {
       ['eb:latest:{d2}:climate', 'eb:latest:{d2}:climate:ts', ['t', '5', '1700000000000']],
     ]);
     assert.equal(streamsOf(built).length, 4);
-    assert.deepEqual(streamsOf(built)[0], ['eb:stream:{climate}', 0, ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'h', '40', 't', '21.5']]);
+    assert.deepEqual(streamsOf(built)[0], [
+      'eb:stream:{climate}',
+      0,
+      ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'h', '40', 't', '21.5'],
+    ]);
   });
 
-  it('gives the full parser\'s result for escapes, strings, integers, booleans and bad lines', () => {
+  it("gives the full parser's result for escapes, strings, integers, booleans and bad lines", () => {
     assertSame([
       'climate,device=d1 t=21.5 1700000000000000',
       'my\\ room,device=living\\ room\\,1,x=a\\=b t=1,n=5i,u=7u,b=T,c=false 1700000000000000',
@@ -119,7 +139,7 @@ describe('RedisBatchBuilder', () => {
     ]);
   });
 
-  it('gives the full parser\'s result for lines with more than two spaces (never the fast path)', () => {
+  it("gives the full parser's result for lines with more than two spaces (never the fast path)", () => {
     assertSame([
       'm,device=d1 v=1  1700000000000000',
       'm,device=d1  v=2 1700000000000000',
@@ -128,9 +148,14 @@ describe('RedisBatchBuilder', () => {
     ]);
   });
 
-  it('gives the full parser\'s time for a 16-digit timestamp beyond 2^53 µs, as for any other', () => {
+  it("gives the full parser's time for a 16-digit timestamp beyond 2^53 µs, as for any other", () => {
     // The parser's time goes through a double; the fast path must not be more exact than it (mixed lines must agree).
-    assertSame(['n,device=d1 f=1 9007199254740991', 'n,device=d1 f=2 9007199254740993', 'n,device=d1 g=3 9999999999999999', 'n,device=d1 g=4 9999999999999000']);
+    assertSame([
+      'n,device=d1 f=1 9007199254740991',
+      'n,device=d1 f=2 9007199254740993',
+      'n,device=d1 g=3 9999999999999999',
+      'n,device=d1 g=4 9999999999999000',
+    ]);
   });
 
   it('reads a line with leading spaces as the parser does (it skips them), instead of throwing', () => {
@@ -149,7 +174,7 @@ describe('RedisBatchBuilder', () => {
     assertSame(['m,device=d1 t=3,s="x" 1700000001000000', 'm,device=d1 t=1 1700000000000000', 'm,device=d1 s="old" 1690000000000000']);
   });
 
-  it('gives the full parser\'s result for any point the router can write (property)', () => {
+  it("gives the full parser's result for any point the router can write (property)", () => {
     const name = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'b', ' ', ',', '=', '\\', '"', ':', '{', 'é', '1') });
     const value = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => ['float', v] as const),
@@ -183,12 +208,49 @@ describe('RedisBatchBuilder', () => {
     );
   });
 
-  it('gives the full parser\'s result for raw lines of any byte class, batch after batch through one builder, and cut per cluster slot (property)', () => {
+  it("gives the full parser's result for raw lines of any byte class, batch after batch through one builder, and cut per cluster slot (property)", () => {
     // Names from every class the fast path must tell apart: separators, escapes, quotes, control characters, DEL,
     // multi-byte UTF-8 (2, 3 and 4 bytes, U+2028, a BOM), JSON's and Redis keys' specials.
-    const ch = fc.constantFrom('a', 'b', 'd', '!', '#', ' ', ',', '=', '\\', '"', '\x01', '\x7f', '\t', '\r', 'é', '€', '😀', '\u2028', '\ufeff', '1', '-', '.', 'i', 'u', 't', 'e', '{', ':', '%');
+    const ch = fc.constantFrom(
+      'a',
+      'b',
+      'd',
+      '!',
+      '#',
+      ' ',
+      ',',
+      '=',
+      '\\',
+      '"',
+      '\x01',
+      '\x7f',
+      '\t',
+      '\r',
+      'é',
+      '€',
+      '😀',
+      '\u2028',
+      '\ufeff',
+      '1',
+      '-',
+      '.',
+      'i',
+      'u',
+      't',
+      'e',
+      '{',
+      ':',
+      '%',
+    );
     const name = fc.oneof(
-      { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 4, unit: fc.constantFrom('a', 'é', '😀', '\x7f', '!', '#', '{', ':', '%', '\u2028', '1', '-', '.', 'i', 't', 'u', 'e') }) },
+      {
+        weight: 3,
+        arbitrary: fc.string({
+          minLength: 1,
+          maxLength: 4,
+          unit: fc.constantFrom('a', 'é', '😀', '\x7f', '!', '#', '{', ':', '%', '\u2028', '1', '-', '.', 'i', 't', 'u', 'e'),
+        }),
+      },
       { weight: 1, arbitrary: fc.string({ maxLength: 5, unit: ch }) },
     );
     const value = fc.oneof(
@@ -203,7 +265,18 @@ describe('RedisBatchBuilder', () => {
     const ts = fc.oneof(
       fc.constantFrom('1700000000000000', '1700000000000999', '1700000000001000'),
       fc.integer({ min: 0, max: 2 ** 53 }).map(String),
-      fc.constantFrom('0', '0123', '-5000', '999', '1000', '9007199254740993', '9999999999999999', '17000000000000000', '1700000000000000 ', '1700000000000000\r'),
+      fc.constantFrom(
+        '0',
+        '0123',
+        '-5000',
+        '999',
+        '1000',
+        '9007199254740993',
+        '9999999999999999',
+        '17000000000000000',
+        '1700000000000000 ',
+        '1700000000000000\r',
+      ),
     );
     const sep = fc.constantFrom(' ', ' ', ' ', '  ');
     const line = fc
@@ -231,10 +304,13 @@ describe('RedisBatchBuilder', () => {
     );
   });
 
-  it('gives the full parser\'s result for long names (native copies) in large batches that grow the writers (property)', () => {
+  it("gives the full parser's result for long names (native copies) in large batches that grow the writers (property)", () => {
     const long = fc.string({ minLength: 60, maxLength: 80, unit: fc.constantFrom('a', 'é', '😀', '\x7f', '!', '"', '\\', ' ', ',', '=') });
     const name = fc.oneof(long, fc.constantFrom('a', 'b', 'd1', 'd2', 'device', 'ts', 'field:ts'));
-    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.constantFrom('t', 'FALSE', '"x"', '"😀 \\" q"', '12i', '7u'));
+    const value = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.constantFrom('t', 'FALSE', '"x"', '"😀 \\" q"', '12i', '7u'),
+    );
     const ts = fc.constantFrom('1700000000000000', '1700000000000999', '1700000000001000');
     const esc = (s: string) => s.replace(/[\\ ,=]/g, (c) => (c === '\\' ? 'x' : `\\${c}`));
     const line = fc
@@ -242,10 +318,16 @@ describe('RedisBatchBuilder', () => {
       .map((l) => `${esc(l.measurement)},device=${esc(l.device)} ${l.fields.map(([k, v]) => `${esc(k)}=${v}`).join(',')} ${l.ts}`);
     const builder = new RedisBatchBuilder(LAYOUT);
     fc.assert(
-      fc.property(fc.array(fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n')), { minLength: 1, maxLength: 60 }), (chunks) => {
-        assertSame(chunks, builder);
-        assertSlotsReassemble(builder.build(batchOf(chunks)));
-      }),
+      fc.property(
+        fc.array(
+          fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n')),
+          { minLength: 1, maxLength: 60 },
+        ),
+        (chunks) => {
+          assertSame(chunks, builder);
+          assertSlotsReassemble(builder.build(batchOf(chunks)));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -265,22 +347,60 @@ describe('RedisBatchBuilder: what one device can send (issue 12)', () => {
     assert.deepEqual(
       streamsOf(built).map((e) => e[2]),
       [
-        ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'field:device', '5', 'field:gateway', '6', 'field:ts', '7', 't', '1', 'field:field:x', '8'],
+        [
+          'ts',
+          '1700000000000',
+          'device',
+          'd1',
+          'gateway',
+          'g',
+          'field:device',
+          '5',
+          'field:gateway',
+          '6',
+          'field:ts',
+          '7',
+          't',
+          '1',
+          'field:field:x',
+          '8',
+        ],
         ['ts', '1700000000000', 'device', 'd2', 'gateway', 'g', 'field:device', 'forged', 'field:ts', 'x y', 't', '2'],
       ],
     );
     const entry = streamsOf(built)[1]![2];
     const asMap = Object.fromEntries(Array.from({ length: entry.length / 2 }, (_, i) => [entry[2 * i], entry[2 * i + 1]]));
     assert.equal(asMap.device, 'd2', 'a reader taking the entry as a map sees the real device');
-    assert.deepEqual(latestOf(built)[0]![2], ['device', '5', '1700000000000', 'gateway', '6', '1700000000000', 'ts', '7', '1700000000000', 't', '1', '1700000000000', 'field:x', '8', '1700000000000']);
+    assert.deepEqual(latestOf(built)[0]![2], [
+      'device',
+      '5',
+      '1700000000000',
+      'gateway',
+      '6',
+      '1700000000000',
+      'ts',
+      '7',
+      '1700000000000',
+      't',
+      '1',
+      '1700000000000',
+      'field:x',
+      '8',
+      '1700000000000',
+    ]);
   });
 
   it('a tag key ts (or starting with field:) cannot make an unambiguous entry: the point is refused and counted', () => {
-    const built = new RedisBatchBuilder(LAYOUT).build(batchOf(['m,device=d1,ts=5 v=1 1700000000000000', 'm,device=d2 v=1 1700000000000000']));
+    const built = new RedisBatchBuilder(LAYOUT).build(
+      batchOf(['m,device=d1,ts=5 v=1 1700000000000000', 'm,device=d2 v=1 1700000000000000']),
+    );
     assert.equal(built.points, 1);
     assert.equal(built.rejected, 1);
     assert.match(built.firstError ?? '', /tag key "ts" is reserved/);
-    assert.deepEqual(streamsOf(built).map((e) => e[2][3]), ['d2']);
+    assert.deepEqual(
+      streamsOf(built).map((e) => e[2][3]),
+      ['d2'],
+    );
   });
 
   it('a point too wide for one stream entry (one XADD) is refused whole and counted; without streams it is written', () => {
@@ -288,7 +408,11 @@ describe('RedisBatchBuilder: what one device can send (issue 12)', () => {
     assert.equal(built.points, 1);
     assert.equal(built.rejected, 1);
     assert.match(built.firstError ?? '', /4100 fields/);
-    assert.deepEqual(latestOf(built).map((g) => g[0]), ['eb:latest:{n}:m'], 'nothing of the refused point');
+    assert.deepEqual(
+      latestOf(built).map((g) => g[0]),
+      ['eb:latest:{n}:m'],
+      'nothing of the refused point',
+    );
     const latestOnly = new RedisBatchBuilder({ ...LAYOUT, streams: false }).build(batchOf([wide('p', 4100)]));
     assert.equal(latestOnly.points, 1);
     assert.equal(latestOf(latestOnly)[0]![2].length, 3 * 4100);
@@ -316,7 +440,11 @@ function assertSlotsReassemble(built: ReturnType<RedisBatchBuilder['build']>): v
   for (const g of whole) assert.equal(latest.filter((x) => JSON.stringify(x) === JSON.stringify(g)).length, 1);
   const wholeStreams = streamsOf(built);
   assert.equal(streams.length, wholeStreams.length);
-  for (const key of new Set(wholeStreams.map((e) => e[0]))) assert.deepEqual(streams.filter((e) => e[0] === key), wholeStreams.filter((e) => e[0] === key));
+  for (const key of new Set(wholeStreams.map((e) => e[0])))
+    assert.deepEqual(
+      streams.filter((e) => e[0] === key),
+      wholeStreams.filter((e) => e[0] === key),
+    );
 }
 
 describe('RedisBatchBuilder: found by the property test', () => {

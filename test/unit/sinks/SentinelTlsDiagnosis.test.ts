@@ -10,7 +10,12 @@ describe('SentinelTlsDiagnosis', () => {
     const port = await freePort(); // nothing listens: the handshake fails at once
     let now = 0;
     const found: Error[] = [];
-    const d = new SentinelTlsDiagnosis({ sentinels: [{ host: '127.0.0.1', port }], tls: {}, onFound: (e) => found.push(e), now: () => now });
+    const d = new SentinelTlsDiagnosis({
+      sentinels: [{ host: '127.0.0.1', port }],
+      tls: {},
+      onFound: (e) => found.push(e),
+      now: () => now,
+    });
     const other = new Error('connect ECONNREFUSED');
     assert.equal(d.explain(other), other, 'other errors pass through, no probe');
     assert.equal(d.explain(UNREACHABLE), UNREACHABLE, 'the first time: the probe has only started');

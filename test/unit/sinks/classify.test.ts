@@ -48,7 +48,15 @@ describe('classifyInfluxError (as Telegraf influxdb_v2)', () => {
 describe('classifyRedisError', () => {
   const reply = (m: string) => Object.assign(new Error(m), { name: 'ReplyError' });
   it('keeps the batch on connection loss, timeouts, transient states and auth errors', () => {
-    for (const e of [new Error('Connection is closed.'), new Error('Command timed out'), reply('LOADING Redis is loading'), reply('OOM command not allowed'), reply('READONLY You can\'t write'), reply('NOAUTH Authentication required.'), reply('WRONGPASS invalid username-password pair')]) {
+    for (const e of [
+      new Error('Connection is closed.'),
+      new Error('Command timed out'),
+      reply('LOADING Redis is loading'),
+      reply('OOM command not allowed'),
+      reply("READONLY You can't write"),
+      reply('NOAUTH Authentication required.'),
+      reply('WRONGPASS invalid username-password pair'),
+    ]) {
       assert.equal(classifyRedisError(e).retryable, true, e.message);
     }
     assert.equal(classifyRedisError(reply('NOPERM this user has no permissions')).kind, 'auth');
@@ -59,9 +67,16 @@ describe('classifyRedisError', () => {
   });
   it('a write refused while a TLS handshake fails names the TLS key to check, and keeps the batch', () => {
     const handshake = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
-    const e = classifyRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false"), handshake, 'sinks.extra[name=edge].tls');
+    const e = classifyRedisError(
+      new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      handshake,
+      'sinks.extra[name=edge].tls',
+    );
     assert.deepEqual([e.kind, e.retryable], ['unavailable', true]);
-    assert.match(e.message, /^Redis unavailable: TLS: server certificate not accepted \(SELF_SIGNED_CERT_IN_CHAIN: .+\); check sinks\.extra\[name=edge\]\.tls\.caFile/);
+    assert.match(
+      e.message,
+      /^Redis unavailable: TLS: server certificate not accepted \(SELF_SIGNED_CERT_IN_CHAIN: .+\); check sinks\.extra\[name=edge\]\.tls\.caFile/,
+    );
   });
 });
 

@@ -71,9 +71,20 @@ describe('a subscription interrupted by a disconnect', () => {
     client.emit('close');
     client.subscriptions[0]!(new Error('Connection closed'));
     assert.equal(stats.subscriptionErrors, 0);
-    const view = { gatewayId: 'gw', version: 't', startedAt: 0, source: stats, sinks: [], spool: () => ({ type: 'memory', entries: 0, bytes: 0, maxBytes: 1, full: false }), shuttingDown: () => false } as never;
+    const view = {
+      gatewayId: 'gw',
+      version: 't',
+      startedAt: 0,
+      source: stats,
+      sinks: [],
+      spool: () => ({ type: 'memory', entries: 0, bytes: 0, maxBytes: 1, full: false }),
+      shuttingDown: () => false,
+    } as never;
     const problems = readiness(view).problems;
-    assert.ok(problems.some((p) => p.startsWith('mqtt: not connected')), JSON.stringify(problems));
+    assert.ok(
+      problems.some((p) => p.startsWith('mqtt: not connected')),
+      JSON.stringify(problems),
+    );
     assert.ok(!problems.some((p) => p.includes('refused')), JSON.stringify(problems));
     // A real refusal on a live connection still counts.
     client.connected = true;

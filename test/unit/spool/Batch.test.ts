@@ -10,23 +10,27 @@ describe('Batch bytes', () => {
   it('BatchCollector gathers text and bytes of any size (multi-byte too) into the same batch as batchOf (property)', () => {
     const text = fc.string({ maxLength: 3000, unit: 'grapheme' });
     fc.assert(
-      fc.property(fc.nat({ max: 10_000 }), fc.array(fc.tuple(fc.boolean(), text), { minLength: 1, maxLength: 20 }), (expectedBytes, entries) => {
-        const collected = new BatchCollector(expectedBytes);
-        entries.forEach(([asBytes, s], i) => {
-          if (asBytes) {
-            const source = Buffer.from(`xx${s}yy`);
-            collected.addBytes(source, 2, source.length - 2, i, 1, 1, i);
-          } else {
-            collected.addText(s, i, 1, 1, i);
-          }
-        });
-        const batch = collected.build('o', 0)!;
-        const chunks = entries.map(([, s]) => s);
-        const expected = batchOf(chunks, info(batch.positions.slice()));
-        assert.deepEqual(entryLines(batch), chunks);
-        assert.deepEqual(batch.text, expected.text);
-        assert.deepEqual(batch.ends, expected.ends);
-      }),
+      fc.property(
+        fc.nat({ max: 10_000 }),
+        fc.array(fc.tuple(fc.boolean(), text), { minLength: 1, maxLength: 20 }),
+        (expectedBytes, entries) => {
+          const collected = new BatchCollector(expectedBytes);
+          entries.forEach(([asBytes, s], i) => {
+            if (asBytes) {
+              const source = Buffer.from(`xx${s}yy`);
+              collected.addBytes(source, 2, source.length - 2, i, 1, 1, i);
+            } else {
+              collected.addText(s, i, 1, 1, i);
+            }
+          });
+          const batch = collected.build('o', 0)!;
+          const chunks = entries.map(([, s]) => s);
+          const expected = batchOf(chunks, info(batch.positions.slice()));
+          assert.deepEqual(entryLines(batch), chunks);
+          assert.deepEqual(batch.text, expected.text);
+          assert.deepEqual(batch.ends, expected.ends);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -11,7 +11,12 @@ describe('disk cursor: catch-up reads from the files are bounded', () => {
     const first = await openSpool(dir, { segmentBytes: 16 << 20, maxBytes: 1 << 28 });
     for (let i = 0; i < n; i++) {
       // One record in three for sink 1 only: a read of sink 0 also scans records it skips.
-      first.spool.append({ lines: `m,device=d${i % 100} v=${i} ${1_700_000_000_000_000 + i}`, points: 1, sinks: i % 3 === 2 ? 0b10 : 0b11, receivedAt: 1_700_000_000_000 + i });
+      first.spool.append({
+        lines: `m,device=d${i % 100} v=${i} ${1_700_000_000_000_000 + i}`,
+        points: 1,
+        sinks: i % 3 === 2 ? 0b10 : 0b11,
+        receivedAt: 1_700_000_000_000 + i,
+      });
       if (i % 500 === 499) first.spool.flush();
     }
     await first.spool.close();

@@ -31,7 +31,10 @@ describe('DiskSpool: corruption on disk costs only the bad records, counted', ()
     const redis = readAll(spool, 1);
     assert.deepEqual(influx, [...lines.slice(0, 500), ...lines.slice(501)]);
     assert.deepEqual(redis, influx);
-    assert.deepEqual(spool.stats().recordsLost, { influx: { corrupt: 1, unreadable_segment: 0 }, redis: { corrupt: 1, unreadable_segment: 0 } });
+    assert.deepEqual(spool.stats().recordsLost, {
+      influx: { corrupt: 1, unreadable_segment: 0 },
+      redis: { corrupt: 1, unreadable_segment: 0 },
+    });
     assert.ok(log.lines().some((l) => l.msg === 'spool: corrupt record skipped, reading goes on at the next good one'));
     // Appends go to a fresh segment; the damaged one is moved aside once both sinks have passed it, not deleted.
     spool.append(entry(1, 0b11));
@@ -69,7 +72,10 @@ describe('DiskSpool: corruption on disk costs only the bad records, counted', ()
     const { spool } = await openSpool(dir, { segmentBytes: 16 * 1024 });
     const got = readAll(spool, 0);
     const lostLine = lines[before + k]!;
-    assert.deepEqual(got, lines.filter((l) => l !== lostLine));
+    assert.deepEqual(
+      got,
+      lines.filter((l) => l !== lostLine),
+    );
     readAll(spool, 1);
     assert.equal(spool.stats().recordsLost!.influx!.corrupt, 1);
     assert.ok(fs.existsSync(path.join(dir, 'corrupt', path.basename(files[1]!))), 'kept in corrupt/, not deleted');

@@ -107,7 +107,10 @@ describe('DiskSpool with an injected filesystem', () => {
     await spool.close();
     ({ spool } = await openSpool(dir));
     assert.equal(spool.stats().tornBytesRecovered, 0, 'nothing torn was left behind');
-    assert.deepEqual(readAll(spool, 0), kept.map((e) => e.lines));
+    assert.deepEqual(
+      readAll(spool, 0),
+      kept.map((e) => e.lines),
+    );
     await spool.close();
   });
 
@@ -138,7 +141,10 @@ describe('DiskSpool with an injected filesystem', () => {
     assert.ok(spool.stats().tornBytesRecovered! > 0);
     // Whole records of the torn burst may remain (their messages were not acknowledged: at-least-once duplicates).
     const got = readAll(spool, 0);
-    assert.deepEqual(got.slice(0, kept.length), kept.map((e) => e.lines));
+    assert.deepEqual(
+      got.slice(0, kept.length),
+      kept.map((e) => e.lines),
+    );
     assert.ok(got.length < kept.length + 5, `${got.length} records: the torn one is gone`);
     await spool.close();
   });
@@ -170,10 +176,18 @@ describe('DiskSpool with an injected filesystem', () => {
   it('EISDIR: a directory where spool.json or a segment belongs is a ConfigError naming the path', async () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'spool.json'));
-    await assert.rejects(openSpool(dir), (error: unknown) => error instanceof ConfigError && /EISDIR/.test(error.message) && error.message.includes(path.join(dir, 'spool.json')));
+    await assert.rejects(
+      openSpool(dir),
+      (error: unknown) =>
+        error instanceof ConfigError && /EISDIR/.test(error.message) && error.message.includes(path.join(dir, 'spool.json')),
+    );
     const dir2 = tempDir();
     fs.mkdirSync(path.join(dir2, 'segments', '00000000000000000001.seg'), { recursive: true });
-    await assert.rejects(openSpool(dir2), (error: unknown) => error instanceof ConfigError && /EISDIR/.test(error.message) && error.message.includes('00000000000000000001.seg'));
+    await assert.rejects(
+      openSpool(dir2),
+      (error: unknown) =>
+        error instanceof ConfigError && /EISDIR/.test(error.message) && error.message.includes('00000000000000000001.seg'),
+    );
   });
 });
 
@@ -231,7 +245,9 @@ describe('DiskSpool dropOldest counts every drop, the batch in flight included',
 
 describe('DiskSpool on a really full disk that recovers (a 2 MiB tmpfs)', () => {
   const canMount = process.getuid?.() === 0;
-  it('defaults (16 MiB segments on a 2 MiB disk): ENOSPC, the sinks catch up, appends resume by themselves', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+  it('defaults (16 MiB segments on a 2 MiB disk): ENOSPC, the sinks catch up, appends resume by themselves', {
+    skip: canMount ? false : 'needs root to mount a tmpfs',
+  }, async () => {
     const dir = tempDir();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' });
     try {
@@ -279,7 +295,10 @@ describe('DiskSpool started on a full disk', () => {
     });
     ({ spool } = await openSpool(dir, { sinks: ['influx', 'redis'], fs: fsx }));
     assert.equal(spool.append(entry(1, 0b11)), false, 'no segment to write to yet');
-    assert.deepEqual(readAll(spool, 0), old.map((e) => e.lines));
+    assert.deepEqual(
+      readAll(spool, 0),
+      old.map((e) => e.lines),
+    );
     await spool.whenWritable();
     const fresh = entry(1, 0b11);
     assert.equal(spool.append(fresh), true);

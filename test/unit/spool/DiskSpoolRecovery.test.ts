@@ -21,7 +21,10 @@ function tempDir(): string {
   return d;
 }
 
-async function open(dir: string, overrides: Partial<DiskSpoolOptions> = {}): Promise<{ spool: DiskSpool; log: ReturnType<typeof memoryLogger> }> {
+async function open(
+  dir: string,
+  overrides: Partial<DiskSpoolOptions> = {},
+): Promise<{ spool: DiskSpool; log: ReturnType<typeof memoryLogger> }> {
   const log = memoryLogger();
   const spool = new DiskSpool({
     dir,
@@ -40,7 +43,11 @@ async function open(dir: string, overrides: Partial<DiskSpoolOptions> = {}): Pro
 }
 
 function segmentFiles(dir: string): string[] {
-  return fs.readdirSync(path.join(dir, 'segments')).filter((f) => f.endsWith('.seg')).sort().map((f) => path.join(dir, 'segments', f));
+  return fs
+    .readdirSync(path.join(dir, 'segments'))
+    .filter((f) => f.endsWith('.seg'))
+    .sort()
+    .map((f) => path.join(dir, 'segments', f));
 }
 
 function readAll(spool: DiskSpool, sink: number): string[] {
@@ -68,8 +75,14 @@ describe('DiskSpool across restarts', () => {
     ({ spool } = await open(dir));
     assert.equal(spool.cursor(0).backlog().points, 40);
     assert.equal(spool.cursor(1).backlog().points, 100);
-    assert.deepEqual(readAll(spool, 0), entries.slice(60).map((e) => e.lines));
-    assert.deepEqual(readAll(spool, 1), entries.map((e) => e.lines));
+    assert.deepEqual(
+      readAll(spool, 0),
+      entries.slice(60).map((e) => e.lines),
+    );
+    assert.deepEqual(
+      readAll(spool, 1),
+      entries.map((e) => e.lines),
+    );
     await spool.close();
   });
 
@@ -99,7 +112,10 @@ describe('DiskSpool across restarts', () => {
     ({ spool, log } = await open(dir, { segmentBytes: 1 << 20 }));
     assert.ok(spool.stats().tornBytesRecovered! > 0);
     assert.ok(log.lines().some((l) => l.msg === 'spool: cut a torn record off the newest segment'));
-    assert.deepEqual(readAll(spool, 0), entries.slice(0, 19).map((e) => e.lines));
+    assert.deepEqual(
+      readAll(spool, 0),
+      entries.slice(0, 19).map((e) => e.lines),
+    );
     // Appends continue on a clean record boundary.
     const more = entry(1, 0b11);
     spool.append(more);
@@ -213,7 +229,9 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
   };
   const canMount = process.getuid?.() === 0;
 
-  it('dropOldest: ENOSPC drops the oldest segment, keeps accepting, counts it', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+  it('dropOldest: ENOSPC drops the oldest segment, keeps accepting, counts it', {
+    skip: canMount ? false : 'needs root to mount a tmpfs',
+  }, async () => {
     const dir = mountTiny();
     assert.ok(dir, 'mount a tmpfs');
     try {
@@ -234,7 +252,9 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
     }
   });
 
-  it('a burst that cannot be written is discarded, counted, and flush() says so once', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+  it('a burst that cannot be written is discarded, counted, and flush() says so once', {
+    skip: canMount ? false : 'needs root to mount a tmpfs',
+  }, async () => {
     const dir = mountTiny();
     assert.ok(dir, 'mount a tmpfs');
     try {
@@ -253,7 +273,9 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
     }
   });
 
-  it('block: ENOSPC refuses appends (the source stops acknowledging) and says why, then recovers', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+  it('block: ENOSPC refuses appends (the source stops acknowledging) and says why, then recovers', {
+    skip: canMount ? false : 'needs root to mount a tmpfs',
+  }, async () => {
     const dir = mountTiny();
     assert.ok(dir, 'mount a tmpfs');
     try {
@@ -275,7 +297,15 @@ describe('DiskSpool on a really full disk (a 256 KiB tmpfs)', () => {
       readAll(spool, 1);
       await spool.whenWritable();
       const ok = spool.append(entry(1, 0b11));
-      assert.equal(ok, true, JSON.stringify({ stats: spool.stats(), files: fs.readdirSync(path.join(dir, 'segments')), df: execFileSync('df', [dir]).toString() }));
+      assert.equal(
+        ok,
+        true,
+        JSON.stringify({
+          stats: spool.stats(),
+          files: fs.readdirSync(path.join(dir, 'segments')),
+          df: execFileSync('df', [dir]).toString(),
+        }),
+      );
       assert.equal(spool.cursor(0).dropped(), 0, 'block never drops');
       assert.ok(accepted > 100);
       await spool.close();

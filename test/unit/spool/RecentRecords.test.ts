@@ -35,7 +35,17 @@ async function openSpool(recent: { maxRecords: number; maxBytes: number }): Prom
   return spool;
 }
 
-const plain = (b: Batch) => ({ chunks: entryLines(b), text: b.text.toString('latin1'), ends: b.ends, positions: b.positions, points: b.points, bytes: b.bytes, end: b.end, first: b.firstReceivedAt, last: b.lastReceivedAt });
+const plain = (b: Batch) => ({
+  chunks: entryLines(b),
+  text: b.text.toString('latin1'),
+  ends: b.ends,
+  positions: b.positions,
+  points: b.points,
+  bytes: b.bytes,
+  end: b.end,
+  first: b.firstReceivedAt,
+  last: b.lastReceivedAt,
+});
 
 describe('DiskSpool: recent records are read from memory, the same batches as from the file', () => {
   it('a cursor inside the window, one behind it, and one crossing segment boundaries read identical batches', async () => {
@@ -102,7 +112,10 @@ describe('DiskSpool: recent records are read from memory, the same batches as fr
       }
     }
     const expected = got.get(fromFile)!;
-    assert.equal(expected[0]!.reduce((n, b) => n + b.chunks.length, 0), entries.filter((e) => (e.sinks & 1) !== 0).length);
+    assert.equal(
+      expected[0]!.reduce((n, b) => n + b.chunks.length, 0),
+      entries.filter((e) => (e.sinks & 1) !== 0).length,
+    );
     assert.deepEqual(got.get(ring), expected, 'ring');
     assert.deepEqual(got.get(slots), expected, 'record slots');
     for (const s of spools) await s.close();
@@ -115,36 +128,61 @@ describe('DiskSpool: recent records, any ring size (property)', () => {
     const open = async (recent: { maxRecords: number; maxBytes: number }, segmentBytes: number) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-recent-'));
       dirs.push(dir);
-      const spool = new DiskSpool({ dir, sinks: ['a', 'b'], maxBytes: 1 << 24, overflow: 'dropOldest', ack: 'write', fsyncIntervalMs: 200, segmentBytes, checkpointIntervalMs: 1000, logger: pino({ level: 'silent' }), recent });
+      const spool = new DiskSpool({
+        dir,
+        sinks: ['a', 'b'],
+        maxBytes: 1 << 24,
+        overflow: 'dropOldest',
+        ack: 'write',
+        fsyncIntervalMs: 200,
+        segmentBytes,
+        checkpointIntervalMs: 1000,
+        logger: pino({ level: 'silent' }),
+        recent,
+      });
       await spool.open();
       return spool;
     };
     const text = fc.string({ maxLength: 40, unit: fc.constantFrom('a', 'é', '😀', '€', ' ', '=') });
     // Each step: a burst of entries (text, sinks), then up to `reads` reads of at most `maxPoints` per sink.
-    const step = fc.record({ entries: fc.array(fc.tuple(text, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 8 }), reads: fc.nat({ max: 5 }), maxPoints: fc.integer({ min: 1, max: 20 }) });
+    const step = fc.record({
+      entries: fc.array(fc.tuple(text, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 8 }),
+      reads: fc.nat({ max: 5 }),
+      maxPoints: fc.integer({ min: 1, max: 20 }),
+    });
     try {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 24, max: 600 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 300, max: 3000 }), fc.array(step, { minLength: 1, maxLength: 25 }), async (ringBytes, maxRecords, segmentBytes, steps) => {
-          const spools = [await open({ maxRecords: 1, maxBytes: 1 }, segmentBytes), await open({ maxRecords, maxBytes: ringBytes }, segmentBytes)];
-          const got = spools.map(() => [[], []] as ReturnType<typeof plain>[][]);
-          for (const { entries, reads, maxPoints } of steps) {
-            for (const [lines, sinks] of entries) for (const s of spools) s.append({ lines: `m ${lines}`, points: 1, sinks, receivedAt: 1 });
-            spools.forEach((s, i) => {
-              assert.equal(s.flush(), true);
-              for (const sink of [0, 1]) {
-                const c = s.cursor(sink);
-                for (let r = 0; r < reads; r++) {
-                  const b = c.read({ maxPoints, maxBytes: 1 << 20 });
-                  if (b === undefined) break;
-                  got[i]![sink]!.push(plain(b));
-                  c.commit(b);
+        fc.asyncProperty(
+          fc.integer({ min: 24, max: 600 }),
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 300, max: 3000 }),
+          fc.array(step, { minLength: 1, maxLength: 25 }),
+          async (ringBytes, maxRecords, segmentBytes, steps) => {
+            const spools = [
+              await open({ maxRecords: 1, maxBytes: 1 }, segmentBytes),
+              await open({ maxRecords, maxBytes: ringBytes }, segmentBytes),
+            ];
+            const got = spools.map(() => [[], []] as ReturnType<typeof plain>[][]);
+            for (const { entries, reads, maxPoints } of steps) {
+              for (const [lines, sinks] of entries)
+                for (const s of spools) s.append({ lines: `m ${lines}`, points: 1, sinks, receivedAt: 1 });
+              spools.forEach((s, i) => {
+                assert.equal(s.flush(), true);
+                for (const sink of [0, 1]) {
+                  const c = s.cursor(sink);
+                  for (let r = 0; r < reads; r++) {
+                    const b = c.read({ maxPoints, maxBytes: 1 << 20 });
+                    if (b === undefined) break;
+                    got[i]![sink]!.push(plain(b));
+                    c.commit(b);
+                  }
                 }
-              }
-            });
-          }
-          for (const s of spools) await s.close();
-          assert.deepEqual(got[1], got[0]);
-        }),
+              });
+            }
+            for (const s of spools) await s.close();
+            assert.deepEqual(got[1], got[0]);
+          },
+        ),
         { numRuns: 100 },
       );
     } finally {

@@ -47,9 +47,9 @@ export function spoolContract(name: string, build: SpoolFactory): void {
         for (const e of [a, b, c]) assert.equal(spool.append(e), true);
         const s0 = spool.cursor(0).read(BIG);
         const s1 = spool.cursor(1).read(BIG);
-        assert.deepEqual((s0 && entryLines(s0)), [a.lines, b.lines]);
+        assert.deepEqual(s0 && entryLines(s0), [a.lines, b.lines]);
         assert.equal(s0?.points, 3);
-        assert.deepEqual((s1 && entryLines(s1)), [b.lines, c.lines]);
+        assert.deepEqual(s1 && entryLines(s1), [b.lines, c.lines]);
         assert.equal(s1?.points, 3);
       }));
 
@@ -62,7 +62,10 @@ export function spoolContract(name: string, build: SpoolFactory): void {
         assert.equal(first.points, 4);
         cur.commit(first);
         const second = cur.read({ maxPoints: 4, maxBytes: 1 << 20 })!;
-        assert.deepEqual(entryLines(second), es.slice(4, 8).map((e) => e.lines));
+        assert.deepEqual(
+          entryLines(second),
+          es.slice(4, 8).map((e) => e.lines),
+        );
         cur.commit(second);
         assert.equal(cur.read({ maxPoints: 4, maxBytes: 1 << 20 })!.points, 2);
         assert.equal(cur.read(BIG), undefined);

@@ -23,7 +23,11 @@ describe('spool losses in /metrics and /status', () => {
       version: '0',
       startedAt: Date.now(),
       source: new SourceStats(),
-      sinks: ['influx', 'redis'].map((name, i) => ({ stats: new SinkStats(name, name), backlog: () => spool.cursor(i).backlog(), dropped: () => spool.cursor(i).dropped() })),
+      sinks: ['influx', 'redis'].map((name, i) => ({
+        stats: new SinkStats(name, name),
+        backlog: () => spool.cursor(i).backlog(),
+        dropped: () => spool.cursor(i).dropped(),
+      })),
       spool: () => spool.stats(),
       shuttingDown: () => false,
     };
@@ -34,7 +38,10 @@ describe('spool losses in /metrics and /status', () => {
     assert.match(text, /^edgebridge_spool_corrupt_skipped_total 1$/m);
     assert.match(text, /^edgebridge_spool_checkpoints_repaired_total 0$/m);
     const status = statusReport(view);
-    assert.deepEqual(status.spool.recordsLost, { influx: { corrupt: 1, unreadable_segment: 0 }, redis: { corrupt: 0, unreadable_segment: 0 } });
+    assert.deepEqual(status.spool.recordsLost, {
+      influx: { corrupt: 1, unreadable_segment: 0 },
+      redis: { corrupt: 0, unreadable_segment: 0 },
+    });
     await spool.close();
   });
 });

@@ -19,7 +19,10 @@ export function tempDir(): string {
   return d;
 }
 
-export async function openSpool(dir: string, overrides: Partial<DiskSpoolOptions> = {}): Promise<{ spool: DiskSpool; log: ReturnType<typeof memoryLogger> }> {
+export async function openSpool(
+  dir: string,
+  overrides: Partial<DiskSpoolOptions> = {},
+): Promise<{ spool: DiskSpool; log: ReturnType<typeof memoryLogger> }> {
   const log = memoryLogger();
   const spool = new DiskSpool({
     dir,
@@ -65,7 +68,8 @@ export function recordOffsets(file: string): number[] {
   const v1 = bytes.subarray(0, 8).toString('latin1') === 'EBSPOOL1';
   const frame = v1 ? 8 : 12;
   const out: number[] = [];
-  for (let at = (v1 ? 12 : 16) + bytes.readUInt32LE(8); at + frame <= bytes.length; at += frame + bytes.readUInt32LE(at + lengthAt(file))) out.push(at);
+  for (let at = (v1 ? 12 : 16) + bytes.readUInt32LE(8); at + frame <= bytes.length; at += frame + bytes.readUInt32LE(at + lengthAt(file)))
+    out.push(at);
   return out;
 }
 

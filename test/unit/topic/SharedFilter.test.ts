@@ -26,7 +26,12 @@ describe('parseSharedFilter', () => {
       ['$share/g+/a', /contains "\+" or "#"/],
       ['$share/#', /contains "\+" or "#"/],
     ];
-    for (const [topic, why] of bad) assert.throws(() => parseSharedFilter(topic), (e: unknown) => e instanceof RangeError && why.test(e.message), topic);
+    for (const [topic, why] of bad)
+      assert.throws(
+        () => parseSharedFilter(topic),
+        (e: unknown) => e instanceof RangeError && why.test(e.message),
+        topic,
+      );
   });
 
   it('stripShare never throws', () => {

@@ -4,7 +4,8 @@ import { isTopicFilter, subscriptionFilterProblem } from '../../../src/topic/sub
 
 describe('subscription filters: the grammar config calls', () => {
   it('accepts MQTT filters, plain or shared', () => {
-    for (const f of ['#', 'a/+/c', 'a//b', 'sensors/#', '$SYS/#', '$share/gw/sensors/+/x', '$share/g/#']) assert.equal(subscriptionFilterProblem(f), undefined, f);
+    for (const f of ['#', 'a/+/c', 'a//b', 'sensors/#', '$SYS/#', '$share/gw/sensors/+/x', '$share/g/#'])
+      assert.equal(subscriptionFilterProblem(f), undefined, f);
   });
 
   it('says what was expected otherwise', () => {

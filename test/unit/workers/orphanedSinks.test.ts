@@ -15,7 +15,17 @@ describe('a renamed sink', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-orphan-'));
     try {
       // A spool written while the sinks were "influx" and "redis": records for both, never delivered.
-      const before = new DiskSpool({ dir, maxBytes: 1 << 24, overflow: 'dropOldest', ack: 'write', fsyncIntervalMs: 200, segmentBytes: 1 << 20, checkpointIntervalMs: 1000, sinks: ['influx', 'redis'], logger: memoryLogger('silent').logger });
+      const before = new DiskSpool({
+        dir,
+        maxBytes: 1 << 24,
+        overflow: 'dropOldest',
+        ack: 'write',
+        fsyncIntervalMs: 200,
+        segmentBytes: 1 << 20,
+        checkpointIntervalMs: 1000,
+        sinks: ['influx', 'redis'],
+        logger: memoryLogger('silent').logger,
+      });
       await before.open();
       for (let i = 0; i < 10; i++) before.append(entry(1, 0b11, Date.now()));
       before.flush();
@@ -43,7 +53,9 @@ describe('a renamed sink', () => {
         assert.equal(line.level, 50, 'error');
         assert.match(String(line.msg), /backlog for sink "redis", which is not configured/);
         assert.equal(line.segments, 1);
-        const status = (await (await fetch(`http://127.0.0.1:${gateway.health.port}/status`)).json()) as { spool: { orphanedSinks: unknown } };
+        const status = (await (await fetch(`http://127.0.0.1:${gateway.health.port}/status`)).json()) as {
+          spool: { orphanedSinks: unknown };
+        };
         assert.deepEqual(status.spool.orphanedSinks, [{ sink: 'redis', segments: 1 }]);
         const metrics = await (await fetch(`http://127.0.0.1:${gateway.health.port}/metrics`)).text();
         assert.match(metrics, /^edgebridge_spool_orphaned_segments\{sink="redis"\} 1$/m);

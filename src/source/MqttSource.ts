@@ -235,7 +235,7 @@ export class MqttSource {
    */
   #release(done: DoneCallback, client: MqttClient): void {
     const stream = client.stream;
-    if (stream !== undefined && stream.writableNeedDrain) stream.once('drain', () => done());
+    if (stream?.writableNeedDrain) stream.once('drain', () => done());
     else done();
   }
 

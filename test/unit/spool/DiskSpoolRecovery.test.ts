@@ -108,8 +108,9 @@ describe('DiskSpool across restarts', () => {
     const [seg] = segmentFiles(dir);
     const size = fs.statSync(seg!).size;
     fs.truncateSync(seg!, size - 7); // the last record loses its end
-    let log;
-    ({ spool, log } = await open(dir, { segmentBytes: 1 << 20 }));
+    const opened = await open(dir, { segmentBytes: 1 << 20 });
+    spool = opened.spool;
+    const log = opened.log;
     assert.ok(spool.stats().tornBytesRecovered! > 0);
     assert.ok(log.lines().some((l) => l.msg === 'spool: cut a torn record off the newest segment'));
     assert.deepEqual(
@@ -135,8 +136,9 @@ describe('DiskSpool across restarts', () => {
     const bytes = fs.readFileSync(victim);
     bytes[bytes.length - 30] = bytes[bytes.length - 30]! ^ 0xff; // flip a bit inside the segment's last record
     fs.writeFileSync(victim, bytes);
-    let log;
-    ({ spool, log } = await open(dir));
+    const opened = await open(dir);
+    spool = opened.spool;
+    const log = opened.log;
     assert.equal(spool.stats().corruptSkipped, 1);
     assert.ok(log.lines().some((l) => l.msg === 'spool: corrupt tail of a sealed segment skipped'));
     const got = readAll(spool, 0);

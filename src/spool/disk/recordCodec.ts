@@ -79,7 +79,11 @@ export function decodeRecord(buf: Buffer, offset: number, end: number): DecodeRe
   const next = offset + FRAME_BYTES + length;
   if (next > end) return { kind: 'partial', needed: FRAME_BYTES + length };
   if (crc32(buf.subarray(offset + 8, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
-  const payloadStart = offset + FRAME_BYTES;
+  return recordAt(buf, offset + FRAME_BYTES, next);
+}
+
+/** The decoded record whose payload runs from `payloadStart` to `next` (both formats share the payload). */
+function recordAt(buf: Buffer, payloadStart: number, next: number): DecodeResult {
   return {
     kind: 'record',
     next,
@@ -103,15 +107,7 @@ export function decodeRecordV1(buf: Buffer, offset: number, end: number): Decode
   if (next > end) return { kind: 'partial', needed: V1_FRAME_BYTES + length };
   const payloadStart = offset + V1_FRAME_BYTES;
   if (crc32(buf.subarray(payloadStart, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
-  return {
-    kind: 'record',
-    next,
-    sinks: buf.readUInt32LE(payloadStart),
-    receivedAt: buf.readDoubleLE(payloadStart + 4),
-    points: buf.readUInt32LE(payloadStart + 12),
-    textStart: payloadStart + PAYLOAD_HEADER_BYTES,
-    textEnd: next,
-  };
+  return recordAt(buf, payloadStart, next);
 }
 
 /** Test helper and upgrade tests: a record as format 1 wrote it. */

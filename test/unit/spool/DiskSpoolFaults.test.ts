@@ -17,15 +17,20 @@ function errno(code: string, file?: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: injected${file ? `, '${file}'` : ''}`), { code, ...(file ? { path: file } : {}) });
 }
 
+/** A `writeSync` that throws `code` while `failing()` says so, and writes through otherwise. */
+function failingWrite(code: string, failing: () => boolean) {
+  return (fd: number, buf: Buffer, off: number, len: number, pos: number): number => {
+    if (failing()) throw errno(code);
+    return realFs.writeSync(fd, buf, off, len, pos);
+  };
+}
+
 describe('DiskSpool with an injected filesystem', () => {
   it('ENOSPC with every sink caught up: the delivered newest segment is freed and appends go on (no restart, no operator)', async () => {
     const dir = tempDir();
     let full = false;
     const fsx = faultyFs({
-      writeSync: (fd: number, buf: Buffer, off: number, len: number, pos: number) => {
-        if (full) throw errno('ENOSPC');
-        return realFs.writeSync(fd, buf, off, len, pos);
-      },
+      writeSync: failingWrite('ENOSPC', () => full),
       ftruncateSync: (fd: number, len: number) => {
         realFs.ftruncateSync(fd, len);
         if (len < 200) full = false; // cut to its header: the space is back
@@ -53,10 +58,7 @@ describe('DiskSpool with an injected filesystem', () => {
     const dir = tempDir();
     let full = false;
     const fsx = faultyFs({
-      writeSync: (fd: number, buf: Buffer, off: number, len: number, pos: number) => {
-        if (full) throw errno('ENOSPC');
-        return realFs.writeSync(fd, buf, off, len, pos);
-      },
+      writeSync: failingWrite('ENOSPC', () => full),
     });
     const { spool } = await openSpool(dir, { fs: fsx });
     for (let i = 0; i < 10; i++) spool.append(entry(1, 0b11));
@@ -74,10 +76,7 @@ describe('DiskSpool with an injected filesystem', () => {
     const dir = tempDir();
     let fail = false;
     const fsx = faultyFs({
-      writeSync: (fd: number, buf: Buffer, off: number, len: number, pos: number) => {
-        if (fail) throw errno('EIO');
-        return realFs.writeSync(fd, buf, off, len, pos);
-      },
+      writeSync: failingWrite('EIO', () => fail),
     });
     const { spool } = await openSpool(dir, { fs: fsx });
     fail = true;

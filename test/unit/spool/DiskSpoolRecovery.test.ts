@@ -1,63 +1,15 @@
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { DiskSpool, type DiskSpoolOptions } from '../../../src/spool/disk/DiskSpool.ts';
-import { entryLines } from '../../../src/spool/Batch.ts';
-import { memoryLogger } from '../../fakes/silentLogger.ts';
+import type { DiskSpoolOptions } from '../../../src/spool/disk/DiskSpool.ts';
 import { entry } from './spoolContract.ts';
+import { BIG, openSpool, readAll, segmentFiles, tempDir } from './spoolTestKit.ts';
 
-const BIG = { maxPoints: 1_000_000, maxBytes: 1 << 30 };
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-spool-rec-'));
-  dirs.push(d);
-  return d;
-}
-
-async function open(
-  dir: string,
-  overrides: Partial<DiskSpoolOptions> = {},
-): Promise<{ spool: DiskSpool; log: ReturnType<typeof memoryLogger> }> {
-  const log = memoryLogger();
-  const spool = new DiskSpool({
-    dir,
-    sinks: ['influx', 'redis'],
-    maxBytes: 1 << 20,
-    overflow: 'dropOldest',
-    ack: 'write',
-    fsyncIntervalMs: 200,
-    segmentBytes: 4096,
-    checkpointIntervalMs: 1,
-    logger: log.logger,
-    ...overrides,
-  });
-  await spool.open();
-  return { spool, log };
-}
-
-function segmentFiles(dir: string): string[] {
-  return fs
-    .readdirSync(path.join(dir, 'segments'))
-    .filter((f) => f.endsWith('.seg'))
-    .sort()
-    .map((f) => path.join(dir, 'segments', f));
-}
-
-function readAll(spool: DiskSpool, sink: number): string[] {
-  const out: string[] = [];
-  const c = spool.cursor(sink);
-  for (let b = c.read(BIG); b; b = c.read(BIG)) {
-    out.push(...entryLines(b));
-    c.commit(b);
-  }
-  return out;
+/** The recovery tests' spool: small segments, so restarts cross segment boundaries. */
+function open(dir: string, overrides: Partial<DiskSpoolOptions> = {}) {
+  return openSpool(dir, { maxBytes: 1 << 20, segmentBytes: 4096, ...overrides });
 }
 
 describe('DiskSpool across restarts', () => {

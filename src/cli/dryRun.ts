@@ -1,12 +1,7 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { Config, RedisSinkConfig } from '../config/Config.ts';
-import { Router } from '../pipeline/Router.ts';
-import { limitsOf } from '../pipeline/PointLimits.ts';
-import { splitLines } from '../lineprotocol/splitLines.ts';
-import { TopicPattern } from '../topic/TopicPattern.ts';
-import { batchOf } from '../spool/Batch.ts';
-import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
+import type { Config } from '../config/Config.ts';
+import { MessageExplainer } from '../explain/MessageExplainer.ts';
 
 /** Every line decoded into points. */
 export const DRY_RUN_OK = 0;
@@ -73,21 +68,7 @@ export function runDryRun(config: Config, file: string, stdout: Writable, stderr
 export function dryRun(options: DryRunOptions): DryRunSummary {
   const { config, out } = options;
   const now = options.now ?? Date.now();
-  const sinkNames = config.sinks.map((s) => s.name);
-  const router = new Router({
-    routes: config.routes,
-    sinkNames,
-    gatewayId: config.gatewayId,
-    gatewayTag: config.gatewayTag,
-    maxPayloadBytes: config.mqtt.maxPayloadBytes,
-    limits: limitsOf(config.mqtt),
-  });
-  const subscriptions = config.mqtt.subscriptions.map((s) => new TopicPattern(s.topic));
-  const builders = new Map(
-    config.sinks
-      .filter((s): s is RedisSinkConfig => s.type === 'redis')
-      .map((s) => [s.name, { config: s, builder: new RedisBatchBuilder(s) }] as const),
-  );
+  const explainer = new MessageExplainer(config);
   let messages = 0;
   let ok = 0;
   let points = 0;
@@ -103,61 +84,33 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     const topic = space === -1 ? line : line.slice(0, space);
     const payload = space === -1 ? '' : line.slice(space + 1);
     out.write(`${n + 1}: ${topic} ${payload}\n`);
-    // A published topic never holds a wildcard (MQTT refuses it), so no route can be shown matching one.
-    if (topic.includes('+') || topic.includes('#')) {
-      unrouted++;
-      out.write(`  unrouted: a published topic cannot contain "+" or "#"\n`);
-      continue;
-    }
-    if (!subscriptions.some((s) => s.match(topic) !== undefined)) {
+    const x = explainer.explain(topic, Buffer.from(payload, 'utf8'), now);
+    if (!x.subscribed) {
       notSubscribed++;
       out.write(
         `  not subscribed: no filter of mqtt.subscriptions (${config.mqtt.subscriptions.map((s) => s.topic).join(', ')}) matches; the broker would not deliver it\n`,
       );
     }
-    let result: ReturnType<Router['route']>;
-    try {
-      result = router.route(topic, Buffer.from(payload, 'utf8'), now);
-    } catch (error) {
-      // The router is not meant to throw; if it does, say so for this line and go on, without a stack trace.
-      rejected++;
-      out.write(`  rejected: internal_error (${(error as Error).message})\n`);
-      continue;
-    }
-    if (result.kind === 'unrouted') {
-      unrouted++;
-      out.write(`  unrouted: no route matches\n`);
-      continue;
-    }
-    const routeIndex = config.routes.findIndex((r) => r.pattern.match(topic) !== undefined);
-    const route = config.routes[routeIndex]!;
-    if (result.kind === 'rejected') {
-      rejected++;
-      out.write(`  rejected: ${result.reason} (${result.detail}) by route ${routeIndex + 1} ${route.topic}\n`);
-      continue;
-    }
-    ok++;
-    const { entry } = result;
-    points += entry.points;
-    const targets = config.sinks.filter((_, i) => (entry.sinks & (1 << i)) !== 0);
-    out.write(
-      `  route ${routeIndex + 1} ${route.topic} [${route.format}] → ${entry.points} point(s) → ${targets.map((s) => s.name).join(', ') || 'no sink'}\n`,
-    );
-    for (const sink of targets) {
-      if (sink.type === 'influx') {
-        for (const lp of splitLines(entry.lines)) out.write(`  ${sink.name}: ${lp}\n`);
+    switch (x.kind) {
+      case 'unrouted':
+        unrouted++;
+        out.write(x.why === 'wildcard' ? `  unrouted: a published topic cannot contain "+" or "#"\n` : `  unrouted: no route matches\n`);
         continue;
-      }
-      const batch = batchOf([entry.lines], {
-        positions: [0],
-        origin: 'dry-run',
-        points: entry.points,
-        firstReceivedAt: entry.receivedAt,
-        lastReceivedAt: entry.receivedAt,
-        end: 0,
-      });
-      const redis = builders.get(sink.name)!;
-      for (const command of redisCommands(redis.builder.build(batch), redis.config.streamMaxLen)) out.write(`  ${sink.name}: ${command}\n`);
+      case 'rejected':
+        rejected++;
+        out.write(
+          x.route === undefined
+            ? `  rejected: ${x.reason} (${x.detail})\n`
+            : `  rejected: ${x.reason} (${x.detail}) by route ${x.route.number} ${x.route.topic}\n`,
+        );
+        continue;
+      case 'ok':
+        ok++;
+        points += x.points;
+        out.write(
+          `  route ${x.route.number} ${x.route.topic} [${x.route.format}] → ${x.points} point(s) → ${x.writes.map((w) => w.sink).join(', ') || 'no sink'}\n`,
+        );
+        for (const w of x.writes) for (const text of w.type === 'influx' ? w.lines : w.commands) out.write(`  ${w.sink}: ${text}\n`);
     }
   }
   out.write(
@@ -165,31 +118,4 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
       `${notSubscribed > 0 ? `, ${notSubscribed} on topics not subscribed` : ''}\n`,
   );
   return { messages, ok, points, rejected, unrouted, notSubscribed };
-}
-
-/**
- * The writes the batch script makes for one built batch, as redis-cli commands. Read back from the builder's
- * ARGV (its latest values and stream entries, see `batchScript.ts`): what a dry run shows is what is sent.
- */
-export function redisCommands(built: Pick<BuiltBatch, 'argv'>, streamMaxLen: number): string[] {
-  const out: string[] = [];
-  for (const [valuesKey, timesKey, flat] of latestOf(built)) {
-    const values: string[] = [];
-    const times: string[] = [];
-    for (let f = 0; f + 2 < flat.length; f += 3) {
-      values.push(quote(flat[f]!), quote(flat[f + 1]!));
-      times.push(quote(flat[f]!), flat[f + 2]!);
-    }
-    out.push(`HSET ${quote(valuesKey)} ${values.join(' ')}   (each field only if not older than ${timesKey})`);
-    out.push(`HSET ${quote(timesKey)} ${times.join(' ')}`);
-  }
-  for (const [streamKey, , pairs] of streamsOf(built)) {
-    out.push(`XADD ${quote(streamKey)} MAXLEN ~ ${streamMaxLen} * ${pairs.map(quote).join(' ')}`);
-  }
-  return out;
-}
-
-/** As redis-cli reads it: bare when safe, otherwise double-quoted with escapes. */
-function quote(value: string): string {
-  return value !== '' && !/[\s"'\\]/.test(value) && !/[^\x21-\x7e]/.test(value) ? value : JSON.stringify(value);
 }

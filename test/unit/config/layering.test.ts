@@ -47,11 +47,11 @@ describe('config layering', () => {
       const reached = [...loadedBy(file)].map((f) => relative(src, f)).filter((f) => f.startsWith('pipeline/'));
       assert.deepEqual(reached, [], relative(src, file));
     }
-    // The dry-run also builds patterns, but of mqtt.subscriptions, to tell which lines the broker would deliver.
+    // The message explainer (--dry-run, edgebridge test, the status page's tester) also builds patterns, but of mqtt.subscriptions, to tell which lines the broker would deliver.
     const compiling = files(src)
       .filter((f) => readFileSync(f, 'utf8').includes('new TopicPattern('))
       .map((f) => relative(src, f));
-    assert.deepEqual(compiling.sort(), ['cli/dryRun.ts', 'config/parseRoutes.ts']);
+    assert.deepEqual(compiling.sort(), ['config/parseRoutes.ts', 'explain/MessageExplainer.ts']);
     const router = readFileSync(join(src, 'pipeline/Router.ts'), 'utf8');
     assert.doesNotMatch(router, /^import \{[^}]*\} from '\.\.\/topic\//m, 'the Router takes compiled routes: it imports topic/ types only');
   });

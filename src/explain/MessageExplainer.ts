@@ -1,0 +1,135 @@
+import type { Config, RedisSinkConfig } from '../config/Config.ts';
+import { Router } from '../pipeline/Router.ts';
+import { limitsOf } from '../pipeline/PointLimits.ts';
+import type { RejectReason } from '../pipeline/RouteResult.ts';
+import { splitLines } from '../lineprotocol/splitLines.ts';
+import { TopicPattern } from '../topic/TopicPattern.ts';
+import { batchOf } from '../spool/Batch.ts';
+import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
+
+/** The route that took the message: its 1-based number in `routes`, its pattern and format. */
+export interface RouteRef {
+  readonly number: number;
+  readonly topic: string;
+  readonly format: string;
+}
+
+/** What one sink would receive: line protocol for InfluxDB sinks, the batch script's writes for Redis sinks. */
+export type SinkWrites =
+  | { readonly sink: string; readonly type: 'influx'; readonly lines: readonly string[] }
+  | { readonly sink: string; readonly type: 'redis'; readonly commands: readonly string[] };
+
+/** The verdict on one message, as the gateway would reach it on arrival; `subscribed`: a subscription delivers it. */
+export type Explanation =
+  | {
+      readonly kind: 'ok';
+      readonly subscribed: boolean;
+      readonly route: RouteRef;
+      readonly points: number;
+      /** Line protocol of the points, one per point. */
+      readonly lines: readonly string[];
+      readonly writes: readonly SinkWrites[];
+    }
+  | {
+      readonly kind: 'rejected';
+      readonly subscribed: boolean;
+      readonly reason: RejectReason;
+      readonly detail: string;
+      /** Undefined when routing itself threw (internal_error). */
+      readonly route: RouteRef | undefined;
+    }
+  | { readonly kind: 'unrouted'; readonly subscribed: boolean; readonly why: 'wildcard' | 'no route' };
+
+/**
+ * Runs one message through the configured routes and sink layouts without writing anything: the code behind
+ * `--dry-run`, `edgebridge test` and the status page's route tester, so all three show what the gateway does.
+ */
+export class MessageExplainer {
+  readonly #config: Config;
+  readonly #router: Router;
+  readonly #subscriptions: readonly TopicPattern[];
+  readonly #redis: ReadonlyMap<string, { readonly config: RedisSinkConfig; readonly builder: RedisBatchBuilder }>;
+
+  constructor(config: Config) {
+    this.#config = config;
+    this.#router = new Router({
+      routes: config.routes,
+      sinkNames: config.sinks.map((s) => s.name),
+      gatewayId: config.gatewayId,
+      gatewayTag: config.gatewayTag,
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      limits: limitsOf(config.mqtt),
+    });
+    this.#subscriptions = config.mqtt.subscriptions.map((s) => new TopicPattern(s.topic));
+    this.#redis = new Map(
+      config.sinks
+        .filter((s): s is RedisSinkConfig => s.type === 'redis')
+        .map((s) => [s.name, { config: s, builder: new RedisBatchBuilder(s) }] as const),
+    );
+  }
+
+  /** `receivedAt`: arrival time, epoch ms (the time of points whose payload has none). */
+  explain(topic: string, payload: Buffer, receivedAt: number): Explanation {
+    const config = this.#config;
+    // A published topic never holds a wildcard (MQTT refuses it), so no route can be shown matching one.
+    if (topic.includes('+') || topic.includes('#')) return { kind: 'unrouted', subscribed: true, why: 'wildcard' };
+    const subscribed = this.#subscriptions.some((s) => s.match(topic) !== undefined);
+    let result: ReturnType<Router['route']>;
+    try {
+      result = this.#router.route(topic, payload, receivedAt);
+    } catch (error) {
+      // The router is not meant to throw; if it does, say so for this message, without a stack trace.
+      return { kind: 'rejected', subscribed, reason: 'internal_error', detail: (error as Error).message, route: undefined };
+    }
+    if (result.kind === 'unrouted') return { kind: 'unrouted', subscribed, why: 'no route' };
+    const index = config.routes.findIndex((r) => r.pattern.match(topic) !== undefined);
+    const r = config.routes[index]!;
+    const route = { number: index + 1, topic: r.topic, format: r.format };
+    if (result.kind === 'rejected') return { kind: 'rejected', subscribed, reason: result.reason, detail: result.detail, route };
+    const { entry } = result;
+    const lines = splitLines(entry.lines);
+    const writes: SinkWrites[] = [];
+    config.sinks.forEach((sink, i) => {
+      if ((entry.sinks & (1 << i)) === 0) return;
+      if (sink.type === 'influx') return void writes.push({ sink: sink.name, type: 'influx', lines });
+      const batch = batchOf([entry.lines], {
+        positions: [0],
+        origin: 'dry-run',
+        points: entry.points,
+        firstReceivedAt: entry.receivedAt,
+        lastReceivedAt: entry.receivedAt,
+        end: 0,
+      });
+      const redis = this.#redis.get(sink.name)!;
+      writes.push({ sink: sink.name, type: 'redis', commands: redisCommands(redis.builder.build(batch), redis.config.streamMaxLen) });
+    });
+    return { kind: 'ok', subscribed, route, points: entry.points, lines, writes };
+  }
+}
+
+/**
+ * The writes the batch script makes for one built batch, as redis-cli commands. Read back from the builder's
+ * ARGV (its latest values and stream entries, see `batchScript.ts`): what a dry run shows is what is sent.
+ */
+export function redisCommands(built: Pick<BuiltBatch, 'argv'>, streamMaxLen: number): string[] {
+  const out: string[] = [];
+  for (const [valuesKey, timesKey, flat] of latestOf(built)) {
+    const values: string[] = [];
+    const times: string[] = [];
+    for (let f = 0; f + 2 < flat.length; f += 3) {
+      values.push(quote(flat[f]!), quote(flat[f + 1]!));
+      times.push(quote(flat[f]!), flat[f + 2]!);
+    }
+    out.push(`HSET ${quote(valuesKey)} ${values.join(' ')}   (each field only if not older than ${timesKey})`);
+    out.push(`HSET ${quote(timesKey)} ${times.join(' ')}`);
+  }
+  for (const [streamKey, , pairs] of streamsOf(built)) {
+    out.push(`XADD ${quote(streamKey)} MAXLEN ~ ${streamMaxLen} * ${pairs.map(quote).join(' ')}`);
+  }
+  return out;
+}
+
+/** As redis-cli reads it: bare when safe, otherwise double-quoted with escapes. */
+function quote(value: string): string {
+  return value !== '' && !/[\s"'\\]/.test(value) && !/[^\x21-\x7e]/.test(value) ? value : JSON.stringify(value);
+}

@@ -89,9 +89,13 @@ export class MessageExplainer {
     const { entry } = result;
     const lines = splitLines(entry.lines);
     const writes: SinkWrites[] = [];
-    config.sinks.forEach((sink, i) => {
-      if ((entry.sinks & (1 << i)) === 0) return;
-      if (sink.type === 'influx') return void writes.push({ sink: sink.name, type: 'influx', lines });
+    for (let i = 0; i < config.sinks.length; i++) {
+      const sink = config.sinks[i]!;
+      if ((entry.sinks & (1 << i)) === 0) continue;
+      if (sink.type === 'influx') {
+        writes.push({ sink: sink.name, type: 'influx', lines });
+        continue;
+      }
       const batch = batchOf([entry.lines], {
         positions: [0],
         origin: 'dry-run',
@@ -102,7 +106,7 @@ export class MessageExplainer {
       });
       const redis = this.#redis.get(sink.name)!;
       writes.push({ sink: sink.name, type: 'redis', commands: redisCommands(redis.builder.build(batch), redis.config.streamMaxLen) });
-    });
+    }
     return { kind: 'ok', subscribed, route, points: entry.points, lines, writes };
   }
 }

@@ -43,7 +43,11 @@ async function servedNames(): Promise<Set<string>> {
 }
 
 describe('Grafana dashboard (docs/grafana/edgebridge.json)', () => {
-  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; panels: Panel[]; templating: { list: { name: string }[] } };
+  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+    uid: string;
+    panels: Panel[];
+    templating: { list: { name: string }[] };
+  };
   const queried = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
 
   it('queries only metrics that /metrics serves', async () => {

@@ -3,8 +3,8 @@ import { knownFlags, scanArgv } from '../config/scanArgv.ts';
 import { closestName } from '../config/schemaTree.ts';
 import { extractDryRun } from './dryRun.ts';
 
-export type Command = 'run' | 'check-config' | 'print-config';
-const COMMANDS: readonly Command[] = ['run', 'check-config', 'print-config'];
+export type Command = 'run' | 'check-config' | 'print-config' | 'test';
+const COMMANDS: readonly Command[] = ['run', 'check-config', 'print-config', 'test'];
 
 /** The CLI's own flags, besides the config flags of the schema. */
 const CLI_FLAGS = ['--help', '-h', '--version', '-v', '--dry-run'];
@@ -19,6 +19,8 @@ export type CommandLine =
       readonly command: Command;
       /** The dry-run input (`-` = stdin), only with `run`. */
       readonly dryRunFile: string | undefined;
+      /** The route test files, only with `test` (at least one). */
+      readonly testFiles: readonly string[];
       /** What the config loader reads: argv without `--dry-run FILE` (it skips the command itself). */
       readonly configArgv: readonly string[];
     };
@@ -42,7 +44,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const guess = closestName(name, [...knownFlags(schema), ...CLI_FLAGS]);
     return { kind: 'usage-error', message: `unknown option "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` };
   }
-  if (scanned.positionals.length > 1) {
+  // `test FILE…`: the words after the command are its files.
+  const testing = scanned.positionals[0] === 'test';
+  if (testing && scanned.positionals.length < 2) return { kind: 'usage-error', message: 'test takes one or more route test FILEs' };
+  if (!testing && scanned.positionals.length > 1) {
     return {
       kind: 'usage-error',
       message: `unexpected argument "${scanned.positionals[1]}" after the command "${scanned.positionals[0]}"`,
@@ -57,5 +62,6 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (dry !== undefined && (dry.file === undefined || command !== 'run')) {
     return { kind: 'usage-error', message: '--dry-run takes a FILE (or - for stdin) and no command other than run' };
   }
-  return { kind: 'command', command, dryRunFile: dry?.file, configArgv: rest };
+  const testFiles = testing ? scanned.positionals.slice(1) : [];
+  return { kind: 'command', command, dryRunFile: dry?.file, testFiles, configArgv: rest };
 }

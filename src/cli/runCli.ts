@@ -7,6 +7,7 @@ import { USAGE } from './usage.ts';
 import { readVersion } from './version.ts';
 import { checkSpoolDir } from './checkSpoolDir.ts';
 import { runDryRun } from './dryRun.ts';
+import { routeTestsExitCode, runRouteTests } from './routeTest/runRouteTests.ts';
 import { parseCommandLine, type CommandLine } from './parseCommandLine.ts';
 
 export interface CliIo {
@@ -41,7 +42,7 @@ export function runCli(io: CliIo): CliOutcome {
       stderr.write(`edgebridge: ${line.message}\n\n${USAGE}`);
       return { kind: 'exit', code: 2 };
   }
-  const { command, dryRunFile } = line;
+  const { command, dryRunFile, testFiles } = line;
   let config: Config;
   try {
     config = loadConfig({ argv: line.configArgv, env: io.env });
@@ -65,6 +66,8 @@ export function runCli(io: CliIo): CliOutcome {
       }
       stdout.write(summarise(config));
       return { kind: 'exit', code: 0 };
+    case 'test':
+      return { kind: 'exit', code: routeTestsExitCode(runRouteTests(config, testFiles, stdout)) };
     case 'print-config':
       stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
       return { kind: 'exit', code: 0 };

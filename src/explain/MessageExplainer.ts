@@ -7,6 +7,12 @@ import { TopicPattern } from '../topic/TopicPattern.ts';
 import { batchOf } from '../spool/Batch.ts';
 import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 
+/** MQTT 5 properties of a message (route tests and the route tester accept them). */
+export interface MessageProperties {
+  readonly contentType?: string;
+  readonly userProperties?: Readonly<Record<string, string | readonly string[]>>;
+}
+
 /** The route that took the message: its 1-based number in `routes`, its pattern and format. */
 export interface RouteRef {
   readonly number: number;
@@ -68,8 +74,11 @@ export class MessageExplainer {
     );
   }
 
-  /** `receivedAt`: arrival time, epoch ms (the time of points whose payload has none). */
-  explain(topic: string, payload: Buffer, receivedAt: number): Explanation {
+  /**
+   * `receivedAt`: arrival time, epoch ms (the time of points whose payload has none). `properties`: the message's
+   * MQTT 5 properties; the Router reads none yet (routes cannot use them), so they change nothing today.
+   */
+  explain(topic: string, payload: Buffer, receivedAt: number, _properties?: MessageProperties): Explanation {
     const config = this.#config;
     // A published topic never holds a wildcard (MQTT refuses it), so no route can be shown matching one.
     if (topic.includes('+') || topic.includes('#')) return { kind: 'unrouted', subscribed: true, why: 'wildcard' };

@@ -16,10 +16,12 @@ import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
 import { HealthServer } from './health/HealthServer.ts';
+import { MessageExplainer } from './explain/MessageExplainer.ts';
 import { GatewayMetrics } from './health/GatewayMetrics.ts';
 import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.ts';
 import type { GatewayView, SinkView } from './health/GatewayView.ts';
 import { SourceStats } from './stats/SourceStats.ts';
+import { RecentMessages } from './stats/RecentMessages.ts';
 import { SinkStats } from './stats/SinkStats.ts';
 import { insecureTls } from './tls/insecureTls.ts';
 
@@ -64,6 +66,7 @@ export class Gateway {
     const { config, logger } = options;
     const collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
     const sourceStats = new SourceStats();
+    const recent = new RecentMessages();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     const spool = buildSpool(config, logger);
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
@@ -86,11 +89,14 @@ export class Gateway {
       source: sourceStats,
       deadLetter: deadLetter.stats,
       sinks: sinkViews,
+      recent,
       spool: () => spool.stats(),
       shuttingDown: () => this.#shuttingDown,
       orphanedSinks: () => this.#orphanedSinks,
     };
     const metrics = new GatewayMetrics(this.view);
+    // The status page's route tester: the routes of this config, nothing written (the --dry-run code).
+    const explainer = new MessageExplainer(config);
     const workers = sinks.map(
       (s) =>
         new SinkWorker({
@@ -110,6 +116,7 @@ export class Gateway {
       view: this.view,
       metrics,
       logger,
+      tryRoute: (topic, payload, properties) => explainer.explain(topic, payload, Date.now(), properties),
     });
     const router = new Router({
       routes: config.routes,
@@ -119,7 +126,15 @@ export class Gateway {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
     });
-    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter });
+    // Every verdict is also shown to the status page's recent messages (a slot assignment for an accepted one).
+    const observed = {
+      route: (topic: string, payload: Buffer, receivedAt: number) => {
+        const result = router.route(topic, payload, receivedAt);
+        recent.observe(topic, payload, result, receivedAt);
+        return result;
+      },
+    };
+    const source = new MqttSource({ config: config.mqtt, router: observed, spool, stats: sourceStats, logger, collapsed, deadLetter });
     this.#routeFilters = router.filters;
 
     this.#stages = [

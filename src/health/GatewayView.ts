@@ -2,6 +2,7 @@ import type { Backlog, SpoolStats } from '../spool/Spool.ts';
 import type { SinkStats } from '../stats/SinkStats.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
 import type { DeadLetterStats } from '../source/DeadLetter.ts';
+import type { RecentMessages } from '../stats/RecentMessages.ts';
 
 /** What the health server and the metrics read of the running gateway; nothing here is written by them. */
 export interface GatewayView {
@@ -12,6 +13,8 @@ export interface GatewayView {
   /** Rejected messages re-published to the dead-letter topic, and those dropped (absent: no dead letter). */
   readonly deadLetter?: DeadLetterStats;
   readonly sinks: readonly SinkView[];
+  /** The last accepted and rejected messages, bounded (the status page); absent: not kept. */
+  readonly recent?: RecentMessages;
   spool(): SpoolStats;
   /** Sinks the spool holds a backlog for that are not configured (found at start-up); absent: none looked for. */
   orphanedSinks?(): readonly { readonly sink: string; readonly segments: number }[];

@@ -8,6 +8,8 @@ import type { GatewayMetrics } from './GatewayMetrics.ts';
 import type { GatewayView } from './GatewayView.ts';
 import { readiness } from './readiness.ts';
 import { statusReport } from './statusReport.ts';
+import { STATUS_PAGE } from './statusPage.ts';
+import type { Explanation, MessageProperties } from '../explain/MessageExplainer.ts';
 
 // Required, not imported: an ES import of node:http reads all its exports, loading undici (13.7 MB RSS) for the
 // lazy WebSocket/fetch-related ones (see src/sinks/influx/influxClient.ts).
@@ -23,7 +25,12 @@ export interface HealthServerOptions {
   readonly logger: Logger;
   /** Exposure limits; the defaults suit a probe or a scraper on a plant network. Tests shorten the timeouts. */
   readonly limits?: Partial<HealthLimits>;
+  /** The status page's route tester (`POST /route-test`): what the routes make of a message, nothing written. */
+  readonly tryRoute?: (topic: string, payload: Buffer, properties: MessageProperties | undefined) => Explanation;
 }
+
+/** A route-test request body at most (topic, payload, properties as JSON); beyond it 413 and the connection closes. */
+export const ROUTE_TEST_MAX_BYTES = 64 * 1024;
 
 export interface HealthLimits {
   /** Whole request head (request line + headers) must arrive within this; also closes connections that send nothing. */
@@ -154,8 +161,12 @@ export class HealthServer {
     const token = this.#options.token ?? '';
     if (token === '') return true;
     // The scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` are the same.
-    const match = /^bearer +(.*)$/i.exec(req.headers.authorization ?? '');
-    const given = Buffer.from(match?.[1] ?? '', 'utf8');
+    const header = req.headers.authorization ?? '';
+    const match = /^bearer +(.*)$/i.exec(header);
+    // A browser opening the status page sends Basic (any user name, the token as password) on every request.
+    const basic = match === null ? /^basic +([A-Za-z0-9+/=]*)$/i.exec(header) : null;
+    const password = basic === null ? undefined : /^[^:]*:(.*)$/s.exec(Buffer.from(basic[1]!, 'base64').toString('utf8'))?.[1];
+    const given = Buffer.from(match?.[1] ?? password ?? '', 'utf8');
     const expected = Buffer.from(token, 'utf8');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
@@ -193,7 +204,8 @@ export class HealthServer {
     const length = req.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     const path = url.split('?', 1)[0];
-    const known = path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/status';
+    if (path === '/route-test') return this.#routeTest(req, res, hasBody);
+    const known = path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/status' || path === '/';
     if (!known) return hasBody ? refuse(res, 404, 'not found') : send(res, 404, 'application/json', '{"error":"not found"}\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
@@ -201,8 +213,9 @@ export class HealthServer {
     }
     if (hasBody) return refuse(res, 413, 'request bodies are not accepted');
     const { view, metrics } = this.#options;
-    if ((path === '/metrics' || path === '/status') && !this.#authorised(req)) {
-      res.setHeader('www-authenticate', 'Bearer');
+    if ((path === '/metrics' || path === '/status' || path === '/') && !this.#authorised(req)) {
+      // The page: a browser asks for the token (as the password) and then sends it with every request.
+      res.setHeader('www-authenticate', path === '/' ? 'Basic realm="edgebridge", charset="UTF-8"' : 'Bearer');
       return send(res, 401, 'application/json', '{"error":"unauthorized"}\n');
     }
     switch (path) {
@@ -219,10 +232,82 @@ export class HealthServer {
         const text = await this.#metricsText();
         return send(res, 200, metrics.registry.contentType, text);
       }
+      case '/':
+        res.setHeader('content-security-policy', STATUS_PAGE.csp);
+        res.setHeader('referrer-policy', 'no-referrer');
+        return send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE.html);
       default:
         return send(res, 200, 'application/json', JSON.stringify(statusReport(view)) + '\n');
     }
   }
+
+  /**
+   * `POST /route-test` `{"topic", "payload", "properties"?}` (JSON, at most ROUTE_TEST_MAX_BYTES) → the explanation
+   * of that message. The one request body this server reads: behind the token, size-capped, JSON only (a form on
+   * another site cannot send that content type without a CORS preflight, which is never answered).
+   */
+  async #routeTest(req: IncomingMessage, res: ServerResponse, hasBody: boolean): Promise<void> {
+    const tryRoute = this.#options.tryRoute;
+    if (tryRoute === undefined)
+      return hasBody ? refuse(res, 404, 'not found') : send(res, 404, 'application/json', '{"error":"not found"}\n');
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return hasBody ? refuse(res, 405, 'method not allowed') : send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
+    }
+    if (!this.#authorised(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return refuse(res, 401, 'unauthorized');
+    }
+    if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return refuse(res, 415, 'send application/json');
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > ROUTE_TEST_MAX_BYTES) return refuse(res, 413, `request body over ${ROUTE_TEST_MAX_BYTES} bytes`);
+    const body = await readBody(req, ROUTE_TEST_MAX_BYTES);
+    if (body === undefined) return refuse(res, 413, `request body over ${ROUTE_TEST_MAX_BYTES} bytes`);
+    let message: { topic: string; payload: Buffer; properties: MessageProperties | undefined };
+    try {
+      message = routeTestMessage(JSON.parse(body.toString('utf8')));
+    } catch (error) {
+      return send(res, 400, 'application/json', JSON.stringify({ error: (error as Error).message }) + '\n');
+    }
+    const explanation = tryRoute(message.topic, message.payload, message.properties);
+    return send(res, 200, 'application/json', JSON.stringify(explanation) + '\n');
+  }
+}
+
+/** The body, or undefined once it grows past `max` (the rest is not read; the caller closes the connection). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function routeTestMessage(value: unknown): { topic: string; payload: Buffer; properties: MessageProperties | undefined } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected {"topic", "payload"}');
+  const v = value as Record<string, unknown>;
+  if (typeof v.topic !== 'string' || v.topic === '') throw new Error('topic: expected a non-empty string');
+  if (v.payload !== undefined && typeof v.payload !== 'string') throw new Error('payload: expected a string');
+  const props = v.properties;
+  if (props !== undefined && (props === null || typeof props !== 'object' || Array.isArray(props)))
+    throw new Error('properties: expected {"contentType", "userProperties"}');
+  return {
+    topic: v.topic,
+    payload: Buffer.from((v.payload as string | undefined) ?? '', 'utf8'),
+    properties: props as MessageProperties | undefined,
+  };
 }
 
 /** An error answer that ends the connection (what is left of the request is not read). */

@@ -1,5 +1,6 @@
 import { redactUrlsInText } from '../log/redactUrlsIn.ts';
 import type { GatewayView } from './GatewayView.ts';
+import { latestValues } from './latestValues.ts';
 import { readiness } from './readiness.ts';
 
 /** The JSON of `GET /status`: everything an operator asks first, and no secret. */
@@ -9,6 +10,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
   return {
     gatewayId: view.gatewayId,
     version: view.version,
+    time: new Date(now).toISOString(),
     uptimeSeconds: Math.round((now - view.startedAt) / 1000),
     readiness: readiness(view, now),
     mqtt: {
@@ -51,6 +53,11 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
             : { kind: st.lastError.kind, message: redactUrlsInText(st.lastError.message), at: new Date(st.lastError.at).toISOString() },
       };
     }),
+    // Bounded (10 rejections, 20 series): the status page's "last dead letters" and "latest values".
+    recent: {
+      rejected: (view.recent?.rejections() ?? []).map((r) => ({ ...r, at: new Date(r.at).toISOString() })),
+      latest: latestValues(view.recent?.entries() ?? []),
+    },
     process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external },
   };
 }

@@ -96,7 +96,7 @@ describe('HealthServer', () => {
   });
 
   it('other paths 404, other methods 405, request bodies not read (the answer closes the connection)', async () => {
-    assert.equal((await get('/')).status, 404);
+    assert.equal((await get('/nope')).status, 404);
     assert.equal((await get('/status/../etc')).status, 404);
     assert.equal((await get('/metrics', { method: 'DELETE' })).status, 405);
     // A body is refused (413) without being read; raw socket, since fetch would insist on uploading it first.

@@ -7,7 +7,7 @@ h1{font-size:1.3rem;margin:0}h2{font-size:1rem;margin:1.2rem 0 .3rem}
 header{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}
 table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-weight:600}td{font-variant-numeric:tabular-nums;word-break:break-word}
-.badge{padding:0 .4rem;border-radius:.3rem;color:#fff;font-weight:600}.ok{background:#2a7d2a}.warn{background:#b7791f}.bad{background:#c53030}
+.badge{white-space:nowrap;padding:0 .4rem;border-radius:.3rem;color:#fff;font-weight:600}.ok{background:#2a7d2a}.warn{background:#b7791f}.bad{background:#c53030}
 .muted{color:#777}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.5rem}
 .grid div{background:#fff;border:1px solid #ddd;padding:.4rem}.grid b{display:block;font-size:1.1rem}
 .stale main{opacity:.5}form{display:grid;grid-template-columns:1fr 2fr auto;gap:.5rem}
@@ -18,7 +18,7 @@ const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(
 
 const HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>edgebridge status</title><style>${STYLE}</style></head>
+<link rel="icon" href="data:,"><title>edgebridge status</title><style>${STYLE}</style></head>
 <body><header><h1>edgebridge</h1><span id="gateway" class="muted"></span><span id="ready"></span><span id="updated" class="muted">loading…</span></header>
 <main>
 <table><tbody id="problems"></tbody></table>
@@ -47,7 +47,7 @@ export const STATUS_PAGE = {
     `script-src ${sha256(STATUS_PAGE_SCRIPT)}`,
     `style-src ${sha256(STYLE)}`,
     "connect-src 'self'",
-    "img-src 'self'",
+    'img-src data:',
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

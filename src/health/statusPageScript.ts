@@ -5,7 +5,7 @@
  * functions and no template literals: the text is embedded in this module as is.
  */
 export const STATUS_PAGE_SCRIPT = String.raw`'use strict';
-var POLL_MS = 2000, WINDOW_MS = 10000, samples = [];
+var POLL_MS = 2000, WINDOW_MS = 10000, LIVE_S = 5, samples = [];
 function $(id) { return document.getElementById(id); }
 function el(tag, cls, text) {
   var e = document.createElement(tag);
@@ -74,7 +74,9 @@ function render(s) {
   fill('sinks', s.sinks.map(function (k) {
     var out = rate(function (x) { var y = sinkOf(x.s, k.name); return y && y.pointsWritten; });
     var shrink = -rate(function (x) { var y = sinkOf(x.s, k.name); return y && y.backlog.points; });
-    var drain = k.backlog.points === 0 ? 'drained' : shrink > 0 ? dur(k.backlog.points / shrink) : 'not draining';
+    // A young backlog is the batch being filled: live data, nothing to drain.
+    var drain = k.backlog.points === 0 ? 'drained' : k.backlog.ageSeconds < LIVE_S ? 'keeping up'
+      : shrink > 0 ? dur(k.backlog.points / shrink) : 'not draining';
     var kind = k.breaker === 'closed' ? 'ok' : k.breaker === 'half-open' ? 'warn' : 'bad';
     var row = tr([k.name + ' (' + k.type + ')', badge(k.breaker, kind), num(out) + ' pts/s', num(k.backlog.points),
       bytes(k.backlog.bytes), dur(k.backlog.ageSeconds), drain, num(k.pointsWritten),

@@ -76,9 +76,10 @@ const LINGER_MS = 1000;
 
 /**
  * `node:http` on loopback by default: `/healthz` (liveness), `/readyz` (readiness with the reasons),
- * `/metrics` (Prometheus text), `/status` (JSON). GET and HEAD only. Exposure limits (HealthLimits): tight
- * header/request/idle timeouts, a connection cap that evicts idle connections first, bounded URL and headers, and
- * request bodies are never read: a request announcing one gets 413 and its connection is closed.
+ * `/metrics` (Prometheus text), `/status` (JSON), `/` (the status page). GET and HEAD only, but for the page's
+ * `POST /route-test`, the one request whose body is read (JSON, capped at ROUTE_TEST_MAX_BYTES). Exposure limits
+ * (HealthLimits): tight header/request/idle timeouts, a connection cap that evicts idle connections first, bounded URL and headers, and
+ * other request bodies are never read: a request announcing one gets 413 and its connection is closed.
  * A client that pipelines requests and never reads the answers (measured before: 70 such connections made /healthz
  * fail nearly every probe and RSS grow by 170 MB) is closed by the cap, and `/metrics` is rendered at most once per
  * metricsCacheMs, so the attack's cost does not grow with its request count.

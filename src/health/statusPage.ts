@@ -8,7 +8,7 @@ header{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}
 table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-weight:600}td{font-variant-numeric:tabular-nums;word-break:break-word}
 .badge{white-space:nowrap;padding:0 .4rem;border-radius:.3rem;color:#fff;font-weight:600}.ok{background:#2a7d2a}.warn{background:#b7791f}.bad{background:#c53030}
-.muted{color:#777}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.5rem}
+.muted{color:#777}.err{color:#c53030}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.5rem}
 .grid div{background:#fff;border:1px solid #ddd;padding:.4rem}.grid b{display:block;font-size:1.1rem}
 .stale main{opacity:.5}form{display:grid;grid-template-columns:1fr 2fr auto;gap:.5rem}
 input,textarea,button{font:inherit}pre{background:#fff;border:1px solid #ddd;padding:.4rem;white-space:pre-wrap;min-height:1.4em}
@@ -22,6 +22,7 @@ const HTML = `<!doctype html>
 <body><header><h1>edgebridge</h1><span id="gateway" class="muted"></span><span id="ready"></span><span id="updated" class="muted">loading…</span></header>
 <main>
 <table><tbody id="problems"></tbody></table>
+<p><span id="config" class="muted"></span> <span id="config-error" class="err"></span></p>
 <h2>Broker</h2><p><span id="mqtt"></span> <span id="mqtt-error" class="muted"></span></p>
 <h2>Rates</h2><div class="grid"><div>in<b id="rate-in"></b></div><div>decoded<b id="rate-ok"></b></div>
 <div>rejected<b id="rate-rejected"></b></div><div>unrouted<b id="rate-unrouted"></b></div><div>spool<b id="spool"></b></div></div>

@@ -62,6 +62,10 @@ function render(s) {
   $('mqtt').replaceChildren(s.mqtt.connected ? badge('connected', 'ok') : badge('disconnected', 'bad'),
     el('span', 'muted', ' ' + s.mqtt.connects + ' connects, ' + s.mqtt.disconnects + ' disconnects'));
   $('mqtt-error').textContent = s.mqtt.lastError || '';
+  // Live reload adds {loadedAt, source, generation, lastReloadError} to /status; shown when present.
+  var c = s.config;
+  $('config').textContent = c ? 'config generation ' + c.generation + ' from ' + c.source + ', loaded ' + clock(c.loadedAt) : '';
+  $('config-error').textContent = c && c.lastReloadError ? 'last reload refused: ' + c.lastReloadError : '';
   var r = function (k) { return rate(function (x) { return x.s.messages[k]; }); };
   $('rate-in').textContent = num(r('received')) + ' msg/s';
   $('rate-ok').textContent = num(r('accepted')) + ' msg/s';

@@ -136,6 +136,19 @@ describe('status page in headless Chromium', { skip }, () => {
     await redisRow.locator('td', { hasText: /^(drained|keeping up)$/ }).waitFor({ timeout: 60_000 });
     assert.match((await page.locator('#ready').textContent()) ?? '', /^ready$/);
 
+    // Room for live reload's `config` block in /status: shown when present (faked here by rewriting the answer).
+    await page.route('**/status', async (route) => {
+      const real = await route.fetch();
+      const body = {
+        ...(await real.json()),
+        config: { loadedAt: new Date().toISOString(), source: 'file', generation: 3, lastReloadError: 'routes[0].topic: bad' },
+      };
+      await route.fulfill({ response: real, json: body });
+    });
+    await page.locator('#config', { hasText: 'config generation 3 from file' }).waitFor({ timeout: 10_000 });
+    await page.locator('#config-error', { hasText: 'last reload refused: routes[0].topic: bad' }).waitFor({ timeout: 10_000 });
+    await page.unroute('**/status');
+
     // Nothing was written by the tester: dev9 never reached the sinks.
     const status = (await (await gw.get('/status', { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
       recent: { latest: { series: string }[] };

@@ -9,7 +9,7 @@ import { GatewayProcess } from './support/GatewayProcess.ts';
 /**
  * The status page in a real headless Chromium (Debian's `chromium` driven by playwright-core) against a real
  * gateway: it loads under the CSP, shows the Redis sink going down and coming back, and the route tester shows a
- * decoded point. `EDGEBRIDGE_STATUS_SCREENSHOT=docs/status-page.png` also saves a screenshot (Redis down).
+ * decoded point. `EDGEBRIDGE_TEST_SCREENSHOT=docs/status-page.png` also saves a screenshot (Redis down).
  */
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'page-token';
@@ -125,7 +125,7 @@ describe('status page in headless Chromium', { skip }, () => {
     assert.match(text, /influx: climate,device=dev9,gateway=edge-01 h=40,t=21\.5 \d+/);
     assert.match(text, /redis: HSET eb:latest:\{dev9\}:climate h 40 t 21\.5/);
 
-    const shot = process.env.EDGEBRIDGE_STATUS_SCREENSHOT;
+    const shot = process.env.EDGEBRIDGE_TEST_SCREENSHOT;
     if (shot) {
       await page.waitForTimeout(4000); // a few polls, so the rates have a window
       await page.screenshot({ path: shot, fullPage: true });

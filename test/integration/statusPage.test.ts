@@ -138,7 +138,8 @@ describe('status page in headless Chromium', { skip }, () => {
 
     // Room for live reload's `config` block in /status: shown when present (faked here by rewriting the answer).
     await page.route('**/status', async (route) => {
-      const real = await route.fetch();
+      // Fetched by Playwright, not the page: it does not carry the browser's Basic credentials.
+      const real = await route.fetch({ headers: { ...route.request().headers(), authorization: `Bearer ${TOKEN}` } });
       const body = {
         ...(await real.json()),
         config: { loadedAt: new Date().toISOString(), source: 'file', generation: 3, lastReloadError: 'routes[0].topic: bad' },
@@ -147,7 +148,7 @@ describe('status page in headless Chromium', { skip }, () => {
     });
     await page.locator('#config', { hasText: 'config generation 3 from file' }).waitFor({ timeout: 10_000 });
     await page.locator('#config-error', { hasText: 'last reload refused: routes[0].topic: bad' }).waitFor({ timeout: 10_000 });
-    await page.unroute('**/status');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
 
     // Nothing was written by the tester: dev9 never reached the sinks.
     const status = (await (await gw.get('/status', { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {

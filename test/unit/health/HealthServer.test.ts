@@ -97,6 +97,11 @@ describe('HealthServer', () => {
 
   it('other paths 404, other methods 405, request bodies not read (the answer closes the connection)', async () => {
     assert.equal((await get('/nope')).status, 404);
+    // Without a route tester (none given here) its endpoint does not exist; the page itself is always there.
+    assert.equal((await get('/route-test', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 404);
+    const head = await get('/', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
     assert.equal((await get('/status/../etc')).status, 404);
     assert.equal((await get('/metrics', { method: 'DELETE' })).status, 405);
     // A body is refused (413) without being read; raw socket, since fetch would insist on uploading it first.

@@ -11,6 +11,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
     version: view.version,
     uptimeSeconds: Math.round((now - view.startedAt) / 1000),
     readiness: readiness(view, now),
+    config: view.config?.() ?? null,
     mqtt: {
       connected: src.connected,
       connects: src.connects,

@@ -51,7 +51,9 @@ const ROUTER = new Set([
   'mqtt.maxStringBytes',
   'mqtt.maxTopicBytes',
 ]);
+/** A kept sink's keys that change live (each sink's worker takes them). */
 const SINK_LIVE = new Set(['batch', 'resilience']);
+const NOTHING_WHOLE: ReadonlySet<string> = new Set();
 
 /** The config key a sink's settings are under: `sinks.influx`, `sinks.redis`, `sinks.extra[name=cloud]`. */
 export function sinkKey(sink: SinkConfig): string {
@@ -78,8 +80,8 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
     }
     const at = sinkKey(s);
     let tuned = false;
-    for (const key of changedKeys(o, s, at, new Set([...SINK_LIVE].map((k) => `${at}.${k}`)))) {
-      const live = key.startsWith(`${at}.batch`) || key.startsWith(`${at}.resilience`);
+    for (const key of changedKeys(o, s, at, NOTHING_WHOLE)) {
+      const live = SINK_LIVE.has(key.slice(at.length + 1).split('.')[0]!);
       (live ? liveKeys : restartKeys).push(key);
       tuned ||= live;
     }

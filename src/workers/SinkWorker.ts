@@ -168,12 +168,13 @@ export class SinkWorker {
     const { cursor } = this.#options;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
-      // Read each time: a reload may have changed them.
-      const limits = this.#batch;
-      const readyLimits = { maxPoints: limits.maxPoints, maxBytes: limits.maxBytes, maxWaitMs: limits.flushIntervalMs };
-      const catchUp = { maxPoints: limits.maxPoints * CATCH_UP_FACTOR, maxBytes: limits.maxBytes * CATCH_UP_FACTOR };
+      // Read each time: a reload may have changed them (and wakes the wait, so the read takes the new ones).
+      const waitFor = this.#batch;
+      const readyLimits = { maxPoints: waitFor.maxPoints, maxBytes: waitFor.maxBytes, maxWaitMs: waitFor.flushIntervalMs };
       if (this.#state.tag !== 'draining') await cursor.ready(readyLimits, signal);
       if (signal.aborted) return;
+      const limits = this.#batch;
+      const catchUp = { maxPoints: limits.maxPoints * CATCH_UP_FACTOR, maxBytes: limits.maxBytes * CATCH_UP_FACTOR };
       const backlogged = cursor.backlog().points > limits.maxPoints * 2;
       const batch = cursor.read(backlogged ? catchUp : limits);
       if (batch === undefined) {

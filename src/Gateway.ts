@@ -235,10 +235,10 @@ export class Gateway {
     try {
       const outcome = await this.#loadAndApply(load);
       if (outcome.result === 'applied') {
-        logger.info({ generation: this.#reloads.generation, source: this.#reloads.report().source }, outcome.message);
+        this.#logOutcome({ generation: this.#reloads.generation, source: this.#reloads.report().source }, outcome.message);
       } else if (outcome.result === 'unchanged') {
         this.#reloads.unchanged();
-        logger.info(outcome.message);
+        this.#logOutcome({ generation: this.#reloads.generation }, outcome.message);
       } else {
         this.#reloads.refused(outcome.result, outcome.message, Date.now());
         logger.error({ result: outcome.result, err: outcome.message }, 'reload refused: the running configuration goes on unchanged');
@@ -247,6 +247,22 @@ export class Gateway {
     } finally {
       this.#notifier.ready(this.#readyStatus());
     }
+  }
+
+  /**
+   * A reload's outcome is always logged at info, also when log.level is warn or error (not when silent): one line
+   * per `systemctl reload`, which is what the operator looks for.
+   */
+  #logOutcome(fields: Record<string, unknown>, message: string): void {
+    const { logger } = this.#options;
+    const level = logger.level;
+    if (level === 'silent' || logger.isLevelEnabled('info')) {
+      logger.info(fields, message);
+      return;
+    }
+    logger.level = 'info';
+    logger.info(fields, message);
+    logger.level = level;
   }
 
   async #loadAndApply(load: () => LoadedSource): Promise<ReloadOutcome> {

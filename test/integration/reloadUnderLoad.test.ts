@@ -125,7 +125,14 @@ describe(`reload: ${RELOADS} SIGHUPs under QoS 1 load`, () => {
     const lo = Math.min(...inThird);
     const hi = Math.max(...inThird);
     const thirdRun = inThird.length === 0 ? [] : Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-    assert.deepEqual(missing(inThird.map((v) => v - lo), hi - lo + 1), [], `the third sink's seqs ${lo}..${hi} have no gap`);
+    assert.deepEqual(
+      missing(
+        inThird.map((v) => v - lo),
+        hi - lo + 1,
+      ),
+      [],
+      `the third sink's seqs ${lo}..${hi} have no gap`,
+    );
     const figures = {
       reloads: RELOADS,
       sent,

@@ -79,7 +79,7 @@ export class SystemdNotifier implements ServiceNotifier {
 
   ready(status: string): void {
     if (this.#send === undefined || this.#stopped) return;
-    this.#notify(['READY=1', `STATUS=${oneLine(status)}`]);
+    this.#notify(['READY=1', `STATUS=${oneLine(status)}`], undefined, true);
     if (this.#pingIntervalMs > 0 && this.#timer === undefined) {
       this.#lag = monitorEventLoopDelay({ resolution: 20 });
       this.#lag.enable();
@@ -96,7 +96,11 @@ export class SystemdNotifier implements ServiceNotifier {
    */
   reloading(): void {
     if (this.#send === undefined || this.#stopped) return;
-    this.#notify(['RELOADING=1', `MONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`, 'STATUS=reloading the configuration']);
+    this.#notify(
+      ['RELOADING=1', `MONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`, 'STATUS=reloading the configuration'],
+      undefined,
+      true,
+    );
   }
 
   stopping(): void {
@@ -125,13 +129,20 @@ export class SystemdNotifier implements ServiceNotifier {
     this.#notify(['WATCHDOG=1'], () => (this.#pinging = false));
   }
 
-  #notify(assignments: readonly string[], done?: () => void): void {
-    // One after the other: each is its own child process, and RELOADING=1 must not overtake the READY=1 before it.
-    // Sent at once when none is in flight (the common case), else after the last one.
+  /**
+   * `ordered`: READY=1 and RELOADING=1, sent one after the other (each is its own child process, and a RELOADING=1
+   * must not overtake the READY=1 before it); at once when none of them is in flight. The others go at once:
+   * STOPPING=1 must leave before the process exits.
+   */
+  #notify(assignments: readonly string[], done?: () => void, ordered = false): void {
     const send = (): Promise<void> => this.#send!(assignments);
-    const sent = this.#inFlight === 0 ? send() : this.#queue.then(send);
-    this.#inFlight++;
-    this.#queue = sent.catch(() => {}).finally(() => this.#inFlight--);
+    let sent: Promise<void>;
+    if (!ordered) sent = send();
+    else {
+      sent = this.#inFlight === 0 ? send() : this.#queue.then(send);
+      this.#inFlight++;
+      this.#queue = sent.catch(() => {}).finally(() => this.#inFlight--);
+    }
     sent.then(
       () => done?.(),
       (error: unknown) => {

@@ -85,6 +85,8 @@ export class Gateway {
   readonly #stages: Stage[];
   readonly #notifier: ServiceNotifier;
   #shuttingDown = false;
+  /** Every stage started: a reload before that is refused (the spool may not be open yet). */
+  #started = false;
   #drainDeadline = 0;
   #stopped: Promise<void> | undefined;
   readonly #orphanedSinks: OrphanedSink[] = [];
@@ -210,6 +212,7 @@ export class Gateway {
       // Spool open and /healthz answering: up for the service manager, whether or not the broker is reachable.
       if (stage.name === 'health') this.#notifier.ready(this.#readyStatus());
     }
+    this.#started = true;
     logger.info(
       { gatewayId: config.gatewayId, sinks: config.sinks.map((s) => `${s.name}(${s.type})`), routes: config.routes.length },
       'edgebridge started',
@@ -231,6 +234,15 @@ export class Gateway {
   async #reload(load: () => LoadedSource): Promise<ReloadOutcome> {
     const { logger } = this.#options;
     if (this.#shuttingDown) return { result: 'failed', message: 'shutting down' };
+    if (!this.#started) {
+      const outcome: ReloadOutcome = {
+        result: 'failed',
+        message: 'reload refused: the gateway is still starting; send SIGHUP again once it is up',
+      };
+      this.#reloads.refused('failed', outcome.message, Date.now());
+      logger.error(outcome.message);
+      return outcome;
+    }
     this.#notifier.reloading?.();
     try {
       const outcome = await this.#loadAndApply(load);
@@ -285,9 +297,12 @@ export class Gateway {
     try {
       await this.#apply(diff, next);
     } catch (error) {
-      // Applied up to the step that failed; the configuration in effect is a mix: say so, count it.
-      this.#config = next;
-      return { result: 'failed', message: `reload failed while applying (restart to be sure of the configuration): ${String(error)}` };
+      // Applied up to the step that failed. The running configuration stays the old one, so the next reload tries
+      // the rest again (every step is idempotent); a restart is the sure way.
+      return {
+        result: 'failed',
+        message: `reload failed while applying, partly applied (send SIGHUP again, or restart): ${String(error)}`,
+      };
     }
     this.#reloads.applied(loaded.source, Date.now());
     return { result: 'applied', message: `configuration reloaded: ${diff.liveKeys.join(', ')}` };
@@ -298,10 +313,11 @@ export class Gateway {
     const { logger } = this.#options;
     if (diff.logLevel !== undefined) logger.level = diff.logLevel; // children follow (they inherit it from the root)
     for (const t of diff.sinksTuned) this.#sinks.find((p) => p.config.name === t.name)?.worker.reconfigure(t.batch, t.resilience);
-    for (const c of diff.sinksAdded) await this.#addSink(c);
+    // Guarded by name: after a reload that failed half-way, the next one may list a sink that is already there.
+    for (const c of diff.sinksAdded) if (!this.#sinks.some((p) => p.config.name === c.name)) await this.#addSink(c);
     // Synchronous: the source calls the new router from its next message on.
     if (diff.router) this.#router = this.#buildRouter(next, this.#slots);
-    for (const name of diff.sinksRemoved) await this.#removeSink(name);
+    for (const name of diff.sinksRemoved) if (this.#sinks.some((p) => p.config.name === name)) await this.#removeSink(name);
     const { subscribe, unsubscribe } = diff.subscriptions;
     if (subscribe.length > 0 || unsubscribe.length > 0) this.#source.updateSubscriptions(next.mqtt.subscriptions, subscribe, unsubscribe);
     this.#config = next;
@@ -316,6 +332,7 @@ export class Gateway {
       await part.sink.start();
     } catch (error) {
       this.#spool.removeSink(index);
+      this.#slots[index] = undefined;
       throw error;
     }
     this.#slots[index] = config.name;
@@ -334,7 +351,10 @@ export class Gateway {
     const part = this.#sinks[at]!;
     // The router no longer addresses it: stop at once (an attempt in flight is cut off), release its cursor.
     await part.worker.stop(Date.now());
-    await part.sink.stop();
+    // A sink that fails to disconnect is gone all the same.
+    await Promise.resolve(part.sink.stop()).catch((error: unknown) =>
+      logger.warn({ sink: name, err: String(error) }, 'reload: the removed sink failed to stop'),
+    );
     const dropped = this.#spool.removeSink(part.index);
     this.#slots[part.index] = undefined;
     this.#sinks.splice(at, 1);

@@ -17,12 +17,13 @@ describe('diffConfig: what a reload applies live', () => {
 
   it('routes, per-point limits and the gateway tag: a new router', () => {
     const routes = JSON.stringify([{ topic: 'plant/{device}/{measurement}' }]);
-    for (const env of [
+    const envs: Record<string, string>[] = [
       { EDGEBRIDGE_ROUTES: routes },
       { EDGEBRIDGE_MQTT_MAX_PAYLOAD_BYTES: '1000' },
       { EDGEBRIDGE_MQTT_MAX_FIELDS_PER_POINT: '10' },
       { EDGEBRIDGE_GATEWAY_TAG: 'false' },
-    ]) {
+    ];
+    for (const env of envs) {
       const d = diffConfig(load(), load(env));
       assert.deepEqual(d.restartKeys, [], JSON.stringify(env));
       assert.equal(d.router, true, JSON.stringify(env));
@@ -58,7 +59,7 @@ describe('diffConfig: what a reload applies live', () => {
       }),
     );
     assert.deepEqual(d.restartKeys, []);
-    assert.deepEqual(d.liveKeys.sort(), [
+    assert.deepEqual([...d.liveKeys].sort(), [
       'log.level',
       'shutdown.timeoutMs',
       'sinks.influx.batch.maxPoints',

@@ -39,6 +39,8 @@ export interface GatewayOptions {
   readonly notifier?: ServiceNotifier;
   /** Where `config` came from (`/status` config.source); default `environment and flags`. */
   readonly configSource?: string;
+  /** Loads the configuration again (SIGHUP does it through runGateway); given, `POST /reload` is served (with a token). */
+  readonly load?: () => LoadedSource;
 }
 
 /** A configuration a reload loads: the whole of it, validated, and where it came from. */
@@ -144,6 +146,7 @@ export class Gateway {
       view: this.view,
       metrics: this.#metrics,
       logger,
+      ...(options.load === undefined ? {} : { reload: () => this.reload(options.load!) }),
     });
     this.#router = this.#buildRouter(config);
     const router = { route: (topic: string, payload: Buffer, receivedAt: number) => this.#router.route(topic, payload, receivedAt) };

@@ -23,7 +23,7 @@ export async function runGateway(config: Config, reload?: ReloadSource): Promise
     logger.flush();
     process.exit(code);
   };
-  const gateway = new Gateway({ config, logger, version: readVersion(), exit, configSource: reload?.source });
+  const gateway = new Gateway({ config, logger, version: readVersion(), exit, configSource: reload?.source, load: reload?.load });
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {

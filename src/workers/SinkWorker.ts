@@ -110,7 +110,8 @@ export class SinkWorker {
     const swap = this.#policySwap;
     this.#policySwap = new AbortController();
     if (!this.#attempting) swap.abort();
-    else this.#staleSwap = swap;
+    // Two reloads during one attempt: the first one's controller is the one the running execution listens to.
+    else this.#staleSwap ??= swap;
   }
 
   #listen(policy: SinkPolicy): void {

@@ -15,9 +15,9 @@ import { SequencedLoad, missing } from './support/sequencedLoad.ts';
  * exactly once, the MQTT session must never be dropped (one connect), and every reload must be applied. A third
  * sink (another VictoriaMetrics) is added at the reload ADD_AT and removed at REMOVE_AT: it must hold one unbroken
  * run of seqs, each once (it starts at the spool's tail; what it had not written at its removal is dropped for it).
- * `EDGEBRIDGE_RELOADS` sets the count (default 20).
+ * `EDGEBRIDGE_TEST_RELOADS` sets the count (default 20).
  */
-const RELOADS = Number(process.env.EDGEBRIDGE_RELOADS ?? 20);
+const RELOADS = Number(process.env.EDGEBRIDGE_TEST_RELOADS ?? 20);
 const MEASUREMENT = 'reloadseq';
 const ADD_AT = Math.max(1, Math.floor(RELOADS / 2));
 const REMOVE_AT = Math.max(ADD_AT + 1, Math.floor((RELOADS * 3) / 4));

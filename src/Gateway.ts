@@ -24,6 +24,10 @@ import { SourceStats } from './stats/SourceStats.ts';
 import { RecentMessages } from './stats/RecentMessages.ts';
 import { SinkStats } from './stats/SinkStats.ts';
 import { insecureTls } from './tls/insecureTls.ts';
+import { ConfigError } from './errors/ConfigError.ts';
+import { diffConfig, type ConfigDiff } from './reload/diffConfig.ts';
+import { ReloadStatus, type ReloadResult } from './reload/ReloadStatus.ts';
+import { MAX_SINKS } from './config/loadConfig.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -35,12 +39,37 @@ export interface GatewayOptions {
   readonly createSink?: (config: SinkConfig, logger: Logger) => Sink | undefined;
   /** Tells the service manager READY / WATCHDOG / STOPPING; default: sd_notify through `process.env` (no-op without NOTIFY_SOCKET). */
   readonly notifier?: ServiceNotifier;
+  /** Where `config` came from (`/status` config.source); default `environment and flags`. */
+  readonly configSource?: string;
+  /** Loads the configuration again (SIGHUP does it through runGateway); given, `POST /reload` is served (with a token). */
+  readonly load?: () => LoadedSource;
 }
 
-/** One step of start-up; the parts of a stage start and stop together. */
+/** A configuration a reload loads: the whole of it, validated, and where it came from. */
+export interface LoadedSource {
+  readonly config: Config;
+  readonly source: string;
+}
+
+/** How one reload ended (also its log line and, when refused, `/status` config.lastReloadError). */
+export interface ReloadOutcome {
+  readonly result: ReloadResult;
+  readonly message: string;
+}
+
+/** One sink as it runs: its slot in the spool (the bit of its entries), the sink, its worker and its figures. */
+interface SinkPart {
+  readonly config: SinkConfig;
+  readonly index: number;
+  readonly sink: Sink;
+  readonly worker: SinkWorker;
+  readonly view: SinkView;
+}
+
+/** One step of start-up; the parts of a stage start and stop together (sinks and workers: those running then). */
 interface Stage {
   readonly name: string;
-  readonly parts: readonly { readonly name: string; start(): Promise<void> | void; stop(): Promise<void> | void }[];
+  parts(): readonly { readonly name: string; start(): Promise<void> | void; stop(): Promise<void> | void }[];
 }
 
 /**
@@ -48,6 +77,10 @@ interface Stage {
  * sinks, workers, MQTT source — and stops them in reverse: the source stops taking messages, the workers drain
  * until the shutdown deadline, the sinks disconnect, the health server (answering "shutting down" until then)
  * closes, the spool closes. A part that fails to stop is logged and the rest still stop.
+ *
+ * `reload()` (SIGHUP) applies a new configuration without a restart: what changed is worked out first
+ * (reload/diffConfig.ts), a change that cannot be applied live refuses the whole reload, and the rest is applied
+ * between two messages — the MQTT session, the spool and every sink's cursor go on as they were.
  */
 export class Gateway {
   readonly view: GatewayView;
@@ -56,104 +89,119 @@ export class Gateway {
   readonly #stages: Stage[];
   readonly #notifier: ServiceNotifier;
   #shuttingDown = false;
-  readonly #routeFilters: readonly string[];
+  /** Every stage started: a reload before that is refused (the spool may not be open yet). */
+  #started = false;
   #drainDeadline = 0;
   #stopped: Promise<void> | undefined;
   readonly #orphanedSinks: OrphanedSink[] = [];
+  /** The configuration running: the start's, then each applied reload's. */
+  #config: Config;
+  readonly #spool: Spool;
+  readonly #metrics: GatewayMetrics;
+  readonly #collapsed: CollapsingLog;
+  readonly #source: MqttSource;
+  /** The router the source calls; a reload replaces it between two messages. */
+  #router: Router;
+  #explainer: MessageExplainer;
+  /** The sink of each spool slot (bit), undefined once removed: slots are not reused while the process runs. */
+  readonly #slots: (string | undefined)[];
+  readonly #sinks: SinkPart[];
+  /** `view.sinks`: the running sinks' figures, changed in place by reloads. */
+  readonly #sinkViews: SinkView[];
+  readonly #reloads: ReloadStatus;
+  /** Reloads run one after the other. */
+  #reloading: Promise<unknown> = Promise.resolve();
 
   constructor(options: GatewayOptions) {
     this.#options = options;
     const { config, logger } = options;
-    const collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
+    this.#config = config;
+    this.#collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
     const sourceStats = new SourceStats();
     const recent = new RecentMessages();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     const spool = buildSpool(config, logger);
+    this.#spool = spool;
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
-
-    const sinks = config.sinks.map((c, index) => {
-      const sinkLogger = logger.child({ sink: c.name });
-      const sink = options.createSink?.(c, sinkLogger) ?? buildSink(c, sinkLogger, collapsed);
-      // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
-      return { config: c, sink, logger: sinkLogger, stats: new SinkStats(c.name, c.type), cursor: lazyCursor(spool, index) };
-    });
-    const sinkViews: SinkView[] = sinks.map((s) => ({
-      stats: s.stats,
-      backlog: () => s.cursor.backlog(),
-      dropped: () => s.cursor.dropped(),
-    }));
+    this.#reloads = new ReloadStatus(options.configSource ?? 'environment and flags', Date.now());
+    this.#slots = config.sinks.map((s) => s.name);
+    this.#sinkViews = [];
     this.view = {
       gatewayId: config.gatewayId,
       version: options.version,
       startedAt: Date.now(),
       source: sourceStats,
       deadLetter: deadLetter.stats,
-      sinks: sinkViews,
+      sinks: this.#sinkViews,
       recent,
       spool: () => spool.stats(),
       shuttingDown: () => this.#shuttingDown,
       orphanedSinks: () => this.#orphanedSinks,
+      config: () => this.#reloads.report(),
+      reloads: () => this.#reloads.results,
     };
-    const metrics = new GatewayMetrics(this.view);
+    this.#metrics = new GatewayMetrics(this.view);
+    // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
+    this.#sinks = config.sinks.map((c, index) => this.#buildSinkPart(c, index, lazyCursor(spool, index)));
+    this.#sinkViews.push(...this.#sinks.map((p) => p.view));
     // The status page's route tester: the routes of this config, nothing written (the --dry-run code).
-    const explainer = new MessageExplainer(config);
-    const workers = sinks.map(
-      (s) =>
-        new SinkWorker({
-          sink: s.sink,
-          cursor: s.cursor,
-          batch: s.config.batch,
-          resilience: s.config.resilience,
-          stats: s.stats,
-          logger: s.logger,
-          onWrite: metrics.writeObserver(s.config.name),
-        }),
-    );
+    this.#explainer = new MessageExplainer(config);
     this.health = new HealthServer({
       host: config.http.host,
       port: config.http.port,
       token: config.http.token,
       view: this.view,
-      metrics,
+      metrics: this.#metrics,
       logger,
-      tryRoute: (topic, payload, properties) => explainer.explain(topic, payload, Date.now(), properties),
+      tryRoute: (topic, payload, properties) => this.#explainer.explain(topic, payload, Date.now(), properties),
+      ...(options.load === undefined ? {} : { reload: () => this.reload(options.load!) }),
     });
-    const router = new Router({
-      routes: config.routes,
-      sinkNames: config.sinks.map((s) => s.name),
-      gatewayId: config.gatewayId,
-      gatewayTag: config.gatewayTag,
-      maxPayloadBytes: config.mqtt.maxPayloadBytes,
-      limits: limitsOf(config.mqtt),
-    });
+    this.#router = this.#buildRouter(config);
     // Every verdict is also shown to the status page's recent messages (a slot assignment for an accepted one).
-    const observed = {
+    const router = {
       route: (topic: string, payload: Buffer, receivedAt: number) => {
-        const result = router.route(topic, payload, receivedAt);
+        const result = this.#router.route(topic, payload, receivedAt);
         recent.observe(topic, payload, result, receivedAt);
         return result;
       },
     };
-    const source = new MqttSource({ config: config.mqtt, router: observed, spool, stats: sourceStats, logger, collapsed, deadLetter });
-    this.#routeFilters = router.filters;
+    this.#source = new MqttSource({
+      config: config.mqtt,
+      router,
+      spool,
+      stats: sourceStats,
+      logger,
+      collapsed: this.#collapsed,
+      deadLetter,
+    });
+    const source = this.#source;
 
     this.#stages = [
-      { name: 'spool', parts: [{ name: 'spool', start: () => spool.open(), stop: () => spool.close() }] },
-      { name: 'health', parts: [{ name: 'health server', start: () => this.health.start(), stop: () => this.health.stop() }] },
+      { name: 'spool', parts: () => [{ name: 'spool', start: () => spool.open(), stop: () => spool.close() }] },
+      { name: 'health', parts: () => [{ name: 'health server', start: () => this.health.start(), stop: () => this.health.stop() }] },
       {
         name: 'sinks',
-        parts: sinks.map(({ sink }) => ({ name: `sink ${sink.name}`, start: () => sink.start(), stop: () => sink.stop() })),
+        parts: () => this.#sinks.map(({ sink }) => ({ name: `sink ${sink.name}`, start: () => sink.start(), stop: () => sink.stop() })),
       },
       {
         name: 'workers',
-        parts: workers.map((w) => ({ name: `worker ${w.name}`, start: () => w.start(), stop: () => w.stop(this.#drainDeadline) })),
+        parts: () =>
+          this.#sinks.map(({ worker: w }) => ({
+            name: `worker ${w.name}`,
+            start: () => w.start(),
+            stop: () => w.stop(this.#drainDeadline),
+          })),
       },
-      { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop(this.#drainDeadline) }] },
+      {
+        name: 'source',
+        parts: () => [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop(this.#drainDeadline) }],
+      },
     ];
   }
 
   async start(): Promise<void> {
-    const { logger, config } = this.#options;
+    const { logger } = this.#options;
+    const config = this.#config;
     if (config.http.token === '' && !isLoopback(config.http.host)) {
       logger.warn(
         { host: config.http.host },
@@ -166,12 +214,7 @@ export class Gateway {
         `TLS certificate verification is off for ${target} (${key}=false): anyone on the network path can impersonate the server`,
       );
     }
-    const subscriptions = config.mqtt.subscriptions.map((s) => s.topic);
-    for (const filter of this.#routeFilters) {
-      if (!subscriptions.some((sub) => filterCovers(sub, filter))) {
-        logger.warn({ route: filter, subscriptions }, 'no subscription delivers every topic of this route: add one to mqtt.subscriptions');
-      }
-    }
+    this.#warnUncovered(config);
     if (config.spool.type === 'disk') {
       const sinkNames = config.sinks.map((s) => s.name);
       for (const o of findOrphanedSinks(config.spool.dir, sinkNames)) {
@@ -183,15 +226,209 @@ export class Gateway {
       }
     }
     for (const stage of this.#stages) {
-      await Promise.all(stage.parts.map((p) => p.start()));
+      await Promise.all(stage.parts().map((p) => p.start()));
       // Spool open and /healthz answering: up for the service manager, whether or not the broker is reachable.
-      if (stage.name === 'health')
-        this.#notifier.ready(`${config.gatewayId}: spool open, health on ${config.http.host}:${this.health.port}`);
+      if (stage.name === 'health') this.#notifier.ready(this.#readyStatus());
     }
+    this.#started = true;
     logger.info(
       { gatewayId: config.gatewayId, sinks: config.sinks.map((s) => `${s.name}(${s.type})`), routes: config.routes.length },
       'edgebridge started',
     );
+  }
+
+  /**
+   * Loads the configuration again (`load`: the whole of it, validated) and applies what changed. Refused, with
+   * nothing changed: a configuration that does not load (`invalid`, the message check-config prints) or that changes
+   * a key only a restart can (`restart_required`, naming the keys). Reloads run one at a time; each is counted,
+   * logged and shown in `/status`. The service manager hears RELOADING=1 … READY=1 around it.
+   */
+  reload(load: () => LoadedSource): Promise<ReloadOutcome> {
+    const run = this.#reloading.then(() => this.#reload(load));
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(load: () => LoadedSource): Promise<ReloadOutcome> {
+    const { logger } = this.#options;
+    if (this.#shuttingDown) return { result: 'failed', message: 'shutting down' };
+    if (!this.#started) {
+      const outcome: ReloadOutcome = {
+        result: 'failed',
+        message: 'reload refused: the gateway is still starting; send SIGHUP again once it is up',
+      };
+      this.#reloads.refused('failed', outcome.message, Date.now());
+      logger.error(outcome.message);
+      return outcome;
+    }
+    this.#notifier.reloading?.();
+    try {
+      const outcome = await this.#loadAndApply(load);
+      if (outcome.result === 'applied') {
+        this.#logOutcome({ generation: this.#reloads.generation, source: this.#reloads.report().source }, outcome.message);
+      } else if (outcome.result === 'unchanged') {
+        this.#reloads.unchanged();
+        this.#logOutcome({ generation: this.#reloads.generation }, outcome.message);
+      } else {
+        this.#reloads.refused(outcome.result, outcome.message, Date.now());
+        logger.error({ result: outcome.result, err: outcome.message }, 'reload refused: the running configuration goes on unchanged');
+      }
+      return outcome;
+    } finally {
+      this.#notifier.ready(this.#readyStatus());
+    }
+  }
+
+  /**
+   * A reload's outcome is always logged at info, also when log.level is warn or error (not when silent): one line
+   * per `systemctl reload`, which is what the operator looks for.
+   */
+  #logOutcome(fields: Record<string, unknown>, message: string): void {
+    const { logger } = this.#options;
+    const level = logger.level;
+    if (level === 'silent' || logger.isLevelEnabled('info')) {
+      logger.info(fields, message);
+      return;
+    }
+    logger.level = 'info';
+    logger.info(fields, message);
+    logger.level = level;
+  }
+
+  async #loadAndApply(load: () => LoadedSource): Promise<ReloadOutcome> {
+    let loaded: LoadedSource;
+    try {
+      loaded = load();
+    } catch (error) {
+      // The same words `edgebridge check-config` prints for this configuration.
+      if (error instanceof ConfigError) return { result: 'invalid', message: `configuration error: ${error.message}` };
+      return { result: 'failed', message: `could not load the configuration: ${String(error)}` };
+    }
+    const next = loaded.config;
+    const diff = diffConfig(this.#config, next);
+    const restart = [...diff.restartKeys];
+    const slotsLeft = MAX_SINKS - this.#slots.length;
+    if (diff.sinksAdded.length > slotsLeft)
+      restart.push(`sinks (${diff.sinksAdded.length} added, ${slotsLeft} sink slots left until a restart)`);
+    if (restart.length > 0) return { result: 'restart_required', message: `needs a restart to change: ${restart.join(', ')}` };
+    if (diff.liveKeys.length === 0) return { result: 'unchanged', message: 'reload: configuration unchanged' };
+    try {
+      await this.#apply(diff, next);
+    } catch (error) {
+      // Applied up to the step that failed. The running configuration stays the old one, so the next reload tries
+      // the rest again (every step is idempotent); a restart is the sure way.
+      return {
+        result: 'failed',
+        message: `reload failed while applying, partly applied (send SIGHUP again, or restart): ${String(error)}`,
+      };
+    }
+    this.#reloads.applied(loaded.source, Date.now());
+    return { result: 'applied', message: `configuration reloaded: ${diff.liveKeys.join(', ')}` };
+  }
+
+  /** In an order that loses nothing: new sinks exist before a route can address them, removed ones go after. */
+  async #apply(diff: ConfigDiff, next: Config): Promise<void> {
+    const { logger } = this.#options;
+    if (diff.logLevel !== undefined) logger.level = diff.logLevel; // children follow (they inherit it from the root)
+    for (const t of diff.sinksTuned) this.#sinks.find((p) => p.config.name === t.name)?.worker.reconfigure(t.batch, t.resilience);
+    // Guarded by name: after a reload that failed half-way, the next one may list a sink that is already there.
+    for (const c of diff.sinksAdded) if (!this.#sinks.some((p) => p.config.name === c.name)) await this.#addSink(c);
+    // Synchronous: the source calls the new router from its next message on.
+    if (diff.router) {
+      this.#router = this.#buildRouter(next, this.#slots);
+      this.#explainer = new MessageExplainer(next);
+    }
+    for (const name of diff.sinksRemoved) if (this.#sinks.some((p) => p.config.name === name)) await this.#removeSink(name);
+    const { subscribe, unsubscribe } = diff.subscriptions;
+    if (subscribe.length > 0 || unsubscribe.length > 0) this.#source.updateSubscriptions(next.mqtt.subscriptions, subscribe, unsubscribe);
+    this.#config = next;
+    this.#warnUncovered(next);
+  }
+
+  async #addSink(config: SinkConfig): Promise<void> {
+    const { logger } = this.#options;
+    const index = this.#spool.addSink(config.name);
+    const part = this.#buildSinkPart(config, index, this.#spool.cursor(index));
+    try {
+      await part.sink.start();
+    } catch (error) {
+      this.#spool.removeSink(index);
+      this.#slots[index] = undefined;
+      throw error;
+    }
+    this.#slots[index] = config.name;
+    part.worker.start();
+    this.#sinks.push(part);
+    this.#sinkViews.push(part.view);
+    logger.info(
+      { sink: config.name, type: config.type },
+      "reload: sink added; it gets what arrives from now on (its cursor starts at the spool's tail)",
+    );
+  }
+
+  async #removeSink(name: string): Promise<void> {
+    const { logger } = this.#options;
+    const at = this.#sinks.findIndex((p) => p.config.name === name);
+    const part = this.#sinks[at]!;
+    // The router no longer addresses it: stop at once (an attempt in flight is cut off), release its cursor.
+    await part.worker.stop(Date.now());
+    // A sink that fails to disconnect is gone all the same.
+    await Promise.resolve(part.sink.stop()).catch((error: unknown) =>
+      logger.warn({ sink: name, err: String(error) }, 'reload: the removed sink failed to stop'),
+    );
+    const dropped = this.#spool.removeSink(part.index);
+    this.#slots[part.index] = undefined;
+    this.#sinks.splice(at, 1);
+    this.#sinkViews.splice(this.#sinkViews.indexOf(part.view), 1);
+    logger.warn(
+      { sink: name, droppedPoints: dropped },
+      'reload: sink removed; its cursor is released and its backlog counted as dropped for it',
+    );
+  }
+
+  #buildSinkPart(config: SinkConfig, index: number, cursor: SpoolCursor): SinkPart {
+    const { logger, createSink } = this.#options;
+    const sinkLogger = logger.child({ sink: config.name });
+    const sink = createSink?.(config, sinkLogger) ?? buildSink(config, sinkLogger, this.#collapsed);
+    const stats = new SinkStats(config.name, config.type);
+    const worker = new SinkWorker({
+      sink,
+      cursor,
+      batch: config.batch,
+      resilience: config.resilience,
+      stats,
+      logger: sinkLogger,
+      onWrite: this.#metrics.writeObserver(config.name),
+    });
+    const view: SinkView = { stats, backlog: () => cursor.backlog(), dropped: () => cursor.dropped() };
+    return { config, index, sink, worker, view };
+  }
+
+  #buildRouter(config: Config, sinkNames: readonly (string | undefined)[] = config.sinks.map((s) => s.name)): Router {
+    return new Router({
+      routes: config.routes,
+      sinkNames,
+      gatewayId: config.gatewayId,
+      gatewayTag: config.gatewayTag,
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      limits: limitsOf(config.mqtt),
+    });
+  }
+
+  #warnUncovered(config: Config): void {
+    const subscriptions = config.mqtt.subscriptions.map((s) => s.topic);
+    for (const filter of this.#router.filters) {
+      if (!subscriptions.some((sub) => filterCovers(sub, filter))) {
+        this.#options.logger.warn(
+          { route: filter, subscriptions },
+          'no subscription delivers every topic of this route: add one to mqtt.subscriptions',
+        );
+      }
+    }
+  }
+
+  #readyStatus(): string {
+    return `${this.#config.gatewayId}: spool open, health on ${this.#config.http.host}:${this.health.port}`;
   }
 
   /** Idempotent; resolves after `exit` was called. */
@@ -201,7 +438,8 @@ export class Gateway {
   }
 
   async #stop(exitCode: number): Promise<void> {
-    const { logger, config, exit } = this.#options;
+    const { logger, exit } = this.#options;
+    const config = this.#config;
     this.#notifier.stopping();
     this.#shuttingDown = true;
     this.#drainDeadline = Date.now() + config.shutdown.timeoutMs;
@@ -209,11 +447,12 @@ export class Gateway {
     let failed = false;
     for (const stage of [...this.#stages].reverse()) {
       // Parts of one stage stop in parallel: one sink's outage must not eat the other's share of the deadline.
-      const results = await Promise.allSettled(stage.parts.map(async (p) => p.stop()));
+      const parts = stage.parts();
+      const results = await Promise.allSettled(parts.map(async (p) => p.stop()));
       results.forEach((r, i) => {
         if (r.status === 'rejected') {
           failed = true;
-          logger.error({ part: stage.parts[i]!.name, err: String(r.reason) }, 'part failed to stop');
+          logger.error({ part: parts[i]!.name, err: String(r.reason) }, 'part failed to stop');
         }
       });
     }

@@ -7,4 +7,4 @@ const { runGateway } = await import('./runGateway.ts');
 
 const outcome = runCli({ argv: process.argv.slice(2), env: process.env, stdout: process.stdout, stderr: process.stderr });
 if (outcome.kind === 'exit') process.exitCode = outcome.code;
-else await runGateway(outcome.config);
+else await runGateway(outcome.config, { source: outcome.source, load: outcome.load });

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { loadConfig } from '../config/loadConfig.ts';
+import { loadConfigDetailed, type LoadedConfig } from '../config/loadConfig.ts';
 import { ConfigError, CONFIG_EXIT_CODE } from '../errors/ConfigError.ts';
 import { redactConfig, redactUrl } from '../config/redactConfig.ts';
 import type { Config } from '../config/Config.ts';
@@ -18,7 +18,20 @@ export interface CliIo {
 }
 
 /** What the process should do after parsing the command line. */
-export type CliOutcome = { readonly kind: 'exit'; readonly code: number } | { readonly kind: 'run'; readonly config: Config };
+export type CliOutcome =
+  | { readonly kind: 'exit'; readonly code: number }
+  | {
+      readonly kind: 'run';
+      readonly config: Config;
+      /** Where the configuration came from: the config file, or `environment and flags`. */
+      readonly source: string;
+      /** Loads the whole configuration again from the same command line and environment (a reload; throws ConfigError). */
+      readonly load: () => { readonly config: Config; readonly source: string };
+    };
+
+function sourceOf(loaded: LoadedConfig): string {
+  return loaded.configFile ?? 'environment and flags';
+}
 
 /** Parses the command, loads the config, and handles every command that does not run the gateway. */
 export function runCli(io: CliIo): CliOutcome {
@@ -44,8 +57,10 @@ export function runCli(io: CliIo): CliOutcome {
   }
   const { command, dryRunFile, testFiles } = line;
   let config: Config;
+  let loaded: LoadedConfig;
   try {
-    config = loadConfig({ argv: line.configArgv, env: io.env });
+    loaded = loadConfigDetailed({ argv: line.configArgv, env: io.env });
+    config = loaded.config;
   } catch (error) {
     if (error instanceof ConfigError) {
       stderr.write(`edgebridge: configuration error: ${error.message}\n`);
@@ -73,7 +88,15 @@ export function runCli(io: CliIo): CliOutcome {
       return { kind: 'exit', code: 0 };
     default:
       if (dryRunFile !== undefined) return { kind: 'exit', code: runDryRun(config, dryRunFile, stdout, stderr) };
-      return { kind: 'run', config };
+      return {
+        kind: 'run',
+        config,
+        source: sourceOf(loaded),
+        load: () => {
+          const again = loadConfigDetailed({ argv: line.configArgv, env: io.env });
+          return { config: again.config, source: sourceOf(again) };
+        },
+      };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GatewayView } from './GatewayView.ts';
 import { REJECT_REASONS } from '../pipeline/RouteResult.ts';
+import { RELOAD_RESULTS } from '../reload/ReloadStatus.ts';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -59,6 +60,18 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const o of view.orphanedSinks?.() ?? []) this.labels(o.sink).set(o.segments);
+      },
+    });
+    new Counter({
+      name: 'edgebridge_config_reloads_total',
+      help: 'Configuration reloads (SIGHUP), by result (applied, unchanged, invalid, restart_required, failed)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        // Every result from the start (at 0), so an alert on refused reloads works before the first one.
+        const counts = view.reloads?.();
+        for (const result of RELOAD_RESULTS) this.labels(result).inc(counts?.get(result) ?? 0);
       },
     });
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);

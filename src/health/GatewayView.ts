@@ -3,6 +3,7 @@ import type { SinkStats } from '../stats/SinkStats.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
 import type { DeadLetterStats } from '../source/DeadLetter.ts';
 import type { RecentMessages } from '../stats/RecentMessages.ts';
+import type { ConfigStatusReport, ReloadResult } from '../reload/ReloadStatus.ts';
 
 /** What the health server and the metrics read of the running gateway; nothing here is written by them. */
 export interface GatewayView {
@@ -20,6 +21,10 @@ export interface GatewayView {
   orphanedSinks?(): readonly { readonly sink: string; readonly segments: number }[];
   /** True from the first shutdown signal on. */
   shuttingDown(): boolean;
+  /** The configuration running (loaded when, from where, which generation, the last refused reload); absent: not tracked. */
+  config?(): ConfigStatusReport;
+  /** Reloads per outcome since start. */
+  reloads?(): ReadonlyMap<ReloadResult, number>;
 }
 
 export interface SinkView {

@@ -27,6 +27,8 @@ export interface HealthServerOptions {
   readonly limits?: Partial<HealthLimits>;
   /** The status page's route tester (`POST /route-test`): what the routes make of a message, nothing written. */
   readonly tryRoute?: (topic: string, payload: Buffer, properties: MessageProperties | undefined) => Explanation;
+  /** `POST /reload` (only with a token): reloads the configuration, as SIGHUP does; absent: no such endpoint. */
+  readonly reload?: () => Promise<{ readonly result: string; readonly message: string }>;
 }
 
 /** A route-test request body at most (topic, payload, properties as JSON); beyond it 413 and the connection closes. */
@@ -198,6 +200,20 @@ export class HealthServer {
     return text;
   }
 
+  async #reload(req: IncomingMessage, res: ServerResponse, hasBody: boolean): Promise<void> {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return hasBody ? refuse(res, 405, 'method not allowed') : send(res, 405, 'application/json', '{"error":"method not allowed"}\n');
+    }
+    if (hasBody) return refuse(res, 413, 'request bodies are not accepted');
+    if (!this.#options.token) return send(res, 403, 'application/json', '{"error":"POST /reload needs http.token to be set"}\n');
+    if (!this.#authorised(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return send(res, 401, 'application/json', '{"error":"unauthorized"}\n');
+    }
+    return answerReload(this.#options.reload!, res);
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     if (url.length > this.#limits.maxUrlBytes) return refuse(res, 414, 'uri too long');
@@ -206,6 +222,7 @@ export class HealthServer {
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     const path = url.split('?', 1)[0];
     if (path === '/route-test') return this.#routeTest(req, res, hasBody);
+    if (path === '/reload' && this.#options.reload !== undefined) return this.#reload(req, res, hasBody);
     const known = path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/status' || path === '/';
     if (!known) return hasBody ? refuse(res, 404, 'not found') : send(res, 404, 'application/json', '{"error":"not found"}\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -309,6 +326,20 @@ function routeTestMessage(value: unknown): { topic: string; payload: Buffer; pro
     payload: Buffer.from((v.payload as string | undefined) ?? '', 'utf8'),
     properties: props as MessageProperties | undefined,
   };
+}
+
+/**
+ * `POST /reload`: the one request that changes something, so it needs `http.token` set and sent (with no token
+ * configured it is refused, 403: an open endpoint must not reconfigure the gateway). 200 with the outcome when the
+ * reload was applied or changed nothing, 409 when it was refused or failed (the outcome says why).
+ */
+async function answerReload(
+  reload: () => Promise<{ readonly result: string; readonly message: string }>,
+  res: ServerResponse,
+): Promise<void> {
+  const outcome = await reload();
+  const ok = outcome.result === 'applied' || outcome.result === 'unchanged';
+  send(res, ok ? 200 : 409, 'application/json', JSON.stringify(outcome) + '\n');
 }
 
 /** An error answer that ends the connection (what is left of the request is not read). */

@@ -8,6 +8,8 @@ export interface ServiceNotifier {
   ready(status: string): void;
   /** Shutdown has begun; stops the watchdog pings. Idempotent. */
   stopping(): void;
+  /** A configuration reload has begun; `ready()` follows when it is over (applied or refused). */
+  reloading?(): void;
 }
 
 /** Delivers one notification (`VAR=value` assignments, one datagram); resolves when done, rejects on failure. */
@@ -38,6 +40,7 @@ export interface SystemdNotifierOptions {
  * - `ready()`: READY=1 + STATUS=…, then WATCHDOG=1 every half of WATCHDOG_USEC (when set and WATCHDOG_PID is
  *   unset or ours), unless the event loop lagged more than `maxLagMs` since the last ping or the previous
  *   ping has not finished.
+ * - `reloading()`: RELOADING=1 + MONOTONIC_USEC; the next `ready()` (READY=1) ends the reload.
  * - `stopping()`: STOPPING=1; the pings stop.
  */
 export class SystemdNotifier implements ServiceNotifier {
@@ -51,6 +54,8 @@ export class SystemdNotifier implements ServiceNotifier {
   #due = 0;
   #pinging = false;
   #stopped = false;
+  #queue: Promise<void> = Promise.resolve();
+  #inFlight = 0;
   #warned = false;
 
   constructor(options: SystemdNotifierOptions) {
@@ -74,7 +79,7 @@ export class SystemdNotifier implements ServiceNotifier {
 
   ready(status: string): void {
     if (this.#send === undefined || this.#stopped) return;
-    this.#notify(['READY=1', `STATUS=${oneLine(status)}`]);
+    this.#notify(['READY=1', `STATUS=${oneLine(status)}`], undefined, true);
     if (this.#pingIntervalMs > 0 && this.#timer === undefined) {
       this.#lag = monitorEventLoopDelay({ resolution: 20 });
       this.#lag.enable();
@@ -83,6 +88,19 @@ export class SystemdNotifier implements ServiceNotifier {
       this.#timer.unref();
       this.#logger.info({ intervalMs: this.#pingIntervalMs }, 'systemd watchdog pings started');
     }
+  }
+
+  /**
+   * RELOADING=1 with MONOTONIC_USEC (CLOCK_MONOTONIC, which `process.hrtime` reads on Linux): systemd 253's
+   * Type=notify-reload requires the timestamp, older ones ignore it; the READY=1 of `ready()` ends the reload.
+   */
+  reloading(): void {
+    if (this.#send === undefined || this.#stopped) return;
+    this.#notify(
+      ['RELOADING=1', `MONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`, 'STATUS=reloading the configuration'],
+      undefined,
+      true,
+    );
   }
 
   stopping(): void {
@@ -111,8 +129,21 @@ export class SystemdNotifier implements ServiceNotifier {
     this.#notify(['WATCHDOG=1'], () => (this.#pinging = false));
   }
 
-  #notify(assignments: readonly string[], done?: () => void): void {
-    this.#send!(assignments).then(
+  /**
+   * `ordered`: READY=1 and RELOADING=1, sent one after the other (each is its own child process, and a RELOADING=1
+   * must not overtake the READY=1 before it); at once when none of them is in flight. The others go at once:
+   * STOPPING=1 must leave before the process exits.
+   */
+  #notify(assignments: readonly string[], done?: () => void, ordered = false): void {
+    const send = (): Promise<void> => this.#send!(assignments);
+    let sent: Promise<void>;
+    if (!ordered) sent = send();
+    else {
+      sent = this.#inFlight === 0 ? send() : this.#queue.then(send);
+      this.#inFlight++;
+      this.#queue = sent.catch(() => {}).finally(() => this.#inFlight--);
+    }
+    sent.then(
       () => done?.(),
       (error: unknown) => {
         done?.();

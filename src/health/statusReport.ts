@@ -13,6 +13,7 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
     time: new Date(now).toISOString(),
     uptimeSeconds: Math.round((now - view.startedAt) / 1000),
     readiness: readiness(view, now),
+    config: view.config?.() ?? null,
     mqtt: {
       connected: src.connected,
       connects: src.connects,

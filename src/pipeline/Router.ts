@@ -11,8 +11,11 @@ import type { RouteResult } from './RouteResult.ts';
 export interface RouterOptions {
   /** Compiled and checked by the loader (config/parseRoutes.ts): the router validates no route again. */
   readonly routes: readonly Route[];
-  /** Bit i of an entry's sink mask addresses sinkNames[i]. */
-  readonly sinkNames: readonly string[];
+  /**
+   * Bit i of an entry's sink mask addresses sinkNames[i]. undefined: a slot whose sink was removed by a reload
+   * (its bit is never set; slots are not reused while the process runs, see Gateway.reload).
+   */
+  readonly sinkNames: readonly (string | undefined)[];
   readonly gatewayId: string;
   /** Add tag `gateway=<gatewayId>` to every point (overriding a payload's or route's own `gateway` tag). */
   readonly gatewayTag: boolean;
@@ -42,8 +45,10 @@ export class Router {
     const { sinkNames } = options;
     // Bit operations are 32-bit signed: bit 31 would make the mask negative.
     if (sinkNames.length > 31) throw new RangeError(`at most 31 sinks are supported, got ${sinkNames.length}`);
-    if (new Set(sinkNames).size !== sinkNames.length) throw new RangeError(`sink names must be unique: ${sinkNames.join(', ')}`);
-    const allSinks = 2 ** sinkNames.length - 1;
+    const named = sinkNames.filter((n) => n !== undefined);
+    if (new Set(named).size !== named.length) throw new RangeError(`sink names must be unique: ${named.join(', ')}`);
+    let allSinks = 0;
+    for (let i = 0; i < sinkNames.length; i++) if (sinkNames[i] !== undefined) allSinks |= 1 << i;
     const gateway = options.gatewayTag ? options.gatewayId : undefined;
     const limits = options.limits ?? DEFAULT_LIMITS;
     this.#routes = options.routes.map((route, i): RouterRoute => {
@@ -52,9 +57,7 @@ export class Router {
       for (const name of route.sinks) {
         const bit = sinkNames.indexOf(name);
         if (bit === -1) {
-          throw new RangeError(
-            `route ${i} "${route.topic}": unknown sink "${name}"; configured sinks: ${sinkNames.join(', ') || '(none)'}`,
-          );
+          throw new RangeError(`route ${i} "${route.topic}": unknown sink "${name}"; configured sinks: ${named.join(', ') || '(none)'}`);
         }
         sinks |= 1 << bit;
       }

@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { MqttConfig } from '../config/Config.ts';
+import type { MqttConfig, Subscription } from '../config/Config.ts';
 import type { CollapsingLog } from '../log/CollapsingLog.ts';
 import type { RouteResult } from '../pipeline/RouteResult.ts';
 import type { Entry } from '../spool/Entry.ts';
@@ -38,7 +38,8 @@ type DoneCallback = (error?: Error) => void;
  * and persist-then-acknowledge: mqtt.js sends the PUBACK (QoS 1) or PUBCOMP (QoS 2) when `handleMessage`'s
  * callback is called, which happens only after the message is in the spool, rejected with a reason, or unrouted.
  * mqtt.js hands over the next message only after that callback, so acknowledgements go out in arrival order.
- * It never unsubscribes: that would discard what the broker holds for the session.
+ * It never unsubscribes on its own: that would discard what the broker holds for the session (a reload that removes
+ * a filter does, after saying so: updateSubscriptions).
  */
 export class MqttSource {
   readonly #options: MqttSourceOptions;
@@ -47,6 +48,10 @@ export class MqttSource {
   readonly #burst: Burst;
   /** When an incoming message last pushed back mqtt.js's keepalive timer (see #alive): a rate limit, not state. */
   #aliveAt = 0;
+  /** What is subscribed on every connect: `config.subscriptions` until a reload changes it. */
+  #subscriptions: readonly Subscription[];
+  /** Filters a reload removed whose UNSUBACK has not come yet: sent again on every connect until it does. */
+  readonly #unsubscribing = new Set<string>();
 
   constructor(options: MqttSourceOptions) {
     this.#options = options;
@@ -54,6 +59,7 @@ export class MqttSource {
     const { reconnectMinMs, reconnectMaxMs } = options.config;
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs }));
     this.#burst = new Burst(options);
+    this.#subscriptions = options.config.subscriptions;
   }
 
   /** Where the source is in its life (read-only; see SourceLifecycle). */
@@ -83,6 +89,7 @@ export class MqttSource {
       logger.info({ url: config.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
       stats.subscriptionErrors = 0;
       this.#subscribe(client);
+      this.#unsubscribe(client);
       if (config.statusTopic !== '') {
         client.publish(config.statusTopic, 'online', { qos: 1, retain: true }, (error) => {
           if (error) logger.warn({ err: error.message }, 'could not publish the online status');
@@ -125,10 +132,44 @@ export class MqttSource {
     await withTimeout(client.endAsync(false), budget()).catch(() => client.end(true));
   }
 
-  #subscribe(client: MqttClient): void {
-    const { config, logger, stats } = this.#options;
+  /**
+   * Reload: `subscribe` are made now (when connected) and on every connect; `unsubscribe` are logged first — the
+   * broker discards what it still holds for the session under those filters — then unsubscribed now and, until
+   * the broker confirms, on every connect (a persistent session would otherwise keep them).
+   */
+  updateSubscriptions(next: readonly Subscription[], subscribe: readonly Subscription[], unsubscribe: readonly string[]): void {
+    const { logger } = this.#options;
+    this.#subscriptions = next;
+    for (const topic of unsubscribe) {
+      logger.warn({ topic }, 'reload: unsubscribing from a removed filter; the broker discards what it holds for it');
+      this.#unsubscribing.add(topic);
+    }
+    for (const topic of next.map((s) => s.topic)) this.#unsubscribing.delete(topic);
+    const state = this.#lifecycle.state;
+    if (state.kind !== 'connected') return;
+    for (const s of subscribe) logger.info({ topic: s.topic, qos: s.qos }, 'reload: subscribing to a new filter');
+    this.#subscribe(state.client, subscribe);
+    this.#unsubscribe(state.client);
+  }
+
+  #unsubscribe(client: MqttClient): void {
+    const { logger } = this.#options;
+    for (const topic of this.#unsubscribing) {
+      client.unsubscribe(topic, (error) => {
+        // Not confirmed (the connection closed): made again on the next connect.
+        if (error) logger.info({ topic, err: error.message }, 'unsubscribe interrupted; made again on reconnect');
+        else if (!this.#subscriptions.some((s) => s.topic === topic)) {
+          this.#unsubscribing.delete(topic);
+          logger.info({ topic }, 'unsubscribed');
+        }
+      });
+    }
+  }
+
+  #subscribe(client: MqttClient, subscriptions: readonly Subscription[] = this.#subscriptions): void {
+    const { logger, stats } = this.#options;
     const connection = this.#lifecycle.connection();
-    for (const s of config.subscriptions) {
+    for (const s of subscriptions) {
       client.subscribe(s.topic, { qos: s.qos }, (error, granted) => {
         // mqtt.js fails pending subscriptions when the connection closes: not a refusal, they are made again on the
         // next connect (readiness already says "not connected").

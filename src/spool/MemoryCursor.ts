@@ -27,6 +27,7 @@ export class MemoryCursor implements SpoolCursor {
   #unreadBytes = 0;
   #inflight: Batch | undefined;
   #dropped = 0;
+  #released = false;
   readonly #trigger: BatchTrigger;
 
   constructor(options: { bit: number; now: () => number; source: EntrySource }) {
@@ -96,7 +97,22 @@ export class MemoryCursor implements SpoolCursor {
 
   // --- called by MemorySpool --------------------------------------------------------------------
 
+  /** A reload removed the sink: what it had not committed is counted as dropped (and returned); it holds nothing back. */
+  release(tail: number): number {
+    const dropped = this.#unreadPoints + (this.#inflight?.points ?? 0);
+    this.#dropped += dropped;
+    this.#released = true;
+    this.#unreadEntries = 0;
+    this.#unreadPoints = 0;
+    this.#unreadBytes = 0;
+    this.#inflight = undefined;
+    this.readPos = tail;
+    this.#trigger.wake();
+    return dropped;
+  }
+
   onAppend(entry: Entry, size: number): void {
+    if (this.#released) return;
     this.#unreadEntries++;
     this.#unreadPoints += entry.points;
     this.#unreadBytes += size;
@@ -105,7 +121,7 @@ export class MemoryCursor implements SpoolCursor {
 
   /** The oldest entry was discarded by the overflow policy: count it if this sink had not read it yet. */
   onDropped(seq: number, entry: Entry, size: number): void {
-    if (this.readPos > seq) return;
+    if (this.readPos > seq || this.#released) return;
     this.readPos = seq + 1;
     if ((entry.sinks & this.bit) === 0) return;
     this.#dropped += entry.points;

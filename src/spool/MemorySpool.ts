@@ -26,6 +26,7 @@ export class MemorySpool implements Spool {
   readonly #maxBytes: number;
   readonly #overflow: OverflowPolicy;
   readonly #cursors: MemoryCursor[];
+  readonly #now: () => number;
   /** entries[i] has sequence number base + i; slots before head are already freed. */
   #entries: (Entry | undefined)[] = [];
   #base = 0;
@@ -38,6 +39,7 @@ export class MemorySpool implements Spool {
     this.#maxBytes = options.maxBytes;
     this.#overflow = options.overflow;
     const now = options.now ?? Date.now;
+    this.#now = now;
     this.#cursors = [];
     for (let i = 0; i < options.sinkCount; i++) {
       this.#cursors.push(new MemoryCursor({ bit: 1 << i, now, source: this }));
@@ -92,6 +94,22 @@ export class MemorySpool implements Spool {
     const c = this.#cursors[sinkIndex];
     if (c === undefined) throw new RangeError(`no cursor for sink index ${sinkIndex}`);
     return c;
+  }
+
+  addSink(_name: string): number {
+    const index = this.#cursors.length;
+    if (index >= 31) throw new RangeError('no free sink slot: 31 used since start');
+    const cursor = new MemoryCursor({ bit: 1 << index, now: this.#now, source: this });
+    // At the tail: nothing held so far carries its bit.
+    cursor.readPos = this.#tail();
+    this.#cursors.push(cursor);
+    return index;
+  }
+
+  removeSink(index: number): number {
+    const dropped = this.#cursors[index]!.release(this.#tail());
+    this.onRead();
+    return dropped;
   }
 
   stats(): SpoolStats {

@@ -33,6 +33,17 @@ export interface Spool {
   whenWritable(): Promise<void>;
   /** The cursor of sink number `sinkIndex` (the bit in `Entry.sinks`). */
   cursor(sinkIndex: number): SpoolCursor;
+  /**
+   * Reload: a cursor for a new sink, starting at the spool's tail (it gets what is appended from now on, nothing
+   * older); returns its index, the bit entries address it with. Slots are never reused while the process runs;
+   * throws RangeError when all 31 have been used.
+   */
+  addSink(name: string): number;
+  /**
+   * Reload: sink `index` is removed. Its cursor is released (nothing waits for it, nothing is kept for it) and
+   * what it had not committed is counted as dropped for it; returns that number of points.
+   */
+  removeSink(index: number): number;
   stats(): SpoolStats;
   close(): Promise<void>;
 }

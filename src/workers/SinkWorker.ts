@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { BatchConfig, ResilienceConfig } from '../config/Config.ts';
 import type { Batch } from '../spool/Batch.ts';
 import type { SpoolCursor } from '../spool/Spool.ts';
-import type { Sink } from '../sinks/Sink.ts';
+import type { Sink, WriteResult } from '../sinks/Sink.ts';
 import { SinkError } from '../sinks/SinkError.ts';
 import { createSinkPolicy, type SinkPolicy } from '../resilience/createSinkPolicy.ts';
 import type { BreakerState, SinkStats } from '../stats/SinkStats.ts';
@@ -52,7 +52,17 @@ export class SinkWorker {
   readonly #options: SinkWorkerOptions;
   readonly #abort = new AbortController();
   readonly #now: () => number;
-  readonly #policy: SinkPolicy;
+  #policy: SinkPolicy;
+  /** The policy's listeners (breaker state, retries), disposed when a reload replaces the policy. */
+  #listeners: { dispose(): void }[] = [];
+  /** Aborted when a reload replaced the policy: the batch in flight goes on under the new one (see reconfigure). */
+  #policySwap = new AbortController();
+  /** A write attempt is running: a policy swap waits for it to end, so no request is cut off (and sent twice). */
+  #attempting = false;
+  /** A swap that waits for the running attempt to end. */
+  #staleSwap: AbortController | undefined;
+  #batch: BatchConfig;
+  #resilience: ResilienceConfig;
   #state: WorkerState = { tag: 'idle' };
   #current: Batch | undefined;
 
@@ -60,6 +70,8 @@ export class SinkWorker {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#policy = options.policy ?? createSinkPolicy(options.resilience);
+    this.#batch = options.batch;
+    this.#resilience = options.resilience;
   }
 
   get name(): string {
@@ -72,28 +84,63 @@ export class SinkWorker {
 
   start(): void {
     if (this.#state.tag !== 'idle') return;
-    const { stats, logger } = this.#options;
-    this.#policy.breaker.onStateChange((state) => {
-      const next = BREAKER_STATES[state];
-      const level = next === 'open' ? 'warn' : 'info';
-      logger[level]({ from: stats.breaker, to: next }, `circuit breaker ${next}`);
-      stats.breaker = next;
-    });
-    this.#policy.retry.onRetry((event) => {
-      stats.failedAttempts++;
-      if (this.#current !== undefined) stats.pointsRetried += this.#current.points;
-      // The breaker's own fail-fast rejection is no news: keep the server's last error for readiness.
-      if ('error' in event && !isBrokenCircuitError(event.error)) {
-        const error = event.error;
-        // cockatiel's per-attempt timeout rejects with TaskCancelledError.
-        const kind = error instanceof SinkError ? error.kind : isTaskCancelledError(error) ? 'timeout' : 'unknown';
-        const message = error instanceof Error ? error.message : String(error);
-        stats.lastError = { message, kind, at: this.#now() };
-        // The delay is what the backoff chose, Retry-After included and capped: readiness shows when it ends.
-        stats.throttledUntil = error instanceof SinkError && error.retryAfterMs > 0 ? this.#now() + event.delay : undefined;
-      }
-    });
+    this.#listen(this.#policy);
     this.#state = { tag: 'running', loop: this.#run() };
+  }
+
+  /**
+   * Reload: new batch limits take effect from the next batch read; new resilience settings replace the policy.
+   * The batch in flight is kept: it goes on under the new policy (a fresh breaker, closed) as soon as no write
+   * attempt is running — a retry waiting in its backoff is woken, an attempt in progress is never cut off, so a
+   * request the server may already have taken is not sent twice.
+   */
+  reconfigure(batch: BatchConfig, resilience: ResilienceConfig): void {
+    this.#batch = batch;
+    // A reader waiting with the old limits wakes and waits again with the new ones.
+    this.#options.cursor.flushNow();
+    if (JSON.stringify(resilience) === JSON.stringify(this.#resilience)) return;
+    this.#resilience = resilience;
+    for (const l of this.#listeners) l.dispose();
+    this.#policy = createSinkPolicy(resilience);
+    const previous = this.#options.stats.breaker;
+    this.#options.stats.breaker = 'closed';
+    if (previous !== 'closed')
+      this.#options.logger.info({ from: previous, to: 'closed' }, 'circuit breaker closed (resilience settings reloaded)');
+    if (this.#state.tag === 'running' || this.#state.tag === 'draining') this.#listen(this.#policy);
+    const swap = this.#policySwap;
+    this.#policySwap = new AbortController();
+    if (!this.#attempting) swap.abort();
+    // Two reloads during one attempt: the first one's controller is the one the running execution listens to.
+    else this.#staleSwap ??= swap;
+  }
+
+  #listen(policy: SinkPolicy): void {
+    const { stats, logger } = this.#options;
+    this.#listeners = [];
+    this.#listeners.push(
+      policy.breaker.onStateChange((state) => {
+        const next = BREAKER_STATES[state];
+        const level = next === 'open' ? 'warn' : 'info';
+        logger[level]({ from: stats.breaker, to: next }, `circuit breaker ${next}`);
+        stats.breaker = next;
+      }),
+    );
+    this.#listeners.push(
+      policy.retry.onRetry((event) => {
+        stats.failedAttempts++;
+        if (this.#current !== undefined) stats.pointsRetried += this.#current.points;
+        // The breaker's own fail-fast rejection is no news: keep the server's last error for readiness.
+        if ('error' in event && !isBrokenCircuitError(event.error)) {
+          const error = event.error;
+          // cockatiel's per-attempt timeout rejects with TaskCancelledError.
+          const kind = error instanceof SinkError ? error.kind : isTaskCancelledError(error) ? 'timeout' : 'unknown';
+          const message = error instanceof Error ? error.message : String(error);
+          stats.lastError = { message, kind, at: this.#now() };
+          // The delay is what the backoff chose, Retry-After included and capped: readiness shows when it ends.
+          stats.throttledUntil = error instanceof SinkError && error.retryAfterMs > 0 ? this.#now() + event.delay : undefined;
+        }
+      }),
+    );
   }
 
   /**
@@ -119,13 +166,16 @@ export class SinkWorker {
   }
 
   async #run(): Promise<void> {
-    const { cursor, batch: limits } = this.#options;
+    const { cursor } = this.#options;
     const signal = this.#abort.signal;
-    const readyLimits = { maxPoints: limits.maxPoints, maxBytes: limits.maxBytes, maxWaitMs: limits.flushIntervalMs };
-    const catchUp = { maxPoints: limits.maxPoints * CATCH_UP_FACTOR, maxBytes: limits.maxBytes * CATCH_UP_FACTOR };
     while (!signal.aborted) {
+      // Read each time: a reload may have changed them (and wakes the wait, so the read takes the new ones).
+      const waitFor = this.#batch;
+      const readyLimits = { maxPoints: waitFor.maxPoints, maxBytes: waitFor.maxBytes, maxWaitMs: waitFor.flushIntervalMs };
       if (this.#state.tag !== 'draining') await cursor.ready(readyLimits, signal);
       if (signal.aborted) return;
+      const limits = this.#batch;
+      const catchUp = { maxPoints: limits.maxPoints * CATCH_UP_FACTOR, maxBytes: limits.maxBytes * CATCH_UP_FACTOR };
       const backlogged = cursor.backlog().points > limits.maxPoints * 2;
       const batch = cursor.read(backlogged ? catchUp : limits);
       if (batch === undefined) {
@@ -137,18 +187,10 @@ export class SinkWorker {
   }
 
   async #deliver(batch: Batch, signal: AbortSignal): Promise<void> {
-    const { sink, stats, logger, cursor, onWrite } = this.#options;
+    const { stats, logger, cursor } = this.#options;
     this.#current = batch;
     try {
-      const execution = this.#policy.policy.execute(async ({ signal: attemptSignal }) => {
-        // cockatiel's retry sleeps through an abort and then makes one more attempt: refuse it here.
-        attemptSignal.throwIfAborted();
-        const started = performance.now();
-        const r = await sink.write(batch, attemptSignal);
-        onWrite?.(batch.points, (performance.now() - started) / 1000);
-        return r;
-      }, signal);
-      const result = await untilAborted(execution, signal);
+      const result = await this.#execute(batch, signal);
       stats.pointsWritten += result.accepted;
       stats.pointsDuplicate += result.duplicates ?? 0;
       stats.batchesWritten++;
@@ -170,6 +212,42 @@ export class SinkWorker {
       cursor.commit(batch);
     } finally {
       this.#current = undefined;
+    }
+  }
+
+  /** The batch through the current policy; again through the next one when a reload swaps it meanwhile. */
+  async #execute(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
+    const { sink, onWrite } = this.#options;
+    for (;;) {
+      const swap = this.#policySwap.signal;
+      const both = AbortSignal.any([signal, swap]);
+      const execution = this.#policy.policy.execute(async ({ signal: attemptSignal }) => {
+        // cockatiel's retry sleeps through an abort and then makes one more attempt: refuse it here.
+        attemptSignal.throwIfAborted();
+        const started = performance.now();
+        this.#attempting = true;
+        let r: WriteResult;
+        try {
+          r = await sink.write(batch, attemptSignal);
+        } catch (error) {
+          // Failed: the next attempt is the new policy's, if a reload waits for this one to end.
+          this.#attempting = false;
+          this.#staleSwap?.abort();
+          this.#staleSwap = undefined;
+          throw error;
+        }
+        // Written: the new policy starts with the next batch (aborting now would send this one again).
+        this.#attempting = false;
+        this.#staleSwap = undefined;
+        onWrite?.(batch.points, (performance.now() - started) / 1000);
+        return r;
+      }, both);
+      try {
+        return await untilAborted(execution, both);
+      } catch (error) {
+        if (swap.aborted && !signal.aborted) continue; // a reload replaced the policy: same batch, new policy
+        throw error;
+      }
     }
   }
 }

@@ -194,7 +194,7 @@ class NotifySocket {
 }
 
 describe('sd_notify on a real notify socket', () => {
-  it('READY=1 once the health server listens (broker unreachable), WATCHDOG=1 pings, STOPPING=1 on SIGTERM', async () => {
+  it('READY=1 once the health server listens (broker unreachable), WATCHDOG=1 pings, RELOADING=1 … READY=1 on SIGHUP, STOPPING=1 on SIGTERM', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-notify-'));
     const socket = new NotifySocket(dir);
     try {
@@ -219,6 +219,16 @@ describe('sd_notify on a real notify socket', () => {
         timeoutMs: 10_000,
         message: () => `fewer than 2 WATCHDOG=1; got ${JSON.stringify(socket.messages)}`,
       });
+      // systemctl reload (ExecReload= sends SIGHUP): RELOADING=1 with MONOTONIC_USEC, then READY=1 again.
+      gw.signal('SIGHUP');
+      await waitFor(
+        () => socket.messages.slice(socket.messages.findIndex((m) => m.startsWith('RELOADING=1'))).some((m) => m.startsWith('READY=1')),
+        {
+          timeoutMs: 10_000,
+          message: () => `no RELOADING=1 … READY=1; got ${JSON.stringify(socket.messages)}`,
+        },
+      );
+      assert.match(socket.messages.find((m) => m.startsWith('RELOADING=1'))!, /MONOTONIC_USEC=\d+/);
       const exit = await gw.stop();
       assert.equal(exit.code, 0);
       await waitFor(() => socket.messages.some((m) => m.startsWith('STOPPING=1')), {

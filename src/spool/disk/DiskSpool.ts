@@ -26,6 +26,9 @@ export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
   readonly lock?: Omit<SpoolLockOptions, 'fs' | 'dir'>;
 }
 
+/** Sink slots one process can have: bit 31 is the sign bit of the records' masks (see MAX_SINKS). */
+const MAX_SLOTS = 31;
+
 /** What was just written stays in memory for the readers (see RecentRecords): 4 MiB, about half a second at 90 000 msg/s. */
 const RECENT = { maxRecords: 65_536, maxBytes: 4 * 1024 * 1024 };
 
@@ -178,6 +181,23 @@ export class DiskSpool implements Spool {
     const c = this.#readers[sinkIndex];
     if (c === undefined) throw new RangeError(`no cursor for sink index ${sinkIndex} (is the spool open?)`);
     return c;
+  }
+
+  addSink(name: string): number {
+    const ledger = this.#ledger;
+    if (ledger.marks.length >= MAX_SLOTS) throw new RangeError(`no free sink slot: ${MAX_SLOTS} used since start`);
+    // A new segment whose header names the sink: it reads from there on (the spool's tail); older segments have no
+    // bit for it.
+    if (!this.#writer.rollForNewSink([...ledger.headerNames(), name])) {
+      throw new Error('the spool could not start a new segment for the added sink (see the spool error above)');
+    }
+    const mark = ledger.addMark(name, { segment: ledger.active.id, offset: ledger.active.dataStart });
+    this.#readers.push(new DiskCursor(ledger, mark.index));
+    return mark.index;
+  }
+
+  removeSink(index: number): number {
+    return this.#ledger.releaseMark(index);
   }
 
   stats(): SpoolStats {

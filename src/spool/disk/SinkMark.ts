@@ -35,6 +35,8 @@ export class SinkMark implements PendingView {
   lost = 0;
   /** Records of segments set aside at start (unreadable header) that this sink had not passed. */
   unreadableLost = 0;
+  /** A reload removed the sink: nothing waits for it any more, nothing is appended for it, its checkpoint is left. */
+  released = false;
   readonly trigger: BatchTrigger;
 
   constructor(name: string, index: number, now: () => number) {
@@ -80,6 +82,7 @@ export class SinkMark implements PendingView {
   }
 
   appended(points: number, size: number, receivedAt: number): void {
+    if (this.released) return;
     if (this.points === 0 && this.oldest.kind === 'none') this.oldest = { kind: 'at', at: receivedAt };
     this.points += points;
     this.bytes += size;
@@ -94,6 +97,24 @@ export class SinkMark implements PendingView {
     this.points = Math.max(0, this.points - points);
     this.bytes = Math.max(0, this.bytes - size);
     if (this.points === 0) this.oldest = NONE_WAITING;
+  }
+
+  /**
+   * A reload removed the sink: what it had not committed (read or not) is counted as dropped, and returned. Its
+   * committed position moves to `tail`, so a later start with the sink configured again does not re-send it.
+   */
+  release(tail: Position): number {
+    const dropped = this.waiting();
+    this.dropped += dropped;
+    this.points = 0;
+    this.bytes = 0;
+    this.inflight = undefined;
+    this.oldest = NONE_WAITING;
+    this.readPos = tail;
+    this.committed = tail;
+    this.released = true;
+    this.trigger.wake();
+    return dropped;
   }
 
   /** The reader took `batch` (ending at `readPos`); `next` is when the record after it arrived. */

@@ -51,7 +51,8 @@ export class SpoolLedger implements RecordSource {
   origin = '';
   /** Oldest first; the last one is the writer's (sealed when it could not be replaced: see the writer's roll). */
   readonly segments: Segment[] = [];
-  readonly marks: readonly SinkMark[];
+  /** One per sink slot, in bit order; a reload appends new sinks and releases removed ones (never reuses a slot). */
+  readonly marks: SinkMark[];
   /** Bytes of the segments, pending records included. */
   bytes = 0;
   readonly recent: RecentRecords;
@@ -84,12 +85,50 @@ export class SpoolLedger implements RecordSource {
     this.store = new CursorStore({
       dir: options.cursorsDir,
       intervalMs: options.checkpointIntervalMs,
-      positions: () => this.marks.map((m) => [m.name, m.committed] as const),
+      // A released sink keeps its last checkpoint (at the tail), unless a sink of that name was added again.
+      positions: () =>
+        this.marks
+          .filter((m) => !m.released || !this.marks.some((o) => !o.released && o.name === m.name))
+          .map((m) => [m.name, m.committed] as const),
       onError: (sink, error) => options.logger.warn({ sink, err: String(error) }, 'could not save the spool cursor'),
       fs: options.fs,
       now: options.now,
     });
     this.#records = new RecordReader(this);
+  }
+
+  /** The sink names a new segment's header gets, in bit order; a released slot is '' (no sink is called that). */
+  headerNames(): string[] {
+    return this.marks.map((m) => (m.released ? '' : m.name));
+  }
+
+  /** The end of the data written so far: where a sink added by a reload starts, and a removed one is left. */
+  tail(): Position {
+    const active = this.active;
+    return { segment: active.id, offset: active.validEnd };
+  }
+
+  /** Reload: a new sink slot, its reader starting at `start` (the start of the segment just begun for it). */
+  addMark(name: string, start: Position): SinkMark {
+    const mark = new SinkMark(name, this.marks.length, this.now);
+    mark.readPos = start;
+    mark.committed = start;
+    this.marks.push(mark);
+    this.store.changed();
+    // Saved at once: a crash before the periodic save would otherwise make it start at the oldest data next time.
+    this.store.flush();
+    return mark;
+  }
+
+  /** Reload: sink slot `index` is removed; returns the points it had not committed (counted as dropped). */
+  releaseMark(index: number): number {
+    const mark = this.marks[index]!;
+    this.writeAppended();
+    const dropped = mark.release(this.tail());
+    this.store.changed();
+    this.store.flush();
+    this.deletePassed();
+    return dropped;
   }
 
   get active(): Segment {
@@ -265,7 +304,8 @@ export class SpoolLedger implements RecordSource {
   #countDrop(m: SinkMark, segment: Segment): void {
     const idx = segment.indexOf(m.name);
     const c = m.committed;
-    if (idx >= 0 && c.segment <= segment.id) {
+    // A released sink's backlog was counted when it was released.
+    if (!m.released && idx >= 0 && c.segment <= segment.id) {
       const from = c.segment < segment.id ? segment.dataStart : Math.max(c.offset, segment.dataStart);
       // Read position inside this segment: records before it are in flight, the rest still pending.
       const readAt = m.readPos.segment < segment.id ? segment.dataStart : m.readPos.segment > segment.id ? Infinity : m.readPos.offset;

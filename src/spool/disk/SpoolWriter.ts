@@ -113,6 +113,15 @@ export class SpoolWriter {
     return true;
   }
 
+  /**
+   * Reload, before a sink is added: writes what is pending and starts a new segment, so that the new sink's name is
+   * in the header of every segment it reads. False (appends refused, as after any failed roll) when it cannot.
+   */
+  rollForNewSink(sinks: readonly string[]): boolean {
+    if (!this.writePending()) return false;
+    return this.#roll(sinks);
+  }
+
   flush(): boolean {
     this.writePending();
     const written = !this.#discardedSinceFlush;
@@ -223,7 +232,7 @@ export class SpoolWriter {
   }
 
   /** Seals the active segment and starts the next. False (and refusing) when the new file cannot be created. */
-  #roll(): boolean {
+  #roll(sinks?: readonly string[]): boolean {
     const ledger = this.#ledger;
     const active = ledger.active;
     try {
@@ -234,7 +243,7 @@ export class SpoolWriter {
     active.sealed = true;
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#startSegment();
+        this.#startSegment(sinks);
         return true;
       } catch (error) {
         const code = errorCode(error);
@@ -293,15 +302,16 @@ export class SpoolWriter {
     return true;
   }
 
-  #startSegment(): void {
+  #startSegment(sinks: readonly string[] = this.#ledger.headerNames()): void {
     const ledger = this.#ledger;
     const id = (ledger.segments.at(-1)?.id ?? 0) + 1;
     const file = path.join(this.#o.segmentsDir, segmentName(id));
-    const header = encodeHeader({ sinks: this.#o.sinks, createdAt: ledger.now() });
+    // The ledger's names, not the options': a reload may have added or released sinks since the start.
+    const header = encodeHeader({ sinks, createdAt: ledger.now() });
     this.#file.create(file, header);
     ledger.counters.bytesWritten += header.length;
     syncDir(ledger.fs, this.#o.segmentsDir);
-    ledger.added(new Segment({ id, file, sinks: this.#o.sinks, dataStart: header.length, sealed: false }));
+    ledger.added(new Segment({ id, file, sinks, dataStart: header.length, sealed: false }));
   }
 }
 

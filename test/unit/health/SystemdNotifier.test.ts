@@ -43,6 +43,24 @@ describe('SystemdNotifier', () => {
     assert.equal(sent.length, count, 'no pings after STOPPING=1, and STOPPING=1 only once');
   });
 
+  it('RELOADING=1 with MONOTONIC_USEC, then READY=1, in that order even when each delivery is slow', async () => {
+    const sent: string[][] = [];
+    const slow = async (a: readonly string[]): Promise<void> => {
+      await sleep(a[0] === 'RELOADING=1' ? 60 : 5);
+      sent.push([...a]);
+    };
+    const n = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x' }, logger: memoryLogger().logger, send: slow });
+    n.reloading();
+    n.ready('up');
+    await sleep(150);
+    assert.deepEqual(
+      sent.map((s) => s[0]),
+      ['RELOADING=1', 'READY=1'],
+    );
+    assert.match(sent[0]![1]!, /^MONOTONIC_USEC=\d+$/);
+    n.stopping();
+  });
+
   it('no watchdog pings when WATCHDOG_PID names another process, or WATCHDOG_USEC is unset or invalid', async () => {
     for (const env of [
       { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000', WATCHDOG_PID: '1' },

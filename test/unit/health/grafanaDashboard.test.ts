@@ -8,12 +8,6 @@ import { SourceStats } from '../../../src/stats/SourceStats.ts';
 
 const DASHBOARD = new URL('../../../docs/grafana/edgebridge.json', import.meta.url);
 
-/**
- * Metrics the dashboard may query before GatewayMetrics serves them. The reload counter comes with live reload
- * (issue 15 item 1, another branch): remove it from here once `edgebridge_config_reloads_total` is in GatewayMetrics.
- */
-const NOT_YET_SERVED = new Set(['edgebridge_config_reloads_total']);
-
 interface Panel {
   readonly id: number;
   readonly type: string;
@@ -55,12 +49,10 @@ describe('Grafana dashboard (docs/grafana/edgebridge.json)', () => {
     const unknown: string[] = [];
     for (const { panel, expr } of queried) {
       for (const [name] of expr.matchAll(/\bedgebridge_[a-z0-9_]+/g)) {
-        if (!served.has(name) && !NOT_YET_SERVED.has(name)) unknown.push(`${panel}: ${name}`);
+        if (!served.has(name)) unknown.push(`${panel}: ${name}`);
       }
     }
     assert.deepEqual(unknown, []);
-    // Once the reload metric is served, the allowance above must go (it would hide a rename).
-    for (const name of NOT_YET_SERVED) assert.ok(!served.has(name), `${name} is served now: remove it from NOT_YET_SERVED`);
   });
 
   it('shows rates, backlog, breakers, drops, dead letters, reloads and latency', () => {

@@ -39,6 +39,37 @@ export function spoolContract(name: string, build: SpoolFactory): void {
       }
     }
 
+    it('a sink added by a reload starts at the tail: it gets what is appended after, nothing before', () =>
+      withSpool({}, (spool) => {
+        const before = entry(1, 0b11);
+        spool.append(before);
+        const index = spool.addSink('added');
+        assert.equal(index, 2, 'the next slot: existing bits keep their meaning');
+        assert.equal(spool.cursor(index).backlog().points, 0);
+        const after = entry(2, 0b111);
+        spool.append(after);
+        const b = spool.cursor(index).read(BIG)!;
+        assert.deepEqual(entryLines(b), [after.lines]);
+        spool.cursor(index).commit(b);
+        assert.deepEqual(entryLines(spool.cursor(0).read(BIG)!), [before.lines, after.lines], 'the others go on as they were');
+      }));
+
+    it('a sink removed by a reload: its backlog (read or not) is counted as dropped, and it holds nothing back', () =>
+      withSpool({}, (spool) => {
+        for (let i = 0; i < 3; i++) spool.append(entry(2, 0b11));
+        const inflight = spool.cursor(1).read({ maxPoints: 2, maxBytes: 1 << 20 })!;
+        assert.equal(inflight.points, 2);
+        assert.equal(spool.removeSink(1), 6, 'two in flight and four unread');
+        assert.equal(spool.cursor(1).dropped(), 6);
+        assert.equal(spool.cursor(1).backlog().points, 0);
+        const b = spool.cursor(0).read(BIG)!;
+        spool.cursor(0).commit(b);
+        assert.equal(b.points, 6);
+        assert.equal(spool.stats().entries <= 3, true);
+        // Slots are not reused: the next sink gets a new bit.
+        assert.equal(spool.addSink('again'), 2);
+      }));
+
     it('gives every sink every entry addressed to it, in order', () =>
       withSpool({}, (spool) => {
         const a = entry(1, 0b01);

@@ -181,4 +181,60 @@ describe('SinkWorker with a fake clock', () => {
     assert.equal(stats.pointsWritten, 0);
     assert.equal(stats.pointsUnflushedAtStop, 4);
   });
+
+  it('reconfigure: new batch limits from the next batch on', async () => {
+    const { spool, sink, worker } = setup({}, { maxPoints: 100 });
+    worker.start();
+    worker.reconfigure({ ...batch, maxPoints: 2 }, resilience);
+    // Three points: below the catch-up threshold (2 × maxPoints), so batches of the new live size.
+    for (let i = 0; i < 3; i++) spool.append(entry(1, 0b1, Date.now()));
+    await advance(1100);
+    assert.deepEqual(
+      sink.attempts.map((a) => a.points),
+      [2, 1],
+    );
+    await worker.stop(Date.now());
+  });
+
+  it('reconfigure during an outage: the kept batch goes on under the new policy, written once when the sink is back', async () => {
+    const { spool, sink, stats, worker, lines } = setup();
+    sink.behaviour = { mode: 'down' };
+    worker.start();
+    spool.append(entry(1, 0b1, Date.now()));
+    await advance(1000 + 20_000);
+    assert.equal(stats.breaker, 'open', 'open, half-opening only after 30 s');
+    const before = sink.attempts.length;
+    worker.reconfigure(batch, { ...resilience, breakerHalfOpenAfterMs: 1000, retryInitialMs: 100, retryMaxMs: 200 });
+    assert.equal(stats.breaker, 'closed', 'a fresh breaker');
+    assert.ok(lines().some((l) => l.msg === 'circuit breaker closed (resilience settings reloaded)'));
+    await advance(2000);
+    assert.ok(sink.attempts.length > before + 2, `the new, shorter backoff retries at once: ${sink.attempts.length - before}`);
+    sink.behaviour = { mode: 'accept' };
+    await advance(3000);
+    assert.equal(sink.written.length, 1, 'the batch landed, once');
+    assert.equal(stats.pointsWritten, 1);
+    await worker.stop(Date.now());
+  });
+
+  it('reconfigure while an attempt runs: the attempt is not cut off, the batch is not sent twice', async () => {
+    const { spool, sink, stats, worker } = setup();
+    let release: (() => void) | undefined;
+    const write = sink.write.bind(sink);
+    sink.write = async (b) => {
+      await new Promise<void>((r) => (release = r));
+      return write(b);
+    };
+    worker.start();
+    spool.append(entry(3, 0b1, Date.now()));
+    await advance(1100);
+    assert.ok(release, 'the attempt is running');
+    worker.reconfigure(batch, { ...resilience, retryMaxMs: 2000 });
+    await advance(200);
+    release!();
+    await advance(2000);
+    assert.equal(sink.attempts.length, 1);
+    assert.equal(sink.written.length, 1);
+    assert.equal(stats.pointsWritten, 3);
+    await worker.stop(Date.now());
+  });
 });

@@ -4,6 +4,11 @@ import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
+import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
+import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
+import { SparkplugStore } from './pipeline/sparkplug/SparkplugStore.ts';
+import { CommandPublisher } from './source/CommandPublisher.ts';
+import { join } from 'node:path';
 import { limitsOf } from './pipeline/PointLimits.ts';
 import { filterCovers } from './topic/filterCovers.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
@@ -66,6 +71,8 @@ export class Gateway {
     const sourceStats = new SourceStats();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     const spool = buildSpool(config, logger);
+    const commands = new CommandPublisher();
+    const sparkplug = buildSparkplugHost(config, commands);
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
 
     const sinks = config.sinks.map((c, index) => {
@@ -89,6 +96,7 @@ export class Gateway {
       spool: () => spool.stats(),
       shuttingDown: () => this.#shuttingDown,
       orphanedSinks: () => this.#orphanedSinks,
+      sparkplug: sparkplug?.stats,
     };
     const metrics = new GatewayMetrics(this.view);
     const workers = sinks.map(
@@ -118,8 +126,9 @@ export class Gateway {
       gatewayTag: config.gatewayTag,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
+      sparkplug,
     });
-    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter });
+    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter, commands });
     this.#routeFilters = router.filters;
 
     this.#stages = [
@@ -132,6 +141,23 @@ export class Gateway {
       {
         name: 'workers',
         parts: workers.map((w) => ({ name: `worker ${w.name}`, start: () => w.start(), stop: () => w.stop(this.#drainDeadline) })),
+      },
+      {
+        name: 'sparkplug',
+        parts:
+          sparkplug === undefined
+            ? []
+            : [
+                {
+                  name: 'sparkplug host',
+                  start: () => {
+                    // After the spool: its directory exists. Before the source: no message before the alias maps.
+                    for (const problem of sparkplug.start())
+                      logger.warn({ problem }, 'a Sparkplug alias-map file could not be read: its node needs a Rebirth');
+                  },
+                  stop: () => {},
+                },
+              ],
       },
       { name: 'source', parts: [{ name: 'mqtt source', start: () => source.start(), stop: () => source.stop(this.#drainDeadline) }] },
     ];
@@ -217,6 +243,21 @@ export class Gateway {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The Sparkplug host when a route has `format: sparkplug`; its alias maps live next to the disk spool. */
+function buildSparkplugHost(config: Config, commands: CommandPublisher): SparkplugHost | undefined {
+  if (!config.routes.some((r) => r.format === 'sparkplug')) return undefined;
+  const c = config.sparkplug;
+  return new SparkplugHost({
+    stats: new SparkplugStats(),
+    store: config.spool.type === 'disk' ? new SparkplugStore({ dir: join(config.spool.dir, 'sparkplug') }) : undefined,
+    rebirth: c.rebirth,
+    rebirthMinIntervalMs: c.rebirthMinIntervalMs,
+    maxNodes: c.maxNodes,
+    propertyTags: c.propertyTags,
+    publish: (topic, payload) => commands.publish(topic, payload),
+  });
 }
 
 function buildSpool(config: Config, logger: Logger): Spool {

@@ -2,6 +2,7 @@ import type { Backlog, SpoolStats } from '../spool/Spool.ts';
 import type { SinkStats } from '../stats/SinkStats.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
 import type { DeadLetterStats } from '../source/DeadLetter.ts';
+import type { SparkplugStats } from '../pipeline/sparkplug/SparkplugStats.ts';
 
 /** What the health server and the metrics read of the running gateway; nothing here is written by them. */
 export interface GatewayView {
@@ -15,6 +16,8 @@ export interface GatewayView {
   spool(): SpoolStats;
   /** Sinks the spool holds a backlog for that are not configured (found at start-up); absent: none looked for. */
   orphanedSinks?(): readonly { readonly sink: string; readonly segments: number }[];
+  /** The Sparkplug host's counters (absent: no `sparkplug` route). */
+  readonly sparkplug?: SparkplugStats;
   /** True from the first shutdown signal on. */
   shuttingDown(): boolean;
 }

@@ -64,17 +64,17 @@ export function metricFields(name: string, datatype: number, m: Carrier, out: Fi
       out.skip('bytes');
       return;
     case DataType.DataSet:
-      if (m.dataset_value === undefined) out.skip('null');
-      else dataSetFields(name, m.dataset_value, out, maxStringBytes);
+      if (m.value !== 'dataset_value') out.skip('null');
+      else dataSetFields(name, m.dataset_value!, out, maxStringBytes);
       return;
     case DataType.Template:
-      if (m.template_value === undefined) out.skip('null');
-      else templateFields(name, m.template_value, out, maxStringBytes, depth);
+      if (m.value !== 'template_value') out.skip('null');
+      else templateFields(name, m.template_value!, out, maxStringBytes, depth);
       return;
     default:
       if (datatype >= DataType.Int8Array && datatype <= DataType.DateTimeArray) {
-        if (m.bytes_value === undefined) out.skip('null');
-        else arrayFields(name, datatype, m.bytes_value, out, maxStringBytes);
+        if (m.value !== 'bytes_value') out.skip('null');
+        else arrayFields(name, datatype, m.bytes_value!, out, maxStringBytes);
         return;
       }
       out.skip('unsupported');

@@ -16,12 +16,25 @@ const IGNORED: Decoded = Object.freeze({ kind: 'decoded', lines: '', points: 0 }
 /** Epoch µs past which a timestamp is refused (year 2255, as parseTime: beyond it µs are not exact doubles). */
 const MAX_US = 2 ** 53;
 
+type Tags = readonly (readonly [string, string])[];
+
 /** The fields of one point being built: one per distinct timestamp and property tags of a message. */
 interface Group {
   readonly ts: string;
-  readonly tags: readonly (readonly [string, string])[];
+  readonly tags: Tags;
+  readonly tagKey: string;
   readonly fields: Map<string, string>;
 }
+
+/** A BIRTH's property tags as a grouping key, and those that can be written (one entry per BIRTH metric's tag list). */
+interface TagInfo {
+  readonly key: string;
+  readonly writable: Tags;
+}
+
+/** Series prefixes and escaped field keys kept ready; beyond this many each cache starts over. */
+const MAX_CACHED = 10_000;
+const NO_TAGS: TagInfo = { key: '', writable: [] };
 
 /**
  * `sparkplug` payloads: Sparkplug B protobuf on `spBv1.0/<group>/<type>/<node>[/<device>]`, through the host state
@@ -38,6 +51,10 @@ export class SparkplugDecoder implements Decoder {
   readonly #host: SparkplugHost;
   readonly #stats: SparkplugStats;
   readonly #limits: PointLimits;
+  /** Device path, property tags and captures → series prefix: per message a Map lookup, not an escape and a sort. */
+  readonly #series = new Map<string, string>();
+  readonly #escaped = new Map<string, string>();
+  readonly #tagInfo = new WeakMap<Tags, TagInfo>();
   // Per-message state, kept on the instance: decode is synchronous.
   #group: Group | undefined;
   #tooMany = false;
@@ -84,23 +101,26 @@ export class SparkplugDecoder implements Decoder {
     if (outcome.kind === 'ignored') return IGNORED;
     if (outcome.kind === 'rejected') return rejected(outcome.reason, outcome.detail);
 
-    const base: (readonly [string, string])[] = [
-      ['group', t.group],
-      ['node', t.node],
-      ['device', path],
-    ];
     const groups = this.#groups(outcome.metrics, payloadUs);
-    if (this.#tooMany)
+    if (this.#tooMany) {
       return rejected(
         'too_many_fields',
         `a point of this message would have more than ${this.#limits.maxFields} fields (a large DataSet?)`,
       );
+    }
     let lines = '';
     let points = 0;
+    const captureKey = captures.length === 0 ? '' : captures.join('\u0000');
     for (const g of groups.values()) {
       if (g.fields.size === 0) continue;
-      const series = stamp.seriesWith(measurement, g.tags.length === 0 ? base : [...base, ...g.tags]);
-      lines += `${points === 0 ? '' : '\n'}${series} ${fieldText(g.fields)} ${g.ts}`;
+      const key = `${path}\u0001${g.tagKey}\u0001${captureKey}\u0001${measurement}`;
+      let series = this.#series.get(key);
+      if (series === undefined) {
+        if (this.#series.size >= MAX_CACHED) this.#series.clear();
+        series = stamp.seriesWith(measurement, [['group', t.group], ['node', t.node], ['device', path], ...g.tags]);
+        this.#series.set(key, series);
+      }
+      lines += `${points === 0 ? '' : '\n'}${series} ${this.#fieldText(g.fields)} ${g.ts}`;
       points++;
     }
     for (const s of outcome.status) {
@@ -118,15 +138,9 @@ export class SparkplugDecoder implements Decoder {
     return { kind: 'decoded', lines, points };
   }
 
-  #groups(metrics: readonly ResolvedMetric[], payloadUs: number): Map<string, Group> {
-    const groups = new Map<string, Group>();
+  #groups(metrics: readonly ResolvedMetric[], payloadUs: number): Map<string | number, Group> {
+    const groups = new Map<string | number, Group>();
     this.#tooMany = false;
-    const propertyTags = (tags: readonly (readonly [string, string])[]): (readonly [string, string])[] =>
-      tags.filter(([, v]) => {
-        if (isWritableName(v) && !overBytes(v, this.#limits.maxNameBytes)) return true;
-        this.#stats.skip('bad_name');
-        return false;
-      });
     for (let i = 0; i < metrics.length; i++) {
       const r = metrics[i]!;
       const m = r.metric;
@@ -143,11 +157,11 @@ export class SparkplugDecoder implements Decoder {
         }
         us = own;
       }
-      const tagKey = r.tags.length === 0 ? '' : JSON.stringify(r.tags);
-      const key = `${us}\u0000${tagKey}`;
+      const info = r.tags.length === 0 ? NO_TAGS : this.#tags(r.tags);
+      const key = info.key === '' ? us : `${us}\u0000${info.key}`;
       let group = groups.get(key);
       if (group === undefined) {
-        group = { ts: String(us), tags: r.tags.length === 0 ? r.tags : propertyTags(r.tags), fields: new Map() };
+        group = { ts: String(us), tags: info.writable, tagKey: info.key, fields: new Map() };
         groups.set(key, group);
       }
       this.#group = group;
@@ -157,15 +171,40 @@ export class SparkplugDecoder implements Decoder {
     this.#group = undefined;
     return groups;
   }
-}
 
-/** Fields sorted by key (UTF-16 order, as LineBuilder writes them). */
-function fieldText(fields: Map<string, string>): string {
-  const keys = [...fields.keys()];
-  if (keys.length > 1) keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  let out = '';
-  for (let i = 0; i < keys.length; i++) out += `${i === 0 ? '' : ','}${escapeKey(keys[i]!)}=${fields.get(keys[i]!)!}`;
-  return out;
+  /** A tag list's key and writable part, once per BIRTH metric (the lists come from the alias map, by identity). */
+  #tags(tags: Tags): TagInfo {
+    let info = this.#tagInfo.get(tags);
+    if (info === undefined) {
+      const writable = tags.filter(([, v]) => {
+        if (isWritableName(v) && !overBytes(v, this.#limits.maxNameBytes)) return true;
+        this.#stats.skip('bad_name');
+        return false;
+      });
+      info = { key: JSON.stringify(writable), writable };
+      this.#tagInfo.set(tags, info);
+    }
+    return info;
+  }
+
+  /** Fields sorted by key (UTF-16 order, as LineBuilder writes them), keys escaped once and cached. */
+  #fieldText(fields: Map<string, string>): string {
+    const keys = [...fields.keys()];
+    if (keys.length > 1) keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const cache = this.#escaped;
+    let out = '';
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      let e = cache.get(k);
+      if (e === undefined) {
+        if (cache.size >= MAX_CACHED) cache.clear();
+        e = escapeKey(k);
+        cache.set(k, e);
+      }
+      out += `${i === 0 ? '' : ','}${e}=${fields.get(k)!}`;
+    }
+    return out;
+  }
 }
 
 function statusLine(

@@ -399,27 +399,18 @@ function propertyTags(m: Metric, keys: readonly string[]): (readonly [string, st
 
 function propertyText(v: PropertyValue | undefined): string | undefined {
   if (v === undefined || v.is_null) return undefined;
-  switch (v.value) {
-    case 'string_value':
-      return v.string_value;
-    case 'int_value':
-      return String(v.int_value);
-    case 'long_value':
-      return String(uint64(v.long_value!));
-    case 'float_value':
-      return String(v.float_value);
-    case 'double_value':
-      return String(v.double_value);
-    case 'boolean_value':
-      return String(v.boolean_value);
-    default:
-      return undefined;
-  }
+  if (has(v, 'string_value')) return v.string_value;
+  if (has(v, 'int_value')) return String(v.int_value);
+  if (has(v, 'long_value')) return String(uint64(v.long_value!));
+  if (has(v, 'float_value')) return String(v.float_value);
+  if (has(v, 'double_value')) return String(v.double_value);
+  if (has(v, 'boolean_value')) return String(v.boolean_value);
+  return undefined;
 }
 
 /** The bdSeq metric's value as decimal text (Int64 or UInt64 on the wire; some peers send an int_value). */
 function metricText(m: Metric): string | undefined {
-  if (m.value === 'long_value') return String(uint64(m.long_value!));
-  if (m.value === 'int_value') return String(m.int_value);
+  if (has(m, 'long_value')) return String(uint64(m.long_value!));
+  if (has(m, 'int_value')) return String(m.int_value);
   return undefined;
 }

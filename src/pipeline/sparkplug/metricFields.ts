@@ -1,6 +1,6 @@
 import { quoteString } from '../../lineprotocol/escape.ts';
 import { DataType, dataTypeName } from '../../sparkplug/DataType.ts';
-import { type DataSet, type Metric, type Template, int64, uint64, type Uint64 } from '../../sparkplug/SparkplugCodec.ts';
+import { type DataSet, has, type Metric, type Template, int64, uint64, type Uint64 } from '../../sparkplug/SparkplugCodec.ts';
 import { overBytes } from '../PointLimits.ts';
 
 /** Why a metric (or a part of one) wrote nothing: the labels of `edgebridge_sparkplug_metrics_skipped_total{reason}`. */
@@ -24,7 +24,7 @@ export interface FieldSink {
 }
 
 /** A value carrier: a metric, a DataSet cell or a template parameter (the same `*_value` members). */
-type Carrier = Pick<Metric, 'value' | 'int_value' | 'long_value' | 'float_value' | 'double_value' | 'boolean_value' | 'string_value'> &
+type Carrier = Pick<Metric, 'int_value' | 'long_value' | 'float_value' | 'double_value' | 'boolean_value' | 'string_value'> &
   Partial<Pick<Metric, 'bytes_value' | 'dataset_value' | 'template_value'>>;
 
 /** Templates inside templates beyond this depth are not flattened (counted `too_deep`): a payload must not recurse the stack away. */
@@ -64,16 +64,16 @@ export function metricFields(name: string, datatype: number, m: Carrier, out: Fi
       out.skip('bytes');
       return;
     case DataType.DataSet:
-      if (m.value !== 'dataset_value') out.skip('null');
+      if (!has(m, 'dataset_value')) out.skip('null');
       else dataSetFields(name, m.dataset_value!, out, maxStringBytes);
       return;
     case DataType.Template:
-      if (m.value !== 'template_value') out.skip('null');
+      if (!has(m, 'template_value')) out.skip('null');
       else templateFields(name, m.template_value!, out, maxStringBytes, depth);
       return;
     default:
       if (datatype >= DataType.Int8Array && datatype <= DataType.DateTimeArray) {
-        if (m.value !== 'bytes_value') out.skip('null');
+        if (!has(m, 'bytes_value')) out.skip('null');
         else arrayFields(name, datatype, m.bytes_value!, out, maxStringBytes);
         return;
       }
@@ -85,37 +85,37 @@ export function metricFields(name: string, datatype: number, m: Carrier, out: Fi
 export function scalar(datatype: number, m: Carrier, maxStringBytes: number): string | { readonly skip: SkipReason } {
   switch (datatype) {
     case DataType.Int8:
-      return m.value === 'int_value' ? `${(m.int_value! << 24) >> 24}i` : MISSING;
+      return has(m, 'int_value') ? `${(m.int_value! << 24) >> 24}i` : MISSING;
     case DataType.Int16:
-      return m.value === 'int_value' ? `${(m.int_value! << 16) >> 16}i` : MISSING;
+      return has(m, 'int_value') ? `${(m.int_value! << 16) >> 16}i` : MISSING;
     case DataType.Int32:
-      return m.value === 'int_value' ? `${m.int_value! | 0}i` : MISSING;
+      return has(m, 'int_value') ? `${m.int_value! | 0}i` : MISSING;
     case DataType.UInt8:
     case DataType.UInt16:
     case DataType.UInt32:
       // Some peers carry small unsigned types in long_value: accept both members.
-      if (m.value === 'int_value') return `${m.int_value! >>> 0}u`;
-      return m.value === 'long_value' ? `${uint64(m.long_value!)}u` : MISSING;
+      if (has(m, 'int_value')) return `${m.int_value! >>> 0}u`;
+      return has(m, 'long_value') ? `${uint64(m.long_value!)}u` : MISSING;
     case DataType.Int64:
     case DataType.DateTime:
-      if (m.value === 'long_value') return `${int64(m.long_value!)}i`;
-      return m.value === 'int_value' ? `${m.int_value! | 0}i` : MISSING;
+      if (has(m, 'long_value')) return `${int64(m.long_value!)}i`;
+      return has(m, 'int_value') ? `${m.int_value! | 0}i` : MISSING;
     case DataType.UInt64:
-      if (m.value === 'long_value') return `${uint64(m.long_value!)}u`;
-      return m.value === 'int_value' ? `${m.int_value! >>> 0}u` : MISSING;
+      if (has(m, 'long_value')) return `${uint64(m.long_value!)}u`;
+      return has(m, 'int_value') ? `${m.int_value! >>> 0}u` : MISSING;
     case DataType.Float:
     case DataType.Double: {
-      const v = m.value === 'float_value' ? float32Text(m.float_value!) : m.value === 'double_value' ? m.double_value! : undefined;
+      const v = has(m, 'float_value') ? float32Text(m.float_value!) : has(m, 'double_value') ? m.double_value! : undefined;
       if (v === undefined) return MISSING;
       if (typeof v === 'string') return v;
       return Number.isFinite(v) ? String(v) : NOT_FINITE;
     }
     case DataType.Boolean:
-      return m.value === 'boolean_value' ? (m.boolean_value ? 'T' : 'F') : MISSING;
+      return has(m, 'boolean_value') ? (m.boolean_value ? 'T' : 'F') : MISSING;
     case DataType.String:
     case DataType.Text:
     case DataType.UUID:
-      if (m.value !== 'string_value') return MISSING;
+      if (!has(m, 'string_value')) return MISSING;
       return overBytes(m.string_value!, maxStringBytes) ? TOO_LONG : quoteString(m.string_value!.toWellFormed());
     default:
       return UNSUPPORTED;

@@ -84,6 +84,8 @@ export class SparkplugHost {
   readonly #options: SparkplugHostOptions;
   readonly #now: () => number;
   readonly #nodes = new Map<string, NodeState>();
+  /** When a Rebirth was last asked of a node not known yet (no state to hold it); bounded like the nodes. */
+  readonly #unbornAsked = new Map<string, number>();
   #online = 0;
 
   constructor(options: SparkplugHostOptions) {
@@ -171,6 +173,8 @@ export class SparkplugHost {
     const bdSeqMetric = payload.metrics.find((m) => m.name === 'bdSeq');
     const bdSeq = bdSeqMetric === undefined ? undefined : metricText(bdSeqMetric);
     const old = this.#nodes.get(key);
+    const asked = this.#unbornAsked.get(key);
+    this.#unbornAsked.delete(key);
     const state: NodeState = {
       group,
       node,
@@ -178,7 +182,7 @@ export class SparkplugHost {
       life: { kind: 'online', lastSeq: seq as number | undefined },
       scope: scopeOf(defs),
       devices: new Map(), // a new session: the devices are born again after it
-      rebirthAt: old?.rebirthAt ?? Number.NEGATIVE_INFINITY,
+      rebirthAt: old?.rebirthAt ?? asked ?? Number.NEGATIVE_INFINITY,
     };
     this.#nodes.delete(key);
     this.#remember(state);
@@ -289,14 +293,21 @@ export class SparkplugHost {
 
   /** Asks the node for a Rebirth when enabled and its last request is older than the minimum interval. */
   #rebirth(group: string, node: string, state: NodeState | undefined): void {
-    const { stats, rebirth, rebirthMinIntervalMs, publish } = this.#options;
+    const { stats, rebirth, rebirthMinIntervalMs, publish, maxNodes } = this.#options;
     const now = this.#now();
-    if (!rebirth || publish === undefined || (state !== undefined && now - state.rebirthAt < rebirthMinIntervalMs)) {
+    const key = `${group}\u0000${node}`;
+    const last = state?.rebirthAt ?? this.#unbornAsked.get(key) ?? Number.NEGATIVE_INFINITY;
+    if (!rebirth || publish === undefined || now - last < rebirthMinIntervalMs) {
       stats.rebirthsSuppressed++;
       return;
     }
-    // An unknown node has no state to hold the time: it is not born yet, and asking again is what we want.
-    if (state !== undefined) state.rebirthAt = now;
+    if (state !== undefined) {
+      state.rebirthAt = now;
+    } else {
+      // A node never born sending data: one request per interval too, not one per message.
+      if (this.#unbornAsked.size >= maxNodes) this.#unbornAsked.clear();
+      this.#unbornAsked.set(key, now);
+    }
     const payload = encodePayload({
       timestamp: now,
       metrics: [{ name: 'Node Control/Rebirth', datatype: DataType.Boolean, boolean_value: true }],

@@ -257,14 +257,20 @@ describe('Sparkplug B host (format sparkplug)', () => {
     assert.equal(cmd.metrics[0]!.name, 'Node Control/Rebirth');
     assert.equal(cmd.metrics[0]!.boolean_value, true);
     assert.equal(cmd.metrics[0]!.datatype, DataType.Boolean);
+    // A node never born that keeps sending: one request per interval, not one per message.
+    assert.equal(reason(kit.send(NDATA, { seq: 2, metrics: [{ alias: 1, int_value: 1 }] })), 'sparkplug_no_birth');
+    assert.equal(kit.published.length, 1);
 
     kit.send(NBIRTH, specBirth());
-    kit.clock.now += 1000;
+    // The interval holds across the BIRTH that answered the request.
     assert.equal(reason(kit.send(NDATA, { seq: 1, metrics: [{ alias: 99, int_value: 1 }] })), 'sparkplug_unknown_alias');
-    assert.equal(reason(kit.send(NDATA, { seq: 3, metrics: [{ alias: 2, int_value: 1 }] })), 'sparkplug_seq_gap');
+    assert.equal(kit.published.length, 1);
+    kit.clock.now += 60_000;
+    assert.equal(reason(kit.send(NDATA, { seq: 2, metrics: [{ alias: 99, int_value: 1 }] })), 'sparkplug_unknown_alias');
+    assert.equal(reason(kit.send(NDATA, { seq: 4, metrics: [{ alias: 2, int_value: 1 }] })), 'sparkplug_seq_gap');
     assert.equal(kit.published.length, 2, 'the second request within the interval is suppressed');
     kit.clock.now += 60_000;
-    assert.equal(reason(kit.send(NDATA, { seq: 5, metrics: [{ alias: 2, int_value: 1 }] })), 'sparkplug_seq_gap');
+    assert.equal(reason(kit.send(NDATA, { seq: 6, metrics: [{ alias: 2, int_value: 1 }] })), 'sparkplug_seq_gap');
     assert.equal(kit.published.length, 3);
     assert.equal(kit.stats.rebirthsSent, 3);
     // After the rebirth the node's data is read again.

@@ -4,6 +4,11 @@ import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
+import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
+import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
+import { SparkplugStore } from './pipeline/sparkplug/SparkplugStore.ts';
+import { CommandPublisher } from './source/CommandPublisher.ts';
+import { join } from 'node:path';
 import { limitsOf } from './pipeline/PointLimits.ts';
 import { filterCovers } from './topic/filterCovers.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
@@ -103,6 +108,7 @@ export class Gateway {
   /** The router the source calls; a reload replaces it between two messages. */
   #router: Router;
   #explainer: MessageExplainer;
+  readonly #sparkplug: SparkplugHost | undefined;
   /** The sink of each spool slot (bit), undefined once removed: slots are not reused while the process runs. */
   readonly #slots: (string | undefined)[];
   readonly #sinks: SinkPart[];
@@ -122,6 +128,10 @@ export class Gateway {
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     const spool = buildSpool(config, logger);
     this.#spool = spool;
+    const commands = new CommandPublisher();
+    // Built once: its alias maps and seq state outlive every router a reload builds.
+    this.#sparkplug = buildSparkplugHost(config, commands);
+    const sparkplug = this.#sparkplug;
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
     this.#reloads = new ReloadStatus(options.configSource ?? 'environment and flags', Date.now());
     this.#slots = config.sinks.map((s) => s.name);
@@ -139,6 +149,7 @@ export class Gateway {
       orphanedSinks: () => this.#orphanedSinks,
       config: () => this.#reloads.report(),
       reloads: () => this.#reloads.results,
+      sparkplug: sparkplug?.stats,
     };
     this.#metrics = new GatewayMetrics(this.view);
     // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
@@ -173,6 +184,7 @@ export class Gateway {
       logger,
       collapsed: this.#collapsed,
       deadLetter,
+      commands,
     });
     const source = this.#source;
 
@@ -191,6 +203,23 @@ export class Gateway {
             start: () => w.start(),
             stop: () => w.stop(this.#drainDeadline),
           })),
+      },
+      {
+        name: 'sparkplug',
+        parts: () =>
+          sparkplug === undefined
+            ? []
+            : [
+                {
+                  name: 'sparkplug host',
+                  start: () => {
+                    // After the spool: its directory exists. Before the source: no message before the alias maps.
+                    for (const problem of sparkplug.start())
+                      logger.warn({ problem }, 'a Sparkplug alias-map file could not be read: its node needs a Rebirth');
+                  },
+                  stop: () => {},
+                },
+              ],
       },
       {
         name: 'source',
@@ -310,6 +339,9 @@ export class Gateway {
     const slotsLeft = MAX_SINKS - this.#slots.length;
     if (diff.sinksAdded.length > slotsLeft)
       restart.push(`sinks (${diff.sinksAdded.length} added, ${slotsLeft} sink slots left until a restart)`);
+    // The Sparkplug host (alias maps, seq state, its store) is built at start only when a route needs it.
+    if (this.#sparkplug === undefined && next.routes.some((r) => r.format === 'sparkplug'))
+      restart.push('routes (a first route with format sparkplug)');
     if (restart.length > 0) return { result: 'restart_required', message: `needs a restart to change: ${restart.join(', ')}` };
     if (diff.liveKeys.length === 0) return { result: 'unchanged', message: 'reload: configuration unchanged' };
     try {
@@ -412,6 +444,7 @@ export class Gateway {
       gatewayTag: config.gatewayTag,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
+      sparkplug: this.#sparkplug,
     });
   }
 
@@ -471,6 +504,21 @@ export class Gateway {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The Sparkplug host when a route has `format: sparkplug`; its alias maps live next to the disk spool. */
+function buildSparkplugHost(config: Config, commands: CommandPublisher): SparkplugHost | undefined {
+  if (!config.routes.some((r) => r.format === 'sparkplug')) return undefined;
+  const c = config.sparkplug;
+  return new SparkplugHost({
+    stats: new SparkplugStats(),
+    store: config.spool.type === 'disk' ? new SparkplugStore({ dir: join(config.spool.dir, 'sparkplug') }) : undefined,
+    rebirth: c.rebirth,
+    rebirthMinIntervalMs: c.rebirthMinIntervalMs,
+    maxNodes: c.maxNodes,
+    propertyTags: c.propertyTags,
+    publish: (topic, payload) => commands.publish(topic, payload),
+  });
 }
 
 function buildSpool(config: Config, logger: Logger): Spool {

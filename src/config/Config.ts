@@ -40,7 +40,7 @@ export type RedisSinkConfig = Sink<'redis'>;
 export type RedisMode = RedisSinkConfig['mode'];
 export type SinkConfig = InfluxSinkConfig | RedisSinkConfig;
 
-export type PayloadFormat = 'json' | 'number' | 'line';
+export type PayloadFormat = 'json' | 'number' | 'line' | 'sparkplug';
 export type TimeUnit = 'auto' | 's' | 'ms' | 'us' | 'ns' | 'iso';
 
 /** One element of `routes`, every key filled (the route format's own type: parseRoutes.ts). */

@@ -25,7 +25,7 @@ export const DEFAULT_ROUTE: RouteConfig = {
 };
 
 const ROUTE_KEYS = Object.keys(DEFAULT_ROUTE) as (keyof RouteConfig)[];
-const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line'];
+const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line', 'sparkplug'];
 const TIME_UNITS: readonly TimeUnit[] = ['auto', 's', 'ms', 'us', 'ns', 'iso'];
 const TOPIC_EXPECTED = 'a topic pattern of literal levels, "+", "{name}", and as the last level "#" or "{name#}"';
 

@@ -19,6 +19,7 @@ import { extraSinksFormat } from './parseExtraSinks.ts';
 import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
 import { isLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
 import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
+import { sparkplugSchema } from './sparkplugSchema.ts';
 import { tlsSchema } from './tlsSchema.ts';
 
 export const ENV_PREFIX = 'EDGEBRIDGE_';
@@ -217,6 +218,7 @@ export function createSchema(hostname: string = osHostname()) {
         sensitive: true,
       },
     },
+    sparkplug: sparkplugSchema(),
     shutdown: {
       timeoutMs: { doc: 'Grace period (ms) to drain and flush on SIGTERM before exiting.', default: 10000, format: F.positiveInt },
     },

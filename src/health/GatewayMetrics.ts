@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { GatewayView } from './GatewayView.ts';
 import { REJECT_REASONS } from '../pipeline/RouteResult.ts';
 import { RELOAD_RESULTS } from '../reload/ReloadStatus.ts';
+import { registerSparkplugMetrics } from './sparkplugMetrics.ts';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -25,7 +26,7 @@ export class GatewayMetrics {
     counter(registers, 'edgebridge_messages_unrouted_total', 'Messages that matched no route', () => src.unrouted);
     new Counter({
       name: 'edgebridge_messages_rejected_total',
-      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name, too_deep, too_many_fields, too_long, internal_error)',
+      help: 'Messages refused, by reason (too_large, bad_json, not_object, bad_number, bad_line, no_fields, bad_time, bad_name, too_deep, too_many_fields, too_long, internal_error; Sparkplug: bad_sparkplug, sparkplug_no_birth, sparkplug_seq_gap, sparkplug_unknown_alias, sparkplug_stale_death)',
       labelNames: ['reason'],
       registers,
       collect() {
@@ -52,6 +53,7 @@ export class GatewayMetrics {
       'Rejected messages that were dead letters themselves (of this or another gateway): never dead-lettered again',
       () => view.deadLetter?.skipped ?? 0,
     );
+    if (view.sparkplug !== undefined) registerSparkplugMetrics(registers, view.sparkplug);
     new Gauge({
       name: 'edgebridge_spool_orphaned_segments',
       help: 'Spool segments holding records for a sink that is not configured (renamed or removed), found at start-up',

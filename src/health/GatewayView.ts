@@ -4,6 +4,7 @@ import type { SourceStats } from '../stats/SourceStats.ts';
 import type { DeadLetterStats } from '../source/DeadLetter.ts';
 import type { RecentMessages } from '../stats/RecentMessages.ts';
 import type { ConfigStatusReport, ReloadResult } from '../reload/ReloadStatus.ts';
+import type { SparkplugStats } from '../pipeline/sparkplug/SparkplugStats.ts';
 
 /** What the health server and the metrics read of the running gateway; nothing here is written by them. */
 export interface GatewayView {
@@ -19,6 +20,8 @@ export interface GatewayView {
   spool(): SpoolStats;
   /** Sinks the spool holds a backlog for that are not configured (found at start-up); absent: none looked for. */
   orphanedSinks?(): readonly { readonly sink: string; readonly segments: number }[];
+  /** The Sparkplug host's counters (absent: no `sparkplug` route). */
+  readonly sparkplug?: SparkplugStats;
   /** True from the first shutdown signal on. */
   shuttingDown(): boolean;
   /** The configuration running (loaded when, from where, which generation, the last refused reload); absent: not tracked. */

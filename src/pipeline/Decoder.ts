@@ -12,8 +12,12 @@ export type Rejected = Extract<RouteResult, { kind: 'rejected' }>;
 
 /** Turns a payload into line protocol for one route; built once per route with everything precompiled. */
 export interface Decoder {
-  /** `arrivalUs`: receive time in epoch µs, the timestamp when the payload carries none. */
-  decode(payload: Buffer, captures: Captures, arrivalUs: number): Decoded | Rejected;
+  /**
+   * `arrivalUs`: receive time in epoch µs, the timestamp when the payload carries none. `topic`: the message's
+   * topic, for formats whose topic has a grammar of its own (sparkplug). A result of 0 points means the message
+   * carries no data by design (a Sparkplug command): the router counts it as unrouted.
+   */
+  decode(payload: Buffer, captures: Captures, arrivalUs: number, topic: string): Decoded | Rejected;
 }
 
 /** The rejection result; only on the (rare) failure path, so allocating is fine. */

@@ -17,6 +17,12 @@ export const REJECT_REASONS = [
   'too_many_fields',
   'too_long',
   'internal_error',
+  // Sparkplug B (format sparkplug): see docs/sparkplug.md.
+  'bad_sparkplug',
+  'sparkplug_no_birth',
+  'sparkplug_seq_gap',
+  'sparkplug_unknown_alias',
+  'sparkplug_stale_death',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -7,6 +7,9 @@ import type { TopicPattern } from '../topic/TopicPattern.ts';
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import { PointStamp } from './PointStamp.ts';
 import type { RouteResult } from './RouteResult.ts';
+import { SparkplugDecoder } from './sparkplug/SparkplugDecoder.ts';
+import { SparkplugHost } from './sparkplug/SparkplugHost.ts';
+import { SparkplugStats } from './sparkplug/SparkplugStats.ts';
 
 export interface RouterOptions {
   /** Compiled and checked by the loader (config/parseRoutes.ts): the router validates no route again. */
@@ -22,6 +25,8 @@ export interface RouterOptions {
   readonly maxPayloadBytes: number;
   /** Per-point limits (fields, names, strings, topic); defaults: DEFAULT_LIMITS. */
   readonly limits?: PointLimits;
+  /** The Sparkplug host state shared by every `sparkplug` route; default: one in memory, no Rebirth requests. */
+  readonly sparkplug?: SparkplugHost;
 }
 
 /** A route with its decoder and sink mask. */
@@ -51,6 +56,7 @@ export class Router {
     for (let i = 0; i < sinkNames.length; i++) if (sinkNames[i] !== undefined) allSinks |= 1 << i;
     const gateway = options.gatewayTag ? options.gatewayId : undefined;
     const limits = options.limits ?? DEFAULT_LIMITS;
+    let sparkplug: { host: SparkplugHost; stats: SparkplugStats } | undefined;
     this.#routes = options.routes.map((route, i): RouterRoute => {
       const stamp = new PointStamp(route, gateway);
       let sinks = route.sinks.length === 0 ? allSinks : 0;
@@ -66,7 +72,9 @@ export class Router {
           ? new JsonDecoder(route, stamp, limits)
           : route.format === 'number'
             ? new NumberDecoder(stamp)
-            : new LineDecoder(route, stamp, limits);
+            : route.format === 'sparkplug'
+              ? sparkplugDecoder(stamp, (sparkplug ??= sparkplugOf(options)), limits)
+              : new LineDecoder(route, stamp, limits);
       return { pattern: route.pattern, decoder, sinks };
     });
     this.#maxPayloadBytes = options.maxPayloadBytes;
@@ -94,10 +102,22 @@ export class Router {
       const captures = route.pattern.match(topic);
       if (captures === undefined) continue;
       // First match wins, also when it rejects: later routes are not a fallback.
-      const out = route.decoder.decode(payload, captures, Math.round(receivedAt * 1000));
+      const out = route.decoder.decode(payload, captures, Math.round(receivedAt * 1000), topic);
       if (out.kind === 'rejected') return out;
+      if (out.points === 0) return UNROUTED; // no data by design (a Sparkplug command or STATE)
       return { kind: 'ok', entry: { lines: out.lines, points: out.points, sinks: route.sinks, receivedAt } };
     }
     return UNROUTED;
   }
+}
+
+function sparkplugDecoder(stamp: PointStamp, sp: { host: SparkplugHost; stats: SparkplugStats }, limits: PointLimits): Decoder {
+  return new SparkplugDecoder(stamp, sp.host, sp.stats, limits);
+}
+
+function sparkplugOf(options: RouterOptions): { host: SparkplugHost; stats: SparkplugStats } {
+  if (options.sparkplug !== undefined) return { host: options.sparkplug, stats: options.sparkplug.stats };
+  const stats = new SparkplugStats();
+  const host = new SparkplugHost({ stats, rebirth: false, rebirthMinIntervalMs: 60_000, maxNodes: 10_000, propertyTags: ['engUnit'] });
+  return { host, stats };
 }

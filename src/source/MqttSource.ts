@@ -27,6 +27,8 @@ export interface MqttSourceOptions {
   readonly collapsed: CollapsingLog;
   /** Where rejected messages are re-published (bounded, never blocking); undefined = nowhere. */
   readonly deadLetter?: DeadLetter;
+  /** The gateway's own commands to devices (Sparkplug Rebirth requests) go out on this source's connection. */
+  readonly commands?: { attach(client: MqttClient): void };
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
   readonly now?: () => number;
 }
@@ -82,6 +84,7 @@ export class MqttSource {
     this.#lifecycle.on({ kind: 'start', client });
     client.handleMessage = this.#handleMessage;
     this.#options.deadLetter?.attach(client);
+    this.#options.commands?.attach(client);
     client.on('connect', (connack) => {
       this.#lifecycle.on({ kind: 'connect' });
       stats.connected = true;

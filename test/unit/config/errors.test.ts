@@ -80,8 +80,8 @@ describe('ConfigError', () => {
     });
     assert.equal(e.key, 'routes[2].format');
     assert.equal(e.value, 'xml');
-    assert.equal(e.expected, 'one of json, number, line');
-    assert.match(e.message, /^config key "routes\[2\]\.format": got "xml" — expected one of json, number, line/);
+    assert.equal(e.expected, 'one of json, number, line, sparkplug');
+    assert.match(e.message, /^config key "routes\[2\]\.format": got "xml" — expected one of json, number, line, sparkplug/);
   });
 
   it('rejects other bad routes', () => {

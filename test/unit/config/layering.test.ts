@@ -76,5 +76,7 @@ export type Derived = [
   Expect<Equal<Config['mqtt']['tls'], ResolvedTls>>,
   Expect<Equal<RedisSinkConfig['sentinels'][number], { readonly host: string; readonly port: number }>>,
   Expect<Equal<InfluxSinkConfig['type'], 'influx'>>,
-  Expect<Equal<keyof Config, 'gatewayId' | 'gatewayTag' | 'log' | 'mqtt' | 'routes' | 'sinks' | 'spool' | 'http' | 'shutdown'>>,
+  Expect<
+    Equal<keyof Config, 'gatewayId' | 'gatewayTag' | 'log' | 'mqtt' | 'routes' | 'sinks' | 'spool' | 'http' | 'sparkplug' | 'shutdown'>
+  >,
 ];

@@ -53,7 +53,7 @@ describe('parseRoutes', () => {
       (e: unknown) => {
         assert.ok(e instanceof FormatError);
         assert.equal(e.path, '[1].format');
-        assert.equal(e.message, '[1].format: must be one of json, number, line; got "xml"');
+        assert.equal(e.message, '[1].format: must be one of json, number, line, sparkplug; got "xml"');
         return true;
       },
     );

@@ -1,0 +1,122 @@
+/**
+ * CPU cost of Sparkplug B decoding per message, in process, with the real parts and no network:
+ *
+ *   node bench/sparkplug.ts [--messages N] [--reps R] [--nodes K] [--metrics M]
+ *
+ * K edge nodes (default 100) are born (NBIRTH with M metrics by alias, default 10: floats with an engUnit, UInt64
+ * counters, booleans, an Int32), then N NDATA messages (default 100 000), each carrying every metric by alias with
+ * one timestamp, go through the Router with the preset route (config/routes/sparkplug.json). Two figures, CPU time
+ * (process.cpuUsage, user + system) per message, median over R repetitions (default 5): `protobuf decode` alone
+ * (decodePayload of the bundled schema), and `route` — the whole decoder: topic grammar, protobuf, host state (seq,
+ * aliases), line protocol. The payload size is printed too.
+ */
+import { parseArgs } from 'node:util';
+import { parseRoutes } from '../src/config/parseRoutes.ts';
+import { Router } from '../src/pipeline/Router.ts';
+import { SparkplugHost } from '../src/pipeline/sparkplug/SparkplugHost.ts';
+import { SparkplugStats } from '../src/pipeline/sparkplug/SparkplugStats.ts';
+import { DataType } from '../src/sparkplug/DataType.ts';
+import { decodePayload, encodePayload } from '../src/sparkplug/SparkplugCodec.ts';
+import { readFileSync } from 'node:fs';
+
+const { values } = parseArgs({
+  options: { messages: { type: 'string' }, reps: { type: 'string' }, nodes: { type: 'string' }, metrics: { type: 'string' } },
+});
+const MESSAGES = Number(values.messages ?? 100_000);
+const REPS = Number(values.reps ?? 5);
+const NODES = Number(values.nodes ?? 100);
+const METRICS = Number(values.metrics ?? 10);
+
+const preset = JSON.parse(readFileSync(new URL('../config/routes/sparkplug.json', import.meta.url), 'utf8')) as unknown;
+const KINDS = [
+  { datatype: DataType.Float, member: 'float_value', value: (n: number) => 20 + (n % 100) / 10, unit: '°C' },
+  { datatype: DataType.UInt64, member: 'long_value', value: (n: number) => n, unit: undefined },
+  { datatype: DataType.Boolean, member: 'boolean_value', value: (n: number) => n % 2 === 0, unit: undefined },
+  { datatype: DataType.Int32, member: 'int_value', value: (n: number) => n % 1000, unit: undefined },
+  { datatype: DataType.Double, member: 'double_value', value: (n: number) => 1013.25 + n / 1000, unit: 'hPa' },
+];
+const kind = (i: number) => KINDS[i % KINDS.length]!;
+
+function birth(): Buffer {
+  return encodePayload({
+    timestamp: 1_700_000_000_000,
+    seq: 0,
+    metrics: [
+      { name: 'bdSeq', datatype: DataType.UInt64, long_value: 0 },
+      ...Array.from({ length: METRICS }, (_, i) => ({
+        name: `Line 1/Metric ${i}`,
+        alias: i + 1,
+        datatype: kind(i).datatype,
+        [kind(i).member]: kind(i).value(0),
+        ...(kind(i).unit === undefined
+          ? {}
+          : { properties: { keys: ['engUnit'], values: [{ type: DataType.String, string_value: kind(i).unit }] } }),
+      })),
+    ],
+  });
+}
+
+/** 256 NDATA payloads, seq 0..255 (seq 0 follows the BIRTH's seq 0 only after a wrap: the bench starts at 1). */
+const data = Array.from({ length: 256 }, (_, seq) =>
+  encodePayload({
+    timestamp: 1_700_000_000_000 + seq * 1000,
+    seq,
+    metrics: Array.from({ length: METRICS }, (_, i) => ({ alias: i + 1, [kind(i).member]: kind(i).value(seq) })),
+  }),
+);
+
+function cpuUs(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return d.user + d.system;
+}
+
+const samples = { decode: [] as number[], route: [] as number[] };
+for (let rep = 0; rep < REPS; rep++) {
+  const host = new SparkplugHost({
+    stats: new SparkplugStats(),
+    rebirth: false,
+    rebirthMinIntervalMs: 60_000,
+    maxNodes: NODES * 2,
+    propertyTags: ['engUnit'],
+  });
+  const router = new Router({
+    routes: parseRoutes(preset),
+    sinkNames: ['influx', 'redis'],
+    gatewayId: 'bench',
+    gatewayTag: true,
+    maxPayloadBytes: 65536,
+    sparkplug: host,
+  });
+  const topics = Array.from({ length: NODES }, (_, n) => `spBv1.0/plant/NDATA/edge${n}`);
+  for (let n = 0; n < NODES; n++) router.route(`spBv1.0/plant/NBIRTH/edge${n}`, birth(), Date.now());
+
+  let t = process.cpuUsage();
+  let metrics = 0;
+  for (let i = 0; i < MESSAGES; i++) {
+    const p = decodePayload(data[(1 + i) % 256]!);
+    if (!('error' in p)) metrics += p.metrics.length;
+  }
+  samples.decode.push(cpuUs(t) / MESSAGES);
+  if (metrics !== MESSAGES * METRICS) throw new Error('decode lost metrics');
+
+  const now = Date.now();
+  t = process.cpuUsage();
+  for (let i = 0; i < MESSAGES; i++) {
+    // Message i goes to node i % NODES; each node sees seq 1, 2, … in order.
+    const seq = (1 + Math.floor(i / NODES)) % 256;
+    const r = router.route(topics[i % NODES]!, data[seq]!, now);
+    if (r.kind !== 'ok') throw new Error(`bench message not written: ${JSON.stringify(r)}`);
+  }
+  samples.route.push(cpuUs(t) / MESSAGES);
+}
+
+const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(
+  `sparkplug bench: ${MESSAGES} NDATA × ${REPS} reps, ${NODES} nodes, ${METRICS} metrics by alias per message, ${data[1]!.length} bytes each (Node ${process.version})`,
+);
+console.log(
+  `  protobuf decode   median ${median(samples.decode).toFixed(2)} µs CPU/message  (reps: ${samples.decode.map((x) => x.toFixed(2)).join(', ')})`,
+);
+console.log(
+  `  route (decoder)   median ${median(samples.route).toFixed(2)} µs CPU/message  (reps: ${samples.route.map((x) => x.toFixed(2)).join(', ')})`,
+);

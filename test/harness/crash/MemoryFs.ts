@@ -19,7 +19,12 @@ export type FsOp =
 type Open = { readonly kind: 'file'; readonly ino: number; position: number } | { readonly kind: 'dir'; readonly dir: string };
 
 function fsError(code: string, syscall: string, file?: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: ${syscall}${file === undefined ? '' : ` '${file}'`}`), { code, syscall, path: file });
+  // No stack: the spool expects many of these (a missing checkpoint) and a stack is most of their cost.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const error = Object.assign(new Error(`${code}: ${syscall}${file === undefined ? '' : ` '${file}'`}`), { code, syscall, path: file });
+  Error.stackTraceLimit = limit;
+  return error;
 }
 
 /**

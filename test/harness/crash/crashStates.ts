@@ -4,12 +4,17 @@ import type { FsOp } from './MemoryFs.ts';
 
 export const SECTOR = 512;
 
-/** Which of the ops not yet made durable at the crash reached the disk anyway. */
+/**
+ * Which of the ops not yet made durable at the crash reached the disk anyway. Per file: a file's unsynced writes
+ * reach the disk in order, but files are written back independently (a checkpoint may land, the segment data it
+ * points at not).
+ */
 export interface CrashChoice {
-  /** How many of the unsynced data ops (writes, truncates), in order, made it. */
-  readonly dataPrefix: number;
-  /** The next unsynced write after the prefix, torn: the indexes of its 512-byte sectors that made it. */
-  readonly tornSectors?: readonly number[];
+  /** How many of the file's (inode's) unsynced data ops (writes, truncates), in order, made it. */
+  readonly dataPrefix: (ino: number) => number;
+  /** The file's next unsynced write after its prefix, torn: the indexes of its 512-byte sectors that made it. */
+  readonly tornSectors: (ino: number) => readonly number[] | undefined;
+  readonly torn: boolean;
   /** Each unsynced directory change (create, rename, unlink): applied or not. */
   readonly dirApplied: (n: number) => boolean;
   readonly label: string;
@@ -65,7 +70,7 @@ export function durableOps(ops: readonly FsOp[], at: number): boolean[] {
 export function buildCrashState(ops: readonly FsOp[], at: number, durable: readonly boolean[], choice: CrashChoice): CrashState {
   const names = new Map<string, number>();
   const inodes = new Map<number, Buffer>();
-  let dataSeen = 0;
+  const dataSeen = new Map<number, number>();
   let dirSeen = 0;
   let unsynced = 0;
   let applied = 0;
@@ -78,9 +83,11 @@ export function buildCrashState(ops: readonly FsOp[], at: number, durable: reado
     if (!apply) {
       unsynced++;
       if (op.kind === 'write' || op.kind === 'truncate') {
-        const n = dataSeen++;
-        apply = n < choice.dataPrefix;
-        if (n === choice.dataPrefix && op.kind === 'write' && choice.tornSectors !== undefined) sectors = choice.tornSectors;
+        const n = dataSeen.get(op.ino) ?? 0;
+        dataSeen.set(op.ino, n + 1);
+        const prefix = choice.dataPrefix(op.ino);
+        apply = n < prefix;
+        if (n === prefix && op.kind === 'write') sectors = choice.tornSectors(op.ino);
       } else apply = choice.dirApplied(dirSeen++);
       if (apply || sectors !== undefined) applied++;
     }
@@ -121,30 +128,43 @@ export function sectorCount(offset: number, length: number): number {
 
 /**
  * The choices explored at one crash point: nothing unsynced made it; everything did (what a process kill leaves);
- * and `random` more: a random prefix of the unsynced data ops, often with the next write torn (a random subset of
- * its sectors, never all), and each unsynced directory change applied or not.
+ * and `random` more: per file a random prefix of its unsynced data ops, often with the next write torn (a random
+ * subset or a prefix of its sectors, never all), and each unsynced directory change applied or not.
+ * `unsynced`: per inode, the sector counts of its unsynced data ops in order (0 for a truncate).
  */
-export function crashChoices(unsyncedData: readonly { sectors: number }[], rng: Rng, random: number): CrashChoice[] {
+export function crashChoices(unsynced: ReadonlyMap<number, readonly number[]>, rng: Rng, random: number): CrashChoice[] {
   const out: CrashChoice[] = [
-    { dataPrefix: 0, dirApplied: () => false, label: 'synced only' },
-    { dataPrefix: unsyncedData.length, dirApplied: () => true, label: 'everything' },
+    { dataPrefix: () => 0, tornSectors: () => undefined, torn: false, dirApplied: () => false, label: 'synced only' },
+    { dataPrefix: () => Infinity, tornSectors: () => undefined, torn: false, dirApplied: () => true, label: 'everything' },
   ];
   for (let k = 0; k < random; k++) {
-    const dataPrefix = Math.floor(rng() * (unsyncedData.length + 1));
-    const next = unsyncedData[dataPrefix];
-    let tornSectors: number[] | undefined;
-    if (next !== undefined && next.sectors > 0 && rng() < 0.7) {
-      tornSectors = [];
-      for (let s = 0; s < next.sectors; s++) if (rng() < 0.5) tornSectors.push(s);
-      if (tornSectors.length === next.sectors) tornSectors.pop();
-      if (rng() < 0.5) tornSectors = Array.from({ length: Math.floor(rng() * next.sectors) }, (_, s) => s); // a prefix
+    const prefix = new Map<number, number>();
+    const torn = new Map<number, number[]>();
+    const parts: string[] = [];
+    for (const [ino, ops] of unsynced) {
+      // Most files all or nothing, some cut in the middle: the interesting states are the mixed ones.
+      const r = rng();
+      const p = r < 0.3 ? 0 : r < 0.6 ? ops.length : Math.floor(rng() * (ops.length + 1));
+      prefix.set(ino, p);
+      const next = ops[p];
+      if (next !== undefined && next > 0 && rng() < 0.5) {
+        let sectors: number[] = [];
+        if (rng() < 0.5) sectors = Array.from({ length: Math.floor(rng() * next) }, (_, s) => s);
+        else {
+          for (let s = 0; s < next; s++) if (rng() < 0.5) sectors.push(s);
+          if (sectors.length === next) sectors.splice(Math.floor(rng() * next), 1);
+        }
+        torn.set(ino, sectors);
+      }
+      if (p < ops.length) parts.push(`ino ${ino}: ${p}/${ops.length}${torn.has(ino) ? ` torn [${torn.get(ino)!.join(',')}]` : ''}`);
     }
     const dirBits = Array.from({ length: 64 }, () => rng() < 0.5);
     out.push({
-      dataPrefix,
-      tornSectors,
+      dataPrefix: (ino) => prefix.get(ino) ?? 0,
+      tornSectors: (ino) => torn.get(ino),
+      torn: torn.size > 0,
       dirApplied: (n) => dirBits[n % 64]!,
-      label: `prefix ${dataPrefix}/${unsyncedData.length}${tornSectors === undefined ? '' : `, torn [${tornSectors.join(',')}]`}`,
+      label: parts.length === 0 ? 'all data, some directory changes' : parts.join('; '),
     });
   }
   return out;

@@ -63,18 +63,18 @@ export async function exploreCrashes(options: ExploreOptions): Promise<ExploreRe
   const failures: ExploreReport['failures'] = [];
   for (const at of crashPoints) {
     const durable = durableOps(ops, at);
-    const unsyncedData: { sectors: number }[] = [];
+    const unsynced = new Map<number, number[]>();
     for (let i = 0; i < at; i++) {
       const op = ops[i]!;
-      if (durable[i]) continue;
-      if (op.kind === 'write') unsyncedData.push({ sectors: sectorCount(op.offset, op.data.length) });
-      else if (op.kind === 'truncate') unsyncedData.push({ sectors: 0 });
+      if (durable[i] || (op.kind !== 'write' && op.kind !== 'truncate')) continue;
+      if (!unsynced.has(op.ino)) unsynced.set(op.ino, []);
+      unsynced.get(op.ino)!.push(op.kind === 'write' ? sectorCount(op.offset, op.data.length) : 0);
     }
-    for (const choice of crashChoices(unsyncedData, rng, perPoint - 2)) {
+    for (const choice of crashChoices(unsynced, rng, perPoint - 2)) {
       const state = buildCrashState(ops, at, durable, choice);
       const verdict = await checkCrashState(w, state);
       states++;
-      if (choice.tornSectors !== undefined) torn++;
+      if (choice.torn) torn++;
       if (state.applied > 0 && state.applied < state.unsynced) partial++;
       if (verdict.damaged) damaged++;
       lostAllowed += verdict.lostAllowed;

@@ -18,8 +18,6 @@ export interface WorkloadRecord {
   readonly lines: string;
   readonly sinks: number;
   readonly points: number;
-  /** The ops the flush that wrote it issued: [from, to) of the log (the record is in one of those writes). */
-  readonly written: readonly [number, number];
 }
 
 export interface Workload {
@@ -34,6 +32,8 @@ export interface Workload {
 export const SPOOL_DIR = '/spool';
 export const SINKS = ['influx', 'redis', 'archive'] as const;
 
+const SILENT = pino({ level: 'silent' });
+
 /** The spool options of the workload and of every crash state opened after it (small segments: many rolls). */
 export function crashSpoolOptions(ack: CrashAck, fs: MemoryFs): DiskSpoolOptions {
   return {
@@ -43,23 +43,29 @@ export function crashSpoolOptions(ack: CrashAck, fs: MemoryFs): DiskSpoolOptions
     overflow: 'block',
     ack,
     fsyncIntervalMs: 2,
-    segmentBytes: 1536,
+    segmentBytes: 3072,
     checkpointIntervalMs: 1,
-    logger: pino({ level: 'silent' }),
+    logger: SILENT,
     // Small: readers that fall behind read the files, not only the recent window.
     recent: { maxRecords: 24, maxBytes: 4096 },
     fs: fs.api,
+    // One process opens every state: the lock left in a state is its own (taken over), no /proc read per open.
+    lock: { startTimeOf: () => undefined },
   };
 }
 
-/** The text of record `seq`: its sequence number in every line, so a check can tell exactly what it got. */
-export function recordLines(seq: number, points: number): string {
-  return Array.from({ length: points }, (_, i) => `m,seq=${seq} v=${i}i ${1_700_000_000_000_000 + seq}`).join('\n');
+/**
+ * The text of record `seq`: its sequence number in every line, so a check can tell exactly what it got; `pad`
+ * characters more make some records span sectors.
+ */
+export function recordLines(seq: number, points: number, pad = 0): string {
+  const tag = pad > 0 ? `,pad=${'x'.repeat(pad)}` : '';
+  return Array.from({ length: points }, (_, i) => `m,seq=${seq}${tag} v=${i}i ${1_700_000_000_000_000 + seq}`).join('\n');
 }
 
 /** The seq of a line written by `recordLines`; undefined for anything else. */
 export function seqOf(line: string): number | undefined {
-  const m = /^m,seq=(\d+) v=\d+i \d+$/.exec(line);
+  const m = /^m,seq=(\d+)(?:,pad=x+)? v=\d+i \d+$/.exec(line);
   return m === null ? undefined : Number(m[1]);
 }
 
@@ -106,28 +112,29 @@ export async function runSpoolWorkload(options: { seed: number; ack: CrashAck; m
 
   let seq = 0;
   while (seq < options.messages) {
-    const burst = 1 + int(rng, 8);
+    // Mostly short bursts; some long ones, whose one write spans several sectors (tearing inside a record).
+    const burst = rng() < 0.15 ? 10 + int(rng, 30) : 1 + int(rng, 8);
     const appended: number[] = [];
     for (let i = 0; i < burst && seq < options.messages; i++) {
       const points = rng() < 0.2 ? 2 : 1;
       const sinks = 1 + int(rng, 7);
-      const lines = recordLines(seq, points);
+      const lines = recordLines(seq, points, int(rng, 4) === 0 ? int(rng, 300) : 0);
       if (!spool.append({ lines, points, sinks, receivedAt: 1_700_000_000_000 + seq })) throw new Error(`append ${seq} refused`);
-      records.push({ lines, sinks, points, written: [-1, -1] });
+      records.push({ lines, sinks, points });
       appended.push(seq++);
       // A sink's worker may run between two messages of a burst: it reads the records not yet written.
       if (rng() < 0.15) step(int(rng, SINKS.length));
     }
-    const from = fs.ops.length;
     if (!spool.flush()) throw new Error('flush failed');
-    const to = fs.ops.length;
-    for (const s of appended) records[s] = { ...records[s]!, written: [from, to] };
     if (options.ack === 'write') for (const s of appended) events.push({ kind: 'ack', at: fs.ops.length, seq: s });
     else
       syncs.push(
         new Promise<void>((resolve, reject) =>
           spool.sync((error) => {
-            if (error) reject(error);
+            if (error) {
+              reject(error);
+              return;
+            }
             for (const s of appended) events.push({ kind: 'ack', at: fs.ops.length, seq: s });
             resolve();
           }),

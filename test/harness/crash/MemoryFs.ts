@@ -43,8 +43,12 @@ export class MemoryFs {
   #nextIno = 1;
   #nextFd = 100;
 
-  constructor(recording = true) {
+  /** A disk that lies: fdatasync returns without making anything durable (the explorer's own test). */
+  readonly #lying: boolean;
+
+  constructor(recording = true, options: { lyingFdatasync?: boolean } = {}) {
     this.recording = recording;
+    this.#lying = options.lyingFdatasync ?? false;
   }
 
   /** The file names and contents (a snapshot, for building crash states and for checks). */
@@ -72,85 +76,87 @@ export class MemoryFs {
 
   /** The SpoolFs view of this filesystem. */
   get api(): SpoolFs {
-    const self = this;
     const api = {
       constants: nodeFs.constants,
-      openSync: (file: string, flags: string) => self.#open(file, flags),
+      openSync: (file: string, flags: string) => this.#open(file, flags),
       closeSync: (fd: number) => {
-        if (!self.#fds.delete(fd)) throw fsError('EBADF', 'close');
+        if (!this.#fds.delete(fd)) throw fsError('EBADF', 'close');
       },
       writeSync: (fd: number, data: Buffer | string, offset?: number, length?: number, position?: number | null) => {
-        const f = self.#file(fd, 'write');
-        const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data.subarray(offset ?? 0, (offset ?? 0) + (length ?? data.length - (offset ?? 0)));
+        const f = this.#file(fd, 'write');
+        const buf =
+          typeof data === 'string'
+            ? Buffer.from(data, 'utf8')
+            : data.subarray(offset ?? 0, (offset ?? 0) + (length ?? data.length - (offset ?? 0)));
         const at = typeof position === 'number' ? position : f.position;
-        self.#write(f.ino, at, buf);
+        this.#write(f.ino, at, buf);
         if (typeof position !== 'number') f.position = at + buf.length;
         return buf.length;
       },
       readSync: (fd: number, buf: Buffer, offset: number, length: number, position: number) => {
-        const data = self.#inodes.get(self.#file(fd, 'read').ino)!;
+        const data = this.#inodes.get(this.#file(fd, 'read').ino)!;
         if (position >= data.length) return 0;
         return data.copy(buf, offset, position, Math.min(data.length, position + length));
       },
-      fdatasyncSync: (fd: number) => self.#sync(fd),
-      fsyncSync: (fd: number) => self.#sync(fd),
+      fdatasyncSync: (fd: number) => this.#sync(fd),
+      fsyncSync: (fd: number) => this.#sync(fd),
       fdatasync: (fd: number, cb: (error: NodeJS.ErrnoException | null) => void) => {
         let error: NodeJS.ErrnoException | null = null;
         try {
-          self.#sync(fd);
+          this.#sync(fd);
         } catch (e) {
           error = e as NodeJS.ErrnoException;
         }
         setImmediate(() => cb(error));
       },
-      ftruncateSync: (fd: number, length = 0) => self.#truncate(self.#file(fd, 'ftruncate').ino, length),
-      fstatSync: (fd: number) => ({ size: self.#inodes.get(self.#file(fd, 'fstat').ino)!.length }),
+      ftruncateSync: (fd: number, length = 0) => this.#truncate(this.#file(fd, 'ftruncate').ino, length),
+      fstatSync: (fd: number) => ({ size: this.#inodes.get(this.#file(fd, 'fstat').ino)!.length }),
       statSync: (file: string) => {
-        if (self.#dirs.has(file)) return { size: 0, isDirectory: () => true, isFile: () => false };
-        const ino = self.#names.get(file);
+        if (this.#dirs.has(file)) return { size: 0, isDirectory: () => true, isFile: () => false };
+        const ino = this.#names.get(file);
         if (ino === undefined) throw fsError('ENOENT', 'stat', file);
-        return { size: self.#inodes.get(ino)!.length, isDirectory: () => false, isFile: () => true };
+        return { size: this.#inodes.get(ino)!.length, isDirectory: () => false, isFile: () => true };
       },
-      unlinkSync: (file: string) => self.#unlink(file),
+      unlinkSync: (file: string) => this.#unlink(file),
       rmSync: (file: string, options?: { force?: boolean }) => {
-        if (self.#names.has(file)) self.#unlink(file);
+        if (this.#names.has(file)) this.#unlink(file);
         else if (!options?.force) throw fsError('ENOENT', 'rm', file);
       },
-      renameSync: (from: string, to: string) => self.#rename(from, to),
+      renameSync: (from: string, to: string) => this.#rename(from, to),
       rename: (from: string, to: string, cb: (error: NodeJS.ErrnoException | null) => void) => {
         let error: NodeJS.ErrnoException | null = null;
         try {
-          self.#rename(from, to);
+          this.#rename(from, to);
         } catch (e) {
           error = e as NodeJS.ErrnoException;
         }
         setImmediate(() => cb(error));
       },
       readdirSync: (dir: string) => {
-        if (!self.#dirs.has(dir)) throw fsError('ENOENT', 'scandir', dir);
+        if (!this.#dirs.has(dir)) throw fsError('ENOENT', 'scandir', dir);
         const names: string[] = [];
-        for (const name of self.#names.keys()) if (path.dirname(name) === dir) names.push(path.basename(name));
-        for (const d of self.#dirs) if (d !== dir && path.dirname(d) === dir) names.push(path.basename(d));
+        for (const name of this.#names.keys()) if (path.dirname(name) === dir) names.push(path.basename(name));
+        for (const d of this.#dirs) if (d !== dir && path.dirname(d) === dir) names.push(path.basename(d));
         return names.sort();
       },
       mkdirSync: (dir: string) => {
-        for (let d = dir; d !== '/' && !self.#dirs.has(d); d = path.dirname(d)) self.#dirs.add(d);
+        for (let d = dir; d !== '/' && !this.#dirs.has(d); d = path.dirname(d)) this.#dirs.add(d);
         return undefined;
       },
       accessSync: (file: string) => {
-        if (!self.#dirs.has(file) && !self.#names.has(file)) throw fsError('ENOENT', 'access', file);
+        if (!this.#dirs.has(file) && !this.#names.has(file)) throw fsError('ENOENT', 'access', file);
       },
       readFileSync: (file: string, encoding?: BufferEncoding) => {
-        const ino = self.#names.get(file);
-        if (ino === undefined) throw fsError(self.#dirs.has(file) ? 'EISDIR' : 'ENOENT', 'open', file);
-        const data = Buffer.from(self.#inodes.get(ino)!);
+        const ino = this.#names.get(file);
+        if (ino === undefined) throw fsError(this.#dirs.has(file) ? 'EISDIR' : 'ENOENT', 'open', file);
+        const data = Buffer.from(this.#inodes.get(ino)!);
         return encoding === undefined ? data : data.toString(encoding);
       },
-      writeFileSync: (file: string, data: string | Buffer) => self.#writeFile(file, data),
+      writeFileSync: (file: string, data: string | Buffer) => this.#writeFile(file, data),
       writeFile: (file: string, data: string | Buffer, cb: (error: NodeJS.ErrnoException | null) => void) => {
         let error: NodeJS.ErrnoException | null = null;
         try {
-          self.#writeFile(file, data);
+          this.#writeFile(file, data);
         } catch (e) {
           error = e as NodeJS.ErrnoException;
         }
@@ -208,14 +214,18 @@ export class MemoryFs {
 
   #truncate(ino: number, length: number): void {
     const old = this.#inodes.get(ino)!;
-    this.#inodes.set(ino, length <= old.length ? Buffer.from(old.subarray(0, length)) : Buffer.concat([old, Buffer.alloc(length - old.length)]));
+    this.#inodes.set(
+      ino,
+      length <= old.length ? Buffer.from(old.subarray(0, length)) : Buffer.concat([old, Buffer.alloc(length - old.length)]),
+    );
     this.#log({ kind: 'truncate', ino, length });
   }
 
   #sync(fd: number): void {
     const f = this.#fds.get(fd);
     if (f === undefined) throw fsError('EBADF', 'fsync');
-    this.#log(f.kind === 'dir' ? { kind: 'fsyncDir', dir: f.dir } : { kind: 'fdatasync', ino: f.ino });
+    if (f.kind === 'dir') this.#log({ kind: 'fsyncDir', dir: f.dir });
+    else if (!this.#lying) this.#log({ kind: 'fdatasync', ino: f.ino });
   }
 
   #unlink(file: string): void {

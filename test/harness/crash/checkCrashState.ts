@@ -88,7 +88,8 @@ export async function checkCrashState(w: Workload, state: CrashState): Promise<S
         for (const text of entryLines(b)) {
           const seq = seqOf(text.split('\n')[0]!);
           const rec = seq === undefined ? undefined : w.records[seq];
-          if (seq === undefined || rec === undefined || text !== rec.lines) v(4, `sink ${w.sinks[s]} got ${JSON.stringify(text.slice(0, 80))}`);
+          if (seq === undefined || rec === undefined || text !== rec.lines)
+            v(4, `sink ${w.sinks[s]} got ${JSON.stringify(text.slice(0, 80))}`);
           else if ((rec.sinks & (1 << s)) === 0) v(4, `sink ${w.sinks[s]} got record ${seq}, addressed to ${rec.sinks.toString(2)}`);
           else if (seq <= last) v(4, `sink ${w.sinks[s]} got record ${seq} after ${last}`);
           else {
@@ -105,14 +106,16 @@ export async function checkCrashState(w: Workload, state: CrashState): Promise<S
       for (let s = 0; s < w.sinks.length; s++) {
         if ((rec.sinks & (1 << s)) === 0 || delivered[s]!.has(seq) || read[s]!.has(seq)) continue;
         if (w.ack === 'fsync') v(2, `record ${seq} for ${w.sinks[s]} lost`);
-        else if (olderThanWindow(ackAt.get(seq)!, state.at, syncs)) v(3, `record ${seq} for ${w.sinks[s]} lost although an fdatasync ran after its ack`);
+        else if (olderThanWindow(ackAt.get(seq)!, state.at, syncs))
+          v(3, `record ${seq} for ${w.sinks[s]} lost although an fdatasync ran after its ack`);
         else lostAllowed++;
       }
     }
     const stats = spool.stats() as DiskSpoolStats;
     const counted = stats.tornBytesRecovered + stats.corruptSkipped;
     if (damage.length > 0 && counted === 0) v(7, `damage not counted: ${damage.join('; ')}`);
-    if (damage.length === 0 && counted > 0) v(7, `counted ${stats.tornBytesRecovered} torn bytes, ${stats.corruptSkipped} corrupt with no damage`);
+    if (damage.length === 0 && counted > 0)
+      v(7, `counted ${stats.tornBytesRecovered} torn bytes, ${stats.corruptSkipped} corrupt with no damage`);
 
     const sentinel = w.records.length;
     const lines = recordLines(sentinel, 1);

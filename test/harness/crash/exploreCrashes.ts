@@ -12,6 +12,8 @@ export interface ExploreOptions {
   readonly messages?: number;
   /** Stop at the first states that fail (their descriptions are kept). */
   readonly maxFailures?: number;
+  /** The explorer's own test: a disk whose fdatasync makes nothing durable must fail the ack=fsync invariant. */
+  readonly lyingFdatasync?: boolean;
 }
 
 export interface ExploreReport {
@@ -40,7 +42,12 @@ export interface ExploreReport {
 export async function exploreCrashes(options: ExploreOptions): Promise<ExploreReport> {
   const started = performance.now();
   const rng = mulberry32(options.seed ^ 0x5eed);
-  const w = await runSpoolWorkload({ seed: options.seed, ack: options.ack, messages: options.messages ?? 240 });
+  const w = await runSpoolWorkload({
+    seed: options.seed,
+    ack: options.ack,
+    messages: options.messages ?? 240,
+    lyingFdatasync: options.lyingFdatasync,
+  });
   const ops = w.fs.ops;
   const syncAt: number[] = [];
   ops.forEach((op, i) => {

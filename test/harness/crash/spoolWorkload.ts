@@ -76,9 +76,14 @@ export function seqOf(line: string): number | undefined {
  * flight and committed later, checkpoints saved in the background, segments deleted once every sink has passed
  * them (retention), background fdatasyncs (ack=write), and a clean close at the end.
  */
-export async function runSpoolWorkload(options: { seed: number; ack: CrashAck; messages: number }): Promise<Workload> {
+export async function runSpoolWorkload(options: {
+  seed: number;
+  ack: CrashAck;
+  messages: number;
+  lyingFdatasync?: boolean;
+}): Promise<Workload> {
   const rng = mulberry32(options.seed);
-  const fs = new MemoryFs(true);
+  const fs = new MemoryFs(true, { lyingFdatasync: options.lyingFdatasync });
   const events: WorkloadEvent[] = [];
   const records: WorkloadRecord[] = [];
   const spool = new DiskSpool(crashSpoolOptions(options.ack, fs));

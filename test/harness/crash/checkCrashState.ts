@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { entryLines } from '../../../src/spool/Batch.ts';
 import { DiskSpool } from '../../../src/spool/disk/DiskSpool.ts';
-import { decodeRecord } from '../../../src/spool/disk/recordCodec.ts';
+import { decodeRecord, SYNC_BYTES } from '../../../src/spool/disk/recordCodec.ts';
 import { readHeader } from '../../../src/spool/disk/segmentFile.ts';
 import type { DiskSpoolStats } from '../../../src/spool/Spool.ts';
 import type { CrashState } from './crashStates.ts';
@@ -16,7 +16,7 @@ export const INVARIANTS = [
   'no corrupt, foreign or misaddressed record reaches a sink; each sink reads in order, once',
   'each backlog equals what its sink then reads',
   'cursors never point past the data: a record appended after recovery reaches every sink',
-  'what the cut damaged is counted (torn bytes or corrupt segments), and nothing when nothing was damaged',
+  'what the cut damaged is counted: exactly the torn bytes, corruption only where there is some',
 ] as const;
 
 export interface StateVerdict {
@@ -74,7 +74,7 @@ export async function checkCrashState(w: Workload, state: CrashState): Promise<S
     await spool.open();
   } catch (error) {
     v(1, String(error));
-    return { violations, lostAllowed, damaged: damage.length > 0 };
+    return { violations, lostAllowed, damaged: damage.torn > 0 || damage.corrupt.length > 0 };
   }
   const read = w.sinks.map(() => new Set<number>());
   try {
@@ -112,10 +112,10 @@ export async function checkCrashState(w: Workload, state: CrashState): Promise<S
       }
     }
     const stats = spool.stats() as DiskSpoolStats;
-    const counted = stats.tornBytesRecovered + stats.corruptSkipped;
-    if (damage.length > 0 && counted === 0) v(7, `damage not counted: ${damage.join('; ')}`);
-    if (damage.length === 0 && counted > 0)
-      v(7, `counted ${stats.tornBytesRecovered} torn bytes, ${stats.corruptSkipped} corrupt with no damage`);
+    if (damage.corrupt.length > 0 && stats.corruptSkipped === 0) v(7, `corruption not counted: ${damage.corrupt.join('; ')}`);
+    if (damage.corrupt.length === 0 && stats.corruptSkipped > 0) v(7, `${stats.corruptSkipped} corrupt counted, none there`);
+    if (damage.corrupt.length === 0 && stats.tornBytesRecovered !== damage.torn)
+      v(7, `${stats.tornBytesRecovered} torn bytes counted, ${damage.torn} torn`);
 
     const sentinel = w.records.length;
     const lines = recordLines(sentinel, 1);
@@ -130,7 +130,7 @@ export async function checkCrashState(w: Workload, state: CrashState): Promise<S
     await spool.close();
   } catch (error) {
     v(1, `while reading: ${error instanceof Error ? error.stack : String(error)}`);
-    return { violations, lostAllowed, damaged: damage.length > 0 };
+    return { violations, lostAllowed, damaged: damage.torn > 0 || damage.corrupt.length > 0 };
   }
   try {
     const again = new DiskSpool(crashSpoolOptions(w.ack, fs));
@@ -143,7 +143,7 @@ export async function checkCrashState(w: Workload, state: CrashState): Promise<S
   } catch (error) {
     v(1, `second open: ${String(error)}`);
   }
-  return { violations, lostAllowed, damaged: damage.length > 0 };
+  return { violations, lostAllowed, damaged: damage.torn > 0 || damage.corrupt.length > 0 };
 }
 
 function dirsOf(files: Map<string, Buffer>): string[] {
@@ -151,29 +151,44 @@ function dirsOf(files: Map<string, Buffer>): string[] {
 }
 
 /**
- * Damage a power cut left in the segment files, found independently of the spool's recovery: a header that does
- * not parse, or bytes after the header that are not whole valid records.
+ * Damage a power cut left in the segment files, found independently of the spool's recovery: `torn`, the newest
+ * segment's tail after its last valid record with no valid record after it (or, in a newest segment that holds no
+ * record, a header that does not parse), which recovery cuts; `corrupt`, bad bytes anywhere else, or followed by a
+ * valid record, or a bad header of a segment with records: a hole or a segment set aside.
  */
-function damageIn(files: Map<string, Buffer>): string[] {
-  const out: string[] = [];
-  for (const [name, data] of files) {
-    if (path.dirname(name) !== path.join(SPOOL_DIR, 'segments') || !name.endsWith('.seg')) continue;
+function damageIn(files: Map<string, Buffer>): { torn: number; corrupt: string[] } {
+  const segments = [...files.keys()].filter((f) => path.dirname(f) === path.join(SPOOL_DIR, 'segments') && f.endsWith('.seg')).sort();
+  let torn = 0;
+  const corrupt: string[] = [];
+  segments.forEach((name, i) => {
+    const data = files.get(name)!;
+    const newest = i === segments.length - 1;
     const head = readHeader(bufferFs(data), 0);
     if (typeof head === 'string') {
-      out.push(`${path.basename(name)}: ${head}`);
-      continue;
+      if (newest && nextRecord(data, 0) === undefined) torn += data.length;
+      else corrupt.push(`${path.basename(name)}: ${head}`);
+      return;
     }
     let at = head.dataStart;
     while (at < data.length) {
       const r = decodeRecord(data, at, data.length);
-      if (r.kind !== 'record') {
-        out.push(`${path.basename(name)}: ${data.length - at} bytes at ${at} (${r.kind})`);
-        break;
+      if (r.kind === 'record') {
+        at = r.next;
+        continue;
       }
-      at = r.next;
+      if (newest && nextRecord(data, at + 1) === undefined) torn += data.length - at;
+      else corrupt.push(`${path.basename(name)}: bad bytes at ${at} (${r.kind})`);
+      break;
     }
-  }
-  return out;
+  });
+  return { torn, corrupt };
+}
+
+/** The offset of the next record from `from` on whose sync marker, length and CRC check out. */
+function nextRecord(data: Buffer, from: number): number | undefined {
+  for (let k = data.indexOf(SYNC_BYTES, from); k >= 0; k = data.indexOf(SYNC_BYTES, k + 1))
+    if (decodeRecord(data, k, data.length).kind === 'record') return k;
+  return undefined;
 }
 
 /** readHeader reads through a SpoolFs: one that reads `data`. */

@@ -5,7 +5,8 @@ import type { Backlog, ReadLimits, SpoolCursor } from '../Spool.ts';
 import type { Position } from './CursorStore.ts';
 import { RecordReader, type HoleTally } from './RecordReader.ts';
 import type { SinkMark } from './SinkMark.ts';
-import type { SpoolLedger } from './SpoolLedger.ts';
+import { RECORD_HEADER_BYTES } from './recordCodec.ts';
+import { pendingIndexAt, type SpoolLedger } from './SpoolLedger.ts';
 
 /** Batch.end packs (segment, offset): offsets stay below 2^32, segment ids below 2^21. */
 const OFFSET_SPAN = 2 ** 32;
@@ -19,8 +20,9 @@ export const FILE_SCAN_BUDGET = 1 << 20;
 /**
  * One sink's reader of the disk spool: reads records in order from its marks in the ledger, and commits there.
  * Live traffic is copied from the ledger's window of recent records (no read, no CRC); a reader that has fallen
- * behind reads the files through its own buffer. It never sees the writer: appends reach it as totals and
- * wake-ups in its mark.
+ * behind reads the files through its own buffer; one that has caught up with the file goes on into the records
+ * appended and not yet written (the ledger's pending burst, at the positions they will have). It never sees the
+ * writer: appends reach it as totals and wake-ups in its mark, and their bytes as ledger state.
  */
 export class DiskCursor implements SpoolCursor {
   readonly name: string;
@@ -51,7 +53,6 @@ export class DiskCursor implements SpoolCursor {
 
   read(limits: ReadLimits): Batch | undefined {
     const ledger = this.#ledger;
-    ledger.writeAppended();
     const mark = this.#mark;
     const collected = new BatchCollector(Math.min(mark.bytes, limits.maxBytes));
     let { segment, offset } = mark.readPos;
@@ -59,6 +60,8 @@ export class DiskCursor implements SpoolCursor {
     const recent = ledger.recent;
     const bit = mark.bit;
     let n = recent.find(segment, offset);
+    /** The read reached the end of what is written (then the pending records come next). */
+    let caughtUp = false;
     if (n >= 0) {
       for (; n < recent.count && collected.hasRoom(limits); n++) {
         segment = recent.segmentOf(n);
@@ -76,6 +79,7 @@ export class DiskCursor implements SpoolCursor {
           );
         }
       }
+      caughtUp = n === recent.count;
     }
     const records = this.#records;
     let scanned = 0;
@@ -87,6 +91,7 @@ export class DiskCursor implements SpoolCursor {
         // A hole at the writer's end: the read still moves past it (counted once).
         const h = holes.end;
         if (h !== undefined && (h.segment > segment || (h.segment === segment && h.offset > offset))) ({ segment, offset } = h);
+        caughtUp = true;
         break;
       }
       segment = f.segment.id;
@@ -103,13 +108,40 @@ export class DiskCursor implements SpoolCursor {
         f.receivedAt,
       );
     }
+    // Appended, not yet written (a burst in progress): copied from the ledger's pending records, at the positions
+    // the writer will write them to. k: where the read stands in them (-1: it did not get there).
+    const pending = ledger.pending;
+    let k = -1;
+    if (caughtUp && pending.count > 0) {
+      const active = ledger.active;
+      k = pendingIndexAt(ledger, { segment, offset });
+      const base = active.validEnd;
+      for (; k >= 0 && k < pending.count && collected.hasRoom(limits); k++) {
+        const start = pending.startOf(k);
+        const size = pending.sizeOf(k);
+        segment = active.id;
+        offset = base + start + size;
+        pending.seen = true;
+        if ((pending.sinksOf(k) & bit) !== 0) {
+          collected.addBytes(
+            pending.buffer,
+            start + RECORD_HEADER_BYTES,
+            start + size,
+            segment * OFFSET_SPAN + base + start,
+            pending.pointsOf(k),
+            size,
+            pending.receivedAtOf(k),
+          );
+        }
+      }
+    }
     const readPos = { segment, offset };
     const batch = collected.build(ledger.origin, segment * OFFSET_SPAN + offset);
     if (batch === undefined) {
       mark.readPos = readPos;
       return undefined;
     }
-    const nextAt = mark.points > batch.points ? this.#nextAt(readPos, n) : undefined;
+    const nextAt = mark.points > batch.points ? this.#nextAt(readPos, n, k) : undefined;
     ledger.took(this.#index, batch, readPos, nextAt);
     return batch;
   }
@@ -125,14 +157,21 @@ export class DiskCursor implements SpoolCursor {
 
   /**
    * When the record after a batch that left a backlog arrived (the age trigger and the backlog figures need it):
-   * the next held record for this sink in the recent window (`n`: where the read stopped in it), else the file's.
+   * the next one for this sink in the pending records once the read got there (`k`), else the next held in the
+   * recent window (`n`: where the read stopped in it, which holds everything written after it) or in the file,
+   * else the first pending one.
    */
-  #nextAt(p: Position, n: number): number | undefined {
-    const recent = this.#ledger.recent;
+  #nextAt(p: Position, n: number, k: number): number | undefined {
+    const ledger = this.#ledger;
+    const bit = this.#mark.bit;
+    if (k >= 0) return ledger.pending.firstAt(bit, k);
+    const recent = ledger.recent;
     if (n >= 0) {
-      const bit = this.#mark.bit;
       for (; n < recent.count; n++) if ((recent.sinksOf(n) & bit) !== 0) return recent.receivedAtOf(n);
+    } else {
+      const at = this.#records.firstFor(this.name, p.segment, p.offset);
+      if (at !== undefined) return at;
     }
-    return this.#records.firstFor(this.name, p.segment, p.offset);
+    return ledger.pending.firstAt(bit);
   }
 }

@@ -205,7 +205,7 @@ export class DiskSpool implements Spool {
     const { checkpointsRepaired, ...counters } = ledger.counters;
     return {
       type: 'disk',
-      entries: ledger.segments.reduce((n, s) => n + s.records, 0) + this.#writer.pendingCount,
+      entries: ledger.segments.reduce((n, s) => n + s.records, 0) + ledger.pending.count,
       bytes: ledger.bytes,
       maxBytes: this.#o.maxBytes,
       ...acceptance(ledger.refusal.refusal),

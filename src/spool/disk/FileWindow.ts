@@ -21,7 +21,8 @@ export class FileWindow {
     this.#fs = fs;
     this.#fd = fd;
     this.#end = end;
-    this.buf = Buffer.allocUnsafe(chunk);
+    // A small file (a new segment, a state checked by the crash explorer) needs no 1 MiB buffer: `at` grows it.
+    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, end)));
   }
 
   at(pos: number, need: number): number {

@@ -43,7 +43,8 @@ const READ_CHUNK = 256 * 1024;
  */
 export class RecordReader {
   readonly #source: RecordSource;
-  #buf = Buffer.allocUnsafe(READ_CHUNK);
+  /** Allocated on the first read of a file (a reader that keeps up copies from memory and never needs it). */
+  #buf = Buffer.alloc(0);
   #bufSegment = -1;
   #bufStart = 0;
   #bufLength = 0;
@@ -149,7 +150,9 @@ export class RecordReader {
     ) {
       return true;
     }
-    if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2));
+    // Up to READ_CHUNK of read-ahead (less when the file holds less), more only for a record that is larger.
+    const room = Math.max(need, Math.min(READ_CHUNK, end - offset));
+    if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(need > this.#buf.length ? Math.max(room, this.#buf.length * 2) : room);
     const fd = this.#source.readFd(segment);
     if (fd < 0) return false;
     const length = Math.min(this.#buf.length, end - offset);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Batch } from '../Batch.ts';
 import { CursorStore, type Position } from './CursorStore.ts';
+import { PendingRecords } from './PendingRecords.ts';
 import { findHole } from './recordBoundary.ts';
 import { RecordReader, type RecordSource } from './RecordReader.ts';
 import { quarantine } from './recoverSegments.ts';
@@ -9,6 +10,9 @@ import { Refusal } from './Refusal.ts';
 import type { Hole, Segment } from './Segment.ts';
 import { NONE_WAITING, SinkMark } from './SinkMark.ts';
 import type { SpoolFs } from './SpoolFs.ts';
+
+/** Appends of one burst are gathered in `pending` and written with one write(2); a larger burst writes as it goes. */
+const PENDING_BYTES = 256 * 1024;
 
 export interface SpoolLedgerOptions {
   readonly sinks: readonly string[];
@@ -55,6 +59,8 @@ export class SpoolLedger implements RecordSource {
   readonly marks: SinkMark[];
   /** Bytes of the segments, pending records included. */
   bytes = 0;
+  /** Records appended and not yet written: the writer's next write(2), and what a caught-up reader reads next. */
+  readonly pending = new PendingRecords(PENDING_BYTES);
   readonly recent: RecentRecords;
   readonly refusal = new Refusal();
   readonly counters: LedgerCounters = {
@@ -72,8 +78,6 @@ export class SpoolLedger implements RecordSource {
   readonly #readFds = new Map<number, number>();
   /** The ledger's own reader: counts what a dropped segment held, finds a sink's oldest unread record. */
   readonly #records: RecordReader;
-  /** Installed by the writer: writes the records appended but not yet written. */
-  #writeAppended: () => boolean = () => true;
 
   constructor(options: SpoolLedgerOptions) {
     this.#o = options;
@@ -156,23 +160,29 @@ export class SpoolLedger implements RecordSource {
 
   // --- the writer's side ----------------------------------------------------------------------------
 
-  /** The writer's flush of appended records, for readers that must see every appended record (see `writeAppended`). */
-  installWriter(writeAppended: () => boolean): void {
-    this.#writeAppended = writeAppended;
-  }
-
-  /** An entry was appended (not yet written) for the sinks in `sinks`: their totals grow, waiting readers wake. */
+  /** An entry was appended to `pending` for the sinks in `sinks`: their totals grow, waiting readers wake. */
   appended(sinks: number, points: number, size: number, receivedAt: number): void {
     this.bytes += size;
     const marks = this.marks;
     for (let i = 0; i < marks.length; i++) if ((sinks & (1 << i)) !== 0) marks[i]!.appended(points, size, receivedAt);
   }
 
-  /** An appended record could not be written and was discarded. */
-  unwritten(sinks: number, points: number, size: number): void {
-    this.bytes -= size;
-    const marks = this.marks;
-    for (let i = 0; i < marks.length; i++) if ((sinks & (1 << i)) !== 0) marks[i]!.unwritten(points, size);
+  /**
+   * The pending records could not be written and are discarded: each sink's totals lose those it had not read yet
+   * (a batch that holds some keeps them: the broker redelivers their messages, a duplicate, never a loss). When a
+   * reader has seen them, the active segment is sealed so that their positions are never given to other records.
+   */
+  discardPending(): void {
+    const pending = this.pending;
+    const active = this.active;
+    this.bytes -= pending.bytes;
+    for (const m of this.marks) {
+      const bit = m.bit;
+      for (let i = this.#pendingIndex(m); i >= 0 && i < pending.count; i++)
+        if ((pending.sinksOf(i) & bit) !== 0) m.unwritten(pending.pointsOf(i), pending.sizeOf(i));
+    }
+    if (pending.seen) active.sealed = true;
+    pending.clear();
   }
 
   /** A new segment, after the last. */
@@ -191,40 +201,40 @@ export class SpoolLedger implements RecordSource {
   }
 
   /**
-   * The overflow policy deletes the oldest segment (`unwrittenFirstAt`: when the first record for a sink that the
-   * writer has appended but not yet written arrived): what each sink had not committed of it is counted as dropped
+   * The overflow policy deletes the oldest segment: what each sink had not committed of it is counted as dropped
    * and its marks move past it. That includes the part of a batch in flight: its records leave the disk, so a
    * restart before the sink takes it would lose them (if the sink does take it later, those points are counted
    * both written and dropped: over-counted, never lost silently).
    */
-  dropOldest(unwrittenFirstAt: (bit: number) => number | undefined): void {
+  dropOldest(): void {
     const oldest = this.segments[0]!;
     for (const m of this.marks) this.#countDrop(m, oldest);
     this.#remove(oldest, true);
-    for (const m of this.marks) if (m.oldest.kind === 'none' && m.points > 0) this.#learnOldest(m, unwrittenFirstAt(m.bit));
+    for (const m of this.marks) if (m.oldest.kind === 'none' && m.points > 0) this.#learnOldest(m);
     this.logger.warn({ segment: oldest.file, records: oldest.records }, 'spool full: dropped the oldest segment');
     this.store.changed();
   }
 
   /**
-   * Every sink has committed all it was given, apart from `burst` points per sink (`burstFor(i)`) being written
-   * now: the newest segment holds nothing anyone still needs.
+   * Every sink has committed all that was written for it (the pending records, being written now, aside): the
+   * newest segment holds nothing anyone still needs.
    */
-  allDelivered(burstFor: (sinkIndex: number) => number): boolean {
-    return this.marks.every((m, i) => m.waiting() === burstFor(i));
+  allDelivered(): boolean {
+    const pending = this.pending;
+    return this.marks.every((m) => {
+      let burst = 0;
+      for (let i = 0; i < pending.count; i++) if ((pending.sinksOf(i) & m.bit) !== 0) burst += pending.pointsOf(i);
+      return m.waiting() === burst;
+    });
   }
 
   // --- the readers' side ----------------------------------------------------------------------------
 
-  /** Writes the records appended but not yet written (a burst in progress), so a read sees every appended record. */
-  writeAppended(): boolean {
-    return this.#writeAppended();
-  }
-
   /**
    * The record at `offset` is bad: the hole every reader skips, up to the next record that passes its checks
    * (found once, then known to every reader). Nothing more is appended to a damaged file: the active segment is
-   * sealed, and the writer starts the next one at its next append.
+   * sealed, and the writer starts the next one at its next append (the pending records, appended before, still
+   * go to the positions readers may have seen them at).
    */
   holeAt(segment: Segment, offset: number, reason: string): Hole {
     const known = segment.holeAt(offset);
@@ -238,7 +248,7 @@ export class SpoolLedger implements RecordSource {
       { segment: segment.file, offset, skippedBytes: hole.end - offset, records: hole.records, reason },
       'spool: corrupt record skipped, reading goes on at the next good one',
     );
-    if (segment === this.active && !segment.sealed && this.writeAppended()) segment.sealed = true;
+    if (segment === this.active) segment.sealed = true;
     return hole;
   }
 
@@ -377,12 +387,30 @@ export class SpoolLedger implements RecordSource {
 
   /**
    * Looks up when the sink's oldest unread record arrived (after a start or a drop: not known from appends): the
-   * first one written after its read position, else `unwritten` (the first one appended and not yet written).
+   * first one written after its read position, else the first one pending.
    */
-  #learnOldest(m: SinkMark, unwritten?: number): void {
-    const at = this.#records.firstFor(m.name, m.readPos.segment, m.readPos.offset) ?? unwritten;
+  #learnOldest(m: SinkMark): void {
+    const i = this.#pendingIndex(m);
+    const at =
+      (i === 0 ? this.#records.firstFor(m.name, m.readPos.segment, m.readPos.offset) : undefined) ??
+      (i >= 0 ? this.pending.firstAt(m.bit, i) : undefined);
     m.oldest = at === undefined ? NONE_WAITING : { kind: 'at', at };
   }
+
+  /** The first pending record the sink has not read (0 when its reader is in the written data; -1: not a record). */
+  #pendingIndex(m: SinkMark): number {
+    return pendingIndexAt(this, m.readPos);
+  }
+}
+
+/**
+ * Where a reader at `p` stands in the pending records: 0 while it is in the written data, the index of the record
+ * it reads next when it has read into them, -1 when `p` is past them but not at one (never, if the books are right).
+ */
+export function pendingIndexAt(ledger: Pick<SpoolLedger, 'active' | 'pending'>, p: Position): number {
+  const active = ledger.active;
+  if (p.segment !== active.id || p.offset <= active.validEnd) return 0;
+  return ledger.pending.indexAt(p.offset - active.validEnd);
 }
 
 /** A read descriptor that fails to close loses nothing. */

@@ -4,7 +4,7 @@ import type { Entry } from '../Entry.ts';
 import { acceptance } from '../Spool.ts';
 import { ActiveSegmentFile } from './ActiveSegmentFile.ts';
 import { GroupSync } from './GroupSync.ts';
-import { firstAt, META, PendingRecords } from './PendingRecords.ts';
+import { META } from './PendingRecords.ts';
 import { encodedRecordBytes, RECORD_HEADER_BYTES } from './recordCodec.ts';
 import { Segment } from './Segment.ts';
 import { encodeHeader, segmentName } from './segmentFile.ts';
@@ -23,8 +23,6 @@ export interface SpoolWriterOptions {
   readonly fsyncIntervalMs: number;
 }
 
-/** Appends of one burst are gathered here and written with one write(2); a larger burst writes as it goes. */
-const PENDING_BYTES = 256 * 1024;
 /** After a write failed for lack of space, appends are refused this long before the next try. */
 const DISK_FULL_RETRY_MS = 1000;
 export const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -38,7 +36,6 @@ export class SpoolWriter {
   readonly #o: SpoolWriterOptions;
   readonly #ledger: SpoolLedger;
   readonly #file: ActiveSegmentFile;
-  readonly #pending = new PendingRecords(PENDING_BYTES);
   readonly #sync: GroupSync;
   /** Records appended but discarded because they could not be written, since the last `flush()`. */
   #discardedSinceFlush = false;
@@ -53,7 +50,6 @@ export class SpoolWriter {
       onSync: () => this.#ledger.counters.fsyncs++,
       fs: options.ledger.fs,
     });
-    options.ledger.installWriter(() => this.writePending());
   }
 
   /** Start-up: goes on appending to the newest segment when it can, else starts one. */
@@ -84,11 +80,6 @@ export class SpoolWriter {
     this.#sync.start();
   }
 
-  /** Records appended and not yet written. */
-  get pendingCount(): number {
-    return this.#pending.count;
-  }
-
   append(entry: Entry): boolean {
     const ledger = this.#ledger;
     if (ledger.refusal.state.kind !== 'accepting') return false;
@@ -99,16 +90,17 @@ export class SpoolWriter {
         ledger.refusal.refuseFull();
         return false;
       }
-      while (ledger.bytes + size > this.#o.maxBytes && ledger.segments.length > 1) this.#dropOldest();
+      while (ledger.bytes + size > this.#o.maxBytes && ledger.segments.length > 1) ledger.dropOldest();
     }
     const active = ledger.active;
+    const pending = ledger.pending;
     // Sealed: a previous roll could not create the next file (disk full), or corruption was found in it.
-    const activeEnd = active.validEnd + this.#pending.bytes;
+    const activeEnd = active.validEnd + pending.bytes;
     if (active.sealed || (activeEnd + size > active.dataStart + this.#o.segmentBytes && activeEnd > active.dataStart)) {
       if (!this.writePending() || !this.#roll()) return false;
     }
-    if (!this.#pending.fits(size) && !this.writePending()) return false;
-    this.#pending.add(entry, size);
+    if (!pending.fits(size) && !this.writePending()) return false;
+    pending.add(entry, size);
     ledger.appended(entry.sinks, entry.points, size, entry.receivedAt);
     return true;
   }
@@ -145,20 +137,20 @@ export class SpoolWriter {
   }
 
   /**
-   * Writes the pending records to the active segment and makes them readable. When they cannot be written
-   * (disk full, I/O error) they are discarded, counted, and the next `flush()` reports it: their messages must
-   * not be acknowledged. False in that case.
+   * Writes the pending records to the active segment, where readers read them from the file or the recent window
+   * from then on. When they cannot be written (disk full, I/O error) they are discarded, counted, and the next
+   * `flush()` reports it: their messages must not be acknowledged. False in that case.
    */
   writePending(): boolean {
-    const burst = this.#pending.take();
-    if (burst === undefined) return true;
-    const { meta } = burst;
     const ledger = this.#ledger;
-    if (this.#write(burst.data, meta)) {
+    const pending = ledger.pending;
+    if (pending.count === 0) return true;
+    const { data, meta } = pending;
+    if (this.#write(data)) {
       // The active segment after the write (freeing a delivered segment on a full disk starts a new one).
       const active = ledger.active;
       const recent = ledger.recent;
-      const held = recent.hold(burst.data);
+      const held = recent.hold(data);
       for (let i = 0, at = held; i < meta.length; i += META) {
         const start = active.validEnd;
         const size = meta[i + 2]!;
@@ -167,48 +159,53 @@ export class SpoolWriter {
           recent.push(active.id, start, active.validEnd, meta[i]!, meta[i + 1]!, meta[i + 3]!, at + RECORD_HEADER_BYTES, at + size);
         at += size;
       }
+      pending.clear();
       this.#sync.markDirty();
       return true;
     }
-    for (let i = 0; i < meta.length; i += META) ledger.unwritten(meta[i]!, meta[i + 1]!, meta[i + 2]!);
-    ledger.counters.unwrittenRecords += meta.length / META;
+    ledger.counters.unwrittenRecords += pending.count;
+    ledger.discardPending();
     this.#discardedSinceFlush = true;
     return false;
   }
 
   // --- internals --------------------------------------------------------------------------------
 
-  /** Writes a burst (`meta` as in PendingBurst) at the end of the active segment. */
-  #write(record: Buffer, meta: readonly number[]): boolean {
+  /** Writes the pending burst at the end of the active segment. */
+  #write(record: Buffer): boolean {
     try {
       this.#file.write(record, this.#ledger.active.validEnd);
     } catch (error) {
-      return this.#onWriteError(error, record, meta);
+      return this.#onWriteError(error, record);
     }
     this.#ledger.counters.bytesWritten += record.length;
     return true;
   }
 
-  #onWriteError(error: unknown, record: Buffer, meta: readonly number[]): boolean {
+  #onWriteError(error: unknown, record: Buffer): boolean {
     const code = errorCode(error);
     const ledger = this.#ledger;
     if (DISK_FULL_CODES.has(code)) {
       ledger.counters.diskFullEvents++;
       // First what costs nothing: the active segment's records that every sink already has.
-      if (this.#freeDelivered(meta) && this.#roll()) {
+      // (A reader that had copied pending records reads them again from the new segment: a duplicate, not a loss.)
+      if (this.#freeDelivered()) {
+        // No next file (refused by the roll): never write into the segment just cut, whose positions were given
+        // out already (the Redis sink skips a position it applied), nor drop segments for a file that is closed.
+        if (!this.#roll()) return false;
         ledger.deletePassed();
         try {
           this.#file.write(record, ledger.active.validEnd);
           ledger.counters.bytesWritten += record.length;
           return true;
         } catch (again) {
-          return this.#onWriteError(again, record, meta);
+          return this.#onWriteError(again, record);
         }
       }
       // A burst's write may need more room than the oldest segment frees: drop until it fits or one is left.
       const active = ledger.active;
       while (this.#o.overflow === 'dropOldest' && ledger.segments.length > 1) {
-        this.#dropOldest(meta);
+        ledger.dropOldest();
         try {
           this.#file.write(record, active.validEnd);
           ledger.counters.bytesWritten += record.length;
@@ -249,9 +246,9 @@ export class SpoolWriter {
         const code = errorCode(error);
         if (DISK_FULL_CODES.has(code)) ledger.counters.diskFullEvents++;
         // The segment just sealed may be delivered in full already: cut it to its header to make room.
-        if (attempt === 0 && DISK_FULL_CODES.has(code) && this.#freeDelivered([])) continue;
+        if (attempt === 0 && DISK_FULL_CODES.has(code) && this.#freeDelivered()) continue;
         if (attempt <= 1 && DISK_FULL_CODES.has(code) && this.#o.overflow === 'dropOldest' && ledger.segments.length > 1) {
-          this.#dropOldest();
+          ledger.dropOldest();
           continue;
         }
         return this.#refuse(code, error);
@@ -259,28 +256,18 @@ export class SpoolWriter {
     }
   }
 
-  /** The overflow policy: the oldest segment goes (`meta`: a burst being written, not yet in the file). */
-  #dropOldest(meta: readonly number[] = []): void {
-    this.#ledger.dropOldest((bit) => firstAt(meta, bit) ?? this.#pending.firstAt(bit));
-  }
-
   /**
    * A full disk with everything delivered: only sealed segments are ever deleted, so the fully delivered newest
    * segment would hold the disk forever (ENOSPC until an operator steps in). When every sink has committed all it
-   * was given (apart from `meta`, the burst being written), the newest segment is cut back to its header, which
+   * was given (apart from the pending burst being written), the newest segment is cut back to its header, which
    * frees its space at once; it is sealed and deleted as passed once the next segment exists. True when space
    * was freed.
    */
-  #freeDelivered(meta: readonly number[]): boolean {
+  #freeDelivered(): boolean {
     const ledger = this.#ledger;
     const last = ledger.active;
     if (last.validEnd <= last.dataStart) return false;
-    const burstFor = (c: number): number => {
-      let burst = 0;
-      for (let i = 0; i < meta.length; i += META) if ((meta[i]! & (1 << c)) !== 0) burst += meta[i + 1]!;
-      return burst;
-    };
-    if (!ledger.allDelivered(burstFor)) return false;
+    if (!ledger.allDelivered()) return false;
     const fs = ledger.fs;
     try {
       if (last.sealed) {

@@ -32,8 +32,13 @@ export interface Recovered {
  *   leaves) is truncated away and counted as torn bytes;
  * - bad bytes followed by valid records become a hole that readers skip and count as lost records; the segment is
  *   sealed, and moved to `corrupt/` (not deleted) once every sink has passed it;
- * - a segment whose header fails its CRC or does not parse is moved to `corrupt/` at once and its records counted.
+ * - a segment whose header fails its CRC or does not parse is moved to `corrupt/` at once and its records counted;
+ * - except the newest one when it holds no record and no more than a torn header: created just before the crash,
+ *   it is removed (its bytes counted as torn).
  */
+/** A newest segment this small with no record in it and no valid header is one a crash cut at its creation. */
+const TORN_HEADER_BYTES = 4096;
+
 export function recoverSegments(options: { fs: SpoolFs; dir: string; logger: Logger }): Recovered {
   const { fs, dir, logger } = options;
   const files = listSegments(fs, dir);
@@ -49,6 +54,15 @@ export function recoverSegments(options: { fs: SpoolFs; dir: string; logger: Log
       const head = readHeader(fs, fd);
       if (typeof head === 'string') {
         const records = countRecords(fs, fd, size);
+        if (newest && records === 0 && size <= TORN_HEADER_BYTES) {
+          // Created just before a power cut: the directory entry was synced, the header not yet (it is synced with
+          // the first records). Nothing was ever in it: removed and counted as torn, not as a corrupt segment
+          // (found by the crash-state explorer: it was quarantined in corrupt/ and logged as corruption).
+          fs.unlinkSync(file);
+          tornBytes += size;
+          logger.warn({ segment: file, bytes: size, reason: head }, 'spool: removed the newest segment, whose header a crash cut short');
+          return;
+        }
         unreadable.push({ id, file, records, reason: head });
         quarantine(fs, dir, file);
         logger.error(

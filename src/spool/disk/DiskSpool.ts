@@ -197,6 +197,8 @@ export class DiskSpool implements Spool {
   }
 
   removeSink(index: number): number {
+    // The pending records first: the released mark is left at the tail of what is written, past them.
+    this.#writer.writePending();
     return this.#ledger.releaseMark(index);
   }
 

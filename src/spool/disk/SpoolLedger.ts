@@ -127,7 +127,6 @@ export class SpoolLedger implements RecordSource {
   /** Reload: sink slot `index` is removed; returns the points it had not committed (counted as dropped). */
   releaseMark(index: number): number {
     const mark = this.marks[index]!;
-    this.writeAppended();
     const dropped = mark.release(this.tail());
     this.store.changed();
     this.store.flush();

@@ -14,7 +14,8 @@ describe('CursorStore', () => {
     store.changed();
     position = { segment: 1, offset: 20 };
     store.changed(); // within the interval: one save, of the position at that moment
-    await new Promise((r) => setTimeout(r, 150));
+    // The save comes from a 50 ms timer: wait for it (a loaded machine can delay a timer by far more than 50 ms).
+    for (let i = 0; i < 100 && store.load('influx') === undefined; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(store.load('influx'), { segment: 1, offset: 20 });
     position = { segment: 2, offset: 5 };
     store.changed();

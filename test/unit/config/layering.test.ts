@@ -51,7 +51,7 @@ describe('config layering', () => {
     const compiling = files(src)
       .filter((f) => readFileSync(f, 'utf8').includes('new TopicPattern('))
       .map((f) => relative(src, f));
-    assert.deepEqual(compiling.sort(), ['cli/dryRun.ts', 'config/parseRoutes.ts']);
+    assert.deepEqual(compiling.sort(), ['cli/dryRun.ts', 'route/parseRoutes.ts']);
     const router = readFileSync(join(src, 'pipeline/Router.ts'), 'utf8');
     assert.doesNotMatch(router, /^import \{[^}]*\} from '\.\.\/topic\//m, 'the Router takes compiled routes: it imports topic/ types only');
   });

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../src/errors/ConfigError.ts';
-import { FormatError } from '../../../src/config/FormatError.ts';
+import { FormatError } from '../../../src/errors/FormatError.ts';
 import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
-import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/route/parseRoutes.ts';
 import { Template } from '../../../src/topic/Template.ts';
 import { TopicPattern } from '../../../src/topic/TopicPattern.ts';
 

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/ConfigError.ts';
-import { closestName, leaves, type SchemaTree } from './schemaTree.ts';
+import { closestName } from '../errors/closestName.ts';
+import { leaves, type SchemaTree } from './schemaTree.ts';
 
 /**
  * EDGEBRIDGE_* variables that are not configuration but are read by the project's own tooling (scripts/, bench/,

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors/ConfigError.ts';
 import type { FormatError } from '../errors/FormatError.ts';
-import { REDACTED, redactValue } from './redactConfig.ts';
+import { REDACTED, redactValue } from '../log/redactConfig.ts';
 import { leafAt, type SchemaTree } from './schemaTree.ts';
 
 export interface ErrorContext {

@@ -24,8 +24,6 @@ import { checkShape, isLeaf, leaves, parseTree, type SchemaTree } from './schema
 import type { ExtraSink } from './sinkSchema.ts';
 import { toConfigError } from './toConfigError.ts';
 
-export { extraSinkSecretEnvName };
-
 export interface LoadConfigOptions {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;

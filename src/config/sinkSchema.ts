@@ -101,7 +101,7 @@ export function redisSinkSchema() {
   };
 }
 
-export const SINK_NAME = /^[a-z][a-z0-9_-]*$/;
+const SINK_NAME = /^[a-z][a-z0-9_-]*$/;
 const sinkName: FormatSpec<string> = {
   describe: 'sink name',
   parse(value) {

@@ -140,19 +140,21 @@ function parseRoute(raw: unknown, at: string): Route {
   if (typeof timeField !== 'string') {
     throw new FormatError({ path: `${at}.timeField`, expected: 'a dot path, or "" for arrival time', value: timeField });
   }
-  const timePath =
-    timeField === '' ? undefined : compileFieldPath(timeField, `${at}.timeField`, timeField, 'a dot path, or "" for arrival time');
-  // A selected field that is the time field would be excluded anyway: drop it now.
-  const fieldPaths = fields
-    .map((f) => compileFieldPath(f, `${at}.fields`, fields, 'an array of non-empty dot paths'))
-    .filter((f) => f.path !== timePath?.path);
-  if (fields.length > 0 && fieldPaths.length === 0) {
-    const expected = `fields other than the time field "${timeField}" (it is never a field; [] = every top-level value)`;
-    throw new FormatError({ path: `${at}.fields`, expected, value: fields });
-  }
   const sinks = r.sinks ?? DEFAULT_ROUTE.sinks;
   if (!isStringArray(sinks)) {
     throw new FormatError({ path: `${at}.sinks`, expected: 'an array of sink names ([] = all sinks)', value: sinks });
+  }
+  // Field paths are the json decoder's (other formats ignore fields and timeField, as they always have).
+  const json = format === 'json';
+  const timePath =
+    json && timeField !== '' ? compileFieldPath(timeField, `${at}.timeField`, timeField, 'a dot path, or "" for arrival time') : undefined;
+  // A selected field that is the time field would be excluded anyway: drop it now.
+  const fieldPaths = (json ? fields : [])
+    .map((f) => compileFieldPath(f, `${at}.fields`, fields, 'an array of non-empty dot paths'))
+    .filter((f) => f.path !== timePath?.path);
+  if (json && fields.length > 0 && fieldPaths.length === 0) {
+    const expected = `fields other than the time field "${timeField}" (it is never a field; [] = every top-level value)`;
+    throw new FormatError({ path: `${at}.fields`, expected, value: fields });
   }
 
   const route: RouteConfig = {

@@ -140,6 +140,8 @@ describe('routes are compiled once, at load (issue 13)', () => {
     );
     assert.equal(r!.timePath?.path, 'ts');
     assert.deepEqual(Object.keys(r!), Object.keys(DEFAULT_ROUTE), 'invisible to print-config');
+    // Only json reads fields and timeField; other formats ignore them, as before.
+    assert.doesNotThrow(() => parseRoutes([{ topic: 'a/{measurement}', format: 'number', fields: ['a..b'], timeField: 'x..' }]));
   });
 
   it('"{{" and "}}" are literal braces, as the router renders them', () => {

@@ -42,6 +42,10 @@ describe('config layering', () => {
       assert.ok(typeOnly && spec.endsWith('/config/Config.ts'), `${file} imports ${spec}`);
   });
 
+  it('log/ and route/ import nothing from config/ (config imports them: redaction, route compilation)', () => {
+    for (const folder of ['log', 'route']) assert.deepEqual(configImports(folder), [], folder);
+  });
+
   it('config/ loads nothing of pipeline/ (routes are compiled with src/topic); only the loader compiles a route pattern', () => {
     for (const file of files(join(src, 'config'))) {
       const reached = [...loadedBy(file)].map((f) => relative(src, f)).filter((f) => f.startsWith('pipeline/'));

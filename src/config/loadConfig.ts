@@ -19,7 +19,7 @@ import { isPlainObject } from './formats.ts';
 import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
 import { scanArgv } from './scanArgv.ts';
-import { CONFIG_FILE_ENV, createSchema, credentialNameFor, ENV_PREFIX, extraSinkSecretEnvName, howToSet, type Schema } from './schema.ts';
+import { CONFIG_FILE_ENV, createSchema, ENV_PREFIX, extraSinkSecretEnvName, howToSet, type Schema } from './schema.ts';
 import { checkShape, isLeaf, leaves, parseTree, type SchemaTree } from './schemaTree.ts';
 import type { ExtraSink } from './sinkSchema.ts';
 import { toConfigError } from './toConfigError.ts';
@@ -51,7 +51,7 @@ export const MAX_SINKS = 31;
 
 /** A secret from env / `_FILE` / credentials, its source recorded for check-config (never the value). */
 function secret(key: string, envName: string, env: Env, sources: Record<string, string>): string | undefined {
-  const found = readSecret({ key, envName, credentialName: credentialNameFor(envName) }, env);
+  const found = readSecret(key, envName, env);
   if (found) sources[key] = found.source;
   return found?.value;
 }

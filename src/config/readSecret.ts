@@ -10,13 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/ConfigError.ts';
-
-export interface SecretLookup {
-  /** Config key, for errors (`mqtt.password`, `sinks.extra[0].token`). */
-  readonly key: string;
-  readonly envName: string;
-  readonly credentialName: string;
-}
+import { credentialNameFor } from './schema.ts';
 
 export interface FoundSecret {
   readonly value: string;
@@ -27,8 +21,9 @@ export interface FoundSecret {
 const readSecretFile = (path: string): string => readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
 const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
 
-export function readSecret(lookup: SecretLookup, env: Readonly<Record<string, string | undefined>>): FoundSecret | undefined {
-  const { key, envName, credentialName } = lookup;
+/** `key` (`mqtt.password`, `sinks.extra[0].token`) names the secret in errors; credential: see credentialNameFor. */
+export function readSecret(key: string, envName: string, env: Readonly<Record<string, string | undefined>>): FoundSecret | undefined {
+  const credentialName = credentialNameFor(envName);
   const direct = env[envName];
   if (direct !== undefined) return { value: direct, source: envName };
 

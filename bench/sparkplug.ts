@@ -11,7 +11,7 @@
  * aliases), line protocol. The payload size is printed too.
  */
 import { parseArgs } from 'node:util';
-import { parseRoutes } from '../src/config/parseRoutes.ts';
+import { parseRoutes } from '../src/route/parseRoutes.ts';
 import { Router } from '../src/pipeline/Router.ts';
 import { SparkplugHost } from '../src/pipeline/sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from '../src/pipeline/sparkplug/SparkplugStats.ts';

@@ -2,7 +2,7 @@
  * The Markdown configuration reference, generated from the schema so docs/configuration.md cannot drift
  * (scripts/config-doc.ts --check fails when it does).
  */
-import { DEFAULT_ROUTE } from '../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE } from '../src/route/parseRoutes.ts';
 import { CONFIG_FILE_ENV, credentialNameFor } from '../src/config/schema.ts';
 import { leaves, type SchemaTree } from '../src/config/schemaTree.ts';
 

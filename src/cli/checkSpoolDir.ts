@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config/ConfigError.ts';
+import { ConfigError } from '../errors/ConfigError.ts';
 
 /**
  * What `check-config` can tell about `spool.dir` without touching it: the directory must be writable, or its

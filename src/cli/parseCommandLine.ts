@@ -1,6 +1,6 @@
 import { createSchema } from '../config/schema.ts';
 import { knownFlags, scanArgv } from '../config/scanArgv.ts';
-import { closestName } from '../config/schemaTree.ts';
+import { closestName } from '../errors/closestName.ts';
 import { extractDryRun } from './dryRun.ts';
 
 export type Command = 'run' | 'check-config' | 'print-config' | 'test';

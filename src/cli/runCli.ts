@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { loadConfigDetailed, type LoadedConfig } from '../config/loadConfig.ts';
 import { ConfigError, CONFIG_EXIT_CODE } from '../errors/ConfigError.ts';
-import { redactConfig, redactUrl } from '../config/redactConfig.ts';
+import { redactConfig, redactUrl } from '../log/redactConfig.ts';
 import type { Config } from '../config/Config.ts';
 import { USAGE } from './usage.ts';
 import { readVersion } from './version.ts';

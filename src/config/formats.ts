@@ -5,7 +5,7 @@
  * boolean other than "false" is true) and (2) their errors carry no structure. A string our coercer cannot parse is
  * left as is, so the error shows exactly what the operator typed.
  */
-import { FormatError } from './FormatError.ts';
+import { FormatError } from '../errors/FormatError.ts';
 import { subscriptionFilterProblem, TOPIC_FILTER_EXPECTED } from '../topic/subscriptionFilterProblem.ts';
 
 export interface FormatSpec<T> {
@@ -22,17 +22,13 @@ export interface Subscription {
   readonly topic: string;
   readonly qos: Qos;
 }
-
-const INTEGER = /^\s*-?\d+\s*$/;
-const coerceInt = (raw: string): unknown => (INTEGER.test(raw) ? Number(raw) : raw);
-
-const TRUE = new Set(['true', '1', 'yes', 'on']);
-const FALSE = new Set(['false', '0', 'no', 'off']);
-
-function coerceBoolean(raw: string): unknown {
-  const s = raw.trim().toLowerCase();
-  return TRUE.has(s) ? true : FALSE.has(s) ? false : raw;
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
 }
+
+const coerceInt = (raw: string): unknown => (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw);
+const BOOLEANS = new Map(Object.entries({ true: true, 1: true, yes: true, on: true, false: false, 0: false, no: false, off: false }));
 
 /** Lists and objects arrive from env/CLI as JSON; bad JSON stays a string and fails to parse. */
 export function coerceJson(raw: string): unknown {
@@ -43,56 +39,45 @@ export function coerceJson(raw: string): unknown {
   }
 }
 
-function intFormat(min: number, max: number, describe: string, expected: string): FormatSpec<number> {
+export const isQos = (value: unknown): value is Qos => value === 0 || value === 1 || value === 2;
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A format whose value is `value` itself once `ok` accepts it. */
+function format<T>(
+  describe: string,
+  expected: string,
+  ok: (value: unknown) => value is T,
+  coerce?: (raw: string) => unknown,
+): FormatSpec<T> {
   return {
     describe,
-    coerce: coerceInt,
+    ...(coerce ? { coerce } : {}),
     parse(value) {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-        throw new FormatError({ expected, value });
-      }
+      if (!ok(value)) throw new FormatError({ expected, value });
       return value;
     },
   };
 }
 
-/** Human list: `a, b or c`. */
-export function orList(items: readonly (string | number)[]): string {
-  const s = items.map(String);
-  return s.length <= 1 ? s.join('') : `${s.slice(0, -1).join(', ')} or ${s.at(-1)}`;
-}
+const intFormat = (min: number, max: number, describe: string, expected: string) =>
+  format(describe, expected, (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max, coerceInt);
+
+const stringFormat = (describe: string, expected: string, ok: (s: string) => boolean) =>
+  format(describe, expected, (v): v is string => typeof v === 'string' && ok(v));
 
 export function enumFormat<const T extends string | number>(values: readonly T[]): FormatSpec<T> {
-  const expected = `one of ${values.join(', ')}`;
-  return {
-    describe: values.join(' | '),
-    ...(values.every((v) => typeof v === 'number') ? { coerce: coerceInt } : {}),
-    parse(value) {
-      const found = values.find((v) => v === value);
-      if (found === undefined) throw new FormatError({ expected, value });
-      return found;
-    },
-  };
-}
-
-function stringFormat(describe: string, expected: string, ok: (s: string) => boolean): FormatSpec<string> {
-  return {
-    describe,
-    parse(value) {
-      if (typeof value !== 'string' || !ok(value)) throw new FormatError({ expected, value });
-      return value;
-    },
-  };
+  const numeric = values.every((v) => typeof v === 'number');
+  return format(values.join(' | '), `one of ${values.join(', ')}`, (v): v is T => values.includes(v as T), numeric ? coerceInt : undefined);
 }
 
 function urlFormat(schemes: readonly string[]): FormatSpec<string> {
-  const expected = `a URL with scheme ${orList(schemes)}`;
+  const expected = `a URL with scheme ${schemes.slice(0, -1).join(', ')} or ${schemes.at(-1)}`;
   return {
     describe: `URL (${schemes.join(', ')})`,
     parse(value) {
-      if (typeof value !== 'string' || !URL.canParse(value)) throw new FormatError({ expected, value });
-      const url = new URL(value);
-      if (!schemes.includes(url.protocol.slice(0, -1)) || url.hostname === '') throw new FormatError({ expected, value });
+      const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
+      if (!url || !schemes.includes(url.protocol.slice(0, -1)) || url.hostname === '') throw new FormatError({ expected, value });
       // URL accepts a bare '%' in user:password, but the clients decode it (mqtt.js: URIError at connect).
       try {
         decodeURIComponent(url.username);
@@ -101,19 +86,9 @@ function urlFormat(schemes: readonly string[]): FormatSpec<string> {
         const encoded = `${expected} whose user:password is percent-encoded (% as %25, @ as %40, : as %3A, / as %2F)`;
         throw new FormatError({ expected: encoded, value });
       }
-      return value;
+      return value as string;
     },
   };
-}
-
-const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-export function isQos(value: unknown): value is Qos {
-  return value === 0 || value === 1 || value === 2;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseSubscription(sub: unknown, i: number): Subscription {
@@ -123,41 +98,44 @@ function parseSubscription(sub: unknown, i: number): Subscription {
     throw new FormatError({ path: `[${i}].${unknown}`, expected: 'one of topic, qos', value: sub[unknown], unknownKey: true });
   }
   const { topic, qos } = sub;
-  if (typeof topic !== 'string') throw new FormatError({ path: `[${i}].topic`, expected: TOPIC_FILTER_EXPECTED, value: topic });
-  const problem = subscriptionFilterProblem(topic);
+  const problem = typeof topic === 'string' ? subscriptionFilterProblem(topic) : TOPIC_FILTER_EXPECTED;
   if (problem !== undefined) throw new FormatError({ path: `[${i}].topic`, expected: problem, value: topic });
   if (!isQos(qos)) throw new FormatError({ path: `[${i}].qos`, expected: 'one of 0, 1, 2', value: qos });
-  return { topic, qos };
+  return { topic: topic as string, qos };
 }
 
-const subscriptions: FormatSpec<Subscription[]> = {
-  describe: 'JSON array of `{topic, qos}`',
-  // Env/CLI also accept the shorthand `sensors/#:1,alarms/+:2` (qos defaults to 1).
-  coerce(raw) {
-    if (raw.trim().startsWith('[')) return coerceJson(raw);
-    return raw.split(',').map((item) => {
-      const m = /^(.*?)(?::([0-2]))?$/.exec(item.trim())!;
-      return { topic: m[1], qos: m[2] === undefined ? 1 : Number(m[2]) };
-    });
-  },
-  parse(value) {
-    if (!Array.isArray(value) || value.length === 0) throw new FormatError({ expected: 'a non-empty array of {topic, qos}', value });
-    return value.map(parseSubscription);
-  },
-};
+/** `host:port` or `[v6]:port`; port 1-65535. */
+export function parseHostPort(text: string): HostPort | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[3]);
+  return m && port >= 1 && port <= 65535 ? { host: m[1] ?? m[2]!, port } : undefined;
+}
 
-/** Every scalar format, by what the schema calls it: `format: F.positiveInt`. */
+function parseHostPortItem(item: unknown, i: number): HostPort {
+  const at = typeof item === 'string' ? item.lastIndexOf('@') : -1;
+  if (at !== -1) {
+    // `user:password@host:port` (or a URL with credentials): never echo what is before the '@'.
+    throw new FormatError({
+      path: `[${i}]`,
+      expected: 'a "host:port" string without credentials (Sentinels: sinks.redis.sentinelUsername / sentinelPassword)',
+      value: `[redacted]@${(item as string).slice(at + 1)}`,
+    });
+  }
+  const parsed = typeof item === 'string' ? parseHostPort(item) : undefined;
+  if (parsed === undefined) throw new FormatError({ path: `[${i}]`, expected: 'a "host:port" string (IPv6: "[::1]:26379")', value: item });
+  return parsed;
+}
+
+/** Every format of a scalar or a small list, by what the schema calls it: `format: F.positiveInt`. */
 export const F = {
   string: stringFormat('string', 'a string', () => true),
   nonEmptyString: stringFormat('non-empty string', 'a non-empty string', (s) => s.trim() !== ''),
-  boolean: {
-    describe: 'boolean',
-    coerce: coerceBoolean,
-    parse(value) {
-      if (typeof value !== 'boolean') throw new FormatError({ expected: 'a boolean (true or false)', value });
-      return value;
-    },
-  } satisfies FormatSpec<boolean>,
+  boolean: format(
+    'boolean',
+    'a boolean (true or false)',
+    (v): v is boolean => typeof v === 'boolean',
+    (raw) => BOOLEANS.get(raw.trim().toLowerCase()) ?? raw,
+  ),
   tcpPort: intFormat(0, 65535, 'port (0-65535)', 'a TCP port, an integer from 0 to 65535'),
   nonNegativeInt: intFormat(0, Number.MAX_SAFE_INTEGER, 'integer ≥ 0', 'an integer ≥ 0'),
   positiveInt: intFormat(1, Number.MAX_SAFE_INTEGER, 'integer ≥ 1', 'an integer ≥ 1'),
@@ -167,7 +145,7 @@ export const F = {
   gatewayId: stringFormat(
     'id: `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`',
     '1-64 characters of letters, digits, "_", "." or "-", starting with a letter or digit',
-    (s) => GATEWAY_ID.test(s),
+    (s) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(s),
   ),
   logLevel: enumFormat(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   mqttProtocol: enumFormat([4, 5]),
@@ -185,5 +163,33 @@ export const F = {
     'a client id without spaces, "/", "+" or "#" ("" = edgebridge-<gatewayId>)',
     (s) => !/[\s+#/]/.test(s),
   ),
-  subscriptions,
+  subscriptions: {
+    describe: 'JSON array of `{topic, qos}`',
+    // Env/CLI also accept the shorthand `sensors/#:1,alarms/+:2` (qos defaults to 1).
+    coerce: (raw) =>
+      raw.trim().startsWith('[')
+        ? coerceJson(raw)
+        : raw.split(',').map((item) => {
+            const m = /^(.*?)(?::([0-2]))?$/.exec(item.trim())!;
+            return { topic: m[1], qos: m[2] === undefined ? 1 : Number(m[2]) };
+          }),
+    parse(value) {
+      if (!Array.isArray(value) || value.length === 0) throw new FormatError({ expected: 'a non-empty array of {topic, qos}', value });
+      return value.map(parseSubscription);
+    },
+  } satisfies FormatSpec<Subscription[]>,
+  redisMode: enumFormat(['standalone', 'sentinel', 'cluster']),
+  /** Sentinel addresses and Cluster seed nodes: configured as `"host:port"` strings, loaded as {host, port}. */
+  hostPortList: {
+    describe: 'JSON array of `"host:port"` (env/CLI also `h:p,h:p`)',
+    coerce(raw) {
+      const s = raw.trim();
+      if (s.startsWith('[') && !/^\[[0-9A-Fa-f:.]+\]:/.test(s)) return coerceJson(raw);
+      return s === '' ? [] : s.split(',').map((x) => x.trim());
+    },
+    parse(value) {
+      if (!Array.isArray(value)) throw new FormatError({ expected: 'an array of "host:port" strings', value });
+      return value.map(parseHostPortItem);
+    },
+  } satisfies FormatSpec<HostPort[]>,
 };

@@ -10,21 +10,19 @@
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
-import type { Config, ConfigValues, SinkConfig } from './Config.ts';
-import { checkEnvNames } from './checkEnvNames.ts';
-import { checkRedisSink } from './checkRedisSink.ts';
 import { ConfigError } from '../errors/ConfigError.ts';
-import { FormatError } from './FormatError.ts';
-import type { ExtraSink } from './parseExtraSinks.ts';
+import { FormatError } from '../errors/FormatError.ts';
+import { resolveTls } from '../tls/resolveTls.ts';
+import type { Config, ConfigValues, RedisSinkConfig, SinkConfig } from './Config.ts';
+import { checkEnvNames } from './checkEnvNames.ts';
+import { isPlainObject } from './formats.ts';
 import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
 import { scanArgv } from './scanArgv.ts';
-import { CONFIG_FILE_ENV, createSchema, credentialNameFor, ENV_PREFIX, type Schema } from './schema.ts';
-import { checkShape, isLeaf, leafAt, leaves, parseTree, type SchemaTree } from './schemaTree.ts';
+import { CONFIG_FILE_ENV, createSchema, ENV_PREFIX, extraSinkSecretEnvName, howToSet, type Schema } from './schema.ts';
+import { checkShape, isLeaf, leaves, parseTree, type SchemaTree } from './schemaTree.ts';
+import type { ExtraSink } from './sinkSchema.ts';
 import { toConfigError } from './toConfigError.ts';
-import { isPlainObject } from './formats.ts';
-import { resolveTls } from '../tls/resolveTls.ts';
-import { sinkTlsPath, tlsKeyNaming } from './tlsKeyNaming.ts';
 
 export interface LoadConfigOptions {
   readonly argv: readonly string[];
@@ -45,64 +43,53 @@ export interface LoadedConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Secrets of the default sinks / MQTT from _FILE and credentials, as if set in the env. */
-function secretEnv(schema: SchemaTree, env: Env, sources: Record<string, string>): Record<string, string> {
-  const found: Record<string, string> = {};
-  for (const [key, leaf] of leaves(schema)) {
-    if (!leaf.sensitive || !leaf.env) continue;
-    const secret = readSecret({ key, envName: leaf.env, credentialName: credentialNameFor(leaf.env) }, env);
-    if (secret) {
-      found[leaf.env] = secret.value;
-      sources[key] = secret.source;
-    }
-  }
-  return found;
-}
-
-/** `cloud-eu` → `EDGEBRIDGE_SINK_CLOUD_EU_TOKEN`, credential `sink_cloud_eu_token`. */
-export function extraSinkSecretEnvName(sinkName: string, secretKey: 'token' | 'password'): string {
-  return `${ENV_PREFIX}SINK_${sinkName.toUpperCase().replace(/-/g, '_')}_${secretKey.toUpperCase()}`;
-}
-
-/** Extra sinks' secrets from env / _FILE / credentials, above the config file's value. */
-function withExtraSecret(sink: ExtraSink, index: number, env: Env, sources: Record<string, string>): ExtraSink {
-  const secretKey = sink.type === 'influx' ? 'token' : 'password';
-  const envName = extraSinkSecretEnvName(sink.name, secretKey);
-  const key = `sinks.extra[${index}].${secretKey}`;
-  const secret = readSecret({ key, envName, credentialName: credentialNameFor(envName) }, env);
-  if (!secret) return sink;
-  sources[key] = secret.source;
-  return sink.type === 'influx' ? { ...sink, token: secret.value } : { ...sink, password: secret.value };
-}
-
-function checkOrder(lowKey: string, low: number, highKey: string, high: number, schema: SchemaTree): void {
-  if (low <= high) return;
-  const env = leafAt(schema, lowKey)?.env;
-  const fix = env ? `set ${env} or "${lowKey}" in the config file` : `set "${lowKey}" in the config file`;
-  throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix });
-}
-
 /**
  * Each spool record carries a 32-bit mask of the sinks it is for, and bit 31 is the sign bit in JavaScript's
  * bitwise operators (`1 << 31` < 0): 31 sinks is what the record format can address.
  */
 export const MAX_SINKS = 31;
 
+/** A secret from env / `_FILE` / credentials, its source recorded for check-config (never the value). */
+function secret(key: string, envName: string, env: Env, sources: Record<string, string>): string | undefined {
+  const found = readSecret(key, envName, env);
+  if (found) sources[key] = found.source;
+  return found?.value;
+}
+
+function checkOrder(lowKey: string, low: number, highKey: string, high: number): void {
+  if (low > high) throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix: howToSet(lowKey) });
+}
+
+/** Checks of one Redis sink that span several keys: a wrong setup fails at start, not as endless connection errors. */
+function checkRedisSink(at: string, sink: Pick<RedisSinkConfig, 'mode' | 'sentinels' | 'waitReplicas' | 'waitTimeoutMs' | 'resilience'>) {
+  if (sink.mode === 'sentinel' && sink.sentinels.length === 0) {
+    throw new FormatError({ path: `${at}.sentinels`, expected: 'at least one "host:port" when mode is sentinel', value: [] });
+  }
+  if (sink.waitReplicas > 0 && sink.waitTimeoutMs >= sink.resilience.timeoutMs) {
+    throw new FormatError({
+      path: `${at}.waitTimeoutMs`,
+      expected: `less than ${at}.resilience.timeoutMs (${sink.resilience.timeoutMs}): the WAIT runs inside one write attempt`,
+      value: sink.waitTimeoutMs,
+    });
+  }
+}
+
 /** The sinks list: `influx`, `redis` (if enabled), then the enabled extras; each checked across its keys. */
-function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<string, string>, schema: SchemaTree): SinkConfig[] {
+function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<string, string>): SinkConfig[] {
   const listed: [string, ExtraSink][] = [];
   const { influx, redis, extra } = values;
   if (influx.enabled) listed.push(['sinks.influx', { name: 'influx', type: 'influx', ...influx }]);
   if (redis.enabled) listed.push(['sinks.redis', { name: 'redis', type: 'redis', ...redis }]);
   extra.forEach((sink, i) => {
     if (listed.some(([, s]) => s.name === sink.name)) {
-      throw new FormatError({
-        path: `sinks.extra[${i}].name`,
-        expected: `a name other than "${sink.name}", which the enabled sinks.${sink.name} already uses`,
-        value: sink.name,
-      });
+      const expected = `a name other than "${sink.name}", which the enabled sinks.${sink.name} already uses`;
+      throw new FormatError({ path: `sinks.extra[${i}].name`, expected, value: sink.name });
     }
-    if (sink.enabled) listed.push([`sinks.extra[${i}]`, withExtraSecret(sink, i, env, sources)]);
+    if (!sink.enabled) return;
+    // Extra sinks' secrets from env / _FILE / credentials, above the config file's value.
+    const key = sink.type === 'influx' ? 'token' : 'password';
+    const value = secret(`sinks.extra[${i}].${key}`, extraSinkSecretEnvName(sink.name, key), env, sources);
+    listed.push([`sinks.extra[${i}]`, value === undefined ? sink : { ...sink, [key]: value }]);
   });
   if (listed.length > MAX_SINKS) {
     throw new ConfigError({
@@ -113,37 +100,33 @@ function resolveSinks(values: ConfigValues['sinks'], env: Env, sources: Record<s
     });
   }
   return listed.map(([at, { enabled: _enabled, ...s }]) => {
-    const { retryInitialMs, retryMaxMs } = s.resilience;
-    checkOrder(`${at}.resilience.retryInitialMs`, retryInitialMs, `${at}.resilience.retryMaxMs`, retryMaxMs, schema);
+    checkOrder(`${at}.resilience.retryInitialMs`, s.resilience.retryInitialMs, `${at}.resilience.retryMaxMs`, s.resilience.retryMaxMs);
     if (s.type === 'redis') checkRedisSink(at, s);
-    const tls = resolveTls(s.url, `${at}.url`, s.tls, sinkTlsPath(s.name, s.type), tlsKeyNaming(`${at}.tls`));
-    return { ...s, tls };
+    // The label carried for run-time messages names an extra sink by name: `sinks.extra[name=cloud].tls`.
+    const label = s.name === s.type ? `sinks.${s.name}.tls` : `sinks.extra[name=${s.name}].tls`;
+    return { ...s, tls: resolveTls(s.url, `${at}.url`, s.tls, label, { at: `${at}.tls`, howToSet }) };
   });
 }
 
-function resolve(values: ConfigValues, env: Env, sources: Record<string, string>, schema: SchemaTree): Config {
+function resolve(values: ConfigValues, env: Env, sources: Record<string, string>): Config {
   const { routesFile: _routesFile, ...rest } = values;
   const { gatewayId, mqtt: m } = values;
-  checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs, schema);
+  checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs);
   const mqtt = {
     ...m,
     clientId: m.clientId || `edgebridge-${gatewayId}`,
     statusTopic: m.statusTopic.replaceAll('{gatewayId}', gatewayId),
     deadLetterTopic: m.deadLetterTopic.replaceAll('{gatewayId}', gatewayId),
-    tls: resolveTls(m.url, 'mqtt.url', m.tls, 'mqtt.tls', tlsKeyNaming('mqtt.tls')),
+    tls: resolveTls(m.url, 'mqtt.url', m.tls, 'mqtt.tls', { at: 'mqtt.tls', howToSet }),
   };
-  const sinks = resolveSinks(values.sinks, env, sources, schema);
+  const sinks = resolveSinks(values.sinks, env, sources);
   const enabled = sinks.map((s) => s.name);
-  const declared = [...(['influx', 'redis'] as const).filter((t) => values.sinks[t].enabled), ...values.sinks.extra.map((e) => e.name)];
+  const known = ['influx', 'redis', ...values.sinks.extra.map((e) => e.name)];
   values.routes.forEach((route, i) => {
     route.sinks.forEach((name, j) => {
-      if (!enabled.includes(name)) {
-        throw new FormatError({
-          path: `routes[${i}].sinks[${j}]`,
-          expected: `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${declared.includes(name) || name === 'influx' || name === 'redis' ? `; "${name}" is disabled` : ''}`,
-          value: name,
-        });
-      }
+      if (enabled.includes(name)) return;
+      const expected = `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${known.includes(name) ? `; "${name}" is disabled` : ''}`;
+      throw new FormatError({ path: `routes[${i}].sinks[${j}]`, expected, value: name });
     });
   });
   return { ...rest, mqtt, sinks };
@@ -153,14 +136,24 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
 function convictSchema(tree: SchemaTree): convict.Schema<Record<string, unknown>> {
   const out: convict.Schema<Record<string, unknown>> = {};
   for (const [key, node] of Object.entries(tree)) {
-    if (!isLeaf(node)) {
-      out[key] = convictSchema(node);
-      continue;
-    }
-    const { doc, env, arg, sensitive = false } = node;
-    out[key] = { doc, default: node.default, format: '*', sensitive, ...(env ? { env } : {}), ...(arg ? { arg } : {}) };
+    if (!isLeaf(node)) out[key] = convictSchema(node);
+    else
+      out[key] = {
+        doc: node.doc,
+        default: node.default,
+        format: '*',
+        sensitive: node.sensitive ?? false,
+        env: node.env,
+        ...(node.arg ? { arg: node.arg } : {}),
+      };
   }
   return out;
+}
+
+/** A config or routes file whose top level is not what it must be: `a JSON ${what} of ${of}`. */
+function notJson(key: string, role: string, path: string, what: string, of: string, fix: string): ConfigError {
+  const expected = `a JSON ${what} of ${of}`;
+  return new ConfigError({ key, value: path, subject: `${role} "${path}"`, problem: `does not hold a JSON ${what}`, expected, fix });
 }
 
 export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
@@ -172,52 +165,40 @@ export function loadConfigDetailed(opts: LoadConfigOptions): LoadedConfig {
   const secretSources: Record<string, string> = {};
 
   try {
-    let fileValues: unknown;
-    if (configFile !== undefined) {
-      fileValues = readJsonFile(configFile, 'config file', 'config', `check --config / ${CONFIG_FILE_ENV}`);
-      if (fileValues !== undefined && !isPlainObject(fileValues)) {
-        throw new ConfigError({
-          key: 'config',
-          value: configFile,
-          subject: `config file "${configFile}"`,
-          problem: 'does not hold a JSON object',
-          expected: 'a JSON object of config keys',
-          fix: 'wrap the settings in { … }',
-        });
-      }
-      if (fileValues !== undefined) checkShape(schema, fileValues);
+    const fileValues =
+      configFile === undefined ? undefined : readJsonFile(configFile, 'config file', 'config', `check --config / ${CONFIG_FILE_ENV}`);
+    if (fileValues !== undefined && !isPlainObject(fileValues)) {
+      throw notJson('config', 'config file', configFile!, 'object', 'config keys', 'wrap the settings in { … }');
     }
+    if (fileValues !== undefined) checkShape(schema, fileValues);
 
-    const env = { ...opts.env, ...secretEnv(schema, opts.env, secretSources) };
+    // Secrets of the default sinks / MQTT from _FILE and credentials, as if set in the env.
+    const env: Record<string, string | undefined> = { ...opts.env };
+    for (const [key, leaf] of leaves(schema)) {
+      const value = leaf.sensitive && leaf.env ? secret(key, leaf.env, opts.env, secretSources) : undefined;
+      if (value !== undefined) env[leaf.env!] = value;
+    }
     // Explicit env/args: convict would otherwise read process.env and process.argv.
     const conf = convict(convictSchema(schema), { env: env as NodeJS.ProcessEnv, args: [] });
-    if (isPlainObject(fileValues)) conf.load(fileValues); // re-applies env on top
+    if (fileValues !== undefined) conf.load(fileValues); // re-applies env on top
     for (const [key, raw] of scanned.sets) conf.set(key, raw);
 
     const routesPath: unknown = conf.get('routesFile');
     if (typeof routesPath === 'string' && routesPath !== '') {
       const fromFile =
-        isPlainObject(fileValues) &&
-        fileValues.routesFile === routesPath &&
+        fileValues?.routesFile === routesPath &&
         !scanned.sets.some(([k]) => k === 'routesFile') &&
         opts.env.EDGEBRIDGE_ROUTES_FILE === undefined;
       routesFile = fromFile && configFile && !isAbsolute(routesPath) ? join(dirname(configFile), routesPath) : routesPath;
       const routes = readJsonFile(routesFile, 'routes file', 'routesFile', 'fix the file or set EDGEBRIDGE_ROUTES_FILE / "routesFile"');
       if (!Array.isArray(routes)) {
-        throw new ConfigError({
-          key: 'routesFile',
-          value: routesFile,
-          subject: `routes file "${routesFile}"`,
-          problem: 'does not hold a JSON array',
-          expected: 'a JSON array of routes',
-          fix: "make the file's top level [ {route}, … ]",
-        });
+        throw notJson('routesFile', 'routes file', routesFile, 'array', 'routes', "make the file's top level [ {route}, … ]");
       }
       conf.set('routes', routes);
     }
 
     const values = parseTree(schema, conf.getProperties());
-    const config = resolve(values, opts.env, secretSources, schema);
+    const config = resolve(values, opts.env, secretSources);
     const extraEnv = values.sinks.extra.flatMap((e) => {
       const name = extraSinkSecretEnvName(e.name, e.type === 'influx' ? 'token' : 'password');
       return [name, `${name}_FILE`];

@@ -10,13 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/ConfigError.ts';
-
-export interface SecretLookup {
-  /** Config key, for errors (`mqtt.password`, `sinks.extra[0].token`). */
-  readonly key: string;
-  readonly envName: string;
-  readonly credentialName: string;
-}
+import { credentialNameFor } from './schema.ts';
 
 export interface FoundSecret {
   readonly value: string;
@@ -24,24 +18,26 @@ export interface FoundSecret {
   readonly source: string;
 }
 
-function readSecretFile(path: string): string {
-  return readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
-}
+const readSecretFile = (path: string): string => readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
 
-export function readSecret(lookup: SecretLookup, env: Readonly<Record<string, string | undefined>>): FoundSecret | undefined {
-  const direct = env[lookup.envName];
-  if (direct !== undefined) return { value: direct, source: lookup.envName };
+/** `key` (`mqtt.password`, `sinks.extra[0].token`) names the secret in errors; credential: see credentialNameFor. */
+export function readSecret(key: string, envName: string, env: Readonly<Record<string, string | undefined>>): FoundSecret | undefined {
+  const credentialName = credentialNameFor(envName);
+  const direct = env[envName];
+  if (direct !== undefined) return { value: direct, source: envName };
 
-  const fileVar = `${lookup.envName}_FILE`;
+  const fileVar = `${envName}_FILE`;
   const file = env[fileVar];
   if (file !== undefined && file !== '') {
     try {
       return { value: readSecretFile(file), source: `${fileVar}=${file}` };
     } catch (err) {
+      const problem = `${fileVar} names a file that cannot be read (${codeOf(err)}: ${file})`;
       throw new ConfigError({
-        key: lookup.key,
+        key,
         value: file,
-        problem: `${fileVar} names a file that cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${file})`,
+        problem,
         expected: 'a readable file holding the secret',
         fix: `fix the path or unset ${fileVar}`,
       });
@@ -49,22 +45,18 @@ export function readSecret(lookup: SecretLookup, env: Readonly<Record<string, st
   }
 
   const dir = env.CREDENTIALS_DIRECTORY;
-  if (dir !== undefined && dir !== '') {
-    const path = join(dir, lookup.credentialName);
-    try {
-      return { value: readSecretFile(path), source: `credential ${lookup.credentialName}` };
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
-        throw new ConfigError({
-          key: lookup.key,
-          value: path,
-          problem: `credential "${lookup.credentialName}" cannot be read (${code ?? 'error'}: ${path})`,
-          expected: 'a readable systemd credential',
-          fix: `check LoadCredential=${lookup.credentialName}:… in the unit`,
-        });
-      }
-    }
+  if (dir === undefined || dir === '') return undefined;
+  const path = join(dir, credentialName);
+  try {
+    return { value: readSecretFile(path), source: `credential ${credentialName}` };
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return undefined;
+    throw new ConfigError({
+      key,
+      value: path,
+      problem: `credential "${credentialName}" cannot be read (${codeOf(err)}: ${path})`,
+      expected: 'a readable systemd credential',
+      fix: `check LoadCredential=${credentialName}:… in the unit`,
+    });
   }
-  return undefined;
 }

@@ -3,11 +3,6 @@ import { F } from './formats.ts';
 import { CONFIG_FILE_FLAG } from './schema.ts';
 import { leaves, type SchemaTree } from './schemaTree.ts';
 
-interface FlagSpec {
-  readonly key: string;
-  readonly boolean: boolean;
-}
-
 export interface ScannedArgv {
   readonly configFile: string | undefined;
   /** [config key, raw value] in argv order (later wins). */
@@ -18,32 +13,24 @@ export interface ScannedArgv {
   readonly unknown: readonly string[];
 }
 
+/** Flag name → the key it sets, and whether it is a boolean (which also takes --no-<flag>). */
+function flagsOf(schema: SchemaTree): Map<string, { readonly key: string; readonly boolean: boolean }> {
+  return new Map([...leaves(schema)].flatMap(([key, leaf]) => (leaf.arg ? [[leaf.arg, { key, boolean: leaf.format === F.boolean }]] : [])));
+}
+
 /** Every flag the schema declares, as `--name` (booleans also as `--no-name`). */
 export function knownFlags(schema: SchemaTree): string[] {
-  const names = [`--${CONFIG_FILE_FLAG}`];
-  for (const [, leaf] of leaves(schema)) {
-    if (!leaf.arg) continue;
-    names.push(`--${leaf.arg}`);
-    if (leaf.format === F.boolean) names.push(`--no-${leaf.arg}`);
-  }
-  return names;
+  return [`--${CONFIG_FILE_FLAG}`, ...[...flagsOf(schema)].flatMap(([arg, f]) => (f.boolean ? [`--${arg}`, `--no-${arg}`] : [`--${arg}`]))];
 }
 
 function flagValueError(flag: string, key: string): ConfigError {
-  return new ConfigError({
-    key,
-    problem: `flag --${flag} has no value`,
-    expected: `a value: --${flag} VALUE or --${flag}=VALUE`,
-    fix: `give --${flag} a value or drop it`,
-  });
+  const expected = `a value: --${flag} VALUE or --${flag}=VALUE`;
+  return new ConfigError({ key, problem: `flag --${flag} has no value`, expected, fix: `give --${flag} a value or drop it` });
 }
 
 /** Picks our flags out of argv; what is not ours is reported (positionals, unknown flags), never consumed. */
 export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedArgv {
-  const flags = new Map<string, FlagSpec>();
-  for (const [key, leaf] of leaves(schema)) {
-    if (leaf.arg) flags.set(leaf.arg, { key, boolean: leaf.format === F.boolean });
-  }
+  const flags = flagsOf(schema);
   let configFile: string | undefined;
   const sets: [string, string][] = [];
   const positionals: string[] = [];
@@ -74,21 +61,16 @@ export function scanArgv(argv: readonly string[], schema: SchemaTree): ScannedAr
       continue;
     }
     const spec = flags.get(name);
-    if (!spec) {
-      const negated = name.startsWith('no-') ? flags.get(name.slice(3)) : undefined;
-      if (negated?.boolean && inline === undefined) sets.push([negated.key, 'false']);
-      else unknown.push(arg);
-      continue;
-    }
-    if (spec.boolean) {
-      if (inline !== undefined) sets.push([spec.key, inline]);
-      else if (next === 'true' || next === 'false') sets.push([spec.key, (i++, next)]);
-      else sets.push([spec.key, 'true']);
-    } else {
+    const negated = spec === undefined && name.startsWith('no-') ? flags.get(name.slice(3)) : undefined;
+    if (negated?.boolean && inline === undefined) sets.push([negated.key, 'false']);
+    else if (spec === undefined) unknown.push(arg);
+    else if (!spec.boolean) {
       const value = inline ?? takeNext();
       if (value === undefined) throw flagValueError(name, spec.key);
       sets.push([spec.key, value]);
-    }
+    } else if (inline !== undefined) sets.push([spec.key, inline]);
+    else if (next === 'true' || next === 'false') sets.push([spec.key, (i++, next)]);
+    else sets.push([spec.key, 'true']);
   }
   return { configFile, sets, positionals, unknown };
 }

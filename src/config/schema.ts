@@ -12,15 +12,14 @@
  *         booleans also take --no-<flag>. Secrets have no flag: argv is visible to every local user.
  * Secrets also come from `<ENV>_FILE` and from systemd's $CREDENTIALS_DIRECTORY/<credential>,
  * credential = env name without EDGEBRIDGE_, lower-cased (mqtt_password, influx_token, redis_password).
+ * The keys of `sinks.extra[…]` have no variables (only their secrets do: EDGEBRIDGE_SINK_<NAME>_TOKEN / _PASSWORD).
  */
 import { hostname as osHostname } from 'node:os';
-import { F } from './formats.ts';
-import { extraSinksFormat } from './parseExtraSinks.ts';
-import { DEFAULT_ROUTE, routesFormat } from './parseRoutes.ts';
-import { isLeaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
-import { influxSinkSchema, redisSinkSchema } from './sinkSchema.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../route/parseRoutes.ts';
+import { coerceJson, F } from './formats.ts';
+import { isLeaf, leaf, type SchemaNode, type SchemaTree } from './schemaTree.ts';
+import { extraSinksFormat, influxSinkSchema, redisSinkSchema, tlsSchema } from './sinkSchema.ts';
 import { sparkplugSchema } from './sparkplugSchema.ts';
-import { tlsSchema } from './tlsSchema.ts';
 
 export const ENV_PREFIX = 'EDGEBRIDGE_';
 /** Env var naming the JSON config file (CLI: --config FILE). */
@@ -37,27 +36,26 @@ export function sanitiseHostname(name: string): string {
   return id === '' ? 'edgebridge' : id;
 }
 
-function segments(key: string): string[] {
+/** `sinks.influx.batch.maxPoints` → `influx`, `batch`, `max`, `points`. */
+function words(key: string): string[] {
   const parts = key.split('.');
-  return parts[0] === 'sinks' && (parts[1] === 'influx' || parts[1] === 'redis') ? parts.slice(1) : parts;
+  const short = parts[0] === 'sinks' && (parts[1] === 'influx' || parts[1] === 'redis') ? parts.slice(1) : parts;
+  return short.flatMap((part) => part.split(/(?<=[a-z0-9])(?=[A-Z])/));
 }
-
-const words = (part: string): string[] => part.split(/(?<=[a-z0-9])(?=[A-Z])/);
 
 /** `mqtt.clientId` → `EDGEBRIDGE_MQTT_CLIENT_ID`. */
-export function envNameFor(key: string): string {
-  return ENV_PREFIX + segments(key).flatMap(words).join('_').toUpperCase();
-}
-
+export const envNameFor = (key: string): string => ENV_PREFIX + words(key).join('_').toUpperCase();
 /** `mqtt.clientId` → `mqtt-client-id` (used as `--mqtt-client-id`). */
-export function argNameFor(key: string): string {
-  return segments(key).flatMap(words).join('-').toLowerCase();
-}
-
+export const argNameFor = (key: string): string => words(key).join('-').toLowerCase();
 /** `EDGEBRIDGE_MQTT_PASSWORD` → `mqtt_password` (systemd LoadCredential= name). */
-export function credentialNameFor(envName: string): string {
-  return envName.slice(ENV_PREFIX.length).toLowerCase();
-}
+export const credentialNameFor = (envName: string): string => envName.slice(ENV_PREFIX.length).toLowerCase();
+/** `cloud-eu` → `EDGEBRIDGE_SINK_CLOUD_EU_TOKEN`, credential `sink_cloud_eu_token`. */
+export const extraSinkSecretEnvName = (sinkName: string, secretKey: 'token' | 'password'): string =>
+  `${ENV_PREFIX}SINK_${sinkName.toUpperCase().replace(/-/g, '_')}_${secretKey.toUpperCase()}`;
+
+/** How an error says where to set a key: its variable, if it has one, or the config file. */
+export const howToSet = (key: string): string =>
+  key.startsWith('sinks.extra[') ? `set "${key}" in the config file` : `set ${envNameFor(key)} or "${key}" in the config file`;
 
 /** The same tree with env and arg added to every leaf: the tree's type (and so Config's) does not change. */
 function withSources<T extends SchemaTree>(tree: T, prefix = ''): T {
@@ -65,7 +63,7 @@ function withSources<T extends SchemaTree>(tree: T, prefix = ''): T {
   for (const [key, node] of Object.entries(tree)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (!isLeaf(node)) out[key] = withSources(node, path);
-    else out[key] = node.sensitive ? { ...node, env: envNameFor(path) } : { ...node, env: envNameFor(path), arg: argNameFor(path) };
+    else out[key] = { ...node, env: envNameFor(path), ...(node.sensitive ? {} : { arg: argNameFor(path) }) };
   }
   return out as T; // only optional env/arg were added to leaves
 }
@@ -73,154 +71,146 @@ function withSources<T extends SchemaTree>(tree: T, prefix = ''): T {
 /** `hostname` only feeds the default gatewayId (injected so tests and docs are deterministic). */
 export function createSchema(hostname: string = osHostname()) {
   return withSources({
-    gatewayId: {
-      doc: 'Identifies this gateway: MQTT client id, status topic and the `gateway` tag.',
-      default: sanitiseHostname(hostname),
-      docDefault: 'host name, sanitised (`edge-01.example` → `edge-01`)',
-      format: F.gatewayId,
-    },
-    gatewayTag: { doc: 'Add tag `gateway=<gatewayId>` to every point.', default: true, format: F.boolean },
+    gatewayId: leaf(
+      F.gatewayId,
+      sanitiseHostname(hostname),
+      'Identifies this gateway: MQTT client id, status topic and the `gateway` tag.',
+      { docDefault: 'host name, sanitised (`edge-01.example` → `edge-01`)' },
+    ),
+    gatewayTag: leaf(F.boolean, true, 'Add tag `gateway=<gatewayId>` to every point.'),
     log: {
-      level: { doc: 'Log level.', default: 'info', format: F.logLevel },
-      collapseIntervalMs: {
-        doc: 'Repeats of the same warning within this window (ms) are logged once, with a count.',
-        default: 10000,
-        format: F.nonNegativeInt,
-      },
+      level: leaf(F.logLevel, 'info', 'Log level.'),
+      collapseIntervalMs: leaf(
+        F.nonNegativeInt,
+        10000,
+        'Repeats of the same warning within this window (ms) are logged once, with a count.',
+      ),
     },
     mqtt: {
-      url: { doc: 'Broker URL; may carry user:password.', default: 'mqtt://127.0.0.1:1883', format: F.mqttUrl },
-      username: { doc: 'Broker user name.', default: '', format: F.string },
-      password: { doc: 'Broker password.', default: '', format: F.string, sensitive: true },
-      clientId: {
-        doc: 'MQTT client id; keep it stable so the persistent session survives restarts. Empty: `edgebridge-<gatewayId>`.',
-        default: '',
-        format: F.mqttClientId,
-      },
-      clean: {
-        doc: 'Start a clean session. false keeps a persistent session: the broker holds QoS 1/2 messages while we are away.',
-        default: false,
-        format: F.boolean,
-      },
-      protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1, 5 = MQTT 5.', default: 5, format: F.mqttProtocol },
-      keepalive: { doc: 'Keepalive interval (s).', default: 30, format: F.nonNegativeInt },
-      connectTimeoutMs: { doc: 'Connect timeout (ms).', default: 10000, format: F.positiveInt },
-      sessionExpirySec: { doc: 'MQTT 5 session expiry (s) of the persistent session.', default: 86400 * 7, format: F.nonNegativeInt },
-      receiveMaximum: {
-        doc: 'MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send before the gateway acknowledges them (1-65535). Keeps packet ids of a long backlog from wrapping.',
-        default: 1000,
-        format: F.receiveMaximum,
-      },
-      reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: F.positiveInt },
-      reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: F.positiveInt },
-      subscriptions: {
-        doc: 'Topic filters subscribed to; `$share/<group>/<filter>` for a shared subscription (see Scale-out). Env/CLI: JSON, or `topic:qos,topic:qos`.',
-        default: [{ topic: 'sensors/#', qos: 1 }],
-        format: F.subscriptions,
-      },
-      statusTopic: {
-        doc: 'Retained birth / last-will topic; `{gatewayId}` is substituted. Empty disables.',
-        default: 'edgebridge/{gatewayId}/status',
-        format: F.statusTopic,
-      },
-      deadLetterTopic: {
-        doc: 'Rejected messages are re-published here with the reason (QoS 0, not retained, bounded, dropped and counted when the broker cannot take them); `{gatewayId}` is substituted. Empty disables.',
-        default: 'edgebridge/{gatewayId}/deadletter',
-        format: F.statusTopic,
-      },
-      maxPayloadBytes: { doc: 'Larger messages are rejected as `too_large`.', default: 65536, format: F.positiveInt },
-      maxFieldsPerPoint: {
-        doc: "Points with more fields are rejected as `too_many_fields` (Redis's Lua unpack fails near 4 000 fields, and the whole batch with it).",
-        default: 1000,
-        format: F.positiveInt,
-      },
-      maxNameBytes: {
-        doc: 'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.',
-        default: 512,
-        format: F.positiveInt,
-      },
-      maxStringBytes: {
-        doc: 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.',
-        default: 16384,
-        format: F.positiveInt,
-      },
-      maxTopicBytes: {
-        doc: 'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.',
-        default: 1024,
-        format: F.positiveInt,
-      },
+      url: leaf(F.mqttUrl, 'mqtt://127.0.0.1:1883', 'Broker URL; may carry user:password.'),
+      username: leaf(F.string, '', 'Broker user name.'),
+      password: leaf(F.string, '', 'Broker password.', { sensitive: true }),
+      clientId: leaf(
+        F.mqttClientId,
+        '',
+        'MQTT client id; keep it stable so the persistent session survives restarts. Empty: `edgebridge-<gatewayId>`.',
+      ),
+      clean: leaf(
+        F.boolean,
+        false,
+        'Start a clean session. false keeps a persistent session: the broker holds QoS 1/2 messages while we are away.',
+      ),
+      protocolVersion: leaf(F.mqttProtocol, 5, 'MQTT protocol: 4 = 3.1.1, 5 = MQTT 5.'),
+      keepalive: leaf(F.nonNegativeInt, 30, 'Keepalive interval (s).'),
+      connectTimeoutMs: leaf(F.positiveInt, 10000, 'Connect timeout (ms).'),
+      sessionExpirySec: leaf(F.nonNegativeInt, 86400 * 7, 'MQTT 5 session expiry (s) of the persistent session.'),
+      receiveMaximum: leaf(
+        F.receiveMaximum,
+        1000,
+        'MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send before the gateway acknowledges them (1-65535). Keeps packet ids of a long backlog from wrapping.',
+      ),
+      reconnectMinMs: leaf(F.positiveInt, 1000, 'First reconnect delay (ms); grows up to reconnectMaxMs.'),
+      reconnectMaxMs: leaf(F.positiveInt, 30000, 'Longest reconnect delay (ms).'),
+      subscriptions: leaf(
+        F.subscriptions,
+        [{ topic: 'sensors/#', qos: 1 }],
+        'Topic filters subscribed to; `$share/<group>/<filter>` for a shared subscription (see Scale-out). Env/CLI: JSON, or `topic:qos,topic:qos`.',
+      ),
+      statusTopic: leaf(
+        F.statusTopic,
+        'edgebridge/{gatewayId}/status',
+        'Retained birth / last-will topic; `{gatewayId}` is substituted. Empty disables.',
+      ),
+      deadLetterTopic: leaf(
+        F.statusTopic,
+        'edgebridge/{gatewayId}/deadletter',
+        'Rejected messages are re-published here with the reason (QoS 0, not retained, bounded, dropped and counted when the broker cannot take them); `{gatewayId}` is substituted. Empty disables.',
+      ),
+      maxPayloadBytes: leaf(F.positiveInt, 65536, 'Larger messages are rejected as `too_large`.'),
+      maxFieldsPerPoint: leaf(
+        F.positiveInt,
+        1000,
+        "Points with more fields are rejected as `too_many_fields` (Redis's Lua unpack fails near 4 000 fields, and the whole batch with it).",
+      ),
+      maxNameBytes: leaf(
+        F.positiveInt,
+        512,
+        'Longer measurements, tag keys/values and field keys (UTF-8 bytes) are rejected as `too_long`.',
+      ),
+      maxStringBytes: leaf(F.positiveInt, 16384, 'Longer string field values (UTF-8 bytes) are rejected as `too_long`.'),
+      maxTopicBytes: leaf(
+        F.positiveInt,
+        1024,
+        'Messages on longer topics (UTF-8 bytes) are rejected as `too_long`; topic levels become tags.',
+      ),
       tls: tlsSchema('the broker'),
     },
     routes: {
       doc: 'How topics become points (see Routes below). Missing route keys take the defaults of this route.',
-      default: [DEFAULT_ROUTE],
-      format: routesFormat,
+      default: [DEFAULT_ROUTE], // a RouteConfig: the format's type is the compiled Route
+      format: { describe: 'JSON array of routes', coerce: coerceJson, parse: parseRoutes },
     },
-    routesFile: {
-      doc: "JSON file holding an array of routes that replaces `routes`; relative paths are resolved against the config file's directory. Empty: use `routes`.",
-      default: '',
-      format: F.string,
-    },
+    routesFile: leaf(
+      F.string,
+      '',
+      "JSON file holding an array of routes that replaces `routes`; relative paths are resolved against the config file's directory. Empty: use `routes`.",
+    ),
     sinks: {
       influx: influxSinkSchema(),
       redis: redisSinkSchema(),
-      extra: {
-        doc: 'More sinks, each `{"name", "type": "influx"|"redis", ...keys of that type}`; names unique, `/^[a-z][a-z0-9_-]*$/`.',
-        default: [],
-        format: extraSinksFormat,
-      },
+      extra: leaf(
+        extraSinksFormat,
+        [],
+        'More sinks, each `{"name", "type": "influx"|"redis", ...keys of that type}`; names unique, `/^[a-z][a-z0-9_-]*$/`.',
+      ),
     },
     spool: {
-      type: {
-        doc: 'disk: a write-ahead log in spool.dir that survives crashes and restarts (default). memory: RAM only, lost on restart (containers without a volume, tests).',
-        default: 'disk',
-        format: F.spoolType,
-      },
-      dir: {
-        doc: 'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.',
-        default: '/var/lib/edgebridge/spool',
-        format: F.nonEmptyString,
-      },
-      maxBytes: { doc: 'Spool size limit (bytes). When reached, spool.overflow decides.', default: 1073741824, format: F.positiveInt },
-      overflow: {
-        doc: 'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.',
-        default: 'dropOldest',
-        format: F.overflowPolicy,
-      },
-      ack: {
-        doc: 'write: acknowledge a QoS 1/2 message once its record is written to the spool file (survives a crash or kill; a power cut loses at most spool.fsyncIntervalMs). fsync: acknowledge only after the record is on disk (survives a power cut; throughput bounded by fsync latency).',
-        default: 'write',
-        format: F.ackMode,
-      },
-      fsyncIntervalMs: {
-        doc: 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).',
-        default: 200,
-        format: F.positiveInt,
-      },
-      segmentBytes: {
-        doc: 'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.',
-        default: 16777216,
-        format: F.positiveInt,
-      },
-      checkpointIntervalMs: {
-        doc: 'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.',
-        default: 1000,
-        format: F.positiveInt,
-      },
+      type: leaf(
+        F.spoolType,
+        'disk',
+        'disk: a write-ahead log in spool.dir that survives crashes and restarts (default). memory: RAM only, lost on restart (containers without a volume, tests).',
+      ),
+      dir: leaf(
+        F.nonEmptyString,
+        '/var/lib/edgebridge/spool',
+        'Directory of the on-disk spool (segments and per-sink cursors); systemd StateDirectory.',
+      ),
+      maxBytes: leaf(F.positiveInt, 1073741824, 'Spool size limit (bytes). When reached, spool.overflow decides.'),
+      overflow: leaf(
+        F.overflowPolicy,
+        'dropOldest',
+        'When the spool is full (or the disk is): dropOldest discards the oldest segment and counts it per sink; block stops acknowledging MQTT so the broker keeps the messages.',
+      ),
+      ack: leaf(
+        F.ackMode,
+        'write',
+        'write: acknowledge a QoS 1/2 message once its record is written to the spool file (survives a crash or kill; a power cut loses at most spool.fsyncIntervalMs). fsync: acknowledge only after the record is on disk (survives a power cut; throughput bounded by fsync latency).',
+      ),
+      fsyncIntervalMs: leaf(F.positiveInt, 200, 'In ack=write mode, how often (ms) written records are flushed to disk (fdatasync).'),
+      segmentBytes: leaf(
+        F.positiveInt,
+        16777216,
+        'Size (bytes) at which a segment file is closed and a new one started; at most spool.maxBytes / 4 is used.',
+      ),
+      checkpointIntervalMs: leaf(
+        F.positiveInt,
+        1000,
+        'How often (ms) at most each sink cursor is saved; after a crash, at most this much is sent again.',
+      ),
     },
     http: {
-      host: { doc: 'Health/metrics HTTP listen address.', default: '127.0.0.1', format: F.nonEmptyString },
-      port: { doc: 'Health/metrics HTTP port (0 = any free port).', default: 8080, format: F.tcpPort },
-      token: {
-        doc: 'Bearer token required for /status and /metrics (empty: none). /healthz and /readyz stay open for probes. Set it whenever http.host is not loopback.',
-        default: '',
-        format: F.string,
-        sensitive: true,
-      },
+      host: leaf(F.nonEmptyString, '127.0.0.1', 'Health/metrics HTTP listen address.'),
+      port: leaf(F.tcpPort, 8080, 'Health/metrics HTTP port (0 = any free port).'),
+      token: leaf(
+        F.string,
+        '',
+        'Bearer token required for /status and /metrics (empty: none). /healthz and /readyz stay open for probes. Set it whenever http.host is not loopback.',
+        { sensitive: true },
+      ),
     },
     sparkplug: sparkplugSchema(),
     shutdown: {
-      timeoutMs: { doc: 'Grace period (ms) to drain and flush on SIGTERM before exiting.', default: 10000, format: F.positiveInt },
+      timeoutMs: leaf(F.positiveInt, 10000, 'Grace period (ms) to drain and flush on SIGTERM before exiting.'),
     },
   } satisfies SchemaTree);
 }

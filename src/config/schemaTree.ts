@@ -3,8 +3,9 @@
  * merged values into the typed config. Each leaf's format carries its value type, so the type of the loaded
  * configuration is derived from the tree (ConfigOf) — there is no second, hand-written declaration to keep in step.
  */
-import { FormatError, joinPath } from './FormatError.ts';
-import { isPlainObject, type FormatSpec } from './formats.ts';
+import { closestName } from '../errors/closestName.ts';
+import { FormatError, joinPath } from '../errors/FormatError.ts';
+import { type FormatSpec, isPlainObject } from './formats.ts';
 
 export interface SchemaLeaf<T = unknown> {
   readonly doc: string;
@@ -28,6 +29,11 @@ export type ConfigOf<T> = {
   readonly [K in keyof T]: T[K] extends { readonly format: FormatSpec<infer V> } ? V : ConfigOf<T[K]>;
 };
 
+/** One key of the schema: `maxPoints: leaf(F.positiveInt, 5000, 'Flush when this many points are buffered.')`. */
+export function leaf<T>(format: FormatSpec<T>, value: NoInfer<T>, doc: string, more?: Pick<SchemaLeaf, 'sensitive' | 'docDefault'>) {
+  return { doc, default: value, format, ...more };
+}
+
 export function isLeaf(node: SchemaNode): node is SchemaLeaf {
   return Object.hasOwn(node, 'default');
 }
@@ -50,45 +56,13 @@ export function leafAt(tree: SchemaTree, key: string): SchemaLeaf | undefined {
   return node !== undefined && isLeaf(node) ? node : undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The known name a misspelt one most likely meant: same but for case, else the nearest within 2 edits. */
-export function closestName(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  const same = known.find((k) => k.toLowerCase() === lower);
-  if (same !== undefined) return same;
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = editDistance(k.toLowerCase(), lower);
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best;
-}
-
-/** `one of a, b, c (did you mean "b"?)` — the expectation for an undeclared key. */
-export function knownKeysExpectation(key: string, known: readonly string[]): string {
-  const guess = closestName(key, known);
-  return `one of ${known.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`;
-}
-
 function checkKeys(tree: SchemaTree, raw: Record<string, unknown>, at: string): void {
-  for (const key of Object.keys(raw)) {
-    if (!Object.hasOwn(tree, key)) {
-      const expected = knownKeysExpectation(key, Object.keys(tree));
-      throw new FormatError({ path: joinPath(at, key), expected, value: raw[key], unknownKey: true });
-    }
-  }
+  const key = Object.keys(raw).find((k) => !Object.hasOwn(tree, k));
+  if (key === undefined) return;
+  const known = Object.keys(tree);
+  const guess = closestName(key, known);
+  const expected = `one of ${known.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`;
+  throw new FormatError({ path: joinPath(at, key), expected, value: raw[key], unknownKey: true });
 }
 
 function parseLeaf<T>(leaf: SchemaLeaf<T>, value: unknown, path: string): T {
@@ -96,8 +70,7 @@ function parseLeaf<T>(leaf: SchemaLeaf<T>, value: unknown, path: string): T {
   try {
     return parse(typeof value === 'string' && coerce ? coerce(value) : value);
   } catch (err) {
-    if (!(err instanceof FormatError)) throw err;
-    throw err.under(path, leaf.sensitive === true);
+    throw err instanceof FormatError ? err.under(path, leaf.sensitive === true) : err;
   }
 }
 

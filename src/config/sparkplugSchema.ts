@@ -2,7 +2,7 @@
  * Keys of the Sparkplug B host (routes with `format: sparkplug`, see docs/sparkplug.md). Kept apart from schema.ts
  * so Sparkplug changes stay in Sparkplug files.
  */
-import { FormatError } from './FormatError.ts';
+import { FormatError } from '../errors/FormatError.ts';
 import { coerceJson, F, type FormatSpec } from './formats.ts';
 import { isWritableName } from '../lineprotocol/isWritableName.ts';
 

@@ -1,5 +1,4 @@
-import { pino, type Logger, type DestinationStream } from 'pino';
-import type { LogLevel } from '../config/Config.ts';
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 import { redactUrlsIn } from './redactUrlsIn.ts';
 
 export type { Logger };
@@ -24,7 +23,8 @@ export const REDACT_PATHS = [
 ];
 
 export interface LoggerOptions {
-  readonly level: LogLevel;
+  /** pino's levels, which `log.level` of the config is one of (log/ is a ground floor: it imports no config type). */
+  readonly level: LevelWithSilent;
   /** Where JSON lines go; stdout (fd 1, asynchronous-safe) by default. Tests pass an in-memory stream. */
   readonly destination?: DestinationStream;
   readonly base?: Record<string, unknown>;

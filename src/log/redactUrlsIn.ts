@@ -6,7 +6,7 @@ const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^/\s"']+)@/gi;
 /**
  * Masks credentials of every URL inside a text: `mqtt://user:secret@host` → `mqtt://user:[redacted]@host`, and
  * Redis's bare-password form `redis://secret@host` → `redis://[redacted]@host`. For a whole config value use
- * `redactUrl` from config/redactConfig.ts, which also masks secret query parameters.
+ * `redactUrl` from redactConfig.ts, which also masks secret query parameters.
  */
 export function redactUrlsInText(text: string): string {
   if (!text.includes('://')) return text;

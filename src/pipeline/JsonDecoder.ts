@@ -1,8 +1,8 @@
-import type { RouteConfig, TimeUnit } from '../config/Config.ts';
+import type { Route, TimeUnit } from '../route/Route.ts';
 import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.ts';
 import { LineBuilder } from '../lineprotocol/LineBuilder.ts';
 import type { Captures } from '../topic/TopicPattern.ts';
-import { FieldPath } from './FieldPath.ts';
+import type { FieldPath } from '../route/FieldPath.ts';
 import { BAD_JSON, jsonError, parseJson } from './parseJson.ts';
 import { parseTime } from './parseTime.ts';
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
@@ -42,18 +42,14 @@ export class JsonDecoder implements Decoder {
   #overLimitReason: 'too_many_fields' | 'too_long' = 'too_long';
   readonly #limits: PointLimits;
 
-  constructor(route: RouteConfig, stamp: PointStamp, limits: PointLimits = DEFAULT_LIMITS) {
+  /** The field paths come compiled and checked by the loader (route/parseRoutes.ts). */
+  constructor(route: Route, stamp: PointStamp, limits: PointLimits = DEFAULT_LIMITS) {
     this.#stamp = stamp;
     this.#limits = limits;
     this.#flatten = route.flatten;
-    this.#time = route.timeField === '' ? undefined : new FieldPath(route.timeField);
+    this.#time = route.timePath;
     this.#timeUnit = route.timeUnit;
-    const timePath = this.#time?.path;
-    // A selected field that is the time field would be excluded anyway: drop it now.
-    this.#fields = route.fields.map((spec) => new FieldPath(spec)).filter((f) => f.path !== timePath);
-    if (route.fields.length > 0 && this.#fields.length === 0) {
-      throw new RangeError(`route "${route.topic}": the only selected field is the time field`);
-    }
+    this.#fields = route.fieldPaths;
   }
 
   decode(payload: Buffer, captures: Captures, arrivalUs: number): Decoded | Rejected {

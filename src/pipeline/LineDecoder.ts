@@ -1,4 +1,4 @@
-import type { RouteConfig, TimeUnit } from '../config/Config.ts';
+import type { RouteConfig, TimeUnit } from '../route/Route.ts';
 import { isWritableName } from '../lineprotocol/isWritableName.ts';
 import { LineBuilder } from '../lineprotocol/LineBuilder.ts';
 import { parseLine } from '../lineprotocol/parseLine.ts';

@@ -1,4 +1,4 @@
-import type { Route } from '../config/Config.ts';
+import type { Route } from '../route/Route.ts';
 import { isWritableName } from '../lineprotocol/isWritableName.ts';
 import { writeSeries } from '../lineprotocol/writeSeries.ts';
 import type { Captures } from '../topic/TopicPattern.ts';
@@ -27,7 +27,7 @@ export class PointStamp {
   #seriesCount = 0;
   #seriesError = '';
 
-  /** The route's templates come compiled and checked by the loader (config/parseRoutes.ts); none for format line. */
+  /** The route's templates come compiled and checked by the loader (route/parseRoutes.ts); none for format line. */
   constructor(route: Route, gateway: string | undefined) {
     this.#measurement = route.measurementTemplate;
     const keys = Object.keys(route.tags);

@@ -1,4 +1,4 @@
-import type { Route } from '../config/Config.ts';
+import type { Route } from '../route/Route.ts';
 import type { Decoder } from './Decoder.ts';
 import { JsonDecoder } from './JsonDecoder.ts';
 import { LineDecoder } from './LineDecoder.ts';
@@ -12,7 +12,7 @@ import { SparkplugHost } from './sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from './sparkplug/SparkplugStats.ts';
 
 export interface RouterOptions {
-  /** Compiled and checked by the loader (config/parseRoutes.ts): the router validates no route again. */
+  /** Compiled and checked by the loader (route/parseRoutes.ts): the router validates no route again. */
   readonly routes: readonly Route[];
   /**
    * Bit i of an entry's sink mask addresses sinkNames[i]. undefined: a slot whose sink was removed by a reload

@@ -1,4 +1,4 @@
-import type { TimeUnit } from '../config/Config.ts';
+import type { TimeUnit } from '../route/Route.ts';
 
 /*
  * `auto` picks the unit by magnitude. Each threshold is 1e11 of the smaller unit, i.e. the year 5138 in that

@@ -8,7 +8,7 @@ import { CollapsingLog } from '../../src/log/CollapsingLog.ts';
 import { batchOf as makeBatch, type Batch } from '../../src/spool/Batch.ts';
 import { memoryLogger } from '../fakes/silentLogger.ts';
 import { redisSinkConfig } from '../fakes/redisSinkConfig.ts';
-import { parseHostPort } from '../../src/config/redisFormats.ts';
+import { parseHostPort } from '../../src/config/formats.ts';
 
 const never = new AbortController().signal;
 const DEVICES = 200;

@@ -6,7 +6,7 @@ import { startRedisSentinel, type RedisSentinelHandle, type RedisSentinelOptions
 import { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
 import { SinkError } from '../../../src/sinks/SinkError.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
-import { parseHostPort } from '../../../src/config/redisFormats.ts';
+import { parseHostPort } from '../../../src/config/formats.ts';
 import { DEFAULT_TLS } from '../../../src/tls/TlsConfig.ts';
 import { batchOf } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { parseRoutes } from '../../../src/route/parseRoutes.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { BULK_ROUTES, CASE_NAMES, generateMessage, MAX_PAYLOAD_BYTES, type Expectation } from '../../../scripts/bulk/generateMessage.ts';
 

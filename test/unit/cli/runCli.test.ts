@@ -69,6 +69,14 @@ describe('the command line refuses what it does not understand', () => {
     assert.deepEqual(cli(['--http-port']).outcome, { kind: 'exit', code: 78 });
   });
 
+  it('a route field path the decoder cannot use fails check-config with 78, not the gateway at start with 1', () => {
+    const r = cli(['check-config'], { EDGEBRIDGE_ROUTES: '[{"topic":"a/{measurement}","fields":["a..b"]}]' });
+    assert.deepEqual(r.outcome, { kind: 'exit', code: 78 });
+    assert.match(r.stderr, /routes\[0\]\.fields/);
+    assert.match(r.stderr, /a\.\.b/);
+    assert.match(r.stderr, /EDGEBRIDGE_ROUTES/);
+  });
+
   it('an empty config file and a misspelt variable: 78 naming them', () => {
     const empty = join(dir, 'empty.json');
     writeFileSync(empty, '');

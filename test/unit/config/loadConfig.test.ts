@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it, after } from 'node:test';
 import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
-import { DEFAULT_ROUTE } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE } from '../../../src/route/parseRoutes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eb-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, after } from 'node:test';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eb-mistakes-'));

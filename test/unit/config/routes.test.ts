@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../src/errors/ConfigError.ts';
-import { FormatError } from '../../../src/config/FormatError.ts';
+import { FormatError } from '../../../src/errors/FormatError.ts';
 import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
-import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/route/parseRoutes.ts';
 import { Template } from '../../../src/topic/Template.ts';
 import { TopicPattern } from '../../../src/topic/TopicPattern.ts';
 
@@ -108,6 +108,40 @@ describe('routes are compiled once, at load (issue 13)', () => {
         JSON.stringify(route),
       );
     }
+  });
+
+  it('field paths are compiled at load: a bad one is a config error naming routes[i].fields, the value and the fix', () => {
+    const cases: Array<[object, string, RegExp]> = [
+      [{ fields: ['a..b'] }, 'routes[0].fields', /\["a\.\.b"\].*field "a\.\.b": expected "path\.to\.value"/s],
+      [{ fields: ['ok', '=a'] }, 'routes[0].fields', /field "=a"/],
+      [{ fields: ['x.'] }, 'routes[0].fields', /field "x\."/],
+      [{ timeField: 'a..b' }, 'routes[0].timeField', /field "a\.\.b"/],
+      [{ fields: ['ts'] }, 'routes[0].fields', /other than the time field "ts"/],
+    ];
+    for (const [route, key, message] of cases) {
+      const env = { EDGEBRIDGE_ROUTES: JSON.stringify([{ topic: 'a/{measurement}', ...route }]) };
+      assert.throws(
+        () => loadConfig({ argv: [], env, hostname: 'h' }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.equal(e.key, key, e.message);
+          assert.match(e.message, message);
+          assert.match(e.message, /EDGEBRIDGE_ROUTES/, 'names the fix');
+          return true;
+        },
+        JSON.stringify(route),
+      );
+    }
+    // Compiled once: the decoder takes them as they are; the time field is never a selected field.
+    const [r] = parseRoutes([{ topic: 'a/{measurement}', fields: ['p=ENERGY.Power', 'ts'], timeField: 'ts' }]);
+    assert.deepEqual(
+      r!.fieldPaths.map((f) => [f.name, f.path]),
+      [['p', 'ENERGY.Power']],
+    );
+    assert.equal(r!.timePath?.path, 'ts');
+    assert.deepEqual(Object.keys(r!), Object.keys(DEFAULT_ROUTE), 'invisible to print-config');
+    // Only json reads fields and timeField; other formats ignore them, as before.
+    assert.doesNotThrow(() => parseRoutes([{ topic: 'a/{measurement}', format: 'number', fields: ['a..b'], timeField: 'x..' }]));
   });
 
   it('"{{" and "}}" are literal braces, as the router renders them', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig, loadConfigDetailed } from '../../../src/config/loadConfig.ts';
-import { redactConfig } from '../../../src/config/redactConfig.ts';
+import { redactConfig } from '../../../src/log/redactConfig.ts';
 import type { InfluxSinkConfig, RedisSinkConfig } from '../../../src/config/Config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eb-secrets-'));

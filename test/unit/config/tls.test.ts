@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/runCli.ts';
 import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
-import { redactConfig } from '../../../src/config/redactConfig.ts';
+import { redactConfig } from '../../../src/log/redactConfig.ts';
 import { describeTlsError } from '../../../src/tls/describeTlsError.ts';
 import { insecureTls } from '../../../src/tls/insecureTls.ts';
 import { createTestPki, type TestPki } from '../../harness/certificates.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { RouteConfig } from '../../../src/config/Config.ts';
-import { parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { parseRoutes } from '../../../src/route/parseRoutes.ts';
 import { Router, type RouterOptions } from '../../../src/pipeline/Router.ts';
 import type { RouteResult } from '../../../src/pipeline/RouteResult.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/route/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { Router } from '../../../src/pipeline/Router.ts';
 import { REJECT_REASONS, type RouteResult } from '../../../src/pipeline/RouteResult.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ROUTE, parseRoutes } from '../../../src/config/parseRoutes.ts';
+import { DEFAULT_ROUTE, parseRoutes } from '../../../src/route/parseRoutes.ts';
 import type { RouteConfig } from '../../../src/config/Config.ts';
 import { splitLines } from '../../../src/lineprotocol/splitLines.ts';
 import { DEFAULT_LIMITS, type PointLimits } from '../../../src/pipeline/PointLimits.ts';

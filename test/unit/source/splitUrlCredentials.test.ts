@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { splitUrlCredentials } from '../../../src/source/splitUrlCredentials.ts';
-import { redactUrl } from '../../../src/config/redactConfig.ts';
+import { redactUrl } from '../../../src/log/redactConfig.ts';
 import { redactUrlsInText } from '../../../src/log/redactUrlsIn.ts';
 
 describe('splitUrlCredentials', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../../src/config/ConfigError.ts';
+import { ConfigError } from '../../../src/errors/ConfigError.ts';
 import { realFs, type SpoolFs } from '../../../src/spool/disk/SpoolFs.ts';
 import { entry } from './spoolContract.ts';
 import { BIG, openSpool, readAll, segmentFiles, tempDir } from './spoolTestKit.ts';

@@ -103,7 +103,7 @@ describe('TopicPattern', () => {
 
 describe('capture names: one grammar for config and patterns (issue 13)', () => {
   it('TopicPattern refuses what the route config refuses, and accepts what it accepts', async () => {
-    const { parseRoutes } = await import('../../../src/config/parseRoutes.ts');
+    const { parseRoutes } = await import('../../../src/route/parseRoutes.ts');
     for (const name of ['device', '_x', 'a1_b', 'A']) {
       assert.doesNotThrow(() => new TopicPattern(`a/{${name}}`));
       assert.doesNotThrow(() => parseRoutes([{ topic: `a/{${name}}`, measurement: 'm', tags: {} }]));

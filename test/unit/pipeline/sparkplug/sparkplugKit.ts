@@ -1,4 +1,4 @@
-import { parseRoutes } from '../../../../src/config/parseRoutes.ts';
+import { parseRoutes } from '../../../../src/route/parseRoutes.ts';
 import { Router } from '../../../../src/pipeline/Router.ts';
 import type { RouteResult } from '../../../../src/pipeline/RouteResult.ts';
 import { SparkplugHost, type SparkplugHostOptions } from '../../../../src/pipeline/sparkplug/SparkplugHost.ts';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
-import { redactConfig, redactUrl } from '../../../src/config/redactConfig.ts';
+import { redactConfig, redactUrl } from '../../../src/log/redactConfig.ts';
 
 describe('redactUrl', () => {
   it('redacts passwords in URLs', () => {

@@ -1,7 +1,8 @@
 /**
  * Thrown by a config format's parser and by the loader's cross-key checks. Carries the structured facts the loader
  * needs to build a ConfigError (key, value, expectation) — convict itself would flatten them into one string.
- * Turned into the exit-78 ConfigError in one place: toConfigError.
+ * Turned into the exit-78 ConfigError in one place: config/toConfigError.ts. Lives beside ConfigError so that
+ * route/ (which parses `routes` for the config) throws it without importing config/.
  */
 export class FormatError extends Error {
   /** Path below the key being parsed: '' for the key itself, '[2].format', '.url', …; the full key once thrown out. */

@@ -1,16 +1,16 @@
 /**
  * Parses the `routes` list into compiled routes: missing optional keys filled, the topic compiled into a
- * TopicPattern and the templates into Templates (src/topic), each checked here and nowhere else. The format of
- * `routes` in the schema, so a bad route fails with a path like `[2].format` and exit 78; the Router and the
- * dry-run take the result as it is.
+ * TopicPattern, the templates into Templates (src/topic) and the field paths into FieldPaths, each checked here and
+ * nowhere else. The parse of `routes` in the config schema, so a bad route fails with a path like `[2].format` and
+ * exit 78; the Router and the dry-run take the result as it is.
  */
-import type { PayloadFormat, Route, RouteConfig, TimeUnit } from './Config.ts';
-import { FormatError } from './FormatError.ts';
-import { coerceJson, type FormatSpec } from './formats.ts';
+import { FormatError } from '../errors/FormatError.ts';
 import { isWritableName } from '../lineprotocol/isWritableName.ts';
 import { SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
 import { Template } from '../topic/Template.ts';
 import { TopicPattern } from '../topic/TopicPattern.ts';
+import { FieldPath } from './FieldPath.ts';
+import type { PayloadFormat, Route, RouteConfig, TimeUnit } from './Route.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
   topic: 'sensors/{device}/{measurement}',
@@ -37,6 +37,15 @@ function compileTemplate(template: string, pattern: TopicPattern, path: string):
     const names = pattern.names.length ? pattern.names.map((n) => `{${n}}`).join(', ') : 'none';
     const expected = `a template using only names the topic captures (${names}), "{{" and "}}" for literal braces`;
     throw new FormatError({ path, expected: `${expected} (here ${(error as Error).message})`, value: template });
+  }
+}
+
+/** A JSON field selection (`a.b`, `name=a.b`), compiled once here for the JsonDecoder. */
+function compileFieldPath(spec: string, path: string, value: unknown, expected: string): FieldPath {
+  try {
+    return new FieldPath(spec);
+  } catch (error) {
+    throw new FormatError({ path, expected: `${expected} (here ${(error as Error).message})`, value });
   }
 }
 
@@ -135,6 +144,18 @@ function parseRoute(raw: unknown, at: string): Route {
   if (!isStringArray(sinks)) {
     throw new FormatError({ path: `${at}.sinks`, expected: 'an array of sink names ([] = all sinks)', value: sinks });
   }
+  // Field paths are the json decoder's (other formats ignore fields and timeField, as they always have).
+  const json = format === 'json';
+  const timePath =
+    json && timeField !== '' ? compileFieldPath(timeField, `${at}.timeField`, timeField, 'a dot path, or "" for arrival time') : undefined;
+  // A selected field that is the time field would be excluded anyway: drop it now.
+  const fieldPaths = (json ? fields : [])
+    .map((f) => compileFieldPath(f, `${at}.fields`, fields, 'an array of non-empty dot paths'))
+    .filter((f) => f.path !== timePath?.path);
+  if (json && fields.length > 0 && fieldPaths.length === 0) {
+    const expected = `fields other than the time field "${timeField}" (it is never a field; [] = every top-level value)`;
+    throw new FormatError({ path: `${at}.fields`, expected, value: fields });
+  }
 
   const route: RouteConfig = {
     topic: r.topic,
@@ -152,6 +173,8 @@ function parseRoute(raw: unknown, at: string): Route {
     pattern: { value: pattern },
     measurementTemplate: { value: measurementTemplate },
     tagTemplates: { value: Object.freeze(tagTemplates) },
+    fieldPaths: { value: Object.freeze(fieldPaths) },
+    timePath: { value: timePath },
   });
 }
 
@@ -162,9 +185,3 @@ export function parseRoutes(value: unknown): Route[] {
   }
   return value.map((raw, i) => parseRoute(raw, `[${i}]`));
 }
-
-export const routesFormat: FormatSpec<Route[]> = {
-  describe: 'JSON array of routes',
-  coerce: coerceJson,
-  parse: parseRoutes,
-};

@@ -1,0 +1,51 @@
+/**
+ * A route: how messages on a topic become points. The configured keys (RouteConfig, the element type of `routes`)
+ * and, once compiled by parseRoutes, the parts the pipeline runs: pattern, templates and field paths. Config
+ * parses routes and the pipeline runs them; both take the type from here, so neither imports the other.
+ */
+import type { Template } from '../topic/Template.ts';
+import type { TopicPattern } from '../topic/TopicPattern.ts';
+import type { FieldPath } from './FieldPath.ts';
+
+export type PayloadFormat = 'json' | 'number' | 'line' | 'sparkplug';
+export type TimeUnit = 'auto' | 's' | 'ms' | 'us' | 'ns' | 'iso';
+
+/** One element of `routes`, every key filled (the route format's own type: parseRoutes.ts). */
+export interface RouteConfig {
+  /**
+   * Topic pattern. Levels are literal, `+` (any one level), `{name}` (one level, captured),
+   * or as the last level `#` / `{name#}` (the rest, captured joined with '/').
+   */
+  readonly topic: string;
+  readonly format: PayloadFormat;
+  /** Template: `{name}` is replaced by the captured segment. Ignored for format `line`. */
+  readonly measurement: string;
+  /** Tag templates; static strings are fine. The gateway tag is added by the router when `gatewayTag` is set. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** json: dot paths of the fields to keep; empty = every top-level number/boolean/string. */
+  readonly fields: readonly string[];
+  /** json: flatten nested objects into `a_b` fields instead of ignoring them. */
+  readonly flatten: boolean;
+  /** json: dot path of the timestamp field; '' = arrival time. */
+  readonly timeField: string;
+  readonly timeUnit: TimeUnit;
+  /** Names of the sinks this route writes to; empty = all. */
+  readonly sinks: readonly string[];
+}
+
+/**
+ * A route as the loader returns it: the configured keys, plus its topic pattern, templates and field paths
+ * compiled once (parseRoutes.ts). The compiled parts are non-enumerable, so print-config, logs and deep-equal see
+ * the keys only.
+ */
+export interface Route extends RouteConfig {
+  readonly pattern: TopicPattern;
+  /** undefined for format `line`: the payload brings its measurement. */
+  readonly measurementTemplate: Template | undefined;
+  /** One per key of `tags`, in the same order. */
+  readonly tagTemplates: readonly Template[];
+  /** json: the selected fields without the time field (empty = every top-level value). */
+  readonly fieldPaths: readonly FieldPath[];
+  /** json: the time field; undefined when `timeField` is '' (arrival time). */
+  readonly timePath: FieldPath | undefined;
+}

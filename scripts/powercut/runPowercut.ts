@@ -80,7 +80,7 @@ export async function runPowercut(opts: PowercutOptions, projectDir: string): Pr
   const ports: VmPorts = { mqtt: await freePort(), redis: await freePort(), http: await freePort() };
   const tap = new MqttTap(ports.mqtt);
   await tap.listen(await freePort());
-  const perCycle = Math.ceil((opts.rate * (opts.cutAfterMs[1] + 10_000)) / 1000);
+  const perCycle = Math.ceil((opts.rate * (opts.cutAfterMs[1] + 130_000)) / 1000);
   const shared = newShared(perCycle * opts.cuts, opts.devices);
   const cuts: CutRecord[] = [];
   let gatewayExits = 0;
@@ -136,10 +136,15 @@ export async function runPowercut(opts: PowercutOptions, projectDir: string): Pr
       // Traffic, then the cut at a random moment after the first acknowledgement.
       const from = boot * perCycle;
       const to = from + perCycle;
-      const ackedBefore = shared.acked;
+      const gatewayAckedBefore = tap.gatewayAckedAt.size;
       const started = Date.now();
       const traffic = startTraffic(opts, ports, shared, from, to, boot);
-      await waitFor(() => shared.acked > ackedBefore, { timeoutMs: 60_000, message: 'no PUBACK from the guest broker' });
+      // Cut only once the gateway keeps up: under emulation a fresh Node needs ~10 s of traffic before its
+      // acknowledgements follow the broker's (measured: 150 of 1 150 received acknowledged after the first second).
+      await waitFor(() => tap.gatewayAckedAt.size - gatewayAckedBefore >= opts.rate * 2, {
+        timeoutMs: 120_000,
+        message: 'the gateway did not acknowledge 2 s of traffic',
+      });
       const [lo, hi] = opts.cutAfterMs;
       await sleep(lo + rng() * (hi - lo));
       const cutAt = Date.now();

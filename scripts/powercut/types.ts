@@ -19,7 +19,7 @@ export interface PowercutOptions {
   fsyncIntervalMs: number;
   /** lostcache modes: probability that a write after the last flush reached the medium anyway. */
   laterWriteProbability: number;
-  /** Cut between these many ms after the first PUBACK of the cycle (uniform). */
+  /** The cut comes this many ms (uniform) after the gateway has acknowledged 2 s worth of the cycle's traffic. */
   cutAfterMs: [number, number];
   seed: number;
   log: (line: string) => void;

@@ -16,13 +16,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensurePrerequisites } from './powercut/prerequisites.ts';
 import { runPowercut } from './powercut/runPowercut.ts';
-import { POWERCUT_MODES, type PowercutMode, type PowercutResult } from './powercut/types.ts';
+import { type CutRecord, POWERCUT_MODES, type PowercutMode, type PowercutResult } from './powercut/types.ts';
 
 const { values } = parseArgs({
   options: {
     mode: { type: 'string', default: 'fsync,write,lostcache' },
     cuts: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '50' },
     devices: { type: 'string', default: '20' },
     publishers: { type: 'string', default: '2' },
     'fsync-interval-ms': { type: 'string', default: '200' },
@@ -65,7 +65,14 @@ const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 
 ensurePrerequisites(log);
 
 const results: PowercutResult[] = [];
+const done: PowercutResult[] = [];
+const partial: { mode: PowercutMode; cuts: CutRecord[] } = { mode: modes[0]!, cuts: [] };
+function writeJson(): void {
+  if (values.json) fs.writeFileSync(values.json, `${JSON.stringify({ done, running: partial }, null, 2)}\n`);
+}
 for (const [i, mode] of modes.entries()) {
+  partial.mode = mode;
+  partial.cuts = [];
   const result = await runPowercut(
     {
       mode,
@@ -77,15 +84,22 @@ for (const [i, mode] of modes.entries()) {
       laterWriteProbability: laterWrites,
       cutAfterMs: [1500, 6000],
       seed: Math.round(positive('seed', values.seed)) + i * 1000,
+      recoveryTimeoutMs: 600_000,
       log,
+      onCut: (cut) => {
+        partial.cuts.push(cut);
+        writeJson();
+      },
       keepTmp: values['keep-tmp'] ?? false,
     },
     projectDir,
   );
   results.push(result);
+  done.push(result);
+  partial.cuts = [];
+  writeJson();
   log(result.summary);
 }
 console.log('');
 for (const r of results) console.log(r.summary);
-if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -68,7 +68,15 @@ export class Vm {
       ...['-append', `console=ttyS0 quiet panic=-1 ${settings.join(' ')}`],
       ...['-serial', `file:${o.console}`],
       // Explicit PCI addresses: without them vda and vdb can swap.
-      ...['-blockdev', JSON.stringify({ driver: 'raw', 'node-name': 'root', 'read-only': true, file: { driver: 'file', filename: o.image.rootDisk, 'read-only': true } })],
+      ...[
+        '-blockdev',
+        JSON.stringify({
+          driver: 'raw',
+          'node-name': 'root',
+          'read-only': true,
+          file: { driver: 'file', filename: o.image.rootDisk, 'read-only': true },
+        }),
+      ],
       ...['-device', 'virtio-blk-pci,drive=root,addr=0x4'],
       ...['-blockdev', data],
       // write-cache=on: the guest sees a disk with a volatile cache and sends flushes (ext4 journal commits, fdatasync).

@@ -89,7 +89,23 @@ function prodPackages(projectDir: string): string[] {
 const BINARIES = { mosquitto: '/usr/sbin/mosquitto', redis: '/usr/bin/redis-server', busybox: '/bin/busybox' } as const;
 
 function fillRoot(stage: string, projectDir: string, nodeBinary: string): void {
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'data', 'root', 'etc', 'sbin', 'bin', 'usr/bin', 'usr/sbin', 'opt/node/bin', 'lib64', 'lib/x86_64-linux-gnu']) {
+  for (const d of [
+    'proc',
+    'sys',
+    'dev',
+    'tmp',
+    'run',
+    'data',
+    'root',
+    'etc',
+    'sbin',
+    'bin',
+    'usr/bin',
+    'usr/sbin',
+    'opt/node/bin',
+    'lib64',
+    'lib/x86_64-linux-gnu',
+  ]) {
     fs.mkdirSync(path.join(stage, d), { recursive: true });
   }
   fs.copyFileSync(BINARIES.busybox, path.join(stage, 'bin/busybox'));
@@ -103,7 +119,9 @@ function fillRoot(stage: string, projectDir: string, nodeBinary: string): void {
   fs.copyFileSync(nodeBinary, path.join(stage, 'opt/node/bin/node'));
   for (const b of ['usr/sbin/mosquitto', 'usr/bin/redis-server', 'opt/node/bin/node']) fs.chmodSync(path.join(stage, b), 0o755);
   for (const lib of new Set([BINARIES.mosquitto, BINARIES.redis, nodeBinary].flatMap(sharedLibs))) {
-    const dest = lib.includes('ld-linux') ? path.join(stage, 'lib64', path.basename(lib)) : path.join(stage, 'lib/x86_64-linux-gnu', path.basename(lib));
+    const dest = lib.includes('ld-linux')
+      ? path.join(stage, 'lib64', path.basename(lib))
+      : path.join(stage, 'lib/x86_64-linux-gnu', path.basename(lib));
     fs.copyFileSync(fs.realpathSync(lib), dest);
   }
   const sbinInit = path.join(stage, 'sbin/init');
@@ -118,7 +136,10 @@ function fillRoot(stage: string, projectDir: string, nodeBinary: string): void {
   fs.cpSync(path.join(projectDir, 'dist'), path.join(app, 'dist'), { recursive: true });
   const modulesRoot = path.join(projectDir, 'node_modules');
   for (const pkg of prodPackages(projectDir)) {
-    fs.cpSync(fs.realpathSync(pkg), path.join(app, 'node_modules', path.relative(modulesRoot, pkg)), { recursive: true, dereference: true });
+    fs.cpSync(fs.realpathSync(pkg), path.join(app, 'node_modules', path.relative(modulesRoot, pkg)), {
+      recursive: true,
+      dereference: true,
+    });
   }
 }
 

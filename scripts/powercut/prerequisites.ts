@@ -30,7 +30,9 @@ export function ensurePrerequisites(log: (line: string) => void): void {
   if (fs.existsSync('/bin/busybox') && !busyboxIsStatic()) missing.push('busybox-static');
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
-    throw new Error(`powercut: missing ${missing.join(', ')}: run as root, or: apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+    throw new Error(
+      `powercut: missing ${missing.join(', ')}: run as root, or: apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+    );
   }
   log(`installing ${missing.join(' ')}`);
   const policy = '/usr/sbin/policy-rc.d';

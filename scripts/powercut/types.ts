@@ -22,7 +22,11 @@ export interface PowercutOptions {
   /** The cut comes this many ms (uniform) after the gateway has acknowledged 2 s worth of the cycle's traffic. */
   cutAfterMs: [number, number];
   seed: number;
+  /** How long a boot may take until the gateway is connected, and then until it has drained (each). */
+  recoveryTimeoutMs: number;
   log: (line: string) => void;
+  /** Called after each judged cut (the CLI rewrites its JSON file, so a long run leaves figures when stopped). */
+  onCut?: (cut: CutRecord) => void;
   keepTmp: boolean;
 }
 

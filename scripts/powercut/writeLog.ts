@@ -79,7 +79,13 @@ export interface ReplayResult {
  * order, and each later write with probability `laterWriteProbability` (in order; `random` in [0, 1)).
  * Discards are not applied (their content is undefined; the old data stays).
  */
-export function replayWriteLog(log: WriteLog, logFile: string, image: string, laterWriteProbability: number, random: () => number): ReplayResult {
+export function replayWriteLog(
+  log: WriteLog,
+  logFile: string,
+  image: string,
+  laterWriteProbability: number,
+  random: () => number,
+): ReplayResult {
   let lastFlush = -1;
   let flushes = 0;
   log.entries.forEach((entry, i) => {

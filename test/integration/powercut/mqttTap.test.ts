@@ -39,7 +39,10 @@ test('records every seq the subscriber acknowledged, and none it held back', asy
   await pub.publishAsync('sensors/d0/chaos', '{"seq":7,"ts":1}', { qos: 1 });
   await waitFor(() => received.includes(7), { timeoutMs: 10_000 });
   await waitFor(() => tap.gatewayAckedAt.size === 7, { timeoutMs: 10_000, message: () => `acked ${[...tap.gatewayAckedAt.keys()]}` });
-  assert.deepEqual([...tap.gatewayAckedAt.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    [...tap.gatewayAckedAt.keys()].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
   assert.equal(tap.connections, 1);
   sub.end(true);
   pub.end(true);

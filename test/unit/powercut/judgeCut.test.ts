@@ -6,7 +6,17 @@ import { type CutInput, judgeCut } from '../../../scripts/powercut/judgeCut.ts';
 
 function input(ack: 'fsync' | 'write', landed: number[]): CutInput {
   const n = 10;
-  const shared: PublishShared = { n, devices: 2, state: new Uint8Array(n), ts: new Float64Array(n), ackedAt: new Float64Array(n), t0: 0, publishes: 0, resends: 0, acked: 0 };
+  const shared: PublishShared = {
+    n,
+    devices: 2,
+    state: new Uint8Array(n),
+    ts: new Float64Array(n),
+    ackedAt: new Float64Array(n),
+    t0: 0,
+    publishes: 0,
+    resends: 0,
+    acked: 0,
+  };
   for (let s = 0; s < 8; s++) shared.state[s] = ACKED; // 8 and 9 were in flight at the cut
   // The gateway acknowledged 0..5 at t = 1000 + 100·seq; 6 only after the cut (redelivered at the next boot).
   const gatewayAckedAt = new Map<number, number>([0, 1, 2, 3, 4, 5].map((s) => [s, 1000 + 100 * s]));

@@ -14,7 +14,10 @@ const SECTOR = 512;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgebridge-writelog-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-type Req = { kind: 'write'; sector: number; fill: number; sectors: number } | { kind: 'flush' } | { kind: 'discard'; sector: number; sectors: number };
+type Req =
+  | { kind: 'write'; sector: number; fill: number; sectors: number }
+  | { kind: 'flush' }
+  | { kind: 'discard'; sector: number; sectors: number };
 
 /** The log as qemu would leave it: the superblock counts the entries up to the last flush only. */
 function writeLog(file: string, reqs: Req[], opts: { tornTail?: boolean } = {}): void {
@@ -70,7 +73,15 @@ test('reads every whole entry, also those after the superblock count', () => {
   assert.equal(log.entries.length, 7);
   assert.deepEqual(
     log.entries.map((e) => [e.offset / SECTOR, e.bytes / SECTOR, e.flags]),
-    [[1, 2, 0], [0, 0, LOG_FLUSH], [4, 1, 0], [1, 1, LOG_DISCARD], [0, 0, LOG_FLUSH], [6, 1, 0], [7, 1, 0]],
+    [
+      [1, 2, 0],
+      [0, 0, LOG_FLUSH],
+      [4, 1, 0],
+      [1, 1, LOG_DISCARD],
+      [0, 0, LOG_FLUSH],
+      [6, 1, 0],
+      [7, 1, 0],
+    ],
   );
 });
 
@@ -80,7 +91,10 @@ test('replays up to the last flush and drops the later writes at probability 0',
   const img = image('b.raw');
   const r = replayWriteLog(readWriteLog(file), file, img, 0, Math.random);
   assert.deepEqual([r.lastFlush, r.flushes, r.laterApplied, r.laterDropped, r.droppedBytes], [4, 2, 0, 2, 2 * SECTOR]);
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => sectorByte(img, s)), [0x2e, 0x41, 0x41, 0x2e, 0x42, 0x2e, 0x2e, 0x2e]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 7].map((s) => sectorByte(img, s)),
+    [0x2e, 0x41, 0x41, 0x2e, 0x42, 0x2e, 0x2e, 0x2e],
+  );
 });
 
 test('applies every later write at probability 1, and a random subset in between', () => {
@@ -88,12 +102,18 @@ test('applies every later write at probability 1, and a random subset in between
   writeLog(file, REQS);
   const all = image('c.raw');
   assert.equal(replayWriteLog(readWriteLog(file), file, all, 1, Math.random).laterApplied, 2);
-  assert.deepEqual([6, 7].map((s) => sectorByte(all, s)), [0x43, 0x44]);
+  assert.deepEqual(
+    [6, 7].map((s) => sectorByte(all, s)),
+    [0x43, 0x44],
+  );
   const some = image('d.raw');
   const draws = [0.9, 0.1]; // first later write dropped, second applied
   const r = replayWriteLog(readWriteLog(file), file, some, 0.5, () => draws.shift()!);
   assert.deepEqual([r.laterApplied, r.laterDropped], [1, 1]);
-  assert.deepEqual([6, 7].map((s) => sectorByte(some, s)), [0x2e, 0x44]);
+  assert.deepEqual(
+    [6, 7].map((s) => sectorByte(some, s)),
+    [0x2e, 0x44],
+  );
 });
 
 test('a log whose last entry is cut short ends before it; a log without any flush replays nothing', () => {

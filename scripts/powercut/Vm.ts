@@ -11,8 +11,8 @@ import type { GuestImage } from './guestImage.ts';
 
 /**
  * The guest's flushes are not passed on to the host's disk: the host's page cache is the "medium" that survives
- * the cut (qemu's writes are in it when qemu dies), so a host fdatasync proves nothing and, measured here under
- * load, held ack=fsync to about 1 message per second. The guest still sees a volatile write cache and flushes it.
+ * the cut (qemu's writes are in it when qemu dies), so a host fdatasync per guest flush proves nothing and only
+ * slows every fsync down. The guest still sees a volatile write cache and flushes it.
  */
 const NO_HOST_FLUSH = { 'no-flush': true };
 

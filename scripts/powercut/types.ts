@@ -57,6 +57,8 @@ export interface PowercutResult {
   ok: boolean;
   cuts: CutRecord[];
   boots: number;
+  /** Boots repeated because the emulated kernel died before it touched the data disk (not a gateway failure). */
+  emulatorRetries: number;
   gatewayExits: number;
   elapsedMs: number;
   summary: string;

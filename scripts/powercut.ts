@@ -9,7 +9,7 @@
  * Flags: --mode M[,M…] (fsync | write | lostcache | write-lostcache), --cuts N, --rate msg/s, --devices N,
  * --publishers N, --fsync-interval-ms N, --later-writes P (lostcache: share of writes after the last flush that
  * reach the disk anyway), --seed N, --json FILE, --keep-tmp. Exit 0 when every cut passed, 1 otherwise.
- * The guest is built once into $EDGEBRIDGE_CACHE (default ~/.cache/edgebridge-powercut).
+ * The guest is built once into $EDGEBRIDGE_POWERCUT_CACHE (default ~/.cache/edgebridge-powercut).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -22,7 +22,7 @@ export interface GuestImage {
 const run = (cmd: string, args: string[], cwd?: string): string => execFileSync(cmd, args, { cwd, encoding: 'utf8' });
 
 export function cacheDir(): string {
-  return process.env.EDGEBRIDGE_CACHE ?? path.join(os.homedir(), '.cache', 'edgebridge-powercut');
+  return process.env.EDGEBRIDGE_POWERCUT_CACHE ?? path.join(os.homedir(), '.cache', 'edgebridge-powercut');
 }
 
 /** The cloud kernel the `linux-image-cloud-amd64` meta-package points at, unpacked once into the cache. */

@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 /** Per-seq states in PublishShared.state. */
 const INFLIGHT = 1;
 const QUEUED = 2;
-const ACKED = 3;
+export const ACKED = 3;
 
 export interface PublishShared {
   readonly n: number;

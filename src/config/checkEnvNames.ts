@@ -5,7 +5,7 @@ import { leaves, type SchemaTree } from './schemaTree.ts';
 /**
  * EDGEBRIDGE_* variables that are not configuration but are read by the project's own tooling (scripts/, bench/,
  * test/, scripts/healthcheck.js in the container): an operator's shell or a container may carry them into the
- * gateway's environment, so they must not be refused. Whole prefixes are reserved for tests, bench and arm64 runs.
+ * gateway's environment, so they must not be refused. Whole prefixes are reserved for tests, bench, arm64, power-cut and deployment runs.
  */
 const TOOLING_NAMES = new Set([
   'EDGEBRIDGE_KEEP_TMP',
@@ -15,7 +15,7 @@ const TOOLING_NAMES = new Set([
   'EDGEBRIDGE_OUTAGE_SECONDS',
   'EDGEBRIDGE_CENTRAL_OUTAGE_S',
 ]);
-const TOOLING = /^EDGEBRIDGE_(TEST|BENCH|ARM64)_/;
+const TOOLING = /^EDGEBRIDGE_(TEST|BENCH|ARM64|POWERCUT|DEPLOY)_/;
 
 export interface EnvNameContext {
   readonly prefix: string;

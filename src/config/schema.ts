@@ -110,8 +110,16 @@ export function createSchema(hostname: string = osHostname()) {
         default: 1000,
         format: F.receiveMaximum,
       },
-      reconnectMinMs: { doc: 'First reconnect delay (ms); grows up to reconnectMaxMs.', default: 1000, format: F.positiveInt },
-      reconnectMaxMs: { doc: 'Longest reconnect delay (ms).', default: 30000, format: F.positiveInt },
+      reconnectMinMs: {
+        doc: 'First reconnect delay (ms), jittered to half to all of it; doubles with each failed attempt, but stays at most 1 s (or this, if larger) for the first minute of an outage and at most 1/60 of the outage after that.',
+        default: 300,
+        format: F.positiveInt,
+      },
+      reconnectMaxMs: {
+        doc: 'Longest reconnect delay (ms), reached after an outage of about 60 times this.',
+        default: 30000,
+        format: F.positiveInt,
+      },
       subscriptions: {
         doc: 'Topic filters subscribed to; `$share/<group>/<filter>` for a shared subscription (see Scale-out). Env/CLI: JSON, or `topic:qos,topic:qos`.',
         default: [{ topic: 'sensors/#', qos: 1 }],

@@ -52,7 +52,7 @@ export class MqttSource {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     const { reconnectMinMs, reconnectMaxMs } = options.config;
-    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs }));
+    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
     this.#burst = new Burst(options);
   }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { findOrphanedSinks, type OrphanedSink } from './workers/findOrphanedSinks.ts';
 import type { Logger } from 'pino';
 import type { Config, SinkConfig } from './config/Config.ts';
@@ -15,6 +16,7 @@ import { RedisSink } from './sinks/redis/RedisSink.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
+import { SessionMarker } from './source/SessionMarker.ts';
 import { HealthServer } from './health/HealthServer.ts';
 import { GatewayMetrics } from './health/GatewayMetrics.ts';
 import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.ts';
@@ -119,7 +121,10 @@ export class Gateway {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
     });
-    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter });
+    // Next to the spool, so that a wiped spool directory is a new installation for the session check too.
+    const sessionMarker =
+      config.spool.type === 'disk' ? new SessionMarker({ file: path.join(config.spool.dir, 'mqtt-session.json') }) : undefined;
+    const source = new MqttSource({ config: config.mqtt, router, spool, stats: sourceStats, logger, collapsed, deadLetter, sessionMarker });
     this.#routeFilters = router.filters;
 
     this.#stages = [

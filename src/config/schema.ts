@@ -111,7 +111,7 @@ export function createSchema(hostname: string = osHostname()) {
         format: F.receiveMaximum,
       },
       reconnectMinMs: {
-        doc: 'First reconnect delay (ms), jittered to half to all of it; doubles with each failed attempt, but stays at most 1 s (or this, if larger) for the first minute of an outage and at most 1/60 of the outage after that.',
+        doc: 'First reconnect delay (ms), jittered to half to all of it; doubles with each failed attempt, but stays at most 750 ms (or this, if larger) for the first 45 s of an outage and at most 1/60 of the outage after that (1 s after a minute).',
         default: 300,
         format: F.positiveInt,
       },

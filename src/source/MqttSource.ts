@@ -110,6 +110,8 @@ export class MqttSource {
     client.on('close', () => {
       const left = this.#lifecycle.on({ kind: 'close' });
       this.#session.closed();
+      const now = this.#lifecycle.state;
+      if (now.kind === 'waiting') logger.debug({ delayMs: now.delayMs }, 'mqtt reconnect scheduled');
       if (left.kind === 'connected' || (left.kind === 'stopped' && left.connected)) {
         stats.disconnects++;
         if (left.kind === 'stopped') logger.info({ url: config.url }, 'mqtt disconnected');

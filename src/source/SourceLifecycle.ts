@@ -17,8 +17,8 @@ export type SourceState =
   /** Connecting, or connected before mqtt.js has replayed its outgoing store and said so: messages may arrive. */
   | { readonly kind: 'connecting'; readonly client: MqttClient; readonly connection: number }
   | { readonly kind: 'connected'; readonly client: MqttClient; readonly connection: number }
-  /** Disconnected; `timer` reconnects after the ReconnectSchedule's delay. */
-  | { readonly kind: 'waiting'; readonly client: MqttClient; readonly connection: number; readonly timer: Timer }
+  /** Disconnected; `timer` reconnects after the ReconnectSchedule's delay, `delayMs`. */
+  | { readonly kind: 'waiting'; readonly client: MqttClient; readonly connection: number; readonly timer: Timer; readonly delayMs: number }
   /**
    * stop() was called (final): messages are left unacknowledged. `client` is undefined if it was never started;
    * `connected` says whether the coming close is a disconnect to count.
@@ -70,8 +70,9 @@ export class SourceLifecycle {
         this.#state = { kind: 'connected', client, connection };
         break;
       case 'close': {
-        const timer = setTimeout(() => this.on({ kind: 'retry' }), this.#schedule.next());
-        this.#state = { kind: 'waiting', client, connection: connection + 1, timer };
+        const delayMs = this.#schedule.next();
+        const timer = setTimeout(() => this.on({ kind: 'retry' }), delayMs);
+        this.#state = { kind: 'waiting', client, connection: connection + 1, timer, delayMs };
         break;
       }
       case 'retry':

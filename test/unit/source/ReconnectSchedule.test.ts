@@ -67,21 +67,27 @@ describe('ReconnectSchedule', () => {
       delays.push(d);
       clock.t += d;
     }
-    assert.deepEqual(delays, [300, 600, 1000, 1000, 1000, 1000]);
+    assert.deepEqual(delays, [300, 600, 750, 750, 750, 750]);
     s.reset();
     assert.equal(s.next(), 300, 'after a connect the next outage starts from minMs');
   });
 
-  it(`stays at most ${FAST_CEILING_MS} ms for the first minute of an outage, then at most 1/60 of it, up to maxMs`, () => {
+  it(`stays at most ${FAST_CEILING_MS} ms for 45 s of an outage, then at most 1/60 of it, up to maxMs`, () => {
     const { s, clock } = scheduleOn({ random: seeded(3) });
     const start = clock.t;
     let longest = 0;
+    while (clock.t - start < 45_000) {
+      const d = s.next();
+      longest = Math.max(longest, d);
+      clock.t += d + 5;
+    }
+    assert.ok(longest <= FAST_CEILING_MS, `longest delay in the first 45 s: ${longest}`);
     while (clock.t - start < 60_000) {
       const d = s.next();
       longest = Math.max(longest, d);
       clock.t += d + 5;
     }
-    assert.ok(longest <= FAST_CEILING_MS, `longest delay in the first minute: ${longest}`);
+    assert.ok(longest <= 1000, `longest delay in the first minute: ${longest}`);
     clock.t = start + 10 * 60_000;
     assert.equal(s.ceiling(), 10_000, 'after 10 minutes');
     clock.t = start + 29 * 60_000;
@@ -92,7 +98,7 @@ describe('ReconnectSchedule', () => {
     assert.ok(d >= 15_000 && d <= 30_000, `${d}`);
   });
 
-  it('a broker back after an outage of up to a minute is tried within 1 s (1000 outages, seeded)', () => {
+  it('a broker back after an outage of up to a minute is tried within 1 s, mostly within 0.45 s (1000 outages, seeded)', () => {
     const random = seeded(42);
     const waits: number[] = [];
     for (let i = 0; i < 1000; i++) {
@@ -100,8 +106,8 @@ describe('ReconnectSchedule', () => {
       waits.push(waitAfterReturn(s, clock, 100 + random() * 59_900));
     }
     waits.sort((a, b) => a - b);
-    assert.ok(waits.at(-1)! <= FAST_CEILING_MS, `worst ${waits.at(-1)} ms`);
-    assert.ok(waits[500]! < 600, `median ${waits[500]} ms`);
+    assert.ok(waits.at(-1)! <= 1000, `worst ${waits.at(-1)} ms`);
+    assert.ok(waits[500]! < 450, `median ${waits[500]} ms`);
   });
 
   it('a broker that flapped (six restarts 2–3 s apart, issue 16) is still tried within 1 s once back for good', () => {
@@ -116,25 +122,22 @@ describe('ReconnectSchedule', () => {
       }
       // A connect that never succeeds on a flapping broker (it dies before CONNACK) is a failure: no reset.
       const wait = waitAfterReturn(s, clock, 20_000 + random() * 40_000);
-      assert.ok(wait <= FAST_CEILING_MS, `run ${run}: ${wait} ms after the return`);
+      assert.ok(wait <= 1000, `run ${run}: ${wait} ms after the return`);
     }
   });
 
-  it('keeps a fleet apart: 100 gateways that lost the broker together do not retry in lockstep', () => {
+  it('keeps a fleet apart: 100 gateways that lost the broker together do not come back in lockstep', () => {
     const random = seeded(9);
-    const attempts = Array.from({ length: 100 }, () => {
+    // Each gateway's first attempt after the broker returns at 30 s: spread over most of the ceiling, no crowd.
+    const firsts = Array.from({ length: 100 }, () => {
       const { s, clock } = scheduleOn({ random });
-      let at = 0;
-      for (let i = 0; i < 10; i++) {
-        const d = s.next();
-        at += d;
-        clock.t += d;
-      }
-      return at;
+      return waitAfterReturn(s, clock, 30_000);
     });
-    const spread = Math.max(...attempts) - Math.min(...attempts);
-    assert.ok(spread > 1500, `10th attempts spread over ${spread} ms`);
-    assert.ok(new Set(attempts).size > 90);
+    const spread = Math.max(...firsts) - Math.min(...firsts);
+    assert.ok(spread > 500, `first attempts after the return spread over ${spread} ms`);
+    const per50ms = new Map<number, number>();
+    for (const f of firsts) per50ms.set(Math.floor(f / 50), (per50ms.get(Math.floor(f / 50)) ?? 0) + 1);
+    assert.ok(Math.max(...per50ms.values()) <= 20, `at most 20 of 100 in one 50 ms: ${[...per50ms.values()].join(',')}`);
   });
 
   it('honours a larger minMs and a smaller maxMs, and refuses nonsense', () => {

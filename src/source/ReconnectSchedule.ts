@@ -21,11 +21,17 @@ export const FAST_CEILING_MS = 750;
  * one refused connection per few seconds, not a storm.
  */
 export const OUTAGE_FRACTION = 60;
+/**
+ * A connection that stayed up this long (ms) was a success and starts the schedule over. One that the broker
+ * closed sooner (a takeover by another client with the same id, a broker that accepts and drops) is a failed
+ * attempt: without this two gateways sharing an id kicked each other off every 150–300 ms forever.
+ */
+export const STABLE_MS = 1000;
 
 /**
  * Delays between reconnect attempts. The base doubles from `minMs` with every failed attempt, but never rises
  * above a ceiling of max(FAST_CEILING_MS, outage / OUTAGE_FRACTION) (and `maxMs`), where the outage counts from the
- * first delay after the last connect. Each delay is jittered to half to all of its base ("equal jitter"), so a fleet
+ * first delay after the last connection that was up for STABLE_MS. Each delay is jittered to half to all of its base ("equal jitter"), so a fleet
  * that lost the broker together does not come back in lockstep.
  *
  * Before, it was cockatiel's exponential backoff from 1 s to 30 s over attempts alone: a broker that flapped (six
@@ -41,6 +47,8 @@ export class ReconnectSchedule {
   #attempts = 0;
   /** When the outage began (the first next() after a reset); undefined while connected. */
   #since: number | undefined;
+  /** When the current connection was made (connected()); undefined while there is none. */
+  #connectedAt: number | undefined;
 
   constructor(options: ReconnectScheduleOptions) {
     if (!(options.minMs > 0) || !(options.maxMs >= options.minMs)) {
@@ -55,6 +63,8 @@ export class ReconnectSchedule {
   /** The delay before the next attempt, ms. */
   next(): number {
     const now = this.#now();
+    if (this.#connectedAt !== undefined && now - this.#connectedAt >= STABLE_MS) this.reset();
+    this.#connectedAt = undefined;
     this.#since ??= now;
     const base = Math.min(this.ceiling(now), this.#minMs * 2 ** Math.min(this.#attempts, 30));
     this.#attempts++;
@@ -67,9 +77,15 @@ export class ReconnectSchedule {
     return Math.min(this.#maxMs, Math.max(this.#minMs, FAST_CEILING_MS, outage / OUTAGE_FRACTION));
   }
 
-  /** Connected: the next outage starts again from the minimum. */
+  /** Connected: if the connection stays up STABLE_MS, the next outage starts again from the minimum. */
+  connected(): void {
+    this.#connectedAt = this.#now();
+  }
+
+  /** Starts over now: the next delay is the first of a new outage. */
   reset(): void {
     this.#attempts = 0;
     this.#since = undefined;
+    this.#connectedAt = undefined;
   }
 }

@@ -28,7 +28,8 @@ export type SourceState =
 /**
  * MqttSource's state machine, after cockatiel's CircuitBreakerPolicy: one tagged union, switched on its kind, and
  * one method that changes it. It owns the reconnect timer (mqtt.js's own reconnect is off): a close schedules
- * `client.reconnect()` after the ReconnectSchedule's delay, a connect resets the schedule.
+ * `client.reconnect()` after the ReconnectSchedule's delay, a connect tells the schedule (a connection that stays up
+ * resets it).
  */
 export class SourceLifecycle {
   readonly #schedule: ReconnectSchedule;
@@ -50,7 +51,7 @@ export class SourceLifecycle {
   on(event: SourceEvent): SourceState {
     const s = this.#state;
     if (event.kind === 'start' && s.kind !== 'idle') throw new Error(`MqttSource.start: already ${s.kind}`);
-    if (event.kind === 'connect') this.#schedule.reset();
+    if (event.kind === 'connect') this.#schedule.connected();
     if (s.kind === 'waiting' && event.kind !== 'retry') clearTimeout(s.timer);
     switch (s.kind) {
       case 'idle':

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAST_CEILING_MS, ReconnectSchedule } from '../../../src/source/ReconnectSchedule.ts';
+import { FAST_CEILING_MS, ReconnectSchedule, STABLE_MS } from '../../../src/source/ReconnectSchedule.ts';
 
 /** mulberry32: a seeded uniform [0, 1), so every run tests the same jitter. */
 function seeded(seed: number): () => number {
@@ -68,8 +68,25 @@ describe('ReconnectSchedule', () => {
       clock.t += d;
     }
     assert.deepEqual(delays, [300, 600, 750, 750, 750, 750]);
-    s.reset();
-    assert.equal(s.next(), 300, 'after a connect the next outage starts from minMs');
+    s.connected();
+    clock.t += STABLE_MS;
+    assert.equal(s.next(), 300, 'after a connection that stayed up the next outage starts from minMs');
+  });
+
+  it('a connection dropped within a second is a failed attempt: two gateways with one client id slow down', () => {
+    const { s, clock } = scheduleOn({ random: () => 0.999_999 });
+    const delays: number[] = [];
+    // Each connect is kicked off 50 ms later by the other gateway taking over the id.
+    while (clock.t < 1_000_000 + 20 * 60_000) {
+      const d = s.next();
+      delays.push(d);
+      clock.t += d;
+      s.connected();
+      clock.t += 50;
+    }
+    assert.deepEqual(delays.slice(0, 4), [300, 600, 750, 750], 'not back to 300 after each kick');
+    assert.ok(delays.at(-1)! >= 15_000, `after 20 minutes of it: ${delays.at(-1)} ms between attempts`);
+    assert.ok(delays.length < 400, `${delays.length} connects in 20 minutes (was one per 150–300 ms)`);
   });
 
   it(`stays at most ${FAST_CEILING_MS} ms for 45 s of an outage, then at most 1/60 of it, up to maxMs`, () => {
@@ -117,8 +134,8 @@ describe('ReconnectSchedule', () => {
       // Six short outages, each ended by a connect (reset) that the next restart breaks again.
       for (let i = 0; i < 6; i++) {
         waitAfterReturn(s, clock, 200 + random() * 800);
-        s.reset();
-        clock.t += 2000 + random() * 1000;
+        s.connected();
+        clock.t += 1500 + random() * 1000;
       }
       // A connect that never succeeds on a flapping broker (it dies before CONNACK) is a failure: no reset.
       const wait = waitAfterReturn(s, clock, 20_000 + random() * 40_000);

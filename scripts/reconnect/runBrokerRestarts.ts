@@ -56,6 +56,8 @@ export interface BrokerRestartResult {
   /** Of those, how many reached InfluxDB (VictoriaMetrics), and how many did not. */
   readonly landed: number;
   readonly lost: number;
+  /** Of the lost: acknowledged by the broker after it listened again and before the gateway was back. */
+  readonly lostBeforeBack: number;
   readonly duplicates: number;
   readonly sessionsLost: number;
   /** Log lines with the session-loss warning. */
@@ -63,6 +65,9 @@ export interface BrokerRestartResult {
   readonly lastSessionLoss: GatewayStatus['mqtt']['lastSessionLoss'];
   readonly summary: string;
 }
+
+/** SequencedPublisher's per-seq state for "the broker acknowledged it". */
+const ACKED = 3;
 
 export const SESSION_LOST_MESSAGE =
   "the broker lost this gateway's session: messages published while the gateway was away were dropped by the broker; check the broker's persistence";
@@ -168,7 +173,7 @@ export async function runBrokerRestarts(opts: BrokerRestartOptions): Promise<Bro
       },
       { timeoutMs: 120_000, intervalMs: 250, message: 'the gateway did not drain' },
     );
-    const seqs = (await influxSeqs(vm)).filter((s) => shared.state[s] === 3);
+    const seqs = (await influxSeqs(vm)).filter((s) => shared.state[s] === ACKED);
     const acked = shared.acked;
     const v = verdict(seqs, n);
     const landed = v.landed;
@@ -193,12 +198,21 @@ export async function runBrokerRestarts(opts: BrokerRestartOptions): Promise<Bro
       return { ...r, connectedAfterMs, subscribedAfterMs, backAfterMs, sessionPresent };
     });
     const delays = restarts.map((r) => r.backAfterMs ?? Number.POSITIVE_INFINITY);
+    const landedSeqs = new Set(seqs);
+    const windows = restarts.map((r, i) => [listens[i]!.at - t0, listens[i]!.at - t0 + (r.backAfterMs ?? 0)] as const);
+    let lostBeforeBack = 0;
+    for (let seq = 0; seq < n; seq++) {
+      if (shared.state[seq] !== ACKED || landedSeqs.has(seq)) continue;
+      const ackedAt = shared.ackedAt[seq]!;
+      if (windows.some(([from, to]) => ackedAt >= from && ackedAt <= to + 5)) lostBeforeBack++;
+    }
     const medianMs = median(delays);
     const worstMs = Math.max(...delays);
     const lossWarnings = logs.filter((l) => l.msg === SESSION_LOST_MESSAGE).length;
     const summary =
       `restarts ${mode}: ${restarts.length} restarts, messages flowing again after median ${Math.round(medianMs)} ms, worst ${worstMs} ms ` +
-      `(connected ${restarts.map((r) => r.connectedAfterMs ?? 'none').join(',')}; subscribed ${restarts.map((r) => r.subscribedAfterMs ?? 'none').join(',')}); sent ${acked}, landed ${landed}, lost ${acked - landed}, ` +
+      `(connected ${restarts.map((r) => r.connectedAfterMs ?? 'none').join(',')}; subscribed ${restarts.map((r) => r.subscribedAfterMs ?? 'none').join(',')}); sent ${acked}, landed ${landed}, lost ${acked - landed} ` +
+      `(${lostBeforeBack} of them acknowledged between the broker's return and the gateway's), ` +
       `sessionsLost ${status.mqtt.sessionsLost}, warnings ${lossWarnings}`;
     log(summary);
     return {
@@ -209,6 +223,7 @@ export async function runBrokerRestarts(opts: BrokerRestartOptions): Promise<Bro
       sent: acked,
       landed,
       lost: acked - landed,
+      lostBeforeBack,
       duplicates: v.duplicates,
       sessionsLost: status.mqtt.sessionsLost,
       lossWarnings,

@@ -31,8 +31,8 @@ export const STABLE_MS = 1000;
 /**
  * Delays between reconnect attempts. The base doubles from `minMs` with every failed attempt, but never rises
  * above a ceiling of max(FAST_CEILING_MS, outage / OUTAGE_FRACTION) (and `maxMs`), where the outage counts from the
- * first delay after the last connection that was up for STABLE_MS. Each delay is jittered to half to all of its base ("equal jitter"), so a fleet
- * that lost the broker together does not come back in lockstep.
+ * first delay after the last connection that was up for STABLE_MS. Each delay is jittered to half to all of its
+ * base ("equal jitter"), so a fleet that lost the broker together does not come back in lockstep.
  *
  * Before, it was cockatiel's exponential backoff from 1 s to 30 s over attempts alone: a broker that flapped (six
  * restarts 2–3 s apart, issue 16) grew it to 11–23 s, and the gateway stayed away 10.5 s after the broker was

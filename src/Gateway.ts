@@ -20,6 +20,7 @@ import { RedisSink } from './sinks/redis/RedisSink.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
+import { SessionMarker } from './source/SessionMarker.ts';
 import { HealthServer } from './health/HealthServer.ts';
 import { MessageExplainer } from './explain/MessageExplainer.ts';
 import { GatewayMetrics } from './health/GatewayMetrics.ts';
@@ -176,6 +177,9 @@ export class Gateway {
         return result;
       },
     };
+    // Next to the spool, so that a wiped spool directory is a new installation for the session check too.
+    const sessionMarker =
+      config.spool.type === 'disk' ? new SessionMarker({ file: join(config.spool.dir, 'mqtt-session.json') }) : undefined;
     this.#source = new MqttSource({
       config: config.mqtt,
       router,
@@ -185,6 +189,7 @@ export class Gateway {
       collapsed: this.#collapsed,
       deadLetter,
       commands,
+      sessionMarker,
     });
     const source = this.#source;
 

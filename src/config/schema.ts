@@ -109,8 +109,12 @@ export function createSchema(hostname: string = osHostname()) {
         1000,
         'MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send before the gateway acknowledges them (1-65535). Keeps packet ids of a long backlog from wrapping.',
       ),
-      reconnectMinMs: leaf(F.positiveInt, 1000, 'First reconnect delay (ms); grows up to reconnectMaxMs.'),
-      reconnectMaxMs: leaf(F.positiveInt, 30000, 'Longest reconnect delay (ms).'),
+      reconnectMinMs: leaf(
+        F.positiveInt,
+        300,
+        'First reconnect delay (ms), jittered to half to all of it; doubles with each failed attempt, but stays at most 750 ms (or this, if larger) for the first 45 s of an outage and at most 1/60 of the outage after that (1 s after a minute).',
+      ),
+      reconnectMaxMs: leaf(F.positiveInt, 30000, 'Longest reconnect delay (ms), reached after an outage of about 60 times this.'),
       subscriptions: leaf(
         F.subscriptions,
         [{ topic: 'sensors/#', qos: 1 }],

@@ -80,6 +80,12 @@ export class GatewayMetrics {
     gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
     counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);
     counter(registers, 'edgebridge_mqtt_disconnects_total', 'Lost MQTT connections', () => src.disconnects);
+    counter(
+      registers,
+      'edgebridge_mqtt_session_lost_total',
+      'Connects where the broker had lost (or expired) the persistent session it held: what it queued meanwhile was dropped',
+      () => src.sessionsLost,
+    );
 
     const sinks = view.sinks;
     const perSink = (name: string, help: string, kind: 'counter' | 'gauge', read: (i: number) => number): void => {

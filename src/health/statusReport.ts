@@ -19,6 +19,16 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       connects: src.connects,
       disconnects: src.disconnects,
       lastError: src.lastError === undefined ? null : redactUrlsInText(src.lastError),
+      sessionsLost: src.sessionsLost,
+      lastSessionLoss:
+        src.lastSessionLoss === undefined
+          ? null
+          : {
+              at: new Date(src.lastSessionLoss.at).toISOString(),
+              reason: src.lastSessionLoss.reason,
+              knownFrom: src.lastSessionLoss.knownFrom,
+              awaySeconds: src.lastSessionLoss.awayMs === undefined ? null : src.lastSessionLoss.awayMs / 1000,
+            },
     },
     messages: {
       received: src.received,

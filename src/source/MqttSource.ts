@@ -10,6 +10,8 @@ import { Burst } from './Burst.ts';
 import type { DeadLetter } from './DeadLetter.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 import { SourceLifecycle, type SourceState } from './SourceLifecycle.ts';
+import type { SessionMarker } from './SessionMarker.ts';
+import { type SessionLoss, SessionWatch } from './SessionWatch.ts';
 import { clientOptions } from './clientOptions.ts';
 import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
@@ -29,6 +31,8 @@ export interface MqttSourceOptions {
   readonly deadLetter?: DeadLetter;
   /** The gateway's own commands to devices (Sparkplug Rebirth requests) go out on this source's connection. */
   readonly commands?: { attach(client: MqttClient): void };
+  /** Remembers across restarts that the broker held the session (next to the spool); undefined: only in-process. */
+  readonly sessionMarker?: SessionMarker | undefined;
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
   readonly now?: () => number;
 }
@@ -48,6 +52,7 @@ export class MqttSource {
   readonly #now: () => number;
   readonly #lifecycle: SourceLifecycle;
   readonly #burst: Burst;
+  readonly #session: SessionWatch;
   /** When an incoming message last pushed back mqtt.js's keepalive timer (see #alive): a rate limit, not state. */
   #aliveAt = 0;
   /** What is subscribed on every connect: `config.subscriptions` until a reload changes it. */
@@ -59,9 +64,19 @@ export class MqttSource {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     const { reconnectMinMs, reconnectMaxMs } = options.config;
-    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs }));
+    this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
     this.#burst = new Burst(options);
     this.#subscriptions = options.config.subscriptions;
+    const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
+    this.#session = new SessionWatch({
+      clientId,
+      broker: splitUrlCredentials(url).url,
+      clean,
+      protocolVersion,
+      sessionExpirySec,
+      marker: options.sessionMarker,
+      now: this.#now,
+    });
   }
 
   /** Where the source is in its life (read-only; see SourceLifecycle). */
@@ -82,6 +97,7 @@ export class MqttSource {
     const fromUrl = splitUrlCredentials(config.url);
     const client = connect(fromUrl.url, clientOptions(config, fromUrl));
     this.#lifecycle.on({ kind: 'start', client });
+    this.#session.start();
     client.handleMessage = this.#handleMessage;
     this.#options.deadLetter?.attach(client);
     this.#options.commands?.attach(client);
@@ -90,6 +106,8 @@ export class MqttSource {
       stats.connected = true;
       stats.connects++;
       logger.info({ url: config.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      const loss = this.#session.connected(connack.sessionPresent);
+      if (loss !== undefined) this.#sessionLost(loss);
       stats.subscriptionErrors = 0;
       this.#subscribe(client);
       this.#unsubscribe(client);
@@ -101,6 +119,9 @@ export class MqttSource {
     });
     client.on('close', () => {
       const left = this.#lifecycle.on({ kind: 'close' });
+      this.#session.closed();
+      const now = this.#lifecycle.state;
+      if (now.kind === 'waiting') logger.debug({ delayMs: now.delayMs }, 'mqtt reconnect scheduled');
       if (left.kind === 'connected' || (left.kind === 'stopped' && left.connected)) {
         stats.disconnects++;
         if (left.kind === 'stopped') logger.info({ url: config.url }, 'mqtt disconnected');
@@ -172,6 +193,24 @@ export class MqttSource {
   #subscribe(client: MqttClient, subscriptions: readonly Subscription[] = this.#subscriptions): void {
     const { logger, stats } = this.#options;
     const connection = this.#lifecycle.connection();
+    let answered = 0;
+    let refused = 0;
+    // Once every filter is answered on this connection: the moment messages flow again (what the reconnect bench
+    // measures), and the broker holds the session from then on (the session marker).
+    const answer = (ok: boolean): void => {
+      answered++;
+      if (!ok) refused++;
+      if (answered < subscriptions.length || refused === answered) return;
+      logger.info({ granted: answered - refused, refused }, 'mqtt subscribed');
+      this.#session
+        .subscribed()
+        ?.catch((error: unknown) =>
+          logger.warn(
+            { file: this.#options.sessionMarker?.file, err: String(error) },
+            'could not write the session marker: a broker that loses the session across a gateway restart goes unnoticed',
+          ),
+        );
+    };
     for (const s of subscriptions) {
       client.subscribe(s.topic, { qos: s.qos }, (error, granted) => {
         // mqtt.js fails pending subscriptions when the connection closes: not a refusal, they are made again on the
@@ -187,7 +226,38 @@ export class MqttSource {
           stats.subscriptionErrors++;
           logger.error({ topic: s.topic }, 'subscription refused by the broker');
         }
+        answer(!error && !granted?.some((g) => g.qos === 128));
       });
+    }
+  }
+
+  /**
+   * The broker answered without the session it should have held: what it queued for the gateway is gone. No client
+   * can get that back; the gateway's promise is that it is never silent about a loss, so: a warning that says what
+   * it means, a counter, and the last one in /status.
+   */
+  #sessionLost(loss: SessionLoss): void {
+    const { config, logger, stats } = this.#options;
+    stats.sessionsLost++;
+    stats.lastSessionLoss = { ...loss, at: this.#now() };
+    const fields = {
+      url: config.url,
+      clientId: config.clientId,
+      sessionPresent: false,
+      knownFrom: loss.knownFrom,
+      awaySeconds: loss.awayMs === undefined ? undefined : Math.round(loss.awayMs / 100) / 10,
+      sessionExpirySec: config.protocolVersion === 5 ? config.sessionExpirySec : undefined,
+    };
+    if (loss.reason === 'expired') {
+      logger.warn(
+        fields,
+        "the broker ended this gateway's session: the gateway was away longer than mqtt.sessionExpirySec; messages published while it was away were dropped by the broker",
+      );
+    } else {
+      logger.warn(
+        fields,
+        "the broker lost this gateway's session: messages published while the gateway was away were dropped by the broker; check the broker's persistence",
+      );
     }
   }
 

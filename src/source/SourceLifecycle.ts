@@ -17,8 +17,8 @@ export type SourceState =
   /** Connecting, or connected before mqtt.js has replayed its outgoing store and said so: messages may arrive. */
   | { readonly kind: 'connecting'; readonly client: MqttClient; readonly connection: number }
   | { readonly kind: 'connected'; readonly client: MqttClient; readonly connection: number }
-  /** Disconnected; `timer` reconnects after the ReconnectSchedule's delay. */
-  | { readonly kind: 'waiting'; readonly client: MqttClient; readonly connection: number; readonly timer: Timer }
+  /** Disconnected; `timer` reconnects after the ReconnectSchedule's delay, `delayMs`. */
+  | { readonly kind: 'waiting'; readonly client: MqttClient; readonly connection: number; readonly timer: Timer; readonly delayMs: number }
   /**
    * stop() was called (final): messages are left unacknowledged. `client` is undefined if it was never started;
    * `connected` says whether the coming close is a disconnect to count.
@@ -28,7 +28,8 @@ export type SourceState =
 /**
  * MqttSource's state machine, after cockatiel's CircuitBreakerPolicy: one tagged union, switched on its kind, and
  * one method that changes it. It owns the reconnect timer (mqtt.js's own reconnect is off): a close schedules
- * `client.reconnect()` after the ReconnectSchedule's delay, a connect resets the schedule.
+ * `client.reconnect()` after the ReconnectSchedule's delay, a connect tells the schedule (a connection that stays up
+ * resets it).
  */
 export class SourceLifecycle {
   readonly #schedule: ReconnectSchedule;
@@ -50,7 +51,7 @@ export class SourceLifecycle {
   on(event: SourceEvent): SourceState {
     const s = this.#state;
     if (event.kind === 'start' && s.kind !== 'idle') throw new Error(`MqttSource.start: already ${s.kind}`);
-    if (event.kind === 'connect') this.#schedule.reset();
+    if (event.kind === 'connect') this.#schedule.connected();
     if (s.kind === 'waiting' && event.kind !== 'retry') clearTimeout(s.timer);
     switch (s.kind) {
       case 'idle':
@@ -70,8 +71,9 @@ export class SourceLifecycle {
         this.#state = { kind: 'connected', client, connection };
         break;
       case 'close': {
-        const timer = setTimeout(() => this.on({ kind: 'retry' }), this.#schedule.next());
-        this.#state = { kind: 'waiting', client, connection: connection + 1, timer };
+        const delayMs = this.#schedule.next();
+        const timer = setTimeout(() => this.on({ kind: 'retry' }), delayMs);
+        this.#state = { kind: 'waiting', client, connection: connection + 1, timer, delayMs };
         break;
       }
       case 'retry':

@@ -1,4 +1,5 @@
 import type { RejectReason } from '../pipeline/RouteResult.ts';
+import type { SessionLoss } from '../source/SessionWatch.ts';
 
 /**
  * Plain counters of the MQTT side, bumped on the hot path (a field increment, nothing more) and read by the
@@ -24,6 +25,9 @@ export class SourceStats {
   burstsUnwritten = 0;
   /** Subscriptions the broker refused (or failed) on the current connection. */
   subscriptionErrors = 0;
+  /** CONNACKs without the persistent session the broker should have held (see SessionWatch). */
+  sessionsLost = 0;
+  lastSessionLoss: (SessionLoss & { readonly at: number }) | undefined;
 
   reject(reason: RejectReason): void {
     this.rejected++;

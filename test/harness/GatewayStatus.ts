@@ -1,7 +1,13 @@
 /** The parts of the gateway's `GET /status` that tests, bench and scripts read. */
 export interface GatewayStatus {
   readiness: { ready: boolean; problems: string[] };
-  mqtt: { connected: boolean; connects: number; disconnects: number };
+  mqtt: {
+    connected: boolean;
+    connects: number;
+    disconnects: number;
+    sessionsLost: number;
+    lastSessionLoss: { at: string; reason: 'lost' | 'expired'; knownFrom: string; awaySeconds: number | null } | null;
+  };
   messages: {
     received: number;
     accepted: number;

@@ -123,7 +123,7 @@ export class NspawnMachine {
     const child = this.#nspawn;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     if (this.leader) spawnSync('kill', ['-s', 'RTMIN+4', String(this.leader)]); // systemd's "poweroff" signal
-    const done = await Promise.race([this.#exited, sleep(60_000).then(() => 'timeout')]);
+    const done = await Promise.race([this.#exited, sleep(60_000, 'timeout', { ref: false })]);
     if (done === 'timeout') {
       child.kill('SIGKILL');
       await this.#exited;

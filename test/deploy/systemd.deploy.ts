@@ -57,6 +57,7 @@ describe('the unit under a real systemd (systemd-nspawn)', { timeout: 30 * 60_00
 
   before(async () => {
     assert.ok(fs.existsSync(path.join(ROOT, 'dist/main.js')), 'npm run build first');
+    execFileSync('bash', [path.join(ROOT, 'scripts/deploy/prereqs.sh'), 'systemd'], { stdio: 'inherit' });
     const root = execFileSync(
       'bash',
       [path.join(ROOT, 'scripts/deploy/debian-root.sh'), 'systemd-amd64', 'amd64', 'systemd,systemd-sysv,dbus,nodejs', 'npm'],
@@ -151,6 +152,35 @@ describe('the unit under a real systemd (systemd-nspawn)', { timeout: 30 * 60_00
     const exposure = Number(/Overall exposure level for edgebridge\.service: (\d+(?:\.\d+)?)/.exec(security)?.[1]);
     console.log(`exposure (systemd-analyze security, online, in the container): ${exposure}`);
     assert.ok(exposure <= 1.5, security);
+  });
+
+  it('what the sandbox does to Node, measured under the same unit settings (the gateway calls none of what breaks)', () => {
+    // The installed unit with a probe as ExecStart: same user, namespaces, /proc view and syscall filter.
+    const probe = [
+      'const os = require("node:os"), fs = require("node:fs");',
+      'const t = (f) => { try { return f(); } catch (e) { return "throws " + (e.code ?? e.message); } };',
+      'console.log(JSON.stringify({ cpus: os.cpus().length, availableParallelism: os.availableParallelism(),',
+      '  totalmemMiB: Math.round(os.totalmem() / 2 ** 20), constrainedMemoryMiB: Math.round(process.constrainedMemory() / 2 ** 20),',
+      '  procMeminfo: fs.existsSync("/proc/meminfo"), loadavg: os.loadavg().length,',
+      '  networkInterfaces: t(() => Object.keys(os.networkInterfaces()).length), uid: process.getuid() }));',
+    ].join(' ');
+    const unit = machine
+      .sh(`cat /etc/systemd/system/${UNIT}`)
+      .replace(/^Type=notify$/m, 'Type=oneshot')
+      .replace(/^(WatchdogSec|TimeoutStartSec|Restart)=.*$/gm, '')
+      // systemd expands % specifiers and $VARIABLES in ExecStart=: both doubled.
+      .replace(
+        /^ExecStart=(\S+) .*$/m,
+        (_, node: string) => `ExecStart=${node} -e '${probe.replaceAll('%', '%%').replaceAll('$', '$$$$')}'`,
+      );
+    machine.sh('cat > /etc/systemd/system/eb-sandbox-probe.service && systemctl daemon-reload', { input: unit });
+    machine.sh('systemctl start eb-sandbox-probe.service');
+    const out = machine.sh('journalctl -u eb-sandbox-probe.service -o cat --no-pager | grep "^{"').trim();
+    console.log(`sandbox probe (Node ${process.version} under the unit's settings): ${out}`);
+    const r = JSON.parse(out) as { uid: number; availableParallelism: number };
+    assert.notEqual(r.uid, 0, 'a dynamic user');
+    assert.ok(r.availableParallelism >= 1);
+    // test/unit/sandboxSafe.test.ts keeps what does not work here (os.cpus() empty, …) out of src/.
   });
 
   it('MemoryMax= is in force: set in the unit cgroup, and the kernel OOM-kills a transient unit over its MemoryMax', () => {

@@ -4,7 +4,7 @@
 #
 #   scripts/deploy/base-image.sh ARCH NODE_BINARY NODE_VERSION TAG OUT.tar      # ARCH: amd64 | arm64
 #
-# The root is a Debian bookworm minbase (scripts/deploy/debian-root.sh base-ARCH), slimmed like the official image
+# The root is a Debian bookworm minbase (scripts/deploy/debian-root.sh node-base-ARCH), slimmed like the official image
 # (no docs, man pages, locales, apt lists), plus the given Node 24 binary as /usr/local/bin/node and npm in
 # /usr/local/lib/node_modules/npm with its npm/npx links: the layout of the official image. One layer, with a
 # config that names the architecture — `docker import --platform` is ignored by this engine (20.10), a loaded
@@ -15,7 +15,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${EDGEBRIDGE_CACHE:-/var/cache/edgebridge-deploy}
 log() { echo "== base-image: $*" >&2; }
 
-root=$("$here/debian-root.sh" "base-$arch" "$arch" "ca-certificates")
+# No ca-certificates: Node carries its own CA store, and its postinst takes minutes under qemu.
+root=$("$here/debian-root.sh" "node-base-$arch" "$arch")
 npm_version=$(npm --version)
 npm_dir=$CACHE/npm-$npm_version
 if [[ ! -e $npm_dir/package/bin/npm-cli.js ]]; then

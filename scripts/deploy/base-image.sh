@@ -8,11 +8,11 @@
 # (no docs, man pages, locales, apt lists), plus the given Node 24 binary as /usr/local/bin/node and npm in
 # /usr/local/lib/node_modules/npm with its npm/npx links: the layout of the official image. One layer, with a
 # config that names the architecture — `docker import --platform` is ignored by this engine (20.10), a loaded
-# archive is not. The npm version is the host's (`npm pack npm@VERSION`, cached in $EDGEBRIDGE_CACHE).
+# archive is not. The npm version is the host's (`npm pack npm@VERSION`, cached in $EDGEBRIDGE_DEPLOY_CACHE).
 set -euo pipefail
 arch=$1 node_bin=$2 node_version=$3 tag=$4 out=$5
 here=$(cd "$(dirname "$0")" && pwd)
-CACHE=${EDGEBRIDGE_CACHE:-/var/cache/edgebridge-deploy}
+CACHE=${EDGEBRIDGE_DEPLOY_CACHE:-/var/cache/edgebridge-deploy}
 log() { echo "== base-image: $*" >&2; }
 
 # No ca-certificates: Node carries its own CA store, and its postinst takes minutes under qemu.

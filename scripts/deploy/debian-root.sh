@@ -2,18 +2,18 @@
 # Builds (once) a Debian bookworm root with debootstrap and prints its path. Used by test:systemd (a root that
 # boots systemd under systemd-nspawn) and test:container (the local base images).
 #
-#   scripts/deploy/debian-root.sh NAME ARCH [PACKAGE,...] [APT_PACKAGE ...]    # → $EDGEBRIDGE_CACHE/roots/NAME
+#   scripts/deploy/debian-root.sh NAME ARCH [PACKAGE,...] [APT_PACKAGE ...]    # → $EDGEBRIDGE_DEPLOY_CACHE/roots/NAME
 #
 # PACKAGE,... go to debootstrap --include; APT_PACKAGE ... are installed afterwards by apt-get inside the root
 # (debootstrap's own resolver leaves Debian's npm, with its ~300 node-* dependencies, unconfigured).
-# EDGEBRIDGE_CACHE (default /var/cache/edgebridge-deploy) is kept between runs: a root is built only when its
+# EDGEBRIDGE_DEPLOY_CACHE (default /var/cache/edgebridge-deploy) is kept between runs: a root is built only when its
 # .complete marker is missing (measured here: amd64 minbase + systemd 30 s, 241 MB; arm64 second stage under qemu
 # 70 s). The mirror is the one this machine's apt uses. Needs root.
 set -euo pipefail
 name=$1 arch=$2 include=${3:-}
 shift 3 || shift $#
 extra=("$@")
-CACHE=${EDGEBRIDGE_CACHE:-/var/cache/edgebridge-deploy}
+CACHE=${EDGEBRIDGE_DEPLOY_CACHE:-/var/cache/edgebridge-deploy}
 root=$CACHE/roots/$name
 log() { echo "== debian-root: $*" >&2; }
 

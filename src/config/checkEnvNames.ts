@@ -4,7 +4,8 @@ import { closestName, leaves, type SchemaTree } from './schemaTree.ts';
 /**
  * EDGEBRIDGE_* variables that are not configuration but are read by the project's own tooling (scripts/, bench/,
  * test/, scripts/healthcheck.js in the container): an operator's shell or a container may carry them into the
- * gateway's environment, so they must not be refused. Whole prefixes are reserved for tests, bench and arm64 runs.
+ * gateway's environment, so they must not be refused. Whole prefixes are reserved for tests, bench, arm64 runs and
+ * the deployment tests (test:systemd, test:container).
  */
 const TOOLING_NAMES = new Set([
   'EDGEBRIDGE_KEEP_TMP',
@@ -14,7 +15,7 @@ const TOOLING_NAMES = new Set([
   'EDGEBRIDGE_OUTAGE_SECONDS',
   'EDGEBRIDGE_CENTRAL_OUTAGE_S',
 ]);
-const TOOLING_PREFIXES = ['EDGEBRIDGE_TEST_', 'EDGEBRIDGE_BENCH_', 'EDGEBRIDGE_ARM64_'];
+const TOOLING_PREFIXES = ['EDGEBRIDGE_TEST_', 'EDGEBRIDGE_BENCH_', 'EDGEBRIDGE_ARM64_', 'EDGEBRIDGE_DEPLOY_'];
 
 export interface EnvNameContext {
   readonly prefix: string;

@@ -17,7 +17,7 @@ import { connectPublisher, freePort, type GatewayStatus, type Servers, startServ
 import { DockerEngine } from './support/DockerEngine.ts';
 import { CACHE, nodeBinary, ROOT, stageBuildContext, timing } from './support/staging.ts';
 
-const ARCHES = (process.env.EDGEBRIDGE_CONTAINER_ARCHES ?? 'amd64,arm64').split(',') as ('amd64' | 'arm64')[];
+const ARCHES = (process.env.EDGEBRIDGE_DEPLOY_ARCHES ?? 'amd64,arm64').split(',') as ('amd64' | 'arm64')[];
 const NODE_VERSION = process.version;
 const BINFMT = '/proc/sys/fs/binfmt_misc';
 const baseTag = (arch: string) => `local/node:24-bookworm-slim-${arch}`;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** What the deployment tests share: the checkout, the cache they reuse between runs, their report lines. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const CACHE = process.env.EDGEBRIDGE_CACHE ?? '/var/cache/edgebridge-deploy';
+export const CACHE = process.env.EDGEBRIDGE_DEPLOY_CACHE ?? '/var/cache/edgebridge-deploy';
 export const timing = (what: string, ms: number) => console.log(`timing: ${what} ${Math.round(ms)} ms`);
 
 /** A checkout after `npm ci && npm run build`, as far as install.sh reads it, plus an `npm pack` of it (its name). */

@@ -8,8 +8,6 @@ export const MIN_NODE_MAJOR = 24;
 export function nodeTooOld(version: string, execPath: string): string | undefined {
   const major = Number(version.split('.')[0]);
   if (Number.isInteger(major) && major >= MIN_NODE_MAJOR) return undefined;
-  return (
-    `edgebridge: needs Node.js ${MIN_NODE_MAJOR} or newer; this is Node.js ${version} (${execPath}).\n` +
-    `Run it with a newer node (the project's own is node_modules/node/bin/node after npm ci).\n`
-  );
+  // One line (issue 18): it is what journalctl or a terminal shows of a failed start.
+  return `edgebridge: needs Node.js ${MIN_NODE_MAJOR} or newer; this is Node.js ${version} (${execPath}): run it with Node.js ${MIN_NODE_MAJOR} (scripts/install.sh bundles one)\n`;
 }

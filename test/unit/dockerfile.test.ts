@@ -92,10 +92,14 @@ function healthcheckArgv(): string[] {
 }
 
 describe('Dockerfile.arm64', () => {
-  it('is multi-stage: builds with dev dependencies, runs on linux/arm64 node:24-bookworm-slim with npm ci --omit=dev', () => {
+  it('is multi-stage: builds with dev dependencies, runs on the official node:24-bookworm-slim by default (a build arg names another) with npm ci --omit=dev', () => {
     assert.ok(stages >= 2, 'at least a build and a runtime stage');
+    const globalArgs = instructions.filter((i) => i.stage === -1 && i.cmd === 'ARG').map((i) => i.args);
+    assert.ok(globalArgs.includes('BASE_IMAGE=node:24-bookworm-slim'), 'the default base is the official Node 24 image');
     const froms = all('FROM');
-    assert.equal(froms.at(-1)!.args, '--platform=linux/arm64 node:24-bookworm-slim');
+    // No --platform on the runtime stage: it is the build's target (linux/arm64 or linux/amd64).
+    assert.match(froms.at(-1)!.args, /^\$\{BASE_IMAGE\}$/);
+    assert.match(froms[0]!.args, /^--platform=\$BUILDPLATFORM \$\{BUILD_BASE_IMAGE\} AS build$/);
     const build = instructions.filter((i) => i.stage < stages - 1 && i.cmd === 'RUN').map((i) => i.args);
     assert.ok(
       build.some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev|--production/.test(r)),

@@ -8,5 +8,6 @@ describe('nodeTooOld', () => {
     assert.equal(nodeTooOld('26.0.0', '/x/node'), undefined);
     const m = nodeTooOld('20.20.2', '/usr/bin/node');
     assert.match(m ?? '', /needs Node\.js 24 or newer; this is Node\.js 20\.20\.2 \(\/usr\/bin\/node\)/);
+    assert.equal(m?.split('\n').length, 2, 'one line');
   });
 });

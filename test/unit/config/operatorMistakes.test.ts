@@ -98,7 +98,8 @@ describe('misspelt EDGEBRIDGE_* variables', () => {
       if (statSync(p).isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
       else files.push(p);
     };
-    for (const p of ['systemd', 'Dockerfile.arm64', 'scripts', 'bench', 'test/harness', 'test/integration']) walk(join(root, p));
+    for (const p of ['systemd', 'Dockerfile.arm64', 'scripts', 'bench', 'test/harness', 'test/integration', 'test/deploy'])
+      walk(join(root, p));
     const names = new Set<string>();
     for (const f of files)
       for (const m of readFileSync(f, 'utf8').matchAll(/EDGEBRIDGE_[A-Z0-9_]+/g)) if (!m[0].endsWith('_')) names.add(m[0]);

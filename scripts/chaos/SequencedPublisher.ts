@@ -12,6 +12,21 @@ const INFLIGHT = 1;
 const QUEUED = 2;
 export const ACKED = 3;
 
+/** The shared publish state of `n` messages from `devices` devices, nothing sent yet. */
+export function newPublishShared(n: number, devices: number, t0: number): PublishShared {
+  return {
+    n,
+    devices,
+    state: new Uint8Array(n),
+    ts: new Float64Array(n),
+    ackedAt: new Float64Array(n).fill(-1),
+    t0,
+    publishes: 0,
+    resends: 0,
+    acked: 0,
+  };
+}
+
 export interface PublishShared {
   readonly n: number;
   readonly devices: number;

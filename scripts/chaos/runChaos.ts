@@ -10,7 +10,7 @@ import { mulberry32 } from '../bulk/prng.ts';
 import { injectFaults, planFaults } from './faults.ts';
 import { GatewaySampler } from './GatewaySampler.ts';
 import { lossReport } from './lossReport.ts';
-import { SequencedPublisher, type PublishShared } from './SequencedPublisher.ts';
+import { newPublishShared, SequencedPublisher } from './SequencedPublisher.ts';
 import { readBack } from './sinkSeqs.ts';
 import { FAULT_KINDS, type AckMode, type ChaosOptions, type ChaosResult, type FaultRecord } from './types.ts';
 
@@ -130,17 +130,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     scenario.defer(() => sampler.stop());
 
     // ---- publishers ----
-    const shared: PublishShared = {
-      n,
-      devices,
-      state: new Uint8Array(n),
-      ts: new Float64Array(n),
-      ackedAt: new Float64Array(n).fill(-1),
-      t0,
-      publishes: 0,
-      resends: 0,
-      acked: 0,
-    };
+    const shared = newPublishShared(n, devices, t0);
     const owned: number[][] = Array.from({ length: publishers }, () => []);
     for (let seq = 0; seq < n; seq++) owned[(seq % devices) % publishers]!.push(seq);
     const pubs = owned.map(

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, GatewayProcess, median, waitFor, withScenario } from '../../test/harness/index.ts';
 import type { GatewayStatus } from '../../test/harness/index.ts';
-import { SequencedPublisher, type PublishShared } from '../chaos/SequencedPublisher.ts';
+import { newPublishShared, SequencedPublisher } from '../chaos/SequencedPublisher.ts';
 import { influxSeqs, verdict } from '../chaos/sinkSeqs.ts';
 
 /** One restart: the broker is down for `downMs`, then listens and stays up for `upMs`. */
@@ -122,17 +122,7 @@ export async function runBrokerRestarts(opts: BrokerRestartOptions): Promise<Bro
 
     const plannedMs = 1500 + opts.plan.reduce((sum, r) => sum + r.downMs + r.upMs, 0);
     const n = Math.max(1, Math.round((opts.ratePerSecond * plannedMs) / 1000));
-    const shared: PublishShared = {
-      n,
-      devices: 10,
-      state: new Uint8Array(n),
-      ts: new Float64Array(n),
-      ackedAt: new Float64Array(n).fill(-1),
-      t0,
-      publishes: 0,
-      resends: 0,
-      acked: 0,
-    };
+    const shared = newPublishShared(n, 10, t0);
     const publisher = new SequencedPublisher(
       mq.url,
       `restarts-pub-${process.pid}-${mode}`,

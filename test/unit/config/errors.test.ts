@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CONFIG_EXIT_CODE, ConfigError } from '../../../src/errors/ConfigError.ts';
+import { CONFIG_EXIT_CODE, type ConfigError } from '../../../src/errors/ConfigError.ts';
+import { configFailure } from './configFailure.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eb-errors-'));
@@ -19,13 +20,7 @@ function configFile(content: unknown): string {
 /** Loads and returns the ConfigError it must throw. */
 function failure(opts: { file?: unknown; env?: Record<string, string>; argv?: string[] }): ConfigError {
   const argv = [...(opts.argv ?? []), ...(opts.file === undefined ? [] : ['--config', configFile(opts.file)])];
-  try {
-    loadConfig({ argv, env: opts.env ?? {}, hostname: 'h' });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
+  return configFailure(() => loadConfig({ argv, env: opts.env ?? {}, hostname: 'h' }));
 }
 
 describe('ConfigError', () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../../src/errors/ConfigError.ts';
+import type { ConfigError } from '../../../src/errors/ConfigError.ts';
+import { configFailure } from './configFailure.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 
@@ -10,13 +11,7 @@ function redis(env: Record<string, string>): RedisSinkConfig {
 }
 
 function failure(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig({ argv: [], env, hostname: 'h' });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
+  return configFailure(() => loadConfig({ argv: [], env, hostname: 'h' }));
 }
 
 describe('Redis sink topology, TLS and WAIT config', () => {

@@ -1,16 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
-import { ConfigError } from '../../../src/errors/ConfigError.ts';
+import type { ConfigError } from '../../../src/errors/ConfigError.ts';
+import { configFailure } from './configFailure.ts';
 
 function failure(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig({ argv: [], env, hostname: 'h' });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
+  return configFailure(() => loadConfig({ argv: [], env, hostname: 'h' }));
 }
 
 describe('sparkplug.* keys', () => {

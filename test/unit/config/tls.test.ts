@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/runCli.ts';
-import { ConfigError } from '../../../src/errors/ConfigError.ts';
+import type { ConfigError } from '../../../src/errors/ConfigError.ts';
+import { configFailure } from './configFailure.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 import { redactConfig } from '../../../src/log/redactConfig.ts';
 import { describeTlsError } from '../../../src/tls/describeTlsError.ts';
@@ -20,13 +21,7 @@ after(() => pki?.destroy());
 const load = (env: Record<string, string>, argv: string[] = []) => loadConfig({ argv, env, hostname: 'h' });
 
 function failure(env: Record<string, string>, argv: string[] = []): ConfigError {
-  try {
-    load(env, argv);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
+  return configFailure(() => load(env, argv));
 }
 
 const MQTTS = { EDGEBRIDGE_MQTT_URL: 'mqtts://broker.example:8883' };

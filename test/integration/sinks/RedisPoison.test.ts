@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startRedis } from '../../harness/index.ts';
@@ -47,8 +47,18 @@ describe('RedisSink: one device cannot erase the others (real redis-server)', ()
   const { logger } = memoryLogger();
   const collapsed = new CollapsingLog({ logger, intervalMs: 1000 });
 
+  // Sinks a test left open (an assertion failed before its stop()): stopped after it, or the file never exits.
+  const open = new Set<RedisSink>();
+  afterEach(async () => {
+    for (const s of open) await Promise.resolve(s.stop()).catch(() => {});
+    open.clear();
+  });
+
   async function sink(overrides: Partial<RedisSinkConfig> = {}): Promise<RedisSink> {
-    const s = new RedisSink({ config: redisSinkConfig(rd.url, overrides), logger, collapsed });
+    // A 100 000-field script takes seconds on a loaded 2-core machine: the 1 s test default would time it out.
+    const resilience = { ...redisSinkConfig(rd.url).resilience, timeoutMs: 30_000 };
+    const s = new RedisSink({ config: redisSinkConfig(rd.url, { resilience, ...overrides }), logger, collapsed });
+    open.add(s);
     await s.start();
     await new Promise((r) => setTimeout(r, 100));
     return s;

@@ -1,14 +1,5 @@
 import type { SessionMarker, SessionRecord } from './SessionMarker.ts';
-
-/** A CONNACK without the session the broker should have held: what it dropped is gone, and nobody else will say so. */
-export interface SessionLoss {
-  /** expired: the gateway was away (in this process) longer than the MQTT 5 session expiry; lost: otherwise. */
-  readonly reason: 'lost' | 'expired';
-  /** How the gateway knew the session existed: from this process, or from the marker of an earlier run. */
-  readonly knownFrom: 'this process' | 'earlier run';
-  /** How long the connection was down, when this process saw it go (ms). */
-  readonly awayMs: number | undefined;
-}
+import type { SessionLoss } from '../stats/SourceStats.ts';
 
 /** Whether the broker should hold a session for this gateway now. Changed only by SessionWatch's methods. */
 export type SessionExpectation =

@@ -1,5 +1,4 @@
 import type { RejectReason } from '../pipeline/RouteResult.ts';
-import type { SessionLoss } from '../source/SessionWatch.ts';
 
 /**
  * Plain counters of the MQTT side, bumped on the hot path (a field increment, nothing more) and read by the
@@ -33,4 +32,14 @@ export class SourceStats {
     this.rejected++;
     this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1);
   }
+}
+
+/** A CONNACK without the session the broker should have held: what it dropped is gone, and nobody else will say so. */
+export interface SessionLoss {
+  /** expired: the gateway was away (in this process) longer than the MQTT 5 session expiry; lost: otherwise. */
+  readonly reason: 'lost' | 'expired';
+  /** How the gateway knew the session existed: from this process, or from the marker of an earlier run. */
+  readonly knownFrom: 'this process' | 'earlier run';
+  /** How long the connection was down, when this process saw it go (ms). */
+  readonly awayMs: number | undefined;
 }

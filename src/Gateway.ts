@@ -12,6 +12,7 @@ import type { Spool } from './spool/Spool.ts';
 import type { Sink } from './sinks/Sink.ts';
 import { InfluxSink } from './sinks/influx/InfluxSink.ts';
 import { RedisSink } from './sinks/redis/RedisSink.ts';
+import type { RejectedPointsListener } from './sinks/isolateBadPoints.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
@@ -73,7 +74,10 @@ export class Gateway {
 
     const sinks = config.sinks.map((c, index) => {
       const sinkLogger = logger.child({ sink: c.name });
-      const sink = options.createSink?.(c, sinkLogger) ?? buildSink(c, sinkLogger, collapsed);
+      // Each line a server refused goes to the dead letter with the server's message (nothing dropped unseen).
+      const onRejected = (text: string, reason: string): void =>
+        deadLetter.offer('sink_rejected', reason, `sink:${c.name}`, Buffer.from(text, 'utf8'));
+      const sink = options.createSink?.(c, sinkLogger) ?? buildSink(c, sinkLogger, collapsed, onRejected);
       // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
       return { config: c, sink, logger: sinkLogger, stats: new SinkStats(c.name, c.type), cursor: lazyCursor(spool, index) };
     });
@@ -254,11 +258,11 @@ function lazyCursor(spool: Spool, index: number): SpoolCursor {
   };
 }
 
-function buildSink(config: SinkConfig, logger: Logger, collapsed: CollapsingLog): Sink {
+function buildSink(config: SinkConfig, logger: Logger, collapsed: CollapsingLog, onRejected: RejectedPointsListener): Sink {
   switch (config.type) {
     case 'influx':
-      return new InfluxSink({ config });
+      return new InfluxSink({ config, onRejected });
     case 'redis':
-      return new RedisSink({ config, logger, collapsed });
+      return new RedisSink({ config, logger, collapsed, onRejected });
   }
 }

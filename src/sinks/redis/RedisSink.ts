@@ -1,7 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisSinkConfig } from '../../config/Config.ts';
-import { splitBatch, type Batch } from '../../spool/Batch.ts';
+import type { Batch } from '../../spool/Batch.ts';
+import { isolateBadPoints, type RejectedPointsListener } from '../isolateBadPoints.ts';
 import type { Sink, WriteResult } from '../Sink.ts';
 import { SinkError } from '../SinkError.ts';
 import { classifyRedisError, isAuthReply } from './classifyRedisError.ts';
@@ -21,6 +22,8 @@ export interface RedisSinkOptions {
   readonly collapsed: CollapsingLog;
   /** Extra ioredis options (tests); the offline queue stays off whatever is passed. */
   readonly redisOptions?: RedisOptions;
+  /** Told about each entry Redis refused, with its error reply: the gateway's dead letter. */
+  readonly onRejected?: RejectedPointsListener;
 }
 
 /**
@@ -40,6 +43,7 @@ export class RedisSink implements Sink {
   readonly #collapsed: CollapsingLog;
   readonly #builder: RedisBatchBuilder;
   readonly #extra: RedisOptions;
+  readonly #onRejected: RejectedPointsListener | undefined;
   #client: Redis | Cluster | undefined;
   #writer: RedisWriter | undefined;
   /** The last connection-level error (cleared when connected): explains "not connected" to the worker. */
@@ -52,6 +56,7 @@ export class RedisSink implements Sink {
     this.#collapsed = options.collapsed;
     this.#builder = new RedisBatchBuilder(options.config);
     this.#extra = options.redisOptions ?? {};
+    this.#onRejected = options.onRejected;
   }
 
   async start(): Promise<void> {
@@ -116,12 +121,7 @@ export class RedisSink implements Sink {
     } catch (e) {
       const error = e as SinkError;
       if (error.retryable) throw error;
-      const halves = batch.ends.length > 1 ? splitBatch(batch) : undefined;
-      if (halves === undefined) return { accepted: 0, rejected: batch.points, reason: error.message };
-      signal.throwIfAborted();
-      const first = await this.#writeIsolating(halves[0], signal);
-      signal.throwIfAborted();
-      return addResults(first, await this.#writeIsolating(halves[1], signal));
+      return isolateBadPoints(batch, error, { send: (piece) => this.#writeOnce(piece), splitLines: false, signal, onRejected: this.#onRejected });
     }
   }
 
@@ -162,15 +162,4 @@ export class RedisSink implements Sink {
       client.disconnect();
     }
   }
-}
-
-/** Two halves' outcomes as one; the first reason given wins. */
-function addResults(a: WriteResult, b: WriteResult): WriteResult {
-  const reason = a.reason ?? b.reason;
-  return {
-    accepted: a.accepted + b.accepted,
-    rejected: a.rejected + b.rejected,
-    duplicates: (a.duplicates ?? 0) + (b.duplicates ?? 0),
-    ...(reason !== undefined ? { reason } : {}),
-  };
 }

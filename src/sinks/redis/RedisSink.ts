@@ -110,7 +110,8 @@ export class RedisSink implements Sink {
   /**
    * One device must not cost the others their points: when Redis refuses a batch for its content (a data error,
    * not retried), the batch is split in halves of its entries and each half written on its own, down to the one
-   * entry Redis refuses, which alone is rejected (counted). One bad entry among n costs about 2·log2(n) more calls.
+   * entry Redis refuses, which alone is rejected (counted, handed to `onRejected`: the dead letter). One bad entry
+   * among n costs about 2·log2(n) more calls; bounded as isolateBadPoints says.
    * An entry (one message) is not split into its lines: its lines share one stream position, and a line applied
    * alone would make the script skip its siblings as already applied. A retryable error in any half throws: the
    * worker sends the whole batch again, and what had landed is skipped (streams) or rewritten the same (latest).
@@ -121,7 +122,12 @@ export class RedisSink implements Sink {
     } catch (e) {
       const error = e as SinkError;
       if (error.retryable) throw error;
-      return isolateBadPoints(batch, error, { send: (piece) => this.#writeOnce(piece), splitLines: false, signal, onRejected: this.#onRejected });
+      return isolateBadPoints(batch, error, {
+        send: (piece) => this.#writeOnce(piece),
+        splitLines: false,
+        signal,
+        onRejected: this.#onRejected,
+      });
     }
   }
 

@@ -70,7 +70,9 @@ describe('InfluxSink against an HTTP server that answers what the test scripts',
       const judging = await startFaultyHttp({
         judge: (ls) => {
           const badLine = ls.find((l) => l.includes('MARKER'));
-          return badLine === undefined ? undefined : { status, body: JSON.stringify({ code: 'invalid', message: `unable to parse '${badLine}'` }) };
+          return badLine === undefined
+            ? undefined
+            : { status, body: JSON.stringify({ code: 'invalid', message: `unable to parse '${badLine}'` }) };
         },
       });
       const dead: [string, string, boolean][] = [];
@@ -87,8 +89,14 @@ describe('InfluxSink against an HTTP server that answers what the test scripts',
       assert.equal(dead[0]![0], ls[417]);
       assert.match(dead[0]![1], /MARKER/);
       // Every good line reached the server in an accepted request, once.
-      const written = judging.writeRequests().filter((q) => q.response.status === 204).flatMap((q) => q.lines);
-      assert.deepEqual(written, ls.filter((_, i) => i !== 417));
+      const written = judging
+        .writeRequests()
+        .filter((q) => q.response.status === 204)
+        .flatMap((q) => q.lines);
+      assert.deepEqual(
+        written,
+        ls.filter((_, i) => i !== 417),
+      );
       assert.ok(judging.writeRequests().length <= 2 + 2 * Math.ceil(Math.log2(1000)), `requests ${judging.writeRequests().length}`);
       await judging.close();
     }

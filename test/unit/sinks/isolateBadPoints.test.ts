@@ -35,7 +35,12 @@ describe('isolateBadPoints', () => {
     const s = server();
     const dead: [string, string, boolean][] = [];
     const b = batch(lines(1000, [637]));
-    const r = await isolateBadPoints(b, bad('first'), { send: s.send, splitLines: true, signal: never, onRejected: (t, why, alone) => dead.push([t, why, alone]) });
+    const r = await isolateBadPoints(b, bad('first'), {
+      send: s.send,
+      splitLines: true,
+      signal: never,
+      onRejected: (t, why, alone) => dead.push([t, why, alone]),
+    });
     assert.deepEqual(r, { accepted: 999, rejected: 1, reason: "unable to parse 'm,d=BAD637 v=x'" });
     assert.equal(s.written.length, 999);
     assert.deepEqual(dead, [['m,d=BAD637 v=x', "unable to parse 'm,d=BAD637 v=x'", true]]);
@@ -46,7 +51,10 @@ describe('isolateBadPoints', () => {
   it('good lines keep their order', async () => {
     const s = server();
     await isolateBadPoints(batch(lines(64, [3, 40])), bad('x'), { send: s.send, splitLines: true, signal: never });
-    assert.deepEqual(s.written, lines(64, [3, 40]).filter((l) => !l.includes('BAD')));
+    assert.deepEqual(
+      s.written,
+      lines(64, [3, 40]).filter((l) => !l.includes('BAD')),
+    );
   });
 
   it('three bad lines: exactly three rejected, each dead-lettered alone', async () => {
@@ -82,7 +90,10 @@ describe('isolateBadPoints', () => {
     assert.equal(r.accepted + r.rejected, n);
     assert.ok((r.unisolated ?? 0) > 0);
     assert.equal(r.rejected, alone.length + (r.unisolated ?? 0));
-    assert.equal(whole.reduce((a, b) => a + b, 0), r.unisolated);
+    assert.equal(
+      whole.reduce((a, b) => a + b, 0),
+      r.unisolated,
+    );
     assert.equal(s.written.length, r.accepted);
   });
 

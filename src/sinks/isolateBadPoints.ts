@@ -15,9 +15,10 @@ export interface IsolateOptions {
 }
 
 /**
- * Requests one batch may cost, as a multiple of ceil(log2 n): isolating one bad line among n costs about 2·log2 n
- * requests (the failing half is split, its sibling written), so this isolates about 4 bad lines anywhere in the
- * batch; a batch with more keeps the later ones in pieces rejected whole. 5 000 points: at most 112 requests.
+ * Requests one batch may cost per level of bisection (there are ceil(log2 n) + 1 levels): isolating one bad line
+ * among n costs about 2·log2 n requests (the failing half is split, its sibling written), so this isolates about 4
+ * bad lines anywhere in the batch; a batch with more keeps the later ones in pieces rejected whole. 5 000 points:
+ * 14 levels, at most 112 requests (plus one per level for the pieces pending when the budget runs out).
  */
 const REQUESTS_PER_LEVEL = 8;
 
@@ -25,7 +26,7 @@ const REQUESTS_PER_LEVEL = 8;
  * One bad point must not cost the batch: after `firstError` (a non-retryable data error for the whole `batch`), the
  * batch is split in halves and each half written on its own, down to the piece the server still refuses, which alone
  * is rejected and handed to `onRejected` with the server's message. Bounded: at most ceil(log2 n) + 1 levels and
- * REQUESTS_PER_LEVEL·ceil(log2 n) requests; once the budget is spent, pieces are still sent once each but a refused
+ * REQUESTS_PER_LEVEL requests per level; once the budget is spent, pieces are still sent once each but a refused
  * one is rejected whole, counted in `unisolated`. Sequential, in order: a later piece never lands before an earlier
  * one. A retryable error in any piece throws: the worker sends the whole batch again (InfluxDB overwrites a point
  * with the same series and time, Redis skips entries it applied), so no good point is lost by a retry.

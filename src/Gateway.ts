@@ -17,6 +17,7 @@ import type { Spool } from './spool/Spool.ts';
 import type { Sink } from './sinks/Sink.ts';
 import { InfluxSink } from './sinks/influx/InfluxSink.ts';
 import { RedisSink } from './sinks/redis/RedisSink.ts';
+import type { RejectedPointsListener } from './sinks/isolateBadPoints.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
 import { MqttSource } from './source/MqttSource.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
@@ -105,6 +106,7 @@ export class Gateway {
   readonly #spool: Spool;
   readonly #metrics: GatewayMetrics;
   readonly #collapsed: CollapsingLog;
+  readonly #deadLetter: DeadLetter;
   readonly #source: MqttSource;
   /** The router the source calls; a reload replaces it between two messages. */
   #router: Router;
@@ -127,6 +129,7 @@ export class Gateway {
     const sourceStats = new SourceStats();
     const recent = new RecentMessages();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
+    this.#deadLetter = deadLetter;
     const spool = buildSpool(config, logger);
     this.#spool = spool;
     const commands = new CommandPublisher();
@@ -426,7 +429,10 @@ export class Gateway {
   #buildSinkPart(config: SinkConfig, index: number, cursor: SpoolCursor): SinkPart {
     const { logger, createSink } = this.#options;
     const sinkLogger = logger.child({ sink: config.name });
-    const sink = createSink?.(config, sinkLogger) ?? buildSink(config, sinkLogger, this.#collapsed);
+    // Each line a server refused goes to the dead letter with the server's message (nothing dropped unseen).
+    const onRejected = (text: string, reason: string): void =>
+      this.#deadLetter.offer('sink_rejected', reason, `sink:${config.name}`, Buffer.from(text, 'utf8'));
+    const sink = createSink?.(config, sinkLogger) ?? buildSink(config, sinkLogger, this.#collapsed, onRejected);
     const stats = new SinkStats(config.name, config.type);
     const worker = new SinkWorker({
       sink,
@@ -546,11 +552,11 @@ function lazyCursor(spool: Spool, index: number): SpoolCursor {
   };
 }
 
-function buildSink(config: SinkConfig, logger: Logger, collapsed: CollapsingLog): Sink {
+function buildSink(config: SinkConfig, logger: Logger, collapsed: CollapsingLog, onRejected: RejectedPointsListener): Sink {
   switch (config.type) {
     case 'influx':
-      return new InfluxSink({ config });
+      return new InfluxSink({ config, onRejected });
     case 'redis':
-      return new RedisSink({ config, logger, collapsed });
+      return new RedisSink({ config, logger, collapsed, onRejected });
   }
 }

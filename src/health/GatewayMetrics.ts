@@ -109,6 +109,12 @@ export class GatewayMetrics {
       (i) => sinks[i]!.stats.pointsRejected,
     );
     perSink(
+      'edgebridge_sink_points_rejected_unisolated_total',
+      'Of the rejected points, those refused in a piece not bisected down to single lines (bisection budget spent)',
+      'counter',
+      (i) => sinks[i]!.stats.pointsRejectedUnisolated,
+    );
+    perSink(
       'edgebridge_sink_points_retried_total',
       'Points in batches whose write attempt failed and was retried',
       'counter',

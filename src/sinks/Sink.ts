@@ -21,6 +21,11 @@ export interface WriteResult {
   readonly rejected: number;
   /** Points the sink recognised as already written (a batch sent again after a crash) and skipped. */
   readonly duplicates?: number;
+  /**
+   * Of `rejected`, points refused in a piece that was not split down to single lines (the bisection's request budget
+   * was spent, see isolateBadPoints): good points may be among them.
+   */
+  readonly unisolated?: number;
   /** Why points were rejected (for the log and the metric label). */
   readonly reason?: string;
 }

@@ -72,7 +72,8 @@ export class DeadLetter {
     this.#client = client;
   }
 
-  offer(reason: RejectReason, detail: string, topic: string, payload: Buffer): void {
+  /** `sink_rejected`: a line a sink's server refused (the topic is then `sink:<name>`, the payload the line). */
+  offer(reason: RejectReason | 'sink_rejected', detail: string, topic: string, payload: Buffer): void {
     const deadTopic = this.#options.topic;
     if (deadTopic === '') return;
     if (topic === deadTopic || isDeadLetterRecord(payload)) {

@@ -8,6 +8,8 @@ export class SinkStats {
   readonly type: string;
   pointsWritten = 0;
   pointsRejected = 0;
+  /** Of pointsRejected, those refused in a piece the bisection's budget did not split down to single lines. */
+  pointsRejectedUnisolated = 0;
   /** Points in batches whose attempt failed and was retried (each retry counts the batch again). */
   pointsRetried = 0;
   /** Points recognised as already written (re-sent after a crash) and skipped by the sink. */

@@ -198,7 +198,8 @@ export class SinkWorker {
       stats.throttledUntil = undefined;
       if (result.rejected > 0) {
         stats.pointsRejected += result.rejected;
-        logger.warn({ rejected: result.rejected, reason: result.reason }, 'points rejected by sink');
+        stats.pointsRejectedUnisolated += result.unisolated ?? 0;
+        logger.warn({ rejected: result.rejected, unisolated: result.unisolated, reason: result.reason }, 'points rejected by sink');
       }
       cursor.commit(batch);
     } catch (error) {

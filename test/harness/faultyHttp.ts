@@ -44,6 +44,11 @@ export interface FaultyHttpOptions {
   defaultResponse?: ScriptedResponse;
   /** The scripted path; other paths get 404 (and are recorded). Default /api/v2/write. */
   path?: string;
+  /**
+   * Answers by content, before the queue: e.g. 400 for a body holding a marker line (what InfluxDB does with a
+   * line it cannot parse). undefined = fall through to the queue and the default.
+   */
+  judge?: (lines: string[]) => ScriptedResponse | undefined;
 }
 
 export interface FaultyHttpServer {
@@ -99,7 +104,7 @@ export async function startFaultyHttp(opts: FaultyHttpOptions = {}): Promise<Fau
       let response: ScriptedResponse;
       if (url.pathname !== scriptedPath) response = { status: 404, body: 'not found' };
       else if (decoded.error !== undefined) response = { status: 400, body: `bad body: ${decoded.error}` };
-      else response = queue.shift() ?? defaultResponse;
+      else response = opts.judge?.(decoded.body.split('\n').filter((l) => l.trim().length > 0)) ?? queue.shift() ?? defaultResponse;
       const record: RecordedRequest = {
         method: req.method ?? 'GET',
         url: req.url ?? '/',

@@ -1,7 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisSinkConfig } from '../../config/Config.ts';
-import { splitBatch, type Batch } from '../../spool/Batch.ts';
+import type { Batch } from '../../spool/Batch.ts';
+import { isolateBadPoints, type RejectedPointsListener } from '../isolateBadPoints.ts';
 import type { Sink, WriteResult } from '../Sink.ts';
 import { SinkError } from '../SinkError.ts';
 import { classifyRedisError, isAuthReply } from './classifyRedisError.ts';
@@ -21,6 +22,8 @@ export interface RedisSinkOptions {
   readonly collapsed: CollapsingLog;
   /** Extra ioredis options (tests); the offline queue stays off whatever is passed. */
   readonly redisOptions?: RedisOptions;
+  /** Told about each entry Redis refused, with its error reply: the gateway's dead letter. */
+  readonly onRejected?: RejectedPointsListener;
 }
 
 /**
@@ -40,6 +43,7 @@ export class RedisSink implements Sink {
   readonly #collapsed: CollapsingLog;
   readonly #builder: RedisBatchBuilder;
   readonly #extra: RedisOptions;
+  readonly #onRejected: RejectedPointsListener | undefined;
   #client: Redis | Cluster | undefined;
   #writer: RedisWriter | undefined;
   /** The last connection-level error (cleared when connected): explains "not connected" to the worker. */
@@ -52,6 +56,7 @@ export class RedisSink implements Sink {
     this.#collapsed = options.collapsed;
     this.#builder = new RedisBatchBuilder(options.config);
     this.#extra = options.redisOptions ?? {};
+    this.#onRejected = options.onRejected;
   }
 
   async start(): Promise<void> {
@@ -105,7 +110,8 @@ export class RedisSink implements Sink {
   /**
    * One device must not cost the others their points: when Redis refuses a batch for its content (a data error,
    * not retried), the batch is split in halves of its entries and each half written on its own, down to the one
-   * entry Redis refuses, which alone is rejected (counted). One bad entry among n costs about 2·log2(n) more calls.
+   * entry Redis refuses, which alone is rejected (counted, handed to `onRejected`: the dead letter). One bad entry
+   * among n costs about 2·log2(n) more calls; bounded as isolateBadPoints says.
    * An entry (one message) is not split into its lines: its lines share one stream position, and a line applied
    * alone would make the script skip its siblings as already applied. A retryable error in any half throws: the
    * worker sends the whole batch again, and what had landed is skipped (streams) or rewritten the same (latest).
@@ -116,12 +122,12 @@ export class RedisSink implements Sink {
     } catch (e) {
       const error = e as SinkError;
       if (error.retryable) throw error;
-      const halves = batch.ends.length > 1 ? splitBatch(batch) : undefined;
-      if (halves === undefined) return { accepted: 0, rejected: batch.points, reason: error.message };
-      signal.throwIfAborted();
-      const first = await this.#writeIsolating(halves[0], signal);
-      signal.throwIfAborted();
-      return addResults(first, await this.#writeIsolating(halves[1], signal));
+      return isolateBadPoints(batch, error, {
+        send: (piece) => this.#writeOnce(piece),
+        splitLines: false,
+        signal,
+        onRejected: this.#onRejected,
+      });
     }
   }
 
@@ -162,15 +168,4 @@ export class RedisSink implements Sink {
       client.disconnect();
     }
   }
-}
-
-/** Two halves' outcomes as one; the first reason given wins. */
-function addResults(a: WriteResult, b: WriteResult): WriteResult {
-  const reason = a.reason ?? b.reason;
-  return {
-    accepted: a.accepted + b.accepted,
-    rejected: a.rejected + b.rejected,
-    duplicates: (a.duplicates ?? 0) + (b.duplicates ?? 0),
-    ...(reason !== undefined ? { reason } : {}),
-  };
 }

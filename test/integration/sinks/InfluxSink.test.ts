@@ -64,18 +64,41 @@ describe('InfluxSink against an HTTP server that answers what the test scripts',
     assert.deepEqual(req!.lines, lines(100));
   });
 
-  it('400 and 422 reject the batch (counted, not retried)', async () => {
+  it('400 and 422: the batch is bisected, the good lines written, only the bad line rejected (dead-lettered)', async () => {
     for (const status of [400, 422]) {
-      http.reset();
-      http.enqueue({
-        status,
-        body: '{"code":"invalid","message":"partial write: field type conflict"}',
-        headers: { 'content-type': 'application/json' },
+      // Answers like InfluxDB 2 for a body holding a bad line: that status, naming the line.
+      const judging = await startFaultyHttp({
+        judge: (ls) => {
+          const badLine = ls.find((l) => l.includes('MARKER'));
+          return badLine === undefined
+            ? undefined
+            : { status, body: JSON.stringify({ code: 'invalid', message: `unable to parse '${badLine}'` }) };
+        },
       });
-      const r = await sink.write(batch(lines(3)), never);
-      assert.equal(r.accepted, 0);
-      assert.equal(r.rejected, 3);
-      assert.match(r.reason ?? '', new RegExp(`${status}`));
+      const dead: [string, string, boolean][] = [];
+      const s = new InfluxSink({ config: config(judging.url), onRejected: (t, why, alone) => dead.push([t, why, alone]) });
+      await s.start();
+      const ls = lines(1000);
+      ls[417] = `x,device=MARKER v="oops" ${T}`;
+      const r = await s.write(batch(ls), never);
+      assert.equal(r.accepted, 999);
+      assert.equal(r.rejected, 1);
+      assert.equal(r.unisolated, undefined);
+      assert.match(r.reason ?? '', new RegExp(`${status}.*unable to parse`));
+      assert.equal(dead.length, 1);
+      assert.equal(dead[0]![0], ls[417]);
+      assert.match(dead[0]![1], /MARKER/);
+      // Every good line reached the server in an accepted request, once.
+      const written = judging
+        .writeRequests()
+        .filter((q) => q.response.status === 204)
+        .flatMap((q) => q.lines);
+      assert.deepEqual(
+        written,
+        ls.filter((_, i) => i !== 417),
+      );
+      assert.ok(judging.writeRequests().length <= 2 + 2 * Math.ceil(Math.log2(1000)), `requests ${judging.writeRequests().length}`);
+      await judging.close();
     }
   });
 

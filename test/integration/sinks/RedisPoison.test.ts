@@ -1,14 +1,14 @@
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startRedis } from '../../harness/index.ts';
 import type { RedisHandle } from '../../harness/index.ts';
-import { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
+import type { RedisSink } from '../../../src/sinks/redis/RedisSink.ts';
 import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
 import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { batchOf as makeBatch, type Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
-import { redisSinkConfig } from '../../fakes/redisSinkConfig.ts';
+import { openRedisSinks } from './openRedisSinks.ts';
 
 let nextPosition = 0;
 function batch(chunks: string[]): Batch {
@@ -47,19 +47,9 @@ describe('RedisSink: one device cannot erase the others (real redis-server)', ()
   const { logger } = memoryLogger();
   const collapsed = new CollapsingLog({ logger, intervalMs: 1000 });
 
-  // Sinks a test left open (an assertion failed before its stop()): stopped after it, or the file never exits.
-  const open = new Set<RedisSink>();
-  afterEach(async () => {
-    for (const s of open) await Promise.resolve(s.stop()).catch(() => {});
-    open.clear();
-  });
-
+  const openSink = openRedisSinks(() => rd.url, { logger, collapsed });
   async function sink(overrides: Partial<RedisSinkConfig> = {}): Promise<RedisSink> {
-    // A 100 000-field script takes seconds on a loaded 2-core machine: the 1 s test default would time it out.
-    const resilience = { ...redisSinkConfig(rd.url).resilience, timeoutMs: 30_000 };
-    const s = new RedisSink({ config: redisSinkConfig(rd.url, { resilience, ...overrides }), logger, collapsed });
-    open.add(s);
-    await s.start();
+    const s = await openSink(overrides);
     await new Promise((r) => setTimeout(r, 100));
     return s;
   }

@@ -65,6 +65,7 @@ export class Router {
     const gateway = options.gatewayTag ? options.gatewayId : undefined;
     const limits = options.limits ?? DEFAULT_LIMITS;
     let sparkplug: { host: SparkplugHost; stats: SparkplugStats } | undefined;
+    options.deadbandStats?.detach();
     this.#routes = options.routes.map((route, i): RouterRoute => {
       const stamp = new PointStamp(route, gateway);
       let sinks = route.sinks.length === 0 ? allSinks : 0;

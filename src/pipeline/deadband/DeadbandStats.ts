@@ -14,6 +14,14 @@ export interface RouteDeadbandCounters {
 export class DeadbandStats {
   readonly routes = new Map<string, RouteDeadbandCounters>();
 
+  /**
+   * A new router takes over (a reload): the old routes' states are let go (a route gone keeps its counts, holds 0
+   * memories, and no longer keeps its old state alive).
+   */
+  detach(): void {
+    for (const c of this.routes.values()) c.size = () => 0;
+  }
+
   /** The counters of `route`, made on first use; a reloaded route with the same pattern continues its counts. */
   counters(route: string): RouteDeadbandCounters {
     let c = this.routes.get(route);

@@ -128,9 +128,9 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
       const key = route.propertyKey;
       throw new FormatError({
         path: `routes[${i}].${key}`,
-        expected: `mqtt.protocolVersion 5 (it reads an MQTT 5 property, which MQTT 3.1.1 (mqtt.protocolVersion ${m.protocolVersion}) does not carry)`,
+        expected: `no MQTT 5 property while mqtt.protocolVersion is ${m.protocolVersion}: MQTT 3.1.1 messages carry none`,
         value: key === 'measurement' ? route.measurement : key === 'timeField' ? route.timeField : route.tags[key.slice(5)],
-        fix: `set EDGEBRIDGE_MQTT_PROTOCOL_VERSION=5 (or "mqtt": {"protocolVersion": 5}), or remove the property from routes[${i}].${key}`,
+        fix: `set EDGEBRIDGE_MQTT_PROTOCOL_VERSION=5 (mqtt.protocolVersion in the config file), or remove the property from routes[${i}].${key}`,
       });
     }
     route.sinks.forEach((name, j) => {

@@ -37,7 +37,7 @@ export function parseProperty(name: string): MessageProperty {
  */
 export function readProperty(property: MessageProperty, properties: MessageProperties | undefined): string {
   if (properties === undefined) return '';
-  if (property.kind === 'contentType') return properties.contentType ?? '';
+  if (property.kind === 'contentType') return typeof properties.contentType === 'string' ? properties.contentType : '';
   const user = properties.userProperties;
   // Own keys only: a device's properties object must not answer `$user.constructor` from Object.prototype.
   if (user === undefined || !Object.hasOwn(user, property.key)) return '';

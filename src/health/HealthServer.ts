@@ -318,9 +318,11 @@ function checkProperties(props: unknown): void {
   const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
   if (!isObject(props)) throw new Error('properties: expected {"contentType", "userProperties"}');
   for (const key of Object.keys(props)) {
-    if (key !== 'contentType' && key !== 'userProperties') throw new Error(`properties.${key}: unknown; expected contentType or userProperties`);
+    if (key !== 'contentType' && key !== 'userProperties')
+      throw new Error(`properties.${key}: unknown; expected contentType or userProperties`);
   }
-  if (props.contentType !== undefined && typeof props.contentType !== 'string') throw new Error('properties.contentType: expected a string');
+  if (props.contentType !== undefined && typeof props.contentType !== 'string')
+    throw new Error('properties.contentType: expected a string');
   const user = props.userProperties;
   if (user === undefined) return;
   if (!isObject(user)) throw new Error('properties.userProperties: expected an object of name → string or [strings]');

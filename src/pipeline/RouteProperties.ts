@@ -39,20 +39,24 @@ export class RouteProperties {
   /** Sets `captures` and `us`, or says why the message cannot be written. */
   apply(topicCaptures: Captures, properties: MessageProperties | undefined, arrivalUs: number): Rejected | undefined {
     const list = this.#properties;
-    const captures = topicCaptures.slice();
-    for (let i = 0; i < list.length; i++) {
-      const value = readProperty(list[i]!, properties);
-      // A property is a name like a topic level, but unlike the topic nothing else bounds its size.
-      if (overBytes(value, this.#maxBytes)) return rejected('too_long', `${describe(list[i]!)} is longer than ${this.#maxBytes} bytes`);
-      captures.push(value);
-    }
-    const first = topicCaptures.length;
-    for (const i of this.#measurement) {
-      if (captures[first + i] !== '') continue;
-      return rejected(
-        'missing_property',
-        `measurement "${this.#measurementSource}" needs ${describe(list[i]!)}, which the message does not carry (or carries empty)`,
-      );
+    // Only a time property: the topic's captures as they are, nothing copied.
+    let captures = topicCaptures;
+    if (list.length > 0) {
+      const all = topicCaptures.slice();
+      for (let i = 0; i < list.length; i++) {
+        const value = readProperty(list[i]!, properties);
+        // A property is a name like a topic level, but unlike the topic nothing else bounds its size.
+        if (overBytes(value, this.#maxBytes)) return rejected('too_long', `${describe(list[i]!)} is longer than ${this.#maxBytes} bytes`);
+        all.push(value);
+      }
+      for (const i of this.#measurement) {
+        if (all[topicCaptures.length + i] !== '') continue;
+        return rejected(
+          'missing_property',
+          `measurement "${this.#measurementSource}" needs ${describe(list[i]!)}, which the message does not carry (or carries empty)`,
+        );
+      }
+      captures = all;
     }
     let us = arrivalUs;
     const time = this.#time;

@@ -125,6 +125,16 @@ describe('routes with MQTT 5 properties', () => {
     );
   });
 
+  it('a route whose only property is its time: captures untouched, tags from the topic', () => {
+    const r = router([{ topic: 't/{device}', format: 'number', measurement: 'p', tags: { device: '{device}' }, timeField: '$user.ts' }]);
+    assert.equal(r.usesProperties, true);
+    assert.equal(
+      lines(send(r, 't/d1', '1', { userProperties: { ts: '1700000000000' } })),
+      'p,device=d1,gateway=gw1 value=1 1700000000000000',
+    );
+    assert.equal(lines(send(r, 't/d2', '2')), `p,device=d2,gateway=gw1 value=2 ${ARRIVAL_US}`);
+  });
+
   it('the series cache keeps property values apart (one topic, two sites)', () => {
     const r = router([PLANT]);
     const a = lines(send(r, 'plant/d1', '{"t":1}', { userProperties: { kind: 'k', site: 'a' } }));

@@ -12,11 +12,12 @@ export const REFERENCE_END = '<!-- config-reference:end -->';
 const ROUTE_DOCS: Record<keyof typeof DEFAULT_ROUTE, string> = {
   topic: 'Required. Levels: literal, `+`, `{name}` (captured); last level may be `#` or `{name#}` (rest, captured).',
   format: '`json`, `number` or `line` (InfluxDB line protocol).',
-  measurement: 'Template, `{name}` = captured level. Required unless the topic captures `{measurement}` or format is `line`.',
-  tags: 'Tag name → template. Default: `device` → `{device}` when the topic captures `{device}`.',
+  measurement:
+    'Template, `{name}` = captured level, `{$user.NAME}` / `{$contentType}` = MQTT 5 property. Required unless the topic captures `{measurement}` or format is `line`.',
+  tags: 'Tag name → template (captures and MQTT 5 properties, as `measurement`). Default: `device` → `{device}` when the topic captures `{device}`.',
   fields: 'json: dot paths of fields to keep; empty = every top-level number/boolean/string.',
   flatten: 'json: flatten nested objects into `a_b` fields.',
-  timeField: 'json: dot path of the timestamp; `""` = arrival time.',
+  timeField: 'json: dot path of the timestamp; `""` = arrival time; `$user.NAME` (json, number, line): an MQTT 5 user property.',
   timeUnit: '`auto`, `s`, `ms`, `us`, `ns` or `iso`.',
   sinks: 'Names of the sinks written to; `[]` = all enabled sinks.',
   deadband:

@@ -12,6 +12,7 @@ import { CommandPublisher } from './source/CommandPublisher.ts';
 import { join } from 'node:path';
 import { limitsOf } from './pipeline/PointLimits.ts';
 import { filterCovers } from './topic/filterCovers.ts';
+import type { MessageProperties } from './topic/MessageProperty.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
 import { DiskSpool } from './spool/disk/DiskSpool.ts';
 import type { Spool } from './spool/Spool.ts';
@@ -178,8 +179,8 @@ export class Gateway {
     this.#router = this.#buildRouter(config);
     // Every verdict is also shown to the status page's recent messages (a slot assignment for an accepted one).
     const router = {
-      route: (topic: string, payload: Buffer, receivedAt: number) => {
-        const result = this.#router.route(topic, payload, receivedAt);
+      route: (topic: string, payload: Buffer, receivedAt: number, properties: MessageProperties | undefined) => {
+        const result = this.#router.route(topic, payload, receivedAt, properties);
         recent.observe(topic, payload, result, receivedAt);
         return result;
       },

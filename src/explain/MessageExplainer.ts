@@ -3,15 +3,13 @@ import { Router } from '../pipeline/Router.ts';
 import { limitsOf } from '../pipeline/PointLimits.ts';
 import type { RejectReason } from '../pipeline/RouteResult.ts';
 import { splitLines } from '../lineprotocol/splitLines.ts';
+import type { MessageProperties } from '../topic/MessageProperty.ts';
 import { TopicPattern } from '../topic/TopicPattern.ts';
 import { batchOf } from '../spool/Batch.ts';
 import { latestOf, RedisBatchBuilder, streamsOf, type BuiltBatch } from '../sinks/redis/RedisBatchBuilder.ts';
 
-/** MQTT 5 properties of a message (route tests and the route tester accept them). */
-export interface MessageProperties {
-  readonly contentType?: string;
-  readonly userProperties?: Readonly<Record<string, string | readonly string[]>>;
-}
+/** MQTT 5 properties of a message (the dry run, route tests and the route tester accept them). */
+export type { MessageProperties };
 
 /** The route that took the message: its 1-based number in `routes`, its pattern and format. */
 export interface RouteRef {
@@ -88,9 +86,9 @@ export class MessageExplainer {
 
   /**
    * `receivedAt`: arrival time, epoch ms (the time of points whose payload has none). `properties`: the message's
-   * MQTT 5 properties; the Router reads none yet (routes cannot use them), so they change nothing today.
+   * MQTT 5 properties, for routes that read them.
    */
-  explain(topic: string, payload: Buffer, receivedAt: number, _properties?: MessageProperties): Explanation {
+  explain(topic: string, payload: Buffer, receivedAt: number, properties?: MessageProperties): Explanation {
     const config = this.#config;
     // A published topic never holds a wildcard (MQTT refuses it), so no route can be shown matching one.
     if (topic.includes('+') || topic.includes('#')) return { kind: 'unrouted', subscribed: true, why: 'wildcard' };
@@ -98,7 +96,7 @@ export class MessageExplainer {
     let result: ReturnType<Router['route']>;
     this.#held.length = 0;
     try {
-      result = this.#router.route(topic, payload, receivedAt);
+      result = this.#router.route(topic, payload, receivedAt, properties);
     } catch (error) {
       // The router is not meant to throw; if it does, say so for this message, without a stack trace.
       return { kind: 'rejected', subscribed, reason: 'internal_error', detail: (error as Error).message, route: undefined };

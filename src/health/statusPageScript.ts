@@ -108,13 +108,29 @@ function poll() {
     $('updated').textContent = 'gateway unreachable: ' + e.message;
   }).finally(function () { setTimeout(poll, POLL_MS); });
 }
+// "site=a kind=b site=c": NAME=VALUE words, a repeated NAME sent as the repeated property MQTT allows.
+function testerProperties() {
+  var user = {}, any = false, ct = $('content-type').value;
+  $('props').value.split(/\s+/).forEach(function (w) {
+    var eq = w.indexOf('=');
+    if (eq <= 0) return;
+    var k = w.slice(0, eq), v = w.slice(eq + 1);
+    user[k] = Object.prototype.hasOwnProperty.call(user, k) ? [].concat(user[k], v) : v;
+    any = true;
+  });
+  if (!any && ct === '') return undefined;
+  var p = {};
+  if (any) p.userProperties = user;
+  if (ct !== '') p.contentType = ct;
+  return p;
+}
 function tryRoute(ev) {
   ev.preventDefault();
   var out = $('tester-result');
   out.textContent = '…';
   fetch('route-test', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ topic: $('topic').value, payload: $('payload').value }),
+    body: JSON.stringify({ topic: $('topic').value, payload: $('payload').value, properties: testerProperties() }),
   }).then(function (res) { return res.json(); }).then(function (x) {
     var lines = [];
     if (x.error) lines.push('error: ' + x.error);

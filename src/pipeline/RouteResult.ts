@@ -17,6 +17,8 @@ export const REJECT_REASONS = [
   'too_many_fields',
   'too_long',
   'internal_error',
+  // A route's measurement uses an MQTT 5 property the message does not carry (docs/routes.md).
+  'missing_property',
   // Sparkplug B (format sparkplug): see docs/sparkplug.md.
   'bad_sparkplug',
   'sparkplug_no_birth',

@@ -3,9 +3,11 @@ import type { Decoder } from './Decoder.ts';
 import { JsonDecoder } from './JsonDecoder.ts';
 import { LineDecoder } from './LineDecoder.ts';
 import { NumberDecoder } from './NumberDecoder.ts';
+import type { MessageProperties } from '../topic/MessageProperty.ts';
 import type { TopicPattern } from '../topic/TopicPattern.ts';
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import { PointStamp } from './PointStamp.ts';
+import { RouteProperties } from './RouteProperties.ts';
 import type { RouteResult } from './RouteResult.ts';
 import { SparkplugDecoder } from './sparkplug/SparkplugDecoder.ts';
 import { SparkplugHost } from './sparkplug/SparkplugHost.ts';
@@ -42,6 +44,8 @@ interface RouterRoute {
   readonly sinks: number;
   /** Report by exception; undefined for a route without `deadband` (the hot path then checks one property). */
   readonly deadband: RouteDeadband | undefined;
+  /** undefined for a route that reads no MQTT 5 property (then a message's properties are never looked at). */
+  readonly properties: RouteProperties | undefined;
 }
 
 // Shared immutable result: an unrouted message allocates nothing.
@@ -84,7 +88,9 @@ export class Router {
             : route.format === 'sparkplug'
               ? sparkplugDecoder(stamp, (sparkplug ??= sparkplugOf(options)), limits)
               : new LineDecoder(route, stamp, limits);
-      return { pattern: route.pattern, decoder, sinks, deadband: route.deadband && routeDeadband(route, i, sinks, sinkNames, options) };
+      const properties = RouteProperties.needed(route) ? new RouteProperties(route, limits.maxNameBytes) : undefined;
+      const deadband = route.deadband && routeDeadband(route, i, sinks, sinkNames, options);
+      return { pattern: route.pattern, decoder, sinks, deadband, properties };
     });
     this.#maxPayloadBytes = options.maxPayloadBytes;
     this.#maxTopicBytes = limits.maxTopicBytes;
@@ -95,8 +101,16 @@ export class Router {
     return [...new Set(this.#routes.map((r) => r.pattern.mqttFilter))];
   }
 
-  /** `receivedAt`: arrival time, epoch ms; also the timestamp of points whose payload has none. */
-  route(topic: string, payload: Buffer, receivedAt: number): RouteResult {
+  /** Whether some route reads MQTT 5 properties (the config check refuses such routes on MQTT 3.1.1). */
+  get usesProperties(): boolean {
+    return this.#routes.some((r) => r.properties !== undefined);
+  }
+
+  /**
+   * `receivedAt`: arrival time, epoch ms; also the timestamp of points whose payload has none. `properties`: the
+   * message's MQTT 5 properties (mqtt.js's `packet.properties`), read only by routes that use them.
+   */
+  route(topic: string, payload: Buffer, receivedAt: number, properties?: MessageProperties): RouteResult {
     // Size first: nothing of an oversized payload is looked at.
     if (payload.length > this.#maxPayloadBytes) {
       return { kind: 'rejected', reason: 'too_large', detail: `${payload.length} bytes > ${this.#maxPayloadBytes}` };
@@ -111,7 +125,16 @@ export class Router {
       const captures = route.pattern.match(topic);
       if (captures === undefined) continue;
       // First match wins, also when it rejects: later routes are not a fallback.
-      const out = route.decoder.decode(payload, captures, Math.round(receivedAt * 1000), topic);
+      let arrivalUs = Math.round(receivedAt * 1000);
+      let all = captures;
+      const props = route.properties;
+      if (props !== undefined) {
+        const refused = props.apply(captures, properties, arrivalUs);
+        if (refused !== undefined) return refused;
+        all = props.captures;
+        arrivalUs = props.us;
+      }
+      const out = route.decoder.decode(payload, all, arrivalUs, topic);
       if (out.kind === 'rejected') return out;
       if (out.points === 0) return UNROUTED; // no data by design (a Sparkplug command or STATE)
       if (route.deadband !== undefined) return route.deadband.apply(out.lines, out.points, receivedAt);

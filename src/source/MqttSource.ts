@@ -4,6 +4,7 @@ import type { MqttConfig, Subscription } from '../config/Config.ts';
 import type { CollapsingLog } from '../log/CollapsingLog.ts';
 import type { RouteResult } from '../pipeline/RouteResult.ts';
 import type { Entry } from '../spool/Entry.ts';
+import type { MessageProperties } from '../topic/MessageProperty.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SessionLoss, SourceStats } from '../stats/SourceStats.ts';
 import { Burst } from './Burst.ts';
@@ -17,7 +18,8 @@ import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
 
 export interface MessageRouter {
-  route(topic: string, payload: Buffer, receivedAt: number): RouteResult;
+  /** `properties`: the packet's MQTT 5 properties as mqtt.js parsed them (undefined on MQTT 3.1.1), passed as they are. */
+  route(topic: string, payload: Buffer, receivedAt: number, properties: MessageProperties | undefined): RouteResult;
 }
 
 export interface MqttSourceOptions {
@@ -273,7 +275,7 @@ export class MqttSource {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     stats.received++;
     stats.receivedBytes += payload.length;
-    const result = this.#route(packet.topic, payload);
+    const result = this.#route(packet.topic, payload, packet.properties);
     switch (result.kind) {
       case 'ok': {
         // A deadband route may thin some sinks: `also` (their lines) is a second record, appended right after.
@@ -322,9 +324,9 @@ export class MqttSource {
    * rejected as `internal_error` (counted, dead-lettered with the error, acknowledged) and the next one is taken.
    * One try per message, around the whole route: nothing inside the decoders' loops.
    */
-  #route(topic: string, payload: Buffer): RouteResult {
+  #route(topic: string, payload: Buffer, properties: MessageProperties | undefined): RouteResult {
     try {
-      return this.#options.router.route(topic, payload, this.#now());
+      return this.#options.router.route(topic, payload, this.#now(), properties);
     } catch (error) {
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.#options.collapsed.error(

@@ -11,7 +11,7 @@ export const REFERENCE_END = '<!-- config-reference:end -->';
 
 const ROUTE_DOCS: Record<keyof typeof DEFAULT_ROUTE, string> = {
   topic: 'Required. Levels: literal, `+`, `{name}` (captured); last level may be `#` or `{name#}` (rest, captured).',
-  format: '`json`, `number` or `line` (InfluxDB line protocol).',
+  format: '`json`, `number`, `line` (InfluxDB line protocol) or `sparkplug` (Sparkplug B, docs/sparkplug.md).',
   measurement:
     'Template, `{name}` = captured level, `{$user.NAME}` / `{$contentType}` = MQTT 5 property. Required unless the topic captures `{measurement}` or format is `line`.',
   tags: 'Tag name → template (captures and MQTT 5 properties, as `measurement`). Default: `device` → `{device}` when the topic captures `{device}`.',

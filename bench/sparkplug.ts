@@ -73,13 +73,13 @@ function deviceBirth(seq: number): Buffer {
 
 function birthMetrics(count: number): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, i) => ({
-        name: `Line 1/Metric ${i}`,
-        alias: i + 1,
-        datatype: kind(i).datatype,
-        [kind(i).member]: kind(i).value(0),
-        ...(kind(i).unit === undefined
-          ? {}
-          : { properties: { keys: ['engUnit'], values: [{ type: DataType.String, string_value: kind(i).unit }] } }),
+    name: `Line 1/Metric ${i}`,
+    alias: i + 1,
+    datatype: kind(i).datatype,
+    [kind(i).member]: kind(i).value(0),
+    ...(kind(i).unit === undefined
+      ? {}
+      : { properties: { keys: ['engUnit'], values: [{ type: DataType.String, string_value: kind(i).unit }] } }),
   }));
 }
 

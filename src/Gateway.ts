@@ -225,7 +225,8 @@ export class Gateway {
                     for (const problem of sparkplug.start())
                       logger.warn({ problem }, 'a Sparkplug alias-map file could not be read: its node needs a Rebirth');
                   },
-                  stop: () => {},
+                  // After the source: no BIRTH comes any more; the last alias maps are written before the exit.
+                  stop: () => sparkplug.stop(),
                 },
               ],
       },

@@ -12,8 +12,9 @@ export interface NodeTableOptions {
 
 /**
  * The edge nodes' states, least recently heard from first (the Map's order is the eviction order), their counts
- * in the stats, and their persistence: `save` after each BIRTH and DEATH. A store error is counted and remembered;
- * the state in memory stays right.
+ * in the stats, and their persistence: `save` after each BIRTH and DEATH (written in the background, coalesced:
+ * SparkplugStore). A store error, at once or in the background, is counted and remembered; the state in memory
+ * stays right.
  */
 export class NodeTable {
   readonly #options: NodeTableOptions;
@@ -29,7 +30,7 @@ export class NodeTable {
     if (store === undefined) return [];
     let loaded: ReturnType<SparkplugStore['load']>;
     try {
-      loaded = store.load();
+      loaded = store.load((error) => this.#storeError(error));
     } catch (error) {
       this.#storeError(error);
       return [String(error)];
@@ -38,6 +39,11 @@ export class NodeTable {
     this.count();
     stats.storeErrors += loaded.unreadable.length;
     return loaded.unreadable;
+  }
+
+  /** Waits for the store's last write (the gateway's stop). */
+  async close(): Promise<void> {
+    await this.#options.store?.close();
   }
 
   get(key: string): NodeState | undefined {

@@ -63,6 +63,11 @@ export class SparkplugHost {
     return this.#nodes.load();
   }
 
+  /** Waits until the alias maps changed so far are on disk (after the source has stopped). */
+  stop(): Promise<void> {
+    return this.#nodes.close();
+  }
+
   handle(topic: SparkplugTopic, payload: Payload): HostOutcome {
     if (topic.kind === 'invalid') return rejected('bad_sparkplug', topic.error);
     if (topic.kind === 'state' || topic.type === 'NCMD' || topic.type === 'DCMD') return IGNORED;

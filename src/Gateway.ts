@@ -134,7 +134,7 @@ export class Gateway {
     this.#spool = spool;
     const commands = new CommandPublisher();
     // Built once: its alias maps and seq state outlive every router a reload builds.
-    this.#sparkplug = buildSparkplugHost(config, commands);
+    this.#sparkplug = buildSparkplugHost(config, commands, logger);
     const sparkplug = this.#sparkplug;
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
     this.#reloads = new ReloadStatus(options.configSource ?? 'environment and flags', Date.now());
@@ -519,7 +519,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** The Sparkplug host when a route has `format: sparkplug`; its alias maps live next to the disk spool. */
-function buildSparkplugHost(config: Config, commands: CommandPublisher): SparkplugHost | undefined {
+function buildSparkplugHost(config: Config, commands: CommandPublisher, logger: Logger): SparkplugHost | undefined {
   if (!config.routes.some((r) => r.format === 'sparkplug')) return undefined;
   const c = config.sparkplug;
   return new SparkplugHost({
@@ -530,6 +530,7 @@ function buildSparkplugHost(config: Config, commands: CommandPublisher): Sparkpl
     maxNodes: c.maxNodes,
     propertyTags: c.propertyTags,
     publish: (topic, payload) => commands.publish(topic, payload),
+    onStoreError: (err) => logger.warn({ err }, 'Sparkplug alias maps not written (tried again in 5 s; the state in memory is right)'),
   });
 }
 

@@ -8,6 +8,8 @@ export interface NodeTableOptions {
   readonly store: SparkplugStore | undefined;
   /** Nodes kept; beyond, the least recently heard from is forgotten (counted, its record removed). */
   readonly maxNodes: number;
+  /** Told of each store error (the gateway logs it). */
+  readonly onStoreError?: ((message: string) => void) | undefined;
 }
 
 /**
@@ -94,6 +96,8 @@ export class NodeTable {
 
   #storeError(error: unknown): void {
     this.#options.stats.storeErrors++;
-    this.#options.stats.lastStoreError = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
+    this.#options.stats.lastStoreError = message;
+    this.#options.onStoreError?.(message);
   }
 }

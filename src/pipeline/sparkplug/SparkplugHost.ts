@@ -24,6 +24,8 @@ export interface SparkplugHostOptions {
   /** Hands an MQTT message to the broker connection; false when it cannot (not connected). */
   readonly publish?: (topic: string, payload: Buffer) => boolean;
   readonly now?: () => number;
+  /** Told of each error of the store (a write that failed: tried again later; the state in memory stays right). */
+  readonly onStoreError?: (message: string) => void;
 }
 
 /**
@@ -43,7 +45,12 @@ export class SparkplugHost {
 
   constructor(options: SparkplugHostOptions) {
     this.#options = options;
-    this.#nodes = new NodeTable({ stats: options.stats, store: options.store, maxNodes: options.maxNodes });
+    this.#nodes = new NodeTable({
+      stats: options.stats,
+      store: options.store,
+      maxNodes: options.maxNodes,
+      onStoreError: options.onStoreError,
+    });
     this.#rebirths = new RebirthRequests({
       stats: options.stats,
       enabled: options.rebirth,

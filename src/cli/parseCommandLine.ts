@@ -1,13 +1,13 @@
 import { createSchema } from '../config/schema.ts';
 import { knownFlags, scanArgv } from '../config/scanArgv.ts';
 import { closestName } from '../errors/closestName.ts';
-import { extractDryRun } from './dryRun.ts';
+import { DRY_RUN_FLAGS, type DryRunInput, extractDryRun } from './dryRun.ts';
 
 export type Command = 'run' | 'check-config' | 'print-config' | 'test';
 const COMMANDS: readonly Command[] = ['run', 'check-config', 'print-config', 'test'];
 
 /** The CLI's own flags, besides the config flags of the schema. */
-const CLI_FLAGS = ['--help', '-h', '--version', '-v', '--dry-run'];
+const CLI_FLAGS = ['--help', '-h', '--version', '-v', ...DRY_RUN_FLAGS];
 
 /** What the command line asks for; a usage error (exit 2) for anything it does not understand. */
 export type CommandLine =
@@ -17,11 +17,11 @@ export type CommandLine =
   | {
       readonly kind: 'command';
       readonly command: Command;
-      /** The dry-run input (`-` = stdin), only with `run`. */
-      readonly dryRunFile: string | undefined;
+      /** The dry-run input (FILE, `-` = stdin, or the command line's messages), only with `run`. */
+      readonly dryRun: DryRunInput | undefined;
       /** The route test files, only with `test` (at least one). */
       readonly testFiles: readonly string[];
-      /** What the config loader reads: argv without `--dry-run FILE` (it skips the command itself). */
+      /** What the config loader reads: argv without the dry-run flags (it skips the command itself). */
       readonly configArgv: readonly string[];
     };
 
@@ -59,9 +59,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const guess = closestName(word, COMMANDS);
     return { kind: 'usage-error', message: `unknown command "${word}"${guess ? ` (did you mean "${guess}"?)` : ''}` };
   }
-  if (dry !== undefined && (dry.file === undefined || command !== 'run')) {
-    return { kind: 'usage-error', message: '--dry-run takes a FILE (or - for stdin) and no command other than run' };
-  }
+  if (dry !== undefined && command !== 'run') return { kind: 'usage-error', message: '--dry-run takes no command other than run' };
+  if (dry?.error !== undefined) return { kind: 'usage-error', message: dry.error };
   const testFiles = testing ? scanned.positionals.slice(1) : [];
-  return { kind: 'command', command, dryRunFile: dry?.file, testFiles, configArgv: rest };
+  return { kind: 'command', command, dryRun: dry, testFiles, configArgv: rest };
 }

@@ -65,12 +65,12 @@ export interface SparkplugStoreOptions {
   readonly delayMs?: number;
   /** After a failed write, how long before the next attempt (ms). Default 5 000. */
   readonly retryMs?: number;
+  /** The journal is rewritten when it would grow past twice its last rewrite, or past this (bytes). Default 1 MiB. */
+  readonly minRewriteBytes?: number;
 }
 
 /** The journal: one JSON line per change (a node's record, or its removal); the last line of a node wins. */
 export const JOURNAL = 'nodes.jsonl';
-/** The journal is rewritten with only the live records when it grows past twice its last rewrite, or this. */
-const MIN_COMPACT_BYTES = 1 << 20;
 
 /**
  * The alias maps of the edge nodes, kept next to the spool so a restart does not lose them (the nodes do not send
@@ -91,6 +91,7 @@ export class SparkplugStore {
   readonly #timers: StoreTimers;
   readonly #delayMs: number;
   readonly #retryMs: number;
+  readonly #minRewriteBytes: number;
   /** Each live node's latest line, for the rewrite. */
   readonly #live = new Map<string, string>();
   /** Changes not yet handed to a write. */
@@ -99,13 +100,12 @@ export class SparkplugStore {
   #writing: Promise<void> | undefined;
   #file: StoreFile | undefined;
   #journalBytes = 0;
-  #compactAt = MIN_COMPACT_BYTES;
+  #compactAt: number;
   /** A write failed part-way: the journal may end in a torn line, so the next write rewrites it whole. */
   #mustRewrite = false;
   #closed = false;
   #onError: (error: unknown) => void = () => {};
-  /** Writes (appends or rewrites) that reached the disk; for tests and the bench. */
-  writes = 0;
+  #writes = 0;
 
   constructor(options: SparkplugStoreOptions) {
     this.#dir = options.dir;
@@ -113,6 +113,8 @@ export class SparkplugStore {
     this.#timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
     this.#delayMs = options.delayMs ?? 100;
     this.#retryMs = options.retryMs ?? 5000;
+    this.#minRewriteBytes = options.minRewriteBytes ?? 1 << 20;
+    this.#compactAt = this.#minRewriteBytes;
   }
 
   /**
@@ -162,6 +164,11 @@ export class SparkplugStore {
     this.#rewriteSync(journal);
     for (const path of legacy) fs.rmSync(path, { force: true });
     return { records: [...records.values()], unreadable };
+  }
+
+  /** Background writes (appends or rewrites) that reached the disk; for tests and the bench. */
+  get writes(): number {
+    return this.#writes;
   }
 
   /** Notes a node's new record; on disk within `delayMs` plus a write. */
@@ -225,7 +232,7 @@ export class SparkplugStore {
         await this.#file.datasync();
         this.#journalBytes += bytes;
       }
-      this.writes++;
+      this.#writes++;
       return true;
     } catch (error) {
       // Not on disk: kept for the next attempt (unless a newer change of the node came meanwhile).
@@ -272,7 +279,7 @@ export class SparkplugStore {
 
   #rewritten(bytes: number): void {
     this.#journalBytes = bytes;
-    this.#compactAt = Math.max(MIN_COMPACT_BYTES, 2 * bytes);
+    this.#compactAt = Math.max(this.#minRewriteBytes, 2 * bytes);
     this.#mustRewrite = false;
   }
 }

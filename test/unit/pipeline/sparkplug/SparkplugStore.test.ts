@@ -115,7 +115,8 @@ describe('SparkplugStore: coalesced background writes', () => {
   it('a storm of 500 NBIRTH + DBIRTH is one append and one fdatasync, and never two writes in flight', async () => {
     const { fs, held, ops } = heldFs();
     const timers = new FakeTimers();
-    const store = new SparkplugStore({ dir: dir(), fs, timers });
+    const d = dir();
+    const store = new SparkplugStore({ dir: d, fs, timers });
     const kit = sparkplugKit({ store, maxNodes: 1000 });
     kit.host.start();
     for (let n = 0; n < 500; n++) {
@@ -127,6 +128,7 @@ describe('SparkplugStore: coalesced background writes', () => {
     timers.fire();
     await settle();
     assert.equal(held.length, 1);
+    assert.equal(held[0]!.path, join(d, JOURNAL), 'an append to the journal');
     const lines = held[0]!.data.trimEnd().split('\n');
     assert.equal(lines.length, 500, "one line per node: its DBIRTH's record superseded its NBIRTH's");
     assert.equal((JSON.parse(lines[0]!) as NodeRecord).devices.pump!.metrics.length, 51);
@@ -251,6 +253,25 @@ describe('SparkplugStore: coalesced background writes', () => {
     assert.deepEqual(readdirSync(d), [JOURNAL], 'rewritten at start: the old files and the torn line are gone');
     assert.equal(readFileSync(join(d, JOURNAL), 'utf8').trimEnd().split('\n').length, 2);
     await again.host.stop();
+  });
+
+  it('the journal is rewritten with the live records when it has grown past twice its size', async () => {
+    const d = dir();
+    const timers = new FakeTimers();
+    const store = new SparkplugStore({ dir: d, timers, minRewriteBytes: 1 });
+    const kit = sparkplugKit({ store });
+    kit.host.start();
+    for (let round = 0; round < 4; round++) {
+      kit.send('spBv1.0/plant/NBIRTH/a', birth(0, round + 1));
+      kit.send('spBv1.0/plant/NBIRTH/b', birth(0));
+      timers.fire();
+      while (store.writes < round + 1) await settle(); // the real disk's write
+    }
+    await kit.host.stop();
+    assert.equal(store.writes, 4);
+    const lines = readFileSync(join(d, JOURNAL), 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 2, 'one line per node, not one per change');
+    assert.equal((JSON.parse(lines.find((l) => l.includes('"node":"a"'))!) as NodeRecord).metrics.length, 5);
   });
 
   it('an evicted node is removed from the journal', async () => {

@@ -106,6 +106,8 @@ export class SparkplugStore {
   #closed = false;
   #onError: (error: unknown) => void = () => {};
   #writes = 0;
+  /** Files of the one-file-per-node layout, removed once the journal holds what they held. */
+  #legacy: string[] = [];
 
   constructor(options: SparkplugStoreOptions) {
     this.#dir = options.dir;
@@ -161,8 +163,14 @@ export class SparkplugStore {
       }
     }
     for (const [key, r] of records) this.#live.set(key, `${JSON.stringify(r)}\n`);
-    this.#rewriteSync(journal);
-    for (const path of legacy) fs.rmSync(path, { force: true });
+    this.#legacy = legacy;
+    try {
+      this.#rewriteSync(journal);
+    } catch (error) {
+      // What was read stands; the next write tries the rewrite again (and the old files stay until it works).
+      this.#mustRewrite = true;
+      onError(error);
+    }
     return { records: [...records.values()], unreadable };
   }
 
@@ -278,6 +286,8 @@ export class SparkplugStore {
   }
 
   #rewritten(bytes: number): void {
+    for (const path of this.#legacy) this.#fs.rmSync(path, { force: true });
+    this.#legacy = [];
     this.#journalBytes = bytes;
     this.#compactAt = Math.max(this.#minRewriteBytes, 2 * bytes);
     this.#mustRewrite = false;

@@ -274,6 +274,38 @@ describe('SparkplugStore: coalesced background writes', () => {
     assert.equal((JSON.parse(lines.find((l) => l.includes('"node":"a"'))!) as NodeRecord).metrics.length, 5);
   });
 
+  it('a rewrite at start that fails keeps what was read (counted); the next write rewrites', async () => {
+    const d = dir();
+    const kit = sparkplugKit({ store: new SparkplugStore({ dir: d }) });
+    kit.host.start();
+    kit.send('spBv1.0/plant/NBIRTH/a', birth(0));
+    await kit.host.stop();
+    const { fs, held } = heldFs();
+    const timers = new FakeTimers();
+    const failing: StoreFs = {
+      ...fs,
+      writeFileSync: () => {
+        throw new Error('EROFS: read-only file system');
+      },
+    };
+    const again = sparkplugKit({ store: new SparkplugStore({ dir: d, fs: failing, timers }) });
+    assert.deepEqual(again.host.start(), []);
+    assert.equal(again.stats.nodes, 1);
+    assert.equal(again.stats.storeErrors, 1);
+    assert.match(again.stats.lastStoreError!, /EROFS/);
+    assert.equal(again.send('spBv1.0/plant/NDATA/a', { seq: 1, metrics: [{ alias: 1, double_value: 1 }] }).kind, 'ok');
+    again.send('spBv1.0/plant/NBIRTH/b', birth(0));
+    timers.fire();
+    await settle();
+    assert.equal(held[0]!.path, join(d, `${JOURNAL}.tmp`));
+    held[0]!.release();
+    await settle();
+    held[0]!.release();
+    await settle();
+    await again.host.stop();
+    assert.equal(readFileSync(join(d, JOURNAL), 'utf8').trimEnd().split('\n').length, 2);
+  });
+
   it('an evicted node is removed from the journal', async () => {
     const d = dir();
     const kit = sparkplugKit({ store: new SparkplugStore({ dir: d }), maxNodes: 1 });

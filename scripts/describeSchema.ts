@@ -19,6 +19,8 @@ const ROUTE_DOCS: Record<keyof typeof DEFAULT_ROUTE, string> = {
   timeField: 'json: dot path of the timestamp; `""` = arrival time.',
   timeUnit: '`auto`, `s`, `ms`, `us`, `ns` or `iso`.',
   sinks: 'Names of the sinks written to; `[]` = all enabled sinks.',
+  deadband:
+    'Report by exception: `{absolute, percent, minIntervalMs, maxIntervalMs, writePrevious, sinks, capacity, fields}` (all optional; see [report by exception](report-by-exception.md)). Absent: every point is written.',
 };
 
 /** Table cells: pipes would end the cell, newlines the row. */
@@ -63,6 +65,7 @@ export function describeSchema(schema: SchemaTree): string {
     const doc = ROUTE_DOCS[key as keyof typeof DEFAULT_ROUTE];
     out.push(`| ${[code(key), key === 'topic' ? 'required' : code(JSON.stringify(value)), doc].map(cell).join(' | ')} |`);
   }
+  out.push(`| ${[code('deadband'), 'none', ROUTE_DOCS.deadband].map(cell).join(' | ')} |`);
   out.push(
     '',
     '### Extra sinks',

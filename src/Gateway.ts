@@ -6,6 +6,7 @@ import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
 import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
+import { DeadbandStats } from './pipeline/deadband/DeadbandStats.ts';
 import { SparkplugStore } from './pipeline/sparkplug/SparkplugStore.ts';
 import { CommandPublisher } from './source/CommandPublisher.ts';
 import { join } from 'node:path';
@@ -112,6 +113,8 @@ export class Gateway {
   #router: Router;
   #explainer: MessageExplainer;
   readonly #sparkplug: SparkplugHost | undefined;
+  /** Report-by-exception counters: one for the process, so a reload (a new router, new state) keeps counting on. */
+  readonly #deadband = new DeadbandStats();
   /** The sink of each spool slot (bit), undefined once removed: slots are not reused while the process runs. */
   readonly #slots: (string | undefined)[];
   readonly #sinks: SinkPart[];
@@ -154,6 +157,7 @@ export class Gateway {
       config: () => this.#reloads.report(),
       reloads: () => this.#reloads.results,
       sparkplug: sparkplug?.stats,
+      deadband: this.#deadband,
     };
     this.#metrics = new GatewayMetrics(this.view);
     // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
@@ -457,6 +461,7 @@ export class Gateway {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
       sparkplug: this.#sparkplug,
+      deadbandStats: this.#deadband,
     });
   }
 

@@ -263,6 +263,8 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
           `  route ${x.route.number} ${x.route.topic} [${x.route.format}] → ${x.points} point(s) → ${x.writes.map((w) => w.sink).join(', ') || 'no sink'}\n`,
         );
         for (const w of x.writes) for (const text of w.type === 'influx' ? w.lines : w.commands) out.write(`  ${w.sink}: ${text}\n`);
+        // Report by exception: what the route's deadband kept from its thinned sinks (earlier lines are remembered).
+        for (const held of x.suppressed) out.write(`  suppressed for ${x.thinned.join(', ')}: ${held}\n`);
     }
   }
   out.write(

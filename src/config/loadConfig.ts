@@ -128,6 +128,13 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
       const expected = `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${known.includes(name) ? `; "${name}" is disabled` : ''}`;
       throw new FormatError({ path: `routes[${i}].sinks[${j}]`, expected, value: name });
     });
+    // A deadband thins sinks the route writes to: another name is a typo or a sink this route never feeds.
+    const routeSinks = route.sinks.length === 0 ? enabled : route.sinks;
+    route.deadband?.sinks?.forEach((name, j) => {
+      if (routeSinks.includes(name)) return;
+      const expected = `the name of a sink this route writes to (${routeSinks.join(', ') || 'none enabled'})${known.includes(name) && !enabled.includes(name) ? `; "${name}" is disabled` : ''}`;
+      throw new FormatError({ path: `routes[${i}].deadband.sinks[${j}]`, expected, value: name });
+    });
   });
   return { ...rest, mqtt, sinks };
 }

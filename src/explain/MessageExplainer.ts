@@ -37,6 +37,10 @@ export type Explanation =
       /** Line protocol of the points, one per point. */
       readonly lines: readonly string[];
       readonly writes: readonly SinkWrites[];
+      /** Values the route's deadband held back, `series field=value (reason)`, from the sinks in `thinned`. */
+      readonly suppressed: readonly string[];
+      /** The sinks the route's deadband thins (empty: the route has none). */
+      readonly thinned: readonly string[];
     }
   | {
       readonly kind: 'rejected';
@@ -58,9 +62,17 @@ export class MessageExplainer {
   readonly #subscriptions: readonly TopicPattern[];
   readonly #redis: ReadonlyMap<string, { readonly config: RedisSinkConfig; readonly builder: RedisBatchBuilder }>;
 
+  /** The values held back while explaining the current message (the router's deadband tells). */
+  readonly #held: string[] = [];
+
+  /**
+   * One router for the explainer's life: a deadband remembers what earlier messages wrote, so a sequence of
+   * messages (a dry-run file) shows report by exception at work.
+   */
   constructor(config: Config) {
     this.#config = config;
     this.#router = new Router({
+      onSuppress: (series, field, value, reason) => this.#held.push(`${series} ${field}=${value} (${reason})`),
       routes: config.routes,
       sinkNames: config.sinks.map((s) => s.name),
       gatewayId: config.gatewayId,
@@ -95,6 +107,7 @@ export class MessageExplainer {
     if (topic.includes('+') || topic.includes('#')) return { kind: 'unrouted', subscribed: true, why: 'wildcard' };
     const subscribed = this.#subscriptions.some((s) => s.match(topic) !== undefined);
     let result: ReturnType<Router['route']>;
+    this.#held.length = 0;
     try {
       result = this.#router.route(topic, payload, receivedAt);
     } catch (error) {
@@ -106,14 +119,18 @@ export class MessageExplainer {
     const r = config.routes[index]!;
     const route = { number: index + 1, topic: r.topic, format: r.format };
     if (result.kind === 'rejected') return { kind: 'rejected', subscribed, reason: result.reason, detail: result.detail, route };
-    const { entry } = result;
-    const lines = splitLines(entry.lines);
+    const suppressed = [...this.#held];
+    const thinned = r.deadband === undefined ? [] : (r.deadband.sinks ?? (r.sinks.length > 0 ? r.sinks : config.sinks.map((s) => s.name)));
+    if (result.kind === 'suppressed') return { kind: 'ok', subscribed, route, points: 0, lines: [], writes: [], suppressed, thinned };
+    const { entry: first, also } = result;
+    const lines = splitLines(first.lines);
     const writes: SinkWrites[] = [];
     for (let i = 0; i < config.sinks.length; i++) {
       const sink = config.sinks[i]!;
-      if ((entry.sinks & (1 << i)) === 0) continue;
+      const entry = (first.sinks & (1 << i)) !== 0 ? first : also !== undefined && (also.sinks & (1 << i)) !== 0 ? also : undefined;
+      if (entry === undefined) continue;
       if (sink.type === 'influx') {
-        writes.push({ sink: sink.name, type: 'influx', lines });
+        writes.push({ sink: sink.name, type: 'influx', lines: entry === first ? lines : splitLines(entry.lines) });
         continue;
       }
       const batch = batchOf([entry.lines], {
@@ -127,7 +144,7 @@ export class MessageExplainer {
       const redis = this.#redis.get(sink.name)!;
       writes.push({ sink: sink.name, type: 'redis', commands: redisCommands(redis.builder.build(batch), redis.config.streamMaxLen) });
     }
-    return { kind: 'ok', subscribed, route, points: entry.points, lines, writes };
+    return { kind: 'ok', subscribed, route, points: first.points, lines, writes, suppressed, thinned };
   }
 }
 

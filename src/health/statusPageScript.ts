@@ -122,6 +122,7 @@ function tryRoute(ev) {
       lines.push(x.points + ' point(s) by route ' + x.route.number + ' ' + x.route.topic + ' [' + x.route.format + ']');
       x.writes.forEach(function (w) { (w.lines || w.commands).forEach(function (l) { lines.push(w.sink + ': ' + l); }); });
       if (x.writes.length === 0) lines.push('no sink');
+      (x.suppressed || []).forEach(function (l) { lines.push('suppressed for ' + x.thinned.join(', ') + ': ' + l); });
     } else if (x.kind === 'rejected') lines.push('rejected: ' + x.reason + ' (' + x.detail + ')' + (x.route ? ' by route ' + x.route.number + ' ' + x.route.topic : ''));
     else lines.push(x.why === 'wildcard' ? 'unrouted: a published topic cannot contain + or #' : 'unrouted: no route matches');
     if (x.subscribed === false) lines.push('not subscribed: no filter of mqtt.subscriptions matches; the broker would not deliver it');

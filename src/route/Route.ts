@@ -31,6 +31,32 @@ export interface RouteConfig {
   readonly timeUnit: TimeUnit;
   /** Names of the sinks this route writes to; empty = all. */
   readonly sinks: readonly string[];
+  /** Report by exception (docs/report-by-exception.md); absent: every point is written. */
+  readonly deadband?: DeadbandConfig;
+}
+
+/** When a field's new value is written; one rule per route, overridable per field. */
+export interface DeadbandRule {
+  /** A number is written when it differs from the last written one by more than this; 0: any change. */
+  readonly absolute: number;
+  /** … or by more than this percentage of the last written one (set absolute or percent, not both); 0: off. */
+  readonly percent: number;
+  /** A changed value is held back until this long after the last written one (point time, ms); 0: off. */
+  readonly minIntervalMs: number;
+  /** Heartbeat: a value is written when the last written one is at least this old, changed or not (ms); 0: off. */
+  readonly maxIntervalMs: number;
+  /** Before a written change, also write the last value held back (its own timestamp): a step keeps its shape. */
+  readonly writePrevious: boolean;
+}
+
+/** A route's `deadband` key: the rule, the sinks it thins, the state's capacity, per-field rules. */
+export interface DeadbandConfig extends DeadbandRule {
+  /** The sinks whose history is thinned; the route's other sinks get every point. Absent: all the route's sinks. */
+  readonly sinks?: readonly string[];
+  /** Series × field values remembered (an LRU); one forgotten is written at its next value, and counted. */
+  readonly capacity: number;
+  /** Per field (by field key as written): keys of the rule to change, or false for a field written every time. */
+  readonly fields: Readonly<Record<string, Partial<DeadbandRule> | false>>;
 }
 
 /**

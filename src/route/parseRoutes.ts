@@ -10,6 +10,7 @@ import { SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
 import { Template } from '../topic/Template.ts';
 import { TopicPattern } from '../topic/TopicPattern.ts';
 import { FieldPath } from './FieldPath.ts';
+import { parseDeadband } from './parseDeadband.ts';
 import type { PayloadFormat, Route, RouteConfig, TimeUnit } from './Route.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
@@ -24,7 +25,8 @@ export const DEFAULT_ROUTE: RouteConfig = {
   sinks: [],
 };
 
-const ROUTE_KEYS = Object.keys(DEFAULT_ROUTE) as (keyof RouteConfig)[];
+// `deadband` has no default (absent: no report by exception), so it is not in DEFAULT_ROUTE.
+const ROUTE_KEYS = [...Object.keys(DEFAULT_ROUTE), 'deadband'] as (keyof RouteConfig)[];
 const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line', 'sparkplug'];
 const TIME_UNITS: readonly TimeUnit[] = ['auto', 's', 'ms', 'us', 'ns', 'iso'];
 const TOPIC_EXPECTED = 'a topic pattern of literal levels, "+", "{name}", and as the last level "#" or "{name#}"';
@@ -157,6 +159,10 @@ function parseRoute(raw: unknown, at: string): Route {
     throw new FormatError({ path: `${at}.fields`, expected, value: fields });
   }
 
+  // The fields a per-field deadband rule may name, where the route decides them (not the payload).
+  const fieldNames = json && fieldPaths.length > 0 ? fieldPaths.map((f) => f.name) : format === 'number' ? ['value'] : undefined;
+  const deadband = r.deadband === undefined ? undefined : parseDeadband(r.deadband, `${at}.deadband`, fieldNames);
+
   const route: RouteConfig = {
     topic: r.topic,
     format: format as PayloadFormat,
@@ -167,6 +173,7 @@ function parseRoute(raw: unknown, at: string): Route {
     timeField,
     timeUnit: timeUnit as TimeUnit,
     sinks: [...sinks],
+    ...(deadband === undefined ? {} : { deadband }),
   };
   // Non-enumerable, like a TLS block's files: print-config and deep-equal see the configured keys only.
   return Object.defineProperties(route as Route, {

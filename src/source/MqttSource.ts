@@ -275,15 +275,27 @@ export class MqttSource {
     stats.receivedBytes += payload.length;
     const result = this.#route(packet.topic, payload);
     switch (result.kind) {
-      case 'ok':
-        if (spool.append(result.entry)) {
+      case 'ok': {
+        // A deadband route may thin some sinks: `also` (their lines) is a second record, appended right after.
+        const { entry, also } = result;
+        if (spool.append(entry)) {
+          if (also !== undefined && !spool.append(also)) {
+            this.#appendWhenWritable(also, done, connection);
+            return;
+          }
           stats.accepted++;
           // ack=fsync: the PUBACK waits for the fdatasync that covers this record.
           if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
           else this.#release(done, client);
         } else {
-          this.#appendWhenWritable(result.entry, done, connection);
+          this.#appendWhenWritable(entry, done, connection, also);
         }
+        return;
+      }
+      case 'suppressed':
+        // Every value held back by the route's deadband (counted there): nothing to spool, the message is done.
+        stats.accepted++;
+        this.#release(done, client);
         return;
       case 'unrouted':
         stats.unrouted++;
@@ -367,9 +379,11 @@ export class MqttSource {
   }
 
   /** Block policy: hold the acknowledgement (and with it mqtt.js's next message) until the spool has room. */
-  #appendWhenWritable(entry: Entry, done: DoneCallback, connection: number): void {
+  #appendWhenWritable(entry: Entry, done: DoneCallback, connection: number, also?: Entry): void {
     const { spool, stats } = this.#options;
     stats.blocked++;
+    let next: Entry | undefined = entry;
+    let after = also;
     const attempt = (): void => {
       // Stopping, or the connection died while we waited (a keepalive timeout: mqtt.js could not read the
       // broker's PINGRESP behind this message): leave it unacknowledged; the broker redelivers it.
@@ -377,7 +391,11 @@ export class MqttSource {
         stats.blocked--;
         return;
       }
-      if (spool.append(entry)) {
+      while (next !== undefined && spool.append(next)) {
+        next = after;
+        after = undefined;
+      }
+      if (next === undefined) {
         stats.blocked--;
         stats.accepted++;
         if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);

@@ -67,7 +67,10 @@ export class NodeRedProcess {
 
   #waitForStart(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Node-RED did not start its flows within ${timeoutMs} ms: ${this.output}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`Node-RED did not start its flows within ${timeoutMs} ms: ${this.output}`)),
+        timeoutMs,
+      );
       const onData = (d: Buffer): void => {
         this.#output = (this.#output + d.toString()).slice(-4000);
         if (this.#output.includes('Started flows')) {

@@ -66,7 +66,11 @@ export async function peerComparison(b: BenchContext, argv: BenchArgs, runtimeTe
     }
   };
 
-  const side = async (who: string, fresh: (name: string) => (run: (r: Runner) => Promise<void>) => Promise<void>, tag: string): Promise<SideResult> => {
+  const side = async (
+    who: string,
+    fresh: (name: string) => (run: (r: Runner) => Promise<void>) => Promise<void>,
+    tag: string,
+  ): Promise<SideResult> => {
     let main: PeerRunResult | undefined;
     const sweep: PeerRunResult[] = [];
     log(`${who}: ${fmt(PP.main.rate * (PP.main.durationMs / 1000))} QoS 0 messages at ${fmt(PP.main.rate)} msg/s`);
@@ -93,13 +97,18 @@ export async function peerComparison(b: BenchContext, argv: BenchArgs, runtimeTe
   const gateway = await b.scenario.timed('peer: gateway', () => side('edgebridge', gatewaySide, 'pgw'));
   const nodeRed = await b.scenario.timed('peer: node-red', () => side('Node-RED', nodeRedSide, 'pnr'));
   if (gateway.maxRate === 0) b.problems.push(`edgebridge lost points at ${PP.main.rate} msg/s: ${lostText(gateway.main)}`);
-  if (b.quick && nodeRed.maxRate === 0) b.problems.push(`Node-RED lost points at ${PP.main.rate} msg/s (--quick): ${lostText(nodeRed.main)}`);
+  if (b.quick && nodeRed.maxRate === 0)
+    b.problems.push(`Node-RED lost points at ${PP.main.rate} msg/s (--quick): ${lostText(nodeRed.main)}`);
 
   const json = {
     peer: 'node-red',
     mode: b.quick ? 'quick' : 'full',
     at: new Date().toISOString(),
-    machine: { cores: os.cpus().length, node: process.version, loadAverage: { before: loadBefore.map((x) => round(x, 2)), after: os.loadavg().map((x) => round(x, 2)) } },
+    machine: {
+      cores: os.cpus().length,
+      node: process.version,
+      loadAverage: { before: loadBefore.map((x) => round(x, 2)), after: os.loadavg().map((x) => round(x, 2)) },
+    },
     versions: { ...NODE_RED_PACKAGES },
     gatewayRuntime: runtimeText,
     load: { qos: 0, devices: b.P.devices, publishers: b.P.publishers, connectionsPerPublisher: b.P.connectionsPerPublisher, ...PP },
@@ -217,9 +226,12 @@ function peerText(b: BenchContext, j: PeerJson, floor: Baselines): string {
   const rates = [load.main.rate, ...load.sweepRates];
   const cells = (r: PeerRunResult | undefined): string[] =>
     r === undefined ? ['-', '', ''] : [`${r.lost.influx}/${r.lost.redis}`, fmt(r.publishRate), fmt(r.cpuUsPerMsg, 1)];
-  const at = (s: SideResult, rate: number): PeerRunResult | undefined => (rate === load.main.rate ? s.main : s.sweep.find((x) => x.rate === rate));
+  const at = (s: SideResult, rate: number): PeerRunResult | undefined =>
+    rate === load.main.rate ? s.main : s.sweep.find((x) => x.rate === rate);
   for (const rate of rates) L.push(row([fmt(rate), ...cells(at(g, rate)), ...cells(at(n, rate))], SW));
   L.push('');
-  L.push(b.problems.length === 0 ? 'problems: none (losses in the sweep are results, listed above)' : `PROBLEMS:\n  ${b.problems.join('\n  ')}`);
+  L.push(
+    b.problems.length === 0 ? 'problems: none (losses in the sweep are results, listed above)' : `PROBLEMS:\n  ${b.problems.join('\n  ')}`,
+  );
   return `${L.join('\n')}\n`;
 }

@@ -41,7 +41,13 @@ export interface RateLoad {
 /** Every n-th message a probe, as gatewayRun does for a fixed-rate load. */
 const probeEvery = (b: BenchContext, rate: number): number => Math.max(10, Math.round(rate / b.P.publishers / 25));
 
-export async function gatewayPeerRun(b: BenchContext, gw: BenchGateway, label: string, measurement: string, load: RateLoad): Promise<PeerRunResult> {
+export async function gatewayPeerRun(
+  b: BenchContext,
+  gw: BenchGateway,
+  label: string,
+  measurement: string,
+  load: RateLoad,
+): Promise<PeerRunResult> {
   const sampler = new MemorySampler(gw.pid).start();
   const r = await gatewayRun(b, gw, label, measurement, 0, 'write', load);
   const mem = sampler.stop();
@@ -62,7 +68,13 @@ export async function gatewayPeerRun(b: BenchContext, gw: BenchGateway, label: s
   };
 }
 
-export async function nodeRedRun(b: BenchContext, nr: NodeRedProcess, label: string, measurement: string, load: RateLoad): Promise<PeerRunResult> {
+export async function nodeRedRun(
+  b: BenchContext,
+  nr: NodeRedProcess,
+  label: string,
+  measurement: string,
+  load: RateLoad,
+): Promise<PeerRunResult> {
   const { P } = b;
   const fleet = await Fleet.launch(
     fleetOptions(b, { qos: 0, topicPrefix: 'sensors', measurement, ...load, probeEvery: probeEvery(b, load.rate) }),

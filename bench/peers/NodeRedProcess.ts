@@ -26,6 +26,8 @@ export class NodeRedProcess {
   readonly #child: ChildProcess;
   readonly #userDir: string;
   #output = '';
+  /** "Disconnected from broker" lines Node-RED logged (its MQTT connection dropped; QoS 0 backlog then lost). */
+  disconnects = 0;
 
   private constructor(child: ChildProcess, userDir: string) {
     this.#child = child;
@@ -72,7 +74,9 @@ export class NodeRedProcess {
         timeoutMs,
       );
       const onData = (d: Buffer): void => {
-        this.#output = (this.#output + d.toString()).slice(-4000);
+        const text = d.toString();
+        this.disconnects += text.split('Disconnected from broker').length - 1;
+        this.#output = (this.#output + text).slice(-4000);
         if (this.#output.includes('Started flows')) {
           clearTimeout(timer);
           resolve();

@@ -25,6 +25,8 @@ export function peerParams(quick: boolean) {
     main: quick ? { rate: 2_500, durationMs: 2_000 } : { rate: 12_500, durationMs: 16_000 },
     /** Rates above the main one; each side stops at its first loss. */
     sweepRates: quick ? [5_000] : [25_000, 37_500, 50_000],
+    /** When the main run lost: rates below it, tried downwards until one loses nothing. */
+    lowerRates: quick ? [1_000] : [10_000, 7_500, 5_000, 2_500],
     sweepMs: quick ? 2_000 : 8_000,
   };
 }
@@ -78,19 +80,22 @@ export async function peerComparison(b: BenchContext, argv: BenchArgs, runtimeTe
       main = await run(`${who} ${PP.main.rate}`, `${tag}main`, PP.main);
     });
     log(`  ${summary(main!)}`);
-    let maxRate = passes(b, main!) ? PP.main.rate : 0;
-    if (maxRate > 0 && PP.sweepRates.length > 0) {
-      await fresh(`${tag}-sweep`)(async (run) => {
-        for (const rate of PP.sweepRates) {
-          log(`${who}: sweep ${fmt(rate)} msg/s for ${PP.sweepMs / 1000} s`);
-          const r = await run(`${who} sweep ${rate}`, `${tag}${rate}`, { rate, durationMs: PP.sweepMs });
-          sweep.push(r);
-          log(`  ${summary(r)}`);
-          if (!passes(b, r)) break;
-          maxRate = rate;
+    let maxRate = passes(main!) ? PP.main.rate : 0;
+    // Upwards from the main rate until the first loss, or (the main run lost) downwards until the first without.
+    const up = maxRate > 0;
+    await fresh(`${tag}-sweep`)(async (run) => {
+      for (const rate of up ? PP.sweepRates : PP.lowerRates) {
+        log(`${who}: sweep ${fmt(rate)} msg/s for ${PP.sweepMs / 1000} s`);
+        const r = await run(`${who} sweep ${rate}`, `${tag}${rate}`, { rate, durationMs: PP.sweepMs });
+        sweep.push(r);
+        log(`  ${summary(r)}`);
+        if (passes(r) !== up) {
+          if (!up) maxRate = rate;
+          break;
         }
-      });
-    }
+        if (up) maxRate = rate;
+      }
+    });
     return { main: main!, sweep, maxRate };
   };
 
@@ -150,8 +155,9 @@ async function warmUp(b: BenchContext, tag: string): Promise<void> {
   }
 }
 
-const passes = (b: BenchContext, r: PeerRunResult): boolean =>
-  r.lost.influx === 0 && r.lost.redis === 0 && (b.quick || r.publishRate >= 0.95 * r.rate);
+// Loss alone decides: on this loaded machine the publishers sometimes fall a few per cent short of a rate, which
+// the table shows (achieved) rather than calling it a failure of the process under test.
+const passes = (r: PeerRunResult): boolean => r.lost.influx === 0 && r.lost.redis === 0;
 
 const lostText = (r: PeerRunResult): string => `${fmt(r.lost.influx)} / ${fmt(r.lost.redis)}`;
 
@@ -209,7 +215,9 @@ function peerText(b: BenchContext, j: PeerJson, floor: Baselines): string {
   L.push(both('peak anonymous RSS (sampled)', (r) => mb(r.peakAnonBytes), ratioText(g.main.peakAnonBytes, n.main.peakAnonBytes)));
   L.push(both('Redis p99 publish → XADD, ms', (r) => fmt(r.redisP99Ms)));
   L.push(both('all landed after, s', (r) => fmt(r.landedSeconds, 1)));
-  const maxText = (s: SideResult): string => (s.maxRate === 0 ? `< ${fmt(load.main.rate)}` : fmt(s.maxRate));
+  L.push(both('MQTT connection dropped, times', (r) => fmt(r.mqttDisconnects)));
+  const lowest = Math.min(load.main.rate, ...load.lowerRates);
+  const maxText = (s: SideResult): string => (s.maxRate === 0 ? `< ${fmt(lowest)}` : fmt(s.maxRate));
   L.push(row(['highest rate without loss, msg/s', maxText(n), maxText(g), ''], W));
   L.push(
     `floor, beside it (Node ${j.machine.node}, gateway runtime settings; RSS = anonymous + file): bare Node ${mb(floor.bare.rss)} (${mb(floor.bare.anon)} anon), ` +
@@ -217,15 +225,22 @@ function peerText(b: BenchContext, j: PeerJson, floor: Baselines): string {
   );
   L.push('');
   L.push(
-    `rate sweep (QoS 0, ${load.sweepMs / 1000} s per step after the ${fmt(load.main.rate)} msg/s run; each side stops at its first loss; ` +
-      'pass = nothing lost in either sink and the publishers reached 95 % of the rate):',
+    `rate sweep (QoS 0, ${load.sweepMs / 1000} s per step after the ${fmt(load.main.rate)} msg/s run, upwards until the first loss, ` +
+      'or downwards until the first rate without loss if that run lost; ' +
+      'pass = nothing lost in either sink; "achieved" is the rate the publishers reached):',
   );
-  const SW = [10, 14, 12, 10, 14, 12, 10];
+  const SW = [10, 22, 12, 10, 22, 12, 10];
   L.push(row(['rate', 'edgebridge', 'achieved', 'µs/msg', 'Node-RED', 'achieved', 'µs/msg'], SW));
   L.push(row(['', 'lost i/r', '', '', 'lost i/r', '', ''], SW));
-  const rates = [load.main.rate, ...load.sweepRates];
+  const rates = [...new Set([load.main.rate, ...g.sweep.map((x) => x.rate), ...n.sweep.map((x) => x.rate)])].sort((x, y) => x - y);
   const cells = (r: PeerRunResult | undefined): string[] =>
-    r === undefined ? ['-', '', ''] : [`${r.lost.influx}/${r.lost.redis}`, fmt(r.publishRate), fmt(r.cpuUsPerMsg, 1)];
+    r === undefined
+      ? ['-', '', '']
+      : [
+          `${r.lost.influx}/${r.lost.redis}${r.mqttDisconnects > 0 ? ` (${r.mqttDisconnects} drop)` : ''}`,
+          fmt(r.publishRate),
+          fmt(r.cpuUsPerMsg, 1),
+        ];
   const at = (s: SideResult, rate: number): PeerRunResult | undefined =>
     rate === load.main.rate ? s.main : s.sweep.find((x) => x.rate === rate);
   for (const rate of rates) L.push(row([fmt(rate), ...cells(at(g, rate)), ...cells(at(n, rate))], SW));

@@ -31,6 +31,8 @@ export interface PeerRunResult {
   /** Publish-to-XADD latency of the probes, ms (exact: from the stream entry ids). */
   redisP99Ms: number;
   landedSeconds: number;
+  /** Times the MQTT connection dropped during the run (at QoS 0 whatever the broker held for it is gone). */
+  mqttDisconnects: number;
 }
 
 export interface RateLoad {
@@ -48,6 +50,7 @@ export async function gatewayPeerRun(
   measurement: string,
   load: RateLoad,
 ): Promise<PeerRunResult> {
+  const d0 = (await gw.status()).mqtt.disconnects;
   const sampler = new MemorySampler(gw.pid).start();
   const r = await gatewayRun(b, gw, label, measurement, 0, 'write', load);
   const mem = sampler.stop();
@@ -65,6 +68,7 @@ export async function gatewayPeerRun(
     peakAnonBytes: mem.anon,
     redisP99Ms: r.latencyMs.redis.p99,
     landedSeconds: r.landedSeconds,
+    mqttDisconnects: (await gw.status()).mqtt.disconnects - d0,
   };
 }
 
@@ -76,6 +80,7 @@ export async function nodeRedRun(
   load: RateLoad,
 ): Promise<PeerRunResult> {
   const { P } = b;
+  const disconnects0 = nr.disconnects;
   const fleet = await Fleet.launch(
     fleetOptions(b, { qos: 0, topicPrefix: 'sensors', measurement, ...load, probeEvery: probeEvery(b, load.rate) }),
   );
@@ -121,6 +126,7 @@ export async function nodeRedRun(
   await dropRedisStreams(b.redis, measurement);
   if (pub.failed > 0) b.problems.push(`${label}: ${pub.failed} publishes failed`);
   const cpuSeconds = (cpu1 - cpu0) / 1e6;
+  const disconnects = nr.disconnects - disconnects0;
   return {
     label,
     rate: load.rate,
@@ -134,6 +140,7 @@ export async function nodeRedRun(
     peakAnonBytes: mem.anon,
     redisP99Ms: percentile(lat, 99),
     landedSeconds: (landedAt - t0) / 1000,
+    mqttDisconnects: disconnects,
   };
 }
 

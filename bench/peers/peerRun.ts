@@ -7,9 +7,10 @@
  * The gateway is measured by the bench's own gatewayRun, unchanged (it also polls /status, whose small cost is
  * the gateway's). Node-RED has no status to ask: the run ends when Redis holds every published message and
  * VictoriaMetrics' inserted-rows counter has not moved for a second and a half (the join node's 1 s timer plus
- * a write), or when nothing moved in either sink for 5 s after the fleet finished; its CPU is read at the last change.
+ * a write), or when nothing moved in either sink for 10 s after the fleet finished while Node-RED was idle (under 3 %
+ * of a core); its CPU is read at the last change.
  */
-import { cpuMicros, Fleet, peakRssBytes, percentile, type VictoriaMetricsHandle } from '../../test/harness/index.ts';
+import { cpuMicros, Fleet, peakRssBytes, percentile, round, type VictoriaMetricsHandle } from '../../test/harness/index.ts';
 import { fleetOptions, sleep, type BenchContext } from '../BenchContext.ts';
 import type { BenchGateway } from '../gateway.ts';
 import { gatewayRun } from '../gatewayRun.ts';
@@ -39,6 +40,11 @@ export interface RateLoad {
   rate: number;
   durationMs: number;
 }
+
+/** Node-RED's end of a run: sinks quiet this long while it used under IDLE_SHARE of a core; or STALL_MS regardless. */
+const QUIET_MS = 10_000;
+const IDLE_SHARE = 0.03;
+const STALL_MS = 120_000;
 
 /** Every n-th message a probe, as gatewayRun does for a fixed-rate load. */
 const probeEvery = (b: BenchContext, rate: number): number => Math.max(10, Math.round(rate / b.P.publishers / 25));
@@ -79,7 +85,6 @@ export async function nodeRedRun(
   measurement: string,
   load: RateLoad,
 ): Promise<PeerRunResult> {
-  const { P } = b;
   const disconnects0 = nr.disconnects;
   const fleet = await Fleet.launch(
     fleetOptions(b, { qos: 0, topicPrefix: 'sensors', measurement, ...load, probeEvery: probeEvery(b, load.rate) }),
@@ -97,21 +102,29 @@ export async function nodeRedRun(
   let lastChange = Date.now();
   let cpu1 = cpu0;
   let landedAt = Date.now();
+  const cpuAt: { at: number; cpu: number }[] = [];
   while (true) {
     await sleep(250);
     const [redis, rows] = await Promise.all([redisPoints(b.redis, measurement), vmInfluxRows(b.vm)]);
     const now = Date.now();
+    const cpu = cpuMicros(nr.pid);
+    cpuAt.push({ at: now, cpu });
+    while (cpuAt.length > 0 && cpuAt[0]!.at < now - QUIET_MS) cpuAt.shift();
     if (`${redis}/${rows}` !== sig) {
       sig = `${redis}/${rows}`;
       lastChange = now;
-      cpu1 = cpuMicros(nr.pid);
+      cpu1 = cpu;
       landedAt = now;
     }
     if (published !== undefined && redis >= published && now - lastChange >= 1500) break;
-    // Once the fleet is done, 5 s without a change means nothing more is coming (the rest was lost).
-    if (published !== undefined && now - lastChange >= 5000) break;
-    if (now - lastChange > P.stallMs) {
-      b.problems.push(`${label}: nothing landed for ${P.stallMs / 1000} s while publishing`);
+    // Nothing moved for QUIET_MS and Node-RED was idle meanwhile: nothing more is coming (the rest was lost). On
+    // a loaded machine it can be busy for seconds without a write landing, so quiet sinks alone do not decide.
+    const busyUs = cpu - (cpuAt[0]?.cpu ?? cpu);
+    if (published !== undefined && now - lastChange >= QUIET_MS && busyUs < IDLE_SHARE * QUIET_MS * 1000) break;
+    if (now - lastChange > STALL_MS) {
+      b.problems.push(
+        `${label}: nothing landed for ${STALL_MS / 1000} s (Node-RED busy ${round(busyUs / 1000)} ms of the last ${QUIET_MS / 1000} s)`,
+      );
       break;
     }
   }

@@ -26,6 +26,7 @@ export interface PeerRunResult {
   landed: { influx: number; redis: number };
   lost: { influx: number; redis: number };
   cpuSeconds: number;
+  /** CPU per message that landed (in the sink that got more): what a lost message cost is not counted as work. */
   cpuUsPerMsg: number;
   peakRssBytes: number;
   peakAnonBytes: number;
@@ -69,7 +70,7 @@ export async function gatewayPeerRun(
     landed: r.landed,
     lost: r.lost,
     cpuSeconds,
-    cpuUsPerMsg: (cpuSeconds * 1e6) / Math.max(1, r.published),
+    cpuUsPerMsg: (cpuSeconds * 1e6) / Math.max(1, r.landed.influx, r.landed.redis),
     peakRssBytes: r.peakRssBytes,
     peakAnonBytes: mem.anon,
     redisP99Ms: r.latencyMs.redis.p99,
@@ -148,7 +149,7 @@ export async function nodeRedRun(
     landed: { influx, redis },
     lost: { influx: pub.acked - influx, redis: pub.acked - redis },
     cpuSeconds,
-    cpuUsPerMsg: (cpuSeconds * 1e6) / Math.max(1, pub.acked),
+    cpuUsPerMsg: (cpuSeconds * 1e6) / Math.max(1, influx, redis),
     peakRssBytes: peak,
     peakAnonBytes: mem.anon,
     redisP99Ms: percentile(lat, 99),

@@ -32,6 +32,10 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
       'node-options': { type: 'string', default: '' },
       // The gateway runs with the systemd unit's runtime environment (NODE_OPTIONS, MALLOC_ARENA_MAX): results in tuned.*.
       tuned: { type: 'boolean', default: false },
+      // Also run a peer side by side with the gateway (bench/peers/): `--peer node-red` → bench/results/peer-node-red.*.
+      peer: { type: 'string' },
+      // Only the peer comparison (with --peer), not the rest of the bench.
+      'peer-only': { type: 'boolean', default: false },
     },
   }).values;
 }

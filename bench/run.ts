@@ -1,7 +1,7 @@
 /**
  * edgebridge benchmark: `npm run bench` (= build, then `node bench/run.ts`).
  *
- *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS]
+ *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS] [--peer node-red [--peer-only]]
  *
  * One run starts its own Mosquitto (max_queued/inflight 0), redis-server and VictoriaMetrics on free loopback
  * ports, then measures, in this order:
@@ -17,6 +17,9 @@
  * self-time functions of the QoS 0 and QoS 1 gateway runs to the output.
  * `--tuned` runs the gateway with the systemd unit's runtime environment (heap limits, malloc arenas; see
  * `unitEnvironment.ts`) and writes bench/results/tuned.{txt,json}; `npm run bench` uses Node's defaults.
+ *
+ * `--peer node-red` adds, after the catch-up, the gateway and Node-RED side by side on the same servers and message
+ * set (bench/peers/peerComparison.ts, bench/results/peer-node-red.*); with `--peer-only` that is all the run does.
  *
  * Each phase is a file of its own (atRest, ceiling, gatewayRun, sweep, catchUp, scaling); this file runs them.
  */
@@ -34,6 +37,7 @@ import { PROFILE_DIR } from './gateway.ts';
 import { checkLanded, gatewayRun, type GatewayRunResult, type Load } from './gatewayRun.ts';
 import { topSelfTime, type SelfTime } from './profile.ts';
 import { benchJson } from './reportJson.ts';
+import { PEERS, peerComparison } from './peers/peerComparison.ts';
 import { benchText } from './reportText.ts';
 import { scaling } from './scaling.ts';
 import { sweep, type SweepResult } from './sweep.ts';
@@ -50,6 +54,9 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k}='${v}'`)
       .join(' ') || 'default runtime settings';
   const started = performance.now();
+  if (argv.peer !== undefined && !(PEERS as readonly string[]).includes(argv.peer))
+    throw new Error(`--peer ${argv.peer}: unknown peer; known: ${PEERS.join(', ')}`);
+  if (argv['peer-only'] && argv.peer === undefined) throw new Error('--peer-only needs --peer (e.g. --peer node-red)');
   fs.mkdirSync(RESULTS, { recursive: true });
   if (profile) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
   log(`starting servers (${quick ? 'quick' : 'full'} mode, ${os.cpus().length} cores)`);
@@ -60,6 +67,7 @@ async function main(): Promise<void> {
     const b: BenchContext = { ...servers, scenario, problems: scenario.problems, P: benchParams(argv), quick, profile, runtimeEnv, redis };
     if (argv['catch-up-only'] !== undefined) return catchUpOnly(b, Number(argv['catch-up-only']));
     if (argv.scaling === true) return scaling(b, runtimeText);
+    if (argv['peer-only'] === true) return peerComparison(b, argv, runtimeText);
     await fullRun(b, argv, scenario, runtimeText, started);
   });
 }
@@ -150,6 +158,7 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
     await sweepGw.stop();
   }
   log(`catch-up: ${fmt(cu.netDrainRate)} points/s net drain at ${cu.liveRate} msg/s live (${fmt(cu.ratio, 1)}×)`);
+  if (argv.peer !== undefined) await s.timed('peer', () => peerComparison(b, argv, runtimeText));
   await s.close();
 
   // Profiles are written when each gateway exits.

@@ -28,10 +28,17 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
       scaling: { type: 'boolean', default: false },
       // Only the catch-up phase, at this live rate (msg/s): investigating the drain.
       'catch-up-only': { type: 'string' },
+      // Only memory: the at-rest phase (with the floor) and one fixed-rate QoS 0 run (`--rate`, msg/s, for
+      // `--seconds`), printed as idle and peak RSS with the anonymous/file split, CPU per message and what was lost.
+      'memory-only': { type: 'boolean', default: false },
+      rate: { type: 'string', default: '12500' },
+      seconds: { type: 'string', default: '16' },
       // V8 flags for the gateway, e.g. "--max-old-space-size=64".
       'node-options': { type: 'string', default: '' },
       // The gateway runs with the systemd unit's runtime environment (NODE_OPTIONS, MALLOC_ARENA_MAX): results in tuned.*.
       tuned: { type: 'boolean', default: false },
+      // More of the gateway's runtime environment, e.g. "MALLOC_ARENA_MAX=2" (space-separated NAME=value; wins).
+      'runtime-env': { type: 'string', default: '' },
     },
   }).values;
 }
@@ -65,8 +72,14 @@ export type BenchParams = ReturnType<typeof benchParams>;
 
 /** What the gateway (and the Node floor measured beside it) runs with besides the bench's own settings. */
 export function runtimeEnvironment(argv: BenchArgs): Record<string, string> {
-  if (argv.tuned) return unitEnvironment(path.join(HERE, '..', 'systemd', 'edgebridge.service'));
-  return argv['node-options'] ? { NODE_OPTIONS: argv['node-options'] } : {};
+  const extra = Object.fromEntries(
+    argv['runtime-env']
+      .split(/\s+/)
+      .filter((a) => a.includes('='))
+      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  if (argv.tuned) return { ...unitEnvironment(path.join(HERE, '..', 'systemd', 'edgebridge.service')), ...extra };
+  return { ...(argv['node-options'] ? { NODE_OPTIONS: argv['node-options'] } : {}), ...extra };
 }
 
 export interface BenchContext extends Servers {

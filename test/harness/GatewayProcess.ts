@@ -16,7 +16,8 @@ import { waitFor } from './waitFor.ts';
 export type { GatewayStatus } from './GatewayStatus.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = path.join(ROOT, 'dist', 'main.js');
+// EDGEBRIDGE_TEST_MAIN: another build of the entry point (a bundle, an older build kept for a before/after).
+const MAIN = process.env.EDGEBRIDGE_TEST_MAIN ? path.resolve(process.env.EDGEBRIDGE_TEST_MAIN) : path.join(ROOT, 'dist', 'main.js');
 
 /**
  * How to start a Node program: `process.execPath` by default. `EDGEBRIDGE_TEST_NODE` overrides it with a command

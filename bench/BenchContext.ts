@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { AckMode, FleetOptions, GatewayStatus, Scenario, Servers } from '../test/harness/index.ts';
 import { CLIMATE_MESSAGES, type ClimateOptions } from './climateMessages.ts';
 import { BenchGateway } from './gateway.ts';
-import { unitEnvironment } from '../test/harness/index.ts';
+import { unitEnvironment, unitExecStart } from '../test/harness/index.ts';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const RESULTS = path.join(HERE, 'results');
@@ -71,6 +71,17 @@ export function benchParams(argv: BenchArgs) {
 export type BenchParams = ReturnType<typeof benchParams>;
 
 /** What the gateway (and the Node floor measured beside it) runs with besides the bench's own settings. */
+/**
+ * `--tuned` also runs what the unit's ExecStart runs (its script, e.g. the bundle, and its Node flags) unless
+ * EDGEBRIDGE_TEST_MAIN / EDGEBRIDGE_TEST_NODE say otherwise: read by test/harness/GatewayProcess.ts at each start.
+ */
+export function useUnitExecStart(argv: BenchArgs): void {
+  if (!argv.tuned) return;
+  const { nodeArgs, main } = unitExecStart(path.join(HERE, '..', 'systemd', 'edgebridge.service'));
+  process.env.EDGEBRIDGE_TEST_MAIN ||= path.join(HERE, '..', main);
+  if (nodeArgs.length > 0) process.env.EDGEBRIDGE_TEST_NODE ||= `${process.execPath} ${nodeArgs.join(' ')}`;
+}
+
 export function runtimeEnvironment(argv: BenchArgs): Record<string, string> {
   const extra = Object.fromEntries(
     argv['runtime-env']

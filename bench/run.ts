@@ -26,7 +26,17 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { median, round, runAsMain, withScenario, type AckMode, type Scenario } from '../test/harness/index.ts';
 import { atRest } from './atRest.ts';
-import { benchArgs, benchParams, RESULTS, runtimeEnvironment, startGateway, type BenchArgs, type BenchContext } from './BenchContext.ts';
+import {
+  benchArgs,
+  benchParams,
+  HERE,
+  RESULTS,
+  runtimeEnvironment,
+  startGateway,
+  useUnitExecStart,
+  type BenchArgs,
+  type BenchContext,
+} from './BenchContext.ts';
 import { catchUp, type CatchUpResult } from './catchUp.ts';
 import { ceilingRun, type CeilingResult } from './ceiling.ts';
 import { fmt, mb, memText } from './format.ts';
@@ -45,10 +55,13 @@ async function main(): Promise<void> {
   const quick = argv.quick === true;
   const profile = argv.profile === true || process.env.EDGEBRIDGE_BENCH_PROFILE === '1';
   const runtimeEnv = runtimeEnvironment(argv);
+  useUnitExecStart(argv);
   const runtimeText =
-    Object.entries(runtimeEnv)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join(' ') || 'default runtime settings';
+    [
+      ...Object.entries(runtimeEnv).map(([k, v]) => `${k}='${v}'`),
+      ...(process.env.EDGEBRIDGE_TEST_NODE ? [`node ${process.env.EDGEBRIDGE_TEST_NODE.split(/\s+/).slice(1).join(' ')}`] : []),
+      ...(process.env.EDGEBRIDGE_TEST_MAIN ? [path.relative(path.join(HERE, '..'), process.env.EDGEBRIDGE_TEST_MAIN)] : []),
+    ].join(' ') || 'default runtime settings';
   const started = performance.now();
   fs.mkdirSync(RESULTS, { recursive: true });
   if (profile) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });

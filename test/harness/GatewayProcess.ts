@@ -16,8 +16,9 @@ import { waitFor } from './waitFor.ts';
 export type { GatewayStatus } from './GatewayStatus.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// EDGEBRIDGE_TEST_MAIN: another build of the entry point (a bundle, an older build kept for a before/after).
-const MAIN = process.env.EDGEBRIDGE_TEST_MAIN ? path.resolve(process.env.EDGEBRIDGE_TEST_MAIN) : path.join(ROOT, 'dist', 'main.js');
+/** `dist/main.js`, or EDGEBRIDGE_TEST_MAIN: another build of the entry point (a before/after of a change). */
+const mainFile = (): string =>
+  process.env.EDGEBRIDGE_TEST_MAIN ? path.resolve(process.env.EDGEBRIDGE_TEST_MAIN) : path.join(ROOT, 'dist', 'main.js');
 
 /**
  * How to start a Node program: `process.execPath` by default. `EDGEBRIDGE_TEST_NODE` overrides it with a command
@@ -101,7 +102,7 @@ export class GatewayProcess {
       ...options.env,
     };
     const { command, prefix } = nodeCommand();
-    let argv = [...prefix, ...(options.nodeArgs ?? []), MAIN, ...(options.args ?? [])];
+    let argv = [...prefix, ...(options.nodeArgs ?? []), mainFile(), ...(options.args ?? [])];
     let file = command;
     const setpriv = options.detached ? findBinary('setpriv') : undefined;
     if (setpriv !== undefined) [file, argv] = [setpriv, ['--pdeathsig', 'KILL', '--', command, ...argv]];
@@ -134,7 +135,7 @@ export class GatewayProcess {
   /** Runs the CLI to completion (check-config, print-config, a bad config…). */
   static run(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const { command, prefix } = nodeCommand();
-    const child = spawn(command, [...prefix, MAIN, ...args], {
+    const child = spawn(command, [...prefix, mainFile(), ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -29,10 +29,20 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { median, round, runAsMain, withScenario, type AckMode, type Scenario } from '../test/harness/index.ts';
 import { atRest } from './atRest.ts';
-import { benchArgs, benchParams, RESULTS, runtimeEnvironment, startGateway, type BenchArgs, type BenchContext } from './BenchContext.ts';
+import {
+  benchArgs,
+  benchParams,
+  HERE,
+  RESULTS,
+  runtimeEnvironment,
+  startGateway,
+  useUnitExecStart,
+  type BenchArgs,
+  type BenchContext,
+} from './BenchContext.ts';
 import { catchUp, type CatchUpResult } from './catchUp.ts';
 import { ceilingRun, type CeilingResult } from './ceiling.ts';
-import { fmt, mb } from './format.ts';
+import { fmt, mb, memText } from './format.ts';
 import { PROFILE_DIR } from './gateway.ts';
 import { checkLanded, gatewayRun, type GatewayRunResult, type Load } from './gatewayRun.ts';
 import { topSelfTime, type SelfTime } from './profile.ts';
@@ -49,10 +59,13 @@ async function main(): Promise<void> {
   const quick = argv.quick === true;
   const profile = argv.profile === true || process.env.EDGEBRIDGE_BENCH_PROFILE === '1';
   const runtimeEnv = runtimeEnvironment(argv);
+  useUnitExecStart(argv);
   const runtimeText =
-    Object.entries(runtimeEnv)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join(' ') || 'default runtime settings';
+    [
+      ...Object.entries(runtimeEnv).map(([k, v]) => `${k}='${v}'`),
+      ...(process.env.EDGEBRIDGE_TEST_NODE ? [`node ${process.env.EDGEBRIDGE_TEST_NODE.split(/\s+/).slice(1).join(' ')}`] : []),
+      ...(process.env.EDGEBRIDGE_TEST_MAIN ? [path.relative(path.join(HERE, '..'), process.env.EDGEBRIDGE_TEST_MAIN)] : []),
+    ].join(' ') || 'default runtime settings';
   const started = performance.now();
   if (argv.peer !== undefined && !(PEERS as readonly string[]).includes(argv.peer))
     throw new Error(`--peer ${argv.peer}: unknown peer; known: ${PEERS.join(', ')}`);
@@ -68,6 +81,7 @@ async function main(): Promise<void> {
     if (argv['catch-up-only'] !== undefined) return catchUpOnly(b, Number(argv['catch-up-only']));
     if (argv.scaling === true) return scaling(b, runtimeText);
     if (argv['peer-only'] === true) return peerComparison(b, argv, runtimeText);
+    if (argv['memory-only'] === true) return memoryOnly(b, Number(argv.rate), Number(argv.seconds), runtimeText);
     await fullRun(b, argv, scenario, runtimeText, started);
   });
 }
@@ -196,6 +210,28 @@ function maxRateOnly(b: BenchContext, { ceil0, ceil1, gw0, gw1 }: MaxRate): void
     const { totalMs, top } = topSelfTime(file, 25);
     process.stdout.write(`profile ${name}: ${totalMs} ms non-idle\n`);
     for (const t of top) process.stdout.write(`  ${String(t.pct).padStart(5)} %  ${t.fn}\n`);
+  }
+}
+
+/** `--memory-only`: at rest (idle RSS beside the floor) and one fixed-rate QoS 0 run's peak RSS; nothing saved. */
+async function memoryOnly(b: BenchContext, rate: number, seconds: number, runtimeText: string): Promise<void> {
+  const rest = await atRest(b);
+  const run = await onFreshGateway(b, 'memory', `gateway QoS 0 at ${rate} msg/s`, 'mem', 0, 'write', { rate, durationMs: seconds * 1000 });
+  checkLanded(b, run);
+  const f = rest.baseline;
+  process.stdout.write(
+    [
+      `memory-only (${runtimeText}; RSS = anonymous + file-backed)`,
+      `  bare Node ${memText(f.bare)}; + built-ins ${memText(f.builtins)}; + libraries ${memText(f.libraries)}`,
+      `  gateway idle ${memText(rest.idle)}; ready in ${round(rest.readyMs)} ms`,
+      `  gateway at ${rate} msg/s for ${seconds} s: peak RSS ${mb(run.peakRssBytes)}, ${fmt(run.msgPerSec)} msg/s received, ` +
+        `${fmt(run.cpuUsPerMsg, 1)} µs CPU/msg, lost influx ${run.lost.influx} redis ${run.lost.redis}`,
+      '',
+    ].join('\n'),
+  );
+  if (b.problems.length > 0) {
+    process.stdout.write(`problems: ${JSON.stringify(b.problems)}\n`);
+    process.exitCode = 1;
   }
 }
 

@@ -57,7 +57,7 @@ function secret(key: string, envName: string, env: Env, sources: Record<string, 
 }
 
 /** Connections fsync acknowledges over when `mqtt.connections` is `auto`: measured, see docs/durability.md. */
-export const AUTO_FSYNC_CONNECTIONS = 4;
+export const AUTO_FSYNC_CONNECTIONS = 8;
 
 /**
  * `mqtt.connections`: auto is 1 unless spool.ack=fsync (one connection already reaches the bare client's rate with

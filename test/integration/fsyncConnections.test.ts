@@ -52,11 +52,15 @@ function outOfOrder(entries: readonly Entry[]): Entry[] {
   return out;
 }
 
-/** Publishes `count` sequenced messages (seq from `from`), devices in turn, `window` unacknowledged at most. */
+/**
+ * Publishes `count` sequenced messages (seq from `from`) with their time, over the devices `d<from>…` in turn
+ * (each publisher its own devices: a device's order is its publisher's), `window` unacknowledged at most.
+ */
 function publish(pub: Publisher, measurement: string, from: number, count: number): Promise<number> {
   const messages = (function* () {
     for (let seq = from; seq < from + count; seq++) {
-      yield { topic: `sensors/d${seq % DEVICES}/${measurement}`, payload: JSON.stringify({ seq, ts: Date.now() }), qos: 1 as const };
+      const device = `d${from}-${seq % DEVICES}`;
+      yield { topic: `sensors/${device}/${measurement}`, payload: JSON.stringify({ seq, ts: Date.now() }), qos: 1 as const };
     }
   })();
   return pub.publishMany(messages, { window: 100 });

@@ -59,9 +59,9 @@ function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unkno
 }
 
 describe('mqtt.connections', () => {
-  it('auto: 1 with ack=write, 4 with ack=fsync, 1 with ack=fsync and a Sparkplug route', () => {
+  it('auto: 1 with ack=write, 8 with ack=fsync, 1 with ack=fsync and a Sparkplug route', () => {
     assert.equal(load().mqtt.connections, 1);
-    assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync' }).mqtt.connections, 4);
+    assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync' }).mqtt.connections, 8);
     const sparkplug = JSON.stringify([{ topic: 'spBv1.0/#', format: 'sparkplug', measurement: 'sparkplug' }]);
     assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_ROUTES: sparkplug }).mqtt.connections, 1);
     assert.equal(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8);

@@ -6,11 +6,13 @@ import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
 import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
+import { DeadbandStats } from './pipeline/deadband/DeadbandStats.ts';
 import { SparkplugStore } from './pipeline/sparkplug/SparkplugStore.ts';
 import { CommandPublisher } from './source/CommandPublisher.ts';
 import { join } from 'node:path';
 import { limitsOf } from './pipeline/PointLimits.ts';
 import { filterCovers } from './topic/filterCovers.ts';
+import type { MessageProperties } from './topic/MessageProperty.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
 import { DiskSpool } from './spool/disk/DiskSpool.ts';
 import type { Spool } from './spool/Spool.ts';
@@ -114,6 +116,8 @@ export class Gateway {
   #router: Router;
   #explainer: MessageExplainer;
   readonly #sparkplug: SparkplugHost | undefined;
+  /** Report-by-exception counters: one for the process, so a reload (a new router, new state) keeps counting on. */
+  readonly #deadband = new DeadbandStats();
   /** The sink of each spool slot (bit), undefined once removed: slots are not reused while the process runs. */
   readonly #slots: (string | undefined)[];
   readonly #sinks: SinkPart[];
@@ -158,6 +162,7 @@ export class Gateway {
       config: () => this.#reloads.report(),
       reloads: () => this.#reloads.results,
       sparkplug: sparkplug?.stats,
+      deadband: this.#deadband,
       // Read only once constructed: the source is built below.
       connections: () =>
         this.#source.connections.map((c) => ({
@@ -186,8 +191,8 @@ export class Gateway {
     this.#router = this.#buildRouter(config);
     // Every verdict is also shown to the status page's recent messages (a slot assignment for an accepted one).
     const router = {
-      route: (topic: string, payload: Buffer, receivedAt: number) => {
-        const result = this.#router.route(topic, payload, receivedAt);
+      route: (topic: string, payload: Buffer, receivedAt: number, properties: MessageProperties | undefined) => {
+        const result = this.#router.route(topic, payload, receivedAt, properties);
         recent.observe(topic, payload, result, receivedAt);
         return result;
       },
@@ -473,6 +478,7 @@ export class Gateway {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
       sparkplug: this.#sparkplug,
+      deadbandStats: this.#deadband,
     });
   }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config/Config.ts';
-import { MessageExplainer } from '../explain/MessageExplainer.ts';
+import { type MessageProperties, MessageExplainer } from '../explain/MessageExplainer.ts';
 
 /** Every line decoded into points. */
 export const DRY_RUN_OK = 0;
@@ -35,6 +35,8 @@ export interface DryRunOptions {
   readonly out: Writable;
   /** Arrival time given to every message (epoch ms); default now. */
   readonly now?: number;
+  /** MQTT 5 properties given to every message (`--user-property`, `--content-type`); default none. */
+  readonly properties?: MessageProperties | undefined;
 }
 
 export interface DryRunSummary {
@@ -47,7 +49,7 @@ export interface DryRunSummary {
 }
 
 /** Reads FILE (`-` = stdin), runs it, returns the exit code. Nothing connects anywhere. */
-export function runDryRun(config: Config, file: string, stdout: Writable, stderr: Writable): number {
+export function runDryRun(config: Config, file: string, stdout: Writable, stderr: Writable, properties?: MessageProperties): number {
   let input: string;
   try {
     input = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -55,7 +57,7 @@ export function runDryRun(config: Config, file: string, stdout: Writable, stderr
     stderr.write(`edgebridge: --dry-run: cannot read ${file === '-' ? 'stdin' : file}: ${(error as Error).message}\n`);
     return DRY_RUN_NO_INPUT;
   }
-  const summary = dryRun({ config, input, out: stdout });
+  const summary = dryRun({ config, input, out: stdout, properties });
   return summary.ok === summary.messages && summary.notSubscribed === 0 ? DRY_RUN_OK : DRY_RUN_DATA_ERROR;
 }
 
@@ -84,7 +86,7 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
     const topic = space === -1 ? line : line.slice(0, space);
     const payload = space === -1 ? '' : line.slice(space + 1);
     out.write(`${n + 1}: ${topic} ${payload}\n`);
-    const x = explainer.explain(topic, Buffer.from(payload, 'utf8'), now);
+    const x = explainer.explain(topic, Buffer.from(payload, 'utf8'), now, options.properties);
     if (!x.subscribed) {
       notSubscribed++;
       out.write(
@@ -111,6 +113,8 @@ export function dryRun(options: DryRunOptions): DryRunSummary {
           `  route ${x.route.number} ${x.route.topic} [${x.route.format}] → ${x.points} point(s) → ${x.writes.map((w) => w.sink).join(', ') || 'no sink'}\n`,
         );
         for (const w of x.writes) for (const text of w.type === 'influx' ? w.lines : w.commands) out.write(`  ${w.sink}: ${text}\n`);
+        // Report by exception: what the route's deadband kept from its thinned sinks (earlier lines are remembered).
+        for (const held of x.suppressed) out.write(`  suppressed for ${x.thinned.join(', ')}: ${held}\n`);
     }
   }
   out.write(

@@ -1,13 +1,15 @@
 import { createSchema } from '../config/schema.ts';
 import { knownFlags, scanArgv } from '../config/scanArgv.ts';
 import { closestName } from '../errors/closestName.ts';
+import type { MessageProperties } from '../explain/MessageExplainer.ts';
 import { extractDryRun } from './dryRun.ts';
+import { extractPropertyFlags } from './propertyFlags.ts';
 
 export type Command = 'run' | 'check-config' | 'print-config' | 'test';
 const COMMANDS: readonly Command[] = ['run', 'check-config', 'print-config', 'test'];
 
 /** The CLI's own flags, besides the config flags of the schema. */
-const CLI_FLAGS = ['--help', '-h', '--version', '-v', '--dry-run'];
+const CLI_FLAGS = ['--help', '-h', '--version', '-v', '--dry-run', '--user-property', '--content-type'];
 
 /** What the command line asks for; a usage error (exit 2) for anything it does not understand. */
 export type CommandLine =
@@ -19,6 +21,8 @@ export type CommandLine =
       readonly command: Command;
       /** The dry-run input (`-` = stdin), only with `run`. */
       readonly dryRunFile: string | undefined;
+      /** MQTT 5 properties every dry-run message carries (`--user-property`, `--content-type`). */
+      readonly dryRunProperties?: MessageProperties | undefined;
       /** The route test files, only with `test` (at least one). */
       readonly testFiles: readonly string[];
       /** What the config loader reads: argv without `--dry-run FILE` (it skips the command itself). */
@@ -35,7 +39,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   if (argv.includes('--version') || argv.includes('-v')) return { kind: 'version' };
   const dry = extractDryRun(argv);
-  const rest = dry?.argv ?? argv;
+  const flags = extractPropertyFlags(dry?.argv ?? argv);
+  if (flags.error !== '') return { kind: 'usage-error', message: flags.error };
+  if (flags.properties !== undefined && dry === undefined) {
+    return { kind: 'usage-error', message: '--user-property and --content-type go with --dry-run FILE' };
+  }
+  const rest = flags.argv;
   const schema = createSchema('edgebridge');
   const scanned = scanArgv(rest, schema);
   const flag = scanned.unknown[0];
@@ -63,5 +72,5 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     return { kind: 'usage-error', message: '--dry-run takes a FILE (or - for stdin) and no command other than run' };
   }
   const testFiles = testing ? scanned.positionals.slice(1) : [];
-  return { kind: 'command', command, dryRunFile: dry?.file, testFiles, configArgv: rest };
+  return { kind: 'command', command, dryRunFile: dry?.file, dryRunProperties: flags.properties, testFiles, configArgv: rest };
 }

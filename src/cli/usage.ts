@@ -6,6 +6,7 @@ Usage:
   edgebridge print-config [--config FILE]               print the effective configuration, secrets redacted
   edgebridge --dry-run FILE [--config FILE]             route the lines "topic payload" of FILE (- = stdin) and
                                                         print the points and Redis writes they make; connects nowhere
+      [--user-property NAME=VALUE ...] [--content-type TYPE]   MQTT 5 properties every dry-run message carries
   edgebridge test FILE... [--config FILE]              run the route test cases of each FILE against the routes and
                                                         report pass/fail with the differences; connects nowhere
   edgebridge --version                                  print the version

@@ -147,10 +147,27 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
   const enabled = sinks.map((s) => s.name);
   const known = ['influx', 'redis', ...values.sinks.extra.map((e) => e.name)];
   values.routes.forEach((route, i) => {
+    // MQTT 3.1.1 has no properties: such a route would never see one (its measurement would reject every message).
+    if (route.propertyKey !== '' && m.protocolVersion !== 5) {
+      const key = route.propertyKey;
+      throw new FormatError({
+        path: `routes[${i}].${key}`,
+        expected: `no MQTT 5 property while mqtt.protocolVersion is ${m.protocolVersion}: MQTT 3.1.1 messages carry none`,
+        value: key === 'measurement' ? route.measurement : key === 'timeField' ? route.timeField : route.tags[key.slice(5)],
+        fix: `set EDGEBRIDGE_MQTT_PROTOCOL_VERSION=5 (mqtt.protocolVersion in the config file), or remove the property from routes[${i}].${key}`,
+      });
+    }
     route.sinks.forEach((name, j) => {
       if (enabled.includes(name)) return;
       const expected = `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${known.includes(name) ? `; "${name}" is disabled` : ''}`;
       throw new FormatError({ path: `routes[${i}].sinks[${j}]`, expected, value: name });
+    });
+    // A deadband thins sinks the route writes to: another name is a typo or a sink this route never feeds.
+    const routeSinks = route.sinks.length === 0 ? enabled : route.sinks;
+    route.deadband?.sinks?.forEach((name, j) => {
+      if (routeSinks.includes(name)) return;
+      const expected = `the name of a sink this route writes to (${routeSinks.join(', ') || 'none enabled'})${known.includes(name) && !enabled.includes(name) ? `; "${name}" is disabled` : ''}`;
+      throw new FormatError({ path: `routes[${i}].deadband.sinks[${j}]`, expected, value: name });
     });
   });
   return { ...rest, mqtt, sinks };

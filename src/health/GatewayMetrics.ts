@@ -3,6 +3,7 @@ import type { GatewayView } from './GatewayView.ts';
 import { REJECT_REASONS } from '../pipeline/RouteResult.ts';
 import { RELOAD_RESULTS } from '../reload/ReloadStatus.ts';
 import { registerSparkplugMetrics } from './sparkplugMetrics.ts';
+import { registerDeadbandMetrics } from './deadbandMetrics.ts';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -54,6 +55,7 @@ export class GatewayMetrics {
       () => view.deadLetter?.skipped ?? 0,
     );
     if (view.sparkplug !== undefined) registerSparkplugMetrics(registers, view.sparkplug);
+    if (view.deadband !== undefined) registerDeadbandMetrics(registers, view.deadband);
     new Gauge({
       name: 'edgebridge_spool_orphaned_segments',
       help: 'Spool segments holding records for a sink that is not configured (renamed or removed), found at start-up',

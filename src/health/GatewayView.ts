@@ -5,6 +5,7 @@ import type { DeadLetterStats } from '../source/DeadLetter.ts';
 import type { RecentMessages } from '../stats/RecentMessages.ts';
 import type { ConfigStatusReport, ReloadResult } from '../reload/ReloadStatus.ts';
 import type { SparkplugStats } from '../pipeline/sparkplug/SparkplugStats.ts';
+import type { DeadbandStats } from '../pipeline/deadband/DeadbandStats.ts';
 
 /** What the health server and the metrics read of the running gateway; nothing here is written by them. */
 export interface GatewayView {
@@ -24,6 +25,8 @@ export interface GatewayView {
   orphanedSinks?(): readonly { readonly sink: string; readonly segments: number }[];
   /** The Sparkplug host's counters (absent: no `sparkplug` route). */
   readonly sparkplug?: SparkplugStats;
+  /** Report-by-exception counters of the routes with a deadband (absent: not counted). */
+  readonly deadband?: DeadbandStats;
   /** True from the first shutdown signal on. */
   shuttingDown(): boolean;
   /** The configuration running (loaded when, from where, which generation, the last refused reload); absent: not tracked. */

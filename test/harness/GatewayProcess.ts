@@ -18,6 +18,9 @@ export type { GatewayStatus } from './GatewayStatus.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'dist', 'main.js');
 
+/** Start-up allowance: 20 s natively; under emulation (EDGEBRIDGE_TEST_NODE, qemu-user on a loaded machine) 90 s. */
+const READY_TIMEOUT_MS = process.env.EDGEBRIDGE_TEST_NODE?.trim() ? 90_000 : 20_000;
+
 /**
  * How to start a Node program: `process.execPath` by default. `EDGEBRIDGE_TEST_NODE` overrides it with a command
  * line (e.g. `qemu-aarch64-static -L /opt/arm64 /opt/node-arm64/bin/node` to run the gateway under emulation).
@@ -115,7 +118,7 @@ export class GatewayProcess {
       const probe = until === 'ready' ? '/readyz' : '/healthz';
       try {
         await waitFor(async () => gw.exitedAlready || (await gw.get(probe).catch(() => undefined))?.status === 200, {
-          timeoutMs: options.timeoutMs ?? 20_000,
+          timeoutMs: options.timeoutMs ?? READY_TIMEOUT_MS,
           intervalMs: options.pollMs ?? 100,
           message: () => `gateway ${probe} not 200; stderr: ${gw.stderr.slice(-2000)} stdout: ${gw.stdout.slice(-3000)}`,
         });

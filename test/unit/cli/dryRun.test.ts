@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 import { dryRun, extractDryRun } from '../../../src/cli/dryRun.ts';
+import { extractPropertyFlags } from '../../../src/cli/propertyFlags.ts';
 import { runCli } from '../../../src/cli/runCli.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -121,6 +122,63 @@ describe('--dry-run', () => {
     assert.deepEqual(extractDryRun(['--config', 'c.json', '--dry-run=-']), { file: '-', argv: ['--config', 'c.json'] });
     assert.deepEqual(extractDryRun(['--dry-run', '-']), { file: '-', argv: [] });
     assert.deepEqual(extractDryRun(['--dry-run', '--config', 'c.json']), { file: undefined, argv: ['--config', 'c.json'] });
+  });
+
+  it('--user-property NAME=VALUE (repeatable) and --content-type TYPE give every message MQTT 5 properties', () => {
+    assert.deepEqual(extractPropertyFlags(['--config', 'c.json']), { properties: undefined, argv: ['--config', 'c.json'], error: '' });
+    assert.deepEqual(
+      extractPropertyFlags([
+        '--user-property',
+        'site=a=b',
+        '--content-type=text/plain',
+        '--user-property=site=c',
+        '--user-property',
+        'k=',
+        '-x',
+      ]),
+      { properties: { contentType: 'text/plain', userProperties: { site: ['a=b', 'c'], k: '' } }, argv: ['-x'], error: '' },
+    );
+    assert.match(extractPropertyFlags(['--user-property', 'site']).error, /NAME=VALUE, got "site"/);
+    assert.match(extractPropertyFlags(['--content-type']).error, /takes a value/);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-dry-props-'));
+    const input = path.join(dir, 'in.txt');
+    fs.writeFileSync(input, 'plant/d1 {"t":1}\n');
+    const env = {
+      EDGEBRIDGE_GATEWAY_ID: 'g',
+      EDGEBRIDGE_REDIS_ENABLED: 'false',
+      EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'plant/+:1',
+      EDGEBRIDGE_ROUTES: JSON.stringify([
+        { topic: 'plant/{device}', measurement: '{$user.kind}', tags: { site: '{$user.site}', ct: '{$contentType}' } },
+      ]),
+    };
+    const run = (argv: string[]) => {
+      const stdout = sink();
+      const stderr = sink();
+      const outcome = runCli({ argv, env, stdout: stdout.stream, stderr: stderr.stream });
+      return { code: outcome.kind === 'exit' ? outcome.code : -1, stdout: stdout.text(), stderr: stderr.text() };
+    };
+    const ok = run([
+      '--dry-run',
+      input,
+      '--user-property',
+      'kind=climate',
+      '--user-property',
+      'site=a',
+      '--user-property',
+      'site=b',
+      '--content-type',
+      'x/y',
+    ]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /\n {2}influx: climate,ct=x\/y,gateway=g,site=b t=1 \d+\n/);
+    const missing = run(['--dry-run', input]);
+    assert.equal(missing.code, 65);
+    assert.match(missing.stdout, /rejected: missing_property \(measurement "\{\$user\.kind\}" needs user property "kind"/);
+    const stray = run(['--user-property', 'kind=climate']);
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /--user-property and --content-type go with --dry-run FILE/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('runCli: exit 0 when every line decodes, 65 otherwise, 66 for an unreadable file, 2 without FILE, 78 for a bad config', () => {

@@ -504,7 +504,7 @@ export class Gateway {
     for (const r of retiredSessions(config.spool.dir, current)) {
       this.#options.logger.warn(
         { clientId: r.clientId, broker: r.broker, markerFile: r.file, clientIds: current, sessionExpirySec: config.mqtt.sessionExpirySec },
-        'the broker may still hold the persistent session of a client id this gateway no longer uses (mqtt.connections changed): messages it takes (its turn of a shared subscription, or a copy of each with a plain one) wait there undelivered until the session expires; set mqtt.connections back, or end that session at the broker',
+        'the broker may still hold the persistent session of a client id this gateway no longer uses (mqtt.connections or mqtt.clientId changed): messages it takes (its turn of a shared subscription, or a copy of each with a plain one) wait there undelivered until the session expires; set mqtt.connections back, or end that session at the broker and delete the marker file',
       );
     }
   }

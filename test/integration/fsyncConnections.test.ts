@@ -191,5 +191,21 @@ describe('spool.ack=fsync over several MQTT connections (mqtt.connections)', () 
       'nothing missing in Redis',
     );
     assert.deepEqual(missing(vmValues, N), [], 'nothing missing in VictoriaMetrics');
+    await gw.stop();
+    gateways.splice(gateways.indexOf(gw), 1);
+  });
+
+  it('back to one connection: the start warns about each session the four left at the broker', async () => {
+    const gw = await GatewayProcess.start({ env: { ...env, EDGEBRIDGE_MQTT_CONNECTIONS: '1' } });
+    gateways.push(gw);
+    await waitFor(async () => (await gw.status()).readiness.ready, { timeoutMs: 15_000 });
+    const warned = gw
+      .logs()
+      .filter((l) => String(l.msg).includes('no longer uses'))
+      .map((l) => l.clientId);
+    assert.deepEqual(
+      warned,
+      [0, 1, 2, 3].map((i) => `eb-fsyncconn-${i}`),
+    );
   });
 });

@@ -36,6 +36,10 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
       'fsync-only': { type: 'boolean', default: false },
       // mqtt.connections of the ack=fsync gateway(s): a count or a comma-separated list of counts (fsync-only).
       connections: { type: 'string' },
+      // Also run a peer side by side with the gateway (bench/peers/): `--peer node-red` → bench/results/peer-node-red.*.
+      peer: { type: 'string' },
+      // Only the peer comparison (with --peer), not the rest of the bench.
+      'peer-only': { type: 'boolean', default: false },
     },
   }).values;
 }

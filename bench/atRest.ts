@@ -28,7 +28,7 @@ export interface AtRestResult {
   idleSeconds: number;
 }
 
-async function nodeBaselines(b: BenchContext): Promise<Baselines> {
+export async function nodeBaselines(b: BenchContext): Promise<Baselines> {
   const run = async (code: string): Promise<Memory> => {
     const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', ...b.runtimeEnv } });
     await sleep(b.P.idleSettleMs);

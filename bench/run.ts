@@ -1,7 +1,7 @@
 /**
  * edgebridge benchmark: `npm run bench` (= build, then `node bench/run.ts`).
  *
- *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS]
+ *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS] [--peer node-red [--peer-only]]
  *   node bench/run.ts --fsync-only [--connections 1,2,4,8] [--quick]     only the ack=fsync phase, per count
  *
  * One run starts its own Mosquitto (max_queued/inflight 0), redis-server and VictoriaMetrics on free loopback
@@ -19,6 +19,9 @@
  * `--tuned` runs the gateway with the systemd unit's runtime environment (heap limits, malloc arenas; see
  * `unitEnvironment.ts`) and writes bench/results/tuned.{txt,json}; `npm run bench` uses Node's defaults.
  *
+ * `--peer node-red` adds, after the catch-up, the gateway and Node-RED side by side on the same servers and message
+ * set (bench/peers/peerComparison.ts, bench/results/peer-node-red.*); with `--peer-only` that is all the run does.
+ *
  * Each phase is a file of its own (atRest, ceiling, gatewayRun, sweep, catchUp, scaling); this file runs them.
  */
 import fs from 'node:fs';
@@ -35,6 +38,7 @@ import { PROFILE_DIR } from './gateway.ts';
 import { checkLanded, gatewayRun, type GatewayRunResult, type Load } from './gatewayRun.ts';
 import { topSelfTime, type SelfTime } from './profile.ts';
 import { benchJson } from './reportJson.ts';
+import { PEERS, peerComparison } from './peers/peerComparison.ts';
 import { benchText } from './reportText.ts';
 import { scaling } from './scaling.ts';
 import { sweep, type SweepResult } from './sweep.ts';
@@ -51,6 +55,9 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k}='${v}'`)
       .join(' ') || 'default runtime settings';
   const started = performance.now();
+  if (argv.peer !== undefined && !(PEERS as readonly string[]).includes(argv.peer))
+    throw new Error(`--peer ${argv.peer}: unknown peer; known: ${PEERS.join(', ')}`);
+  if (argv['peer-only'] && argv.peer === undefined) throw new Error('--peer-only needs --peer (e.g. --peer node-red)');
   fs.mkdirSync(RESULTS, { recursive: true });
   if (profile) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
   log(`starting servers (${quick ? 'quick' : 'full'} mode, ${os.cpus().length} cores)`);
@@ -62,6 +69,7 @@ async function main(): Promise<void> {
     if (argv['catch-up-only'] !== undefined) return catchUpOnly(b, Number(argv['catch-up-only']));
     if (argv.scaling === true) return scaling(b, runtimeText);
     if (argv['fsync-only'] === true) return fsyncOnly(b, argv, runtimeText);
+    if (argv['peer-only'] === true) return peerComparison(b, argv, runtimeText);
     await fullRun(b, argv, scenario, runtimeText, started);
   });
 }
@@ -151,6 +159,7 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
     await sweepGw.stop();
   }
   log(`catch-up: ${fmt(cu.netDrainRate)} points/s net drain at ${cu.liveRate} msg/s live (${fmt(cu.ratio, 1)}×)`);
+  if (argv.peer !== undefined) await s.timed('peer', () => peerComparison(b, argv, runtimeText));
   await s.close();
 
   // Profiles are written when each gateway exits.

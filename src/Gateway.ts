@@ -142,7 +142,7 @@ export class Gateway {
     this.#spool = spool;
     const commands = new CommandPublisher();
     // Built once: its alias maps and seq state outlive every router a reload builds.
-    this.#sparkplug = buildSparkplugHost(config, commands);
+    this.#sparkplug = buildSparkplugHost(config, commands, logger);
     const sparkplug = this.#sparkplug;
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
     this.#reloads = new ReloadStatus(options.configSource ?? 'environment and flags', Date.now());
@@ -246,7 +246,8 @@ export class Gateway {
                     for (const problem of sparkplug.start())
                       logger.warn({ problem }, 'a Sparkplug alias-map file could not be read: its node needs a Rebirth');
                   },
-                  stop: () => {},
+                  // After the source: no BIRTH comes any more; the last alias maps are written before the exit.
+                  stop: () => sparkplug.stop(),
                 },
               ],
       },
@@ -561,7 +562,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** The Sparkplug host when a route has `format: sparkplug`; its alias maps live next to the disk spool. */
-function buildSparkplugHost(config: Config, commands: CommandPublisher): SparkplugHost | undefined {
+function buildSparkplugHost(config: Config, commands: CommandPublisher, logger: Logger): SparkplugHost | undefined {
   if (!config.routes.some((r) => r.format === 'sparkplug')) return undefined;
   const c = config.sparkplug;
   return new SparkplugHost({
@@ -572,6 +573,7 @@ function buildSparkplugHost(config: Config, commands: CommandPublisher): Sparkpl
     maxNodes: c.maxNodes,
     propertyTags: c.propertyTags,
     publish: (topic, payload) => commands.publish(topic, payload),
+    onStoreError: (err) => logger.warn({ err }, 'Sparkplug alias maps not written (tried again in 5 s; the state in memory is right)'),
   });
 }
 

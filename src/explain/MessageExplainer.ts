@@ -1,5 +1,7 @@
 import type { Config, RedisSinkConfig } from '../config/Config.ts';
 import { Router } from '../pipeline/Router.ts';
+import { SparkplugHost } from '../pipeline/sparkplug/SparkplugHost.ts';
+import { SparkplugStats } from '../pipeline/sparkplug/SparkplugStats.ts';
 import { limitsOf } from '../pipeline/PointLimits.ts';
 import type { RejectReason } from '../pipeline/RouteResult.ts';
 import { splitLines } from '../lineprotocol/splitLines.ts';
@@ -75,6 +77,15 @@ export class MessageExplainer {
       gatewayTag: config.gatewayTag,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
+      // Its own Sparkplug state, kept from message to message (a DBIRTH explains the DDATA after it); never
+      // publishes a Rebirth request, never reads or writes the gateway's alias maps.
+      sparkplug: new SparkplugHost({
+        stats: new SparkplugStats(),
+        rebirth: false,
+        rebirthMinIntervalMs: config.sparkplug.rebirthMinIntervalMs,
+        maxNodes: config.sparkplug.maxNodes,
+        propertyTags: config.sparkplug.propertyTags,
+      }),
     });
     this.#subscriptions = config.mqtt.subscriptions.map((s) => new TopicPattern(s.topic));
     this.#redis = new Map(

@@ -37,6 +37,10 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
       'node-options': { type: 'string', default: '' },
       // The gateway runs with the systemd unit's runtime environment (NODE_OPTIONS, MALLOC_ARENA_MAX): results in tuned.*.
       tuned: { type: 'boolean', default: false },
+      // Only the ack=fsync phase, once per count of --connections (e.g. "1,2,4,8"; default: the config's auto).
+      'fsync-only': { type: 'boolean', default: false },
+      // mqtt.connections of the ack=fsync gateway(s): a count or a comma-separated list of counts (fsync-only).
+      connections: { type: 'string' },
       // Also run a peer side by side with the gateway (bench/peers/): `--peer node-red` → bench/results/peer-node-red.*.
       peer: { type: 'string' },
       // Only the peer comparison (with --peer), not the rest of the bench.

@@ -2,13 +2,14 @@
  * edgebridge benchmark: `npm run bench` (= build, then `node bench/run.ts`).
  *
  *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS] [--peer node-red [--peer-only]]
+ *   node bench/run.ts --fsync-only [--connections 1,2,4,8] [--quick]     only the ack=fsync phase, per count
  *
  * One run starts its own Mosquitto (max_queued/inflight 0), redis-server and VictoriaMetrics on free loopback
  * ports, then measures, in this order:
  *   at rest     idle RSS, idle CPU, spawn → /readyz 200
  *   ceiling vs  per repetition, side by side: a bare counting mqtt.js subscriber (child process), then the
  *   gateway     gateway with both sinks, on the same publisher fleet and broker; QoS 0 and QoS 1 (ack=write)
- *   fsync       the gateway at QoS 1 with spool.ack=fsync (once)
+ *   fsync       the gateway at QoS 1 with spool.ack=fsync (once; mqtt.connections from --connections, else auto)
  *   sweep       fixed-rate steps → the highest rate with zero loss and p99 latency < flush interval + 250 ms
  *   catch-up    VictoriaMetrics down while a backlog builds in the spool, then restarted under live traffic
  * and prints a table plus one `{"bench":...}` JSON line, both also written to bench/results/latest.{txt,json}.
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     const b: BenchContext = { ...servers, scenario, problems: scenario.problems, P: benchParams(argv), quick, profile, runtimeEnv, redis };
     if (argv['catch-up-only'] !== undefined) return catchUpOnly(b, Number(argv['catch-up-only']));
     if (argv.scaling === true) return scaling(b, runtimeText);
+    if (argv['fsync-only'] === true) return fsyncOnly(b, argv, runtimeText);
     if (argv['peer-only'] === true) return peerComparison(b, argv, runtimeText);
     if (argv['memory-only'] === true) return memoryOnly(b, Number(argv.rate), Number(argv.seconds), runtimeText);
     await fullRun(b, argv, scenario, runtimeText, started);
@@ -152,9 +154,8 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
     return maxRateOnly(b, mr);
   }
   log(`gateway QoS 1 ack=fsync (${P.fsyncCount} msgs)`);
-  const fsyncRun = await s.timed('gateway fsync', () =>
-    onFreshGateway(b, 'q1f', 'gateway QoS 1 fsync', 'q1f', 1, 'fsync', { count: P.fsyncCount }),
-  );
+  const connections = argv.connections?.split(',')[0];
+  const fsyncRun = await s.timed('gateway fsync', () => fsyncPhase(b, connections, 'q1f'));
   checkLanded(b, fsyncRun);
   log(`  ${fmt(fsyncRun.msgPerSec)} msg/s`);
 
@@ -233,6 +234,53 @@ async function memoryOnly(b: BenchContext, rate: number, seconds: number, runtim
     process.stdout.write(`problems: ${JSON.stringify(b.problems)}\n`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * The ack=fsync gateway with `connections` (undefined: the config's auto): its own gateway id, so its client ids
+ * and share group are its own, and a clean session, so neither a plain nor a shared session of it stays at the
+ * broker after the phase to take a copy or a turn of the next phases' messages.
+ */
+async function fsyncPhase(b: BenchContext, connections: string | undefined, measurement: string): Promise<GatewayRunResult> {
+  const env: Record<string, string> = { EDGEBRIDGE_GATEWAY_ID: `gw-bench-${measurement}`, EDGEBRIDGE_MQTT_CLEAN: 'true' };
+  if (connections !== undefined) env.EDGEBRIDGE_MQTT_CONNECTIONS = connections;
+  const gw = await startGateway(b, measurement, 1, 'fsync', env);
+  try {
+    const label = `gateway QoS 1 fsync, ${connections ?? 'auto'} connection(s)`;
+    const r = await gatewayRun(b, gw, label, measurement, 1, 'fsync', { count: b.P.fsyncCount });
+    // How the broker split the messages over the connections (status: mqtt.connections).
+    const split = ((await gw.status()).mqtt as { connections?: { received: number }[] }).connections?.map((c) => c.received);
+    log(`  ${label}: messages per connection ${JSON.stringify(split)}`);
+    return r;
+  } finally {
+    await gw.stop();
+  }
+}
+
+/** `--fsync-only [--connections 1,2,4,8]`: the ack=fsync phase alone, once per connection count; nothing saved. */
+async function fsyncOnly(b: BenchContext, argv: BenchArgs, runtimeText: string): Promise<void> {
+  const counts = argv.connections === undefined ? [undefined] : argv.connections.split(',').map((c) => c.trim());
+  const lines: string[] = [];
+  for (const c of counts) {
+    log(`gateway QoS 1 ack=fsync, mqtt.connections ${c ?? 'auto'} (${b.P.fsyncCount} msgs)`);
+    const r = await fsyncPhase(b, c, `q1fc${c ?? 'auto'}`);
+    checkLanded(b, r);
+    const line =
+      `fsync connections ${c ?? 'auto'}: ${fmt(r.msgPerSec)} msg/s, ${fmt(r.cpuUsPerMsg, 1)} µs/msg, published ${r.published}, ` +
+      `lost influx/redis ${r.lost.influx}/${r.lost.redis}, fsyncs ${r.fsyncs} (${fmt(r.received / Math.max(1, r.fsyncs), 2)} msg per fsync), ` +
+      `peak RSS ${mb(r.peakRssBytes)}`;
+    log(`  ${line}`);
+    lines.push(line);
+  }
+  process.stdout.write(
+    `fsync-only (${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}, ${runtimeText}, ${b.P.publishers} publishers × ${b.P.connectionsPerPublisher} connections, window ${b.P.window}):\n${lines.join('\n')}\nproblems: ${JSON.stringify(b.problems)}\n`,
+  );
+  if (b.problems.length > 0) process.exitCode = 1;
 }
 
 /** `--catch-up-only RATE`: the catch-up phase alone, at this live rate. */

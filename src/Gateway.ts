@@ -21,7 +21,8 @@ import { InfluxSink } from './sinks/influx/InfluxSink.ts';
 import { RedisSink } from './sinks/redis/RedisSink.ts';
 import type { RejectedPointsListener } from './sinks/isolateBadPoints.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
-import { MqttSource } from './source/MqttSource.ts';
+import { MqttSourceGroup } from './source/MqttSourceGroup.ts';
+import { retiredSessions } from './source/retiredSessions.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
 import { SessionMarker } from './source/SessionMarker.ts';
 import { HealthServer } from './health/HealthServer.ts';
@@ -30,6 +31,7 @@ import { GatewayMetrics } from './health/GatewayMetrics.ts';
 import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.ts';
 import type { GatewayView, SinkView } from './health/GatewayView.ts';
 import { SourceStats } from './stats/SourceStats.ts';
+import { SourceStatsSum } from './stats/SourceStatsSum.ts';
 import { RecentMessages } from './stats/RecentMessages.ts';
 import { SinkStats } from './stats/SinkStats.ts';
 import { insecureTls } from './tls/insecureTls.ts';
@@ -109,7 +111,7 @@ export class Gateway {
   readonly #metrics: GatewayMetrics;
   readonly #collapsed: CollapsingLog;
   readonly #deadLetter: DeadLetter;
-  readonly #source: MqttSource;
+  readonly #source: MqttSourceGroup;
   /** The router the source calls; a reload replaces it between two messages. */
   #router: Router;
   #explainer: MessageExplainer;
@@ -130,7 +132,9 @@ export class Gateway {
     const { config, logger } = options;
     this.#config = config;
     this.#collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
-    const sourceStats = new SourceStats();
+    // One SourceStats per MQTT connection (mqtt.connections); the view reads them summed when there are several.
+    const connectionStats = Array.from({ length: config.mqtt.connections }, () => new SourceStats());
+    const sourceStats = connectionStats.length === 1 ? connectionStats[0]! : new SourceStatsSum(connectionStats);
     const recent = new RecentMessages();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     this.#deadLetter = deadLetter;
@@ -159,6 +163,14 @@ export class Gateway {
       reloads: () => this.#reloads.results,
       sparkplug: sparkplug?.stats,
       deadband: this.#deadband,
+      // Read only once constructed: the source is built below.
+      connections: () =>
+        this.#source.connections.map((c) => ({
+          clientId: c.clientId,
+          connected: c.stats.connected,
+          received: c.stats.received,
+          connects: c.stats.connects,
+        })),
     };
     this.#metrics = new GatewayMetrics(this.view);
     // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
@@ -186,18 +198,22 @@ export class Gateway {
       },
     };
     // Next to the spool, so that a wiped spool directory is a new installation for the session check too.
+    // One marker per connection: `mqtt-session.json` with one connection (as before), `mqtt-session-<i>.json` else.
+    const { dir } = config.spool;
     const sessionMarker =
-      config.spool.type === 'disk' ? new SessionMarker({ file: join(config.spool.dir, 'mqtt-session.json') }) : undefined;
-    this.#source = new MqttSource({
+      config.spool.type === 'disk'
+        ? (i: number) => new SessionMarker({ file: join(dir, sessionMarkerName(config.mqtt.connections, i)) })
+        : undefined;
+    this.#source = new MqttSourceGroup({
       config: config.mqtt,
       router,
       spool,
-      stats: sourceStats,
+      stats: connectionStats,
       logger,
       collapsed: this.#collapsed,
       deadLetter,
       commands,
-      sessionMarker,
+      ...(sessionMarker === undefined ? {} : { sessionMarker }),
     });
     const source = this.#source;
 
@@ -258,6 +274,7 @@ export class Gateway {
       );
     }
     this.#warnUncovered(config);
+    if (config.spool.type === 'disk') this.#warnRetiredSessions(config);
     if (config.spool.type === 'disk') {
       const sinkNames = config.sinks.map((s) => s.name);
       for (const o of findOrphanedSinks(config.spool.dir, sinkNames)) {
@@ -478,6 +495,21 @@ export class Gateway {
     }
   }
 
+  /**
+   * A persistent session of a client id this gateway no longer connects with (mqtt.connections changed) stays at the
+   * broker until it expires: in a share group it keeps taking its turn of the messages, which nobody reads; with a
+   * plain filter it queues a copy of each. The gateway cannot tell what the broker still holds, so it says so.
+   */
+  #warnRetiredSessions(config: Config): void {
+    const current = this.#source.connections.map((c) => c.clientId);
+    for (const r of retiredSessions(config.spool.dir, current)) {
+      this.#options.logger.warn(
+        { clientId: r.clientId, broker: r.broker, markerFile: r.file, clientIds: current, sessionExpirySec: config.mqtt.sessionExpirySec },
+        'the broker may still hold the persistent session of a client id this gateway no longer uses (mqtt.connections or mqtt.clientId changed): messages it takes (its turn of a shared subscription, or a copy of each with a plain one) wait there undelivered until the session expires; set mqtt.connections back, or end that session at the broker and delete the marker file',
+      );
+    }
+  }
+
   #readyStatus(): string {
     return `${this.#config.gatewayId}: spool open, health on ${this.#config.http.host}:${this.health.port}`;
   }
@@ -518,6 +550,11 @@ export class Gateway {
     logger.info({ received: src.received, accepted: src.accepted, unrouted: src.unrouted, rejected: src.rejected }, 'edgebridge stopped');
     exit(failed && exitCode === 0 ? 1 : exitCode);
   }
+}
+
+/** The session marker file of connection `index` of `count`. */
+export function sessionMarkerName(count: number, index: number): string {
+  return count === 1 ? 'mqtt-session.json' : `mqtt-session-${index}.json`;
 }
 
 function isLoopback(host: string): boolean {

@@ -56,6 +56,29 @@ function secret(key: string, envName: string, env: Env, sources: Record<string, 
   return found?.value;
 }
 
+/** Connections fsync acknowledges over when `mqtt.connections` is `auto`: measured, see docs/durability.md. */
+export const AUTO_FSYNC_CONNECTIONS = 8;
+
+/**
+ * `mqtt.connections`: auto is 1 unless spool.ack=fsync (one connection already reaches the bare client's rate with
+ * ack=write; more would only split a device's messages over connections). Sparkplug needs each node's messages in
+ * order (seq numbers, births before data), which a split over connections cannot keep: more than one is refused.
+ */
+function connectionCount(values: ConfigValues): number {
+  const sparkplug = values.routes.some((r) => r.format === 'sparkplug');
+  const asked = values.mqtt.connections;
+  if (asked === 'auto') return values.spool.ack === 'fsync' && !sparkplug ? AUTO_FSYNC_CONNECTIONS : 1;
+  if (asked > 1 && sparkplug) {
+    throw new FormatError({
+      path: 'mqtt.connections',
+      value: asked,
+      expected: "1 (or auto) when a route has format sparkplug: a node's messages must arrive in order on one connection",
+      fix: howToSet('mqtt.connections'),
+    });
+  }
+  return asked;
+}
+
 function checkOrder(lowKey: string, low: number, highKey: string, high: number): void {
   if (low > high) throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix: howToSet(lowKey) });
 }
@@ -114,6 +137,7 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
   checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs);
   const mqtt = {
     ...m,
+    connections: connectionCount(values),
     clientId: m.clientId || `edgebridge-${gatewayId}`,
     statusTopic: m.statusTopic.replaceAll('{gatewayId}', gatewayId),
     deadLetterTopic: m.deadLetterTopic.replaceAll('{gatewayId}', gatewayId),

@@ -79,7 +79,21 @@ export class GatewayMetrics {
       },
     });
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);
-    gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
+    gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker (every connection, mqtt.connections)', () =>
+      src.connected ? 1 : 0,
+    );
+    gauge(
+      registers,
+      'edgebridge_mqtt_connections_up',
+      'MQTT connections up, of mqtt.connections (edgebridge_mqtt_connections)',
+      () => view.connections?.().filter((c) => c.connected).length ?? (src.connected ? 1 : 0),
+    );
+    gauge(
+      registers,
+      'edgebridge_mqtt_connections',
+      'MQTT connections configured (mqtt.connections)',
+      () => view.connections?.().length ?? 1,
+    );
     counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);
     counter(registers, 'edgebridge_mqtt_disconnects_total', 'Lost MQTT connections', () => src.disconnects);
     counter(

@@ -1,6 +1,6 @@
 import type { Backlog, SpoolStats } from '../spool/Spool.ts';
 import type { SinkStats } from '../stats/SinkStats.ts';
-import type { SourceStats } from '../stats/SourceStats.ts';
+import type { SourceStatsView } from '../stats/SourceStats.ts';
 import type { DeadLetterStats } from '../source/DeadLetter.ts';
 import type { RecentMessages } from '../stats/RecentMessages.ts';
 import type { ConfigStatusReport, ReloadResult } from '../reload/ReloadStatus.ts';
@@ -12,7 +12,9 @@ export interface GatewayView {
   readonly gatewayId: string;
   readonly version: string;
   readonly startedAt: number;
-  readonly source: SourceStats;
+  readonly source: SourceStatsView;
+  /** Each MQTT connection (mqtt.connections): its client id and figures; absent: not tracked. */
+  connections?(): readonly ConnectionView[];
   /** Rejected messages re-published to the dead-letter topic, and those dropped (absent: no dead letter). */
   readonly deadLetter?: DeadLetterStats;
   readonly sinks: readonly SinkView[];
@@ -38,4 +40,11 @@ export interface SinkView {
   backlog(): Backlog;
   /** Points lost to the spool's overflow policy. */
   dropped(): number;
+}
+
+export interface ConnectionView {
+  readonly clientId: string;
+  readonly connected: boolean;
+  readonly received: number;
+  readonly connects: number;
 }

@@ -8,6 +8,7 @@
  * process.* — so tests and `check-config` can load any combination. argv may contain anything else (commands,
  * the CLI's own flags): only our flags are consumed.
  */
+import fs from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import convict from 'convict';
 import { ConfigError } from '../errors/ConfigError.ts';
@@ -64,10 +65,13 @@ export const AUTO_FSYNC_CONNECTIONS = 8;
  * ack=write; more would only split a device's messages over connections). Sparkplug needs each node's messages in
  * order (seq numbers, births before data), which a split over connections cannot keep: more than one is refused.
  */
-function connectionCount(values: ConfigValues): number {
+function connectionCount(values: ConfigValues, clientId: string): number {
   const sparkplug = values.routes.some((r) => r.format === 'sparkplug');
   const asked = values.mqtt.connections;
-  if (asked === 'auto') return values.spool.ack === 'fsync' && !sparkplug ? AUTO_FSYNC_CONNECTIONS : 1;
+  if (asked === 'auto') {
+    if (values.spool.ack !== 'fsync' || sparkplug || holdsSingleSession(values, clientId)) return 1;
+    return AUTO_FSYNC_CONNECTIONS;
+  }
   if (asked > 1 && sparkplug) {
     throw new FormatError({
       path: 'mqtt.connections',
@@ -77,6 +81,22 @@ function connectionCount(values: ConfigValues): number {
     });
   }
   return asked;
+}
+
+/**
+ * Whether an earlier run of this gateway confirmed a persistent session on one connection (`mqtt-session.json` in
+ * the spool directory, same client id). `auto` then stays 1: moving to shared subscriptions under new client ids
+ * would strand that session at the broker, with what it queued while the gateway was stopped. An explicit
+ * `mqtt.connections` is the operator's choice (the gateway warns about the old session at start).
+ */
+function holdsSingleSession(values: ConfigValues, clientId: string): boolean {
+  if (values.spool.type !== 'disk') return false;
+  try {
+    const record: unknown = JSON.parse(fs.readFileSync(join(values.spool.dir, 'mqtt-session.json'), 'utf8'));
+    return isPlainObject(record) && record.persistent === true && record.clientId === clientId;
+  } catch {
+    return false; // no marker (a new installation, a memory spool) or an unreadable one
+  }
 }
 
 function checkOrder(lowKey: string, low: number, highKey: string, high: number): void {
@@ -135,10 +155,11 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
   const { routesFile: _routesFile, ...rest } = values;
   const { gatewayId, mqtt: m } = values;
   checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs);
+  const clientId = m.clientId || `edgebridge-${gatewayId}`;
   const mqtt = {
     ...m,
-    connections: connectionCount(values),
-    clientId: m.clientId || `edgebridge-${gatewayId}`,
+    connections: connectionCount(values, clientId),
+    clientId,
     statusTopic: m.statusTopic.replaceAll('{gatewayId}', gatewayId),
     deadLetterTopic: m.deadLetterTopic.replaceAll('{gatewayId}', gatewayId),
     tls: resolveTls(m.url, 'mqtt.url', m.tls, 'mqtt.tls', { at: 'mqtt.tls', howToSet }),

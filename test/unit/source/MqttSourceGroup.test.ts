@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MqttConfig, Subscription } from '../../../src/config/Config.ts';
@@ -65,6 +68,29 @@ describe('mqtt.connections', () => {
     const sparkplug = JSON.stringify([{ topic: 'spBv1.0/#', format: 'sparkplug', measurement: 'sparkplug' }]);
     assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_ROUTES: sparkplug }).mqtt.connections, 1);
     assert.equal(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8);
+  });
+
+  it('auto stays 1 on a spool whose gateway held one persistent session (an upgrade must not strand it)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-conn-'));
+    try {
+      const env = { EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_SPOOL_DIR: dir };
+      const clientId = load(env).mqtt.clientId;
+      assert.equal(load(env).mqtt.connections, 8, 'a new installation');
+      const marker = (id: string, persistent: boolean) =>
+        fs.writeFileSync(
+          path.join(dir, 'mqtt-session.json'),
+          JSON.stringify({ clientId: id, broker: 'mqtt://b', persistent, subscribedAt: '' }),
+        );
+      marker(clientId, true);
+      assert.equal(load(env).mqtt.connections, 1, 'the session of the one connection is kept');
+      assert.equal(load({ ...env, EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8, 'an explicit count is the operator’s choice');
+      marker(clientId, false);
+      assert.equal(load(env).mqtt.connections, 8, 'a clean session strands nothing');
+      marker('another-id', true);
+      assert.equal(load(env).mqtt.connections, 8, 'a session of another client id is not this one');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses 0, 33, words and more than one with Sparkplug, naming the key', () => {

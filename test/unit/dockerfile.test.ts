@@ -120,6 +120,28 @@ describe('Dockerfile.arm64', () => {
     );
   });
 
+  it('copies only what its build context (Dockerfile.arm64.dockerignore) lets in', () => {
+    const allowed = fs
+      .readFileSync(path.join(ROOT, 'Dockerfile.arm64.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/$/, ''));
+    const copies = instructions.filter((i) => i.cmd === 'COPY' && !i.args.startsWith('--from'));
+    assert.ok(copies.length > 0);
+    for (const c of copies) {
+      for (const src of c.args
+        .split(/\s+/)
+        .filter((w) => !w.startsWith('--'))
+        .slice(0, -1)) {
+        const p = src.replace(/\/$/, '');
+        assert.ok(
+          allowed.some((a) => p === a || p.startsWith(`${a}/`)),
+          `COPY ${src}: not in the build context (add !${src} to the .dockerignore)`,
+        );
+      }
+    }
+  });
+
   it('runs as a non-root user', () => {
     const user = one('USER').args.split(':')[0]!;
     assert.notEqual(user, 'root');

@@ -112,7 +112,12 @@ export function startGateway(
   env: Record<string, string> = {},
   main?: string,
 ): Promise<BenchGateway> {
-  return BenchGateway.start({ name, env: { ...gatewayEnv(b, qos, ack), ...env, ...b.runtimeEnv }, profile: b.profile, ...(main !== undefined ? { main } : {}) });
+  return BenchGateway.start({
+    name,
+    env: { ...gatewayEnv(b, qos, ack), ...env, ...b.runtimeEnv },
+    profile: b.profile,
+    ...(main !== undefined ? { main } : {}),
+  });
 }
 
 /** How a phase shapes its load: the bench's fleet options besides the sizes of the run. */

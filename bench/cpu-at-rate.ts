@@ -38,7 +38,16 @@ async function main(): Promise<void> {
     const redis = new Redis(servers.rd.url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     scenario.defer(() => redis.quit());
     const argv = benchArgs([]);
-    const b: BenchContext = { ...servers, scenario, problems: scenario.problems, P: benchParams(argv), quick: false, profile: false, runtimeEnv: {}, redis };
+    const b: BenchContext = {
+      ...servers,
+      scenario,
+      problems: scenario.problems,
+      P: benchParams(argv),
+      quick: false,
+      profile: false,
+      runtimeEnv: {},
+      redis,
+    };
     for (let rep = 1; rep <= reps; rep++) {
       for (let i = 0; i < builds.length; i++) {
         const gw = await startGateway(b, `rate-b${i}-r${rep}`, 0, 'write', {}, builds[i]);

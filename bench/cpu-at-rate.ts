@@ -8,7 +8,7 @@
  * `--main` (repeatable) adds a build to compare (e.g. a copy of an older dist/ kept inside the checkout, so its
  * imports resolve to the same node_modules); this checkout's dist/main.js always runs first in each repetition.
  * CPU is the process's utime + stime (V8's helper threads included) from publish start until both sinks hold
- * every point; nothing is saved.
+ * every point; nothing is saved. `--profile`: each gateway under `node --cpu-prof` (see PROFILE_DIR).
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -25,6 +25,9 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '200000' },
       reps: { type: 'string', default: '3' },
       main: { type: 'string', multiple: true, default: [] },
+      // Every gateway under `node --cpu-prof` (bench/results/profiles/rate-b<build>-r<rep>.cpuprofile; read with
+      // `node bench/profile.ts FILE`): a slower gateway, so compare profiles with profiles only.
+      profile: { type: 'boolean', default: false },
     },
   });
   const rate = Number(values.rate);
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
       problems: scenario.problems,
       P: benchParams(argv),
       quick: false,
-      profile: false,
+      profile: values.profile,
       runtimeEnv: {},
       redis,
     };

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const builds: (string | undefined)[] = [undefined, ...values.main];
   const label = (m: string | undefined): string => m ?? 'dist/main.js';
   const cpuSeconds = builds.map((): number[] => []);
+  const usPerMsg = builds.map((): number[] => []);
   await withScenario('cpu-at-rate', log, async (scenario) => {
     const servers = await scenario.servers({ victoriaMetrics: { extraArgs: ['-loggerLevel=ERROR'] } });
     const redis = new Redis(servers.rd.url, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
           checkLanded(b, r);
           const s = (r.cpuUsPerMsg * r.received) / 1e6;
           cpuSeconds[i]!.push(s);
+          usPerMsg[i]!.push(r.cpuUsPerMsg);
           log(`rep ${rep} ${label(builds[i])}: ${r.received} received, ${round(s, 2)} CPU s, ${round(r.cpuUsPerMsg, 2)} µs/msg`);
         } finally {
           await gw.stop();
@@ -71,7 +73,12 @@ async function main(): Promise<void> {
   });
   for (let i = 0; i < builds.length; i++) {
     const all = cpuSeconds[i]!.map((s) => round(s, 2)).join(', ');
-    process.stdout.write(`${label(builds[i])}: median ${round(median(cpuSeconds[i]!), 2)} CPU s (${all})\n`);
+    const us = usPerMsg[i]!.map((s) => round(s, 2)).join(', ');
+    // Under load the fleet may send fewer than `count` messages in the time: the per-message figure compares.
+    process.stdout.write(
+      `${label(builds[i])}: median ${round(median(cpuSeconds[i]!), 2)} CPU s (${all}); ` +
+        `median ${round(median(usPerMsg[i]!), 2)} µs/msg (${us}), i.e. ${round((median(usPerMsg[i]!) * count) / 1e6, 2)} CPU s per ${count}\n`,
+    );
   }
 }
 

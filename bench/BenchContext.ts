@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { AckMode, FleetOptions, GatewayStatus, Scenario, Servers } from '../test/harness/index.ts';
 import { CLIMATE_MESSAGES, type ClimateOptions } from './climateMessages.ts';
 import { BenchGateway } from './gateway.ts';
-import { unitEnvironment } from '../test/harness/index.ts';
+import { unitEnvironment, unitExecStart } from '../test/harness/index.ts';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const RESULTS = path.join(HERE, 'results');
@@ -28,10 +28,25 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
       scaling: { type: 'boolean', default: false },
       // Only the catch-up phase, at this live rate (msg/s): investigating the drain.
       'catch-up-only': { type: 'string' },
+      // Only memory: the at-rest phase (with the floor) and one fixed-rate QoS 0 run (`--rate`, msg/s, for
+      // `--seconds`), printed as idle and peak RSS with the anonymous/file split, CPU per message and what was lost.
+      'memory-only': { type: 'boolean', default: false },
+      rate: { type: 'string', default: '12500' },
+      seconds: { type: 'string', default: '16' },
       // V8 flags for the gateway, e.g. "--max-old-space-size=64".
       'node-options': { type: 'string', default: '' },
       // The gateway runs with the systemd unit's runtime environment (NODE_OPTIONS, MALLOC_ARENA_MAX): results in tuned.*.
       tuned: { type: 'boolean', default: false },
+      // Only the ack=fsync phase, once per count of --connections (e.g. "1,2,4,8"; default: the config's auto).
+      'fsync-only': { type: 'boolean', default: false },
+      // mqtt.connections of the ack=fsync gateway(s): a count or a comma-separated list of counts (fsync-only).
+      connections: { type: 'string' },
+      // Also run a peer side by side with the gateway (bench/peers/): `--peer node-red` → bench/results/peer-node-red.*.
+      peer: { type: 'string' },
+      // Only the peer comparison (with --peer), not the rest of the bench.
+      'peer-only': { type: 'boolean', default: false },
+      // More of the gateway's runtime environment, e.g. "MALLOC_ARENA_MAX=2" (space-separated NAME=value; wins).
+      'runtime-env': { type: 'string', default: '' },
     },
   }).values;
 }
@@ -64,9 +79,26 @@ export function benchParams(argv: BenchArgs) {
 export type BenchParams = ReturnType<typeof benchParams>;
 
 /** What the gateway (and the Node floor measured beside it) runs with besides the bench's own settings. */
+/**
+ * `--tuned` also runs what the unit's ExecStart runs (its script, e.g. the bundle, and its Node flags) unless
+ * EDGEBRIDGE_TEST_MAIN / EDGEBRIDGE_TEST_NODE say otherwise: read by test/harness/GatewayProcess.ts at each start.
+ */
+export function useUnitExecStart(argv: BenchArgs): void {
+  if (!argv.tuned) return;
+  const { nodeArgs, main } = unitExecStart(path.join(HERE, '..', 'systemd', 'edgebridge.service'));
+  process.env.EDGEBRIDGE_TEST_MAIN ||= path.join(HERE, '..', main);
+  if (nodeArgs.length > 0) process.env.EDGEBRIDGE_TEST_NODE ||= `${process.execPath} ${nodeArgs.join(' ')}`;
+}
+
 export function runtimeEnvironment(argv: BenchArgs): Record<string, string> {
-  if (argv.tuned) return unitEnvironment(path.join(HERE, '..', 'systemd', 'edgebridge.service'));
-  return argv['node-options'] ? { NODE_OPTIONS: argv['node-options'] } : {};
+  const extra = Object.fromEntries(
+    argv['runtime-env']
+      .split(/\s+/)
+      .filter((a) => a.includes('='))
+      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  if (argv.tuned) return { ...unitEnvironment(path.join(HERE, '..', 'systemd', 'edgebridge.service')), ...extra };
+  return { ...(argv['node-options'] ? { NODE_OPTIONS: argv['node-options'] } : {}), ...extra };
 }
 
 export interface BenchContext extends Servers {

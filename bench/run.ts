@@ -1,14 +1,15 @@
 /**
  * edgebridge benchmark: `npm run bench` (= build, then `node bench/run.ts`).
  *
- *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS]
+ *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS] [--peer node-red [--peer-only]]
+ *   node bench/run.ts --fsync-only [--connections 1,2,4,8] [--quick]     only the ack=fsync phase, per count
  *
  * One run starts its own Mosquitto (max_queued/inflight 0), redis-server and VictoriaMetrics on free loopback
  * ports, then measures, in this order:
  *   at rest     idle RSS, idle CPU, spawn → /readyz 200
  *   ceiling vs  per repetition, side by side: a bare counting mqtt.js subscriber (child process), then the
  *   gateway     gateway with both sinks, on the same publisher fleet and broker; QoS 0 and QoS 1 (ack=write)
- *   fsync       the gateway at QoS 1 with spool.ack=fsync (once)
+ *   fsync       the gateway at QoS 1 with spool.ack=fsync (once; mqtt.connections from --connections, else auto)
  *   sweep       fixed-rate steps → the highest rate with zero loss and p99 latency < flush interval + 250 ms
  *   catch-up    VictoriaMetrics down while a backlog builds in the spool, then restarted under live traffic
  * and prints a table plus one `{"bench":...}` JSON line, both also written to bench/results/latest.{txt,json}.
@@ -18,6 +19,9 @@
  * `--tuned` runs the gateway with the systemd unit's runtime environment (heap limits, malloc arenas; see
  * `unitEnvironment.ts`) and writes bench/results/tuned.{txt,json}; `npm run bench` uses Node's defaults.
  *
+ * `--peer node-red` adds, after the catch-up, the gateway and Node-RED side by side on the same servers and message
+ * set (bench/peers/peerComparison.ts, bench/results/peer-node-red.*); with `--peer-only` that is all the run does.
+ *
  * Each phase is a file of its own (atRest, ceiling, gatewayRun, sweep, catchUp, scaling); this file runs them.
  */
 import fs from 'node:fs';
@@ -26,14 +30,25 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { median, round, runAsMain, withScenario, type AckMode, type Scenario } from '../test/harness/index.ts';
 import { atRest } from './atRest.ts';
-import { benchArgs, benchParams, RESULTS, runtimeEnvironment, startGateway, type BenchArgs, type BenchContext } from './BenchContext.ts';
+import {
+  benchArgs,
+  benchParams,
+  HERE,
+  RESULTS,
+  runtimeEnvironment,
+  startGateway,
+  useUnitExecStart,
+  type BenchArgs,
+  type BenchContext,
+} from './BenchContext.ts';
 import { catchUp, type CatchUpResult } from './catchUp.ts';
 import { ceilingRun, type CeilingResult } from './ceiling.ts';
-import { fmt, mb } from './format.ts';
+import { fmt, mb, memText } from './format.ts';
 import { PROFILE_DIR } from './gateway.ts';
 import { checkLanded, gatewayRun, type GatewayRunResult, type Load } from './gatewayRun.ts';
 import { topSelfTime, type SelfTime } from './profile.ts';
 import { benchJson } from './reportJson.ts';
+import { PEERS, peerComparison } from './peers/peerComparison.ts';
 import { benchText } from './reportText.ts';
 import { scaling } from './scaling.ts';
 import { sweep, type SweepResult } from './sweep.ts';
@@ -45,11 +60,17 @@ async function main(): Promise<void> {
   const quick = argv.quick === true;
   const profile = argv.profile === true || process.env.EDGEBRIDGE_BENCH_PROFILE === '1';
   const runtimeEnv = runtimeEnvironment(argv);
+  useUnitExecStart(argv);
   const runtimeText =
-    Object.entries(runtimeEnv)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join(' ') || 'default runtime settings';
+    [
+      ...Object.entries(runtimeEnv).map(([k, v]) => `${k}='${v}'`),
+      ...(process.env.EDGEBRIDGE_TEST_NODE ? [`node ${process.env.EDGEBRIDGE_TEST_NODE.split(/\s+/).slice(1).join(' ')}`] : []),
+      ...(process.env.EDGEBRIDGE_TEST_MAIN ? [path.relative(path.join(HERE, '..'), process.env.EDGEBRIDGE_TEST_MAIN)] : []),
+    ].join(' ') || 'default runtime settings';
   const started = performance.now();
+  if (argv.peer !== undefined && !(PEERS as readonly string[]).includes(argv.peer))
+    throw new Error(`--peer ${argv.peer}: unknown peer; known: ${PEERS.join(', ')}`);
+  if (argv['peer-only'] && argv.peer === undefined) throw new Error('--peer-only needs --peer (e.g. --peer node-red)');
   fs.mkdirSync(RESULTS, { recursive: true });
   if (profile) fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
   log(`starting servers (${quick ? 'quick' : 'full'} mode, ${os.cpus().length} cores)`);
@@ -60,6 +81,9 @@ async function main(): Promise<void> {
     const b: BenchContext = { ...servers, scenario, problems: scenario.problems, P: benchParams(argv), quick, profile, runtimeEnv, redis };
     if (argv['catch-up-only'] !== undefined) return catchUpOnly(b, Number(argv['catch-up-only']));
     if (argv.scaling === true) return scaling(b, runtimeText);
+    if (argv['fsync-only'] === true) return fsyncOnly(b, argv, runtimeText);
+    if (argv['peer-only'] === true) return peerComparison(b, argv, runtimeText);
+    if (argv['memory-only'] === true) return memoryOnly(b, Number(argv.rate), Number(argv.seconds), runtimeText);
     await fullRun(b, argv, scenario, runtimeText, started);
   });
 }
@@ -130,9 +154,8 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
     return maxRateOnly(b, mr);
   }
   log(`gateway QoS 1 ack=fsync (${P.fsyncCount} msgs)`);
-  const fsyncRun = await s.timed('gateway fsync', () =>
-    onFreshGateway(b, 'q1f', 'gateway QoS 1 fsync', 'q1f', 1, 'fsync', { count: P.fsyncCount }),
-  );
+  const connections = argv.connections?.split(',')[0];
+  const fsyncRun = await s.timed('gateway fsync', () => fsyncPhase(b, connections, 'q1f'));
   checkLanded(b, fsyncRun);
   log(`  ${fmt(fsyncRun.msgPerSec)} msg/s`);
 
@@ -150,6 +173,7 @@ async function fullRun(b: BenchContext, argv: BenchArgs, s: Scenario, runtimeTex
     await sweepGw.stop();
   }
   log(`catch-up: ${fmt(cu.netDrainRate)} points/s net drain at ${cu.liveRate} msg/s live (${fmt(cu.ratio, 1)}×)`);
+  if (argv.peer !== undefined) await s.timed('peer', () => peerComparison(b, argv, runtimeText));
   await s.close();
 
   // Profiles are written when each gateway exits.
@@ -188,6 +212,75 @@ function maxRateOnly(b: BenchContext, { ceil0, ceil1, gw0, gw1 }: MaxRate): void
     process.stdout.write(`profile ${name}: ${totalMs} ms non-idle\n`);
     for (const t of top) process.stdout.write(`  ${String(t.pct).padStart(5)} %  ${t.fn}\n`);
   }
+}
+
+/** `--memory-only`: at rest (idle RSS beside the floor) and one fixed-rate QoS 0 run's peak RSS; nothing saved. */
+async function memoryOnly(b: BenchContext, rate: number, seconds: number, runtimeText: string): Promise<void> {
+  const rest = await atRest(b);
+  const run = await onFreshGateway(b, 'memory', `gateway QoS 0 at ${rate} msg/s`, 'mem', 0, 'write', { rate, durationMs: seconds * 1000 });
+  checkLanded(b, run);
+  const f = rest.baseline;
+  process.stdout.write(
+    [
+      `memory-only (${runtimeText}; RSS = anonymous + file-backed)`,
+      `  bare Node ${memText(f.bare)}; + built-ins ${memText(f.builtins)}; + libraries ${memText(f.libraries)}`,
+      `  gateway idle ${memText(rest.idle)}; ready in ${round(rest.readyMs)} ms`,
+      `  gateway at ${rate} msg/s for ${seconds} s: peak RSS ${mb(run.peakRssBytes)}, ${fmt(run.msgPerSec)} msg/s received, ` +
+        `${fmt(run.cpuUsPerMsg, 1)} µs CPU/msg, lost influx ${run.lost.influx} redis ${run.lost.redis}`,
+      '',
+    ].join('\n'),
+  );
+  if (b.problems.length > 0) {
+    process.stdout.write(`problems: ${JSON.stringify(b.problems)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The ack=fsync gateway with `connections` (undefined: the config's auto): its own gateway id, so its client ids
+ * and share group are its own, and a clean session, so neither a plain nor a shared session of it stays at the
+ * broker after the phase to take a copy or a turn of the next phases' messages.
+ */
+async function fsyncPhase(b: BenchContext, connections: string | undefined, measurement: string): Promise<GatewayRunResult> {
+  const env: Record<string, string> = { EDGEBRIDGE_GATEWAY_ID: `gw-bench-${measurement}`, EDGEBRIDGE_MQTT_CLEAN: 'true' };
+  if (connections !== undefined) env.EDGEBRIDGE_MQTT_CONNECTIONS = connections;
+  const gw = await startGateway(b, measurement, 1, 'fsync', env);
+  try {
+    const label = `gateway QoS 1 fsync, ${connections ?? 'auto'} connection(s)`;
+    const r = await gatewayRun(b, gw, label, measurement, 1, 'fsync', { count: b.P.fsyncCount });
+    // How the broker split the messages over the connections (status: mqtt.connections).
+    const split = ((await gw.status()).mqtt as { connections?: { received: number }[] }).connections?.map((c) => c.received);
+    log(`  ${label}: messages per connection ${JSON.stringify(split)}`);
+    return r;
+  } finally {
+    await gw.stop();
+  }
+}
+
+/** `--fsync-only [--connections 1,2,4,8]`: the ack=fsync phase alone, once per connection count; nothing saved. */
+async function fsyncOnly(b: BenchContext, argv: BenchArgs, runtimeText: string): Promise<void> {
+  const counts = argv.connections === undefined ? [undefined] : argv.connections.split(',').map((c) => c.trim());
+  const lines: string[] = [];
+  for (const c of counts) {
+    log(`gateway QoS 1 ack=fsync, mqtt.connections ${c ?? 'auto'} (${b.P.fsyncCount} msgs)`);
+    const r = await fsyncPhase(b, c, `q1fc${c ?? 'auto'}`);
+    checkLanded(b, r);
+    const line =
+      `fsync connections ${c ?? 'auto'}: ${fmt(r.msgPerSec)} msg/s, ${fmt(r.cpuUsPerMsg, 1)} µs/msg, published ${r.published}, ` +
+      `lost influx/redis ${r.lost.influx}/${r.lost.redis}, fsyncs ${r.fsyncs} (${fmt(r.received / Math.max(1, r.fsyncs), 2)} msg per fsync), ` +
+      `peak RSS ${mb(r.peakRssBytes)}`;
+    log(`  ${line}`);
+    lines.push(line);
+  }
+  process.stdout.write(
+    `fsync-only (${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}, ${runtimeText}, ${b.P.publishers} publishers × ${b.P.connectionsPerPublisher} connections, window ${b.P.window}):\n${lines.join('\n')}\nproblems: ${JSON.stringify(b.problems)}\n`,
+  );
+  if (b.problems.length > 0) process.exitCode = 1;
 }
 
 /** `--catch-up-only RATE`: the catch-up phase alone, at this live rate. */

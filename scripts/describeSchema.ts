@@ -11,14 +11,17 @@ export const REFERENCE_END = '<!-- config-reference:end -->';
 
 const ROUTE_DOCS: Record<keyof typeof DEFAULT_ROUTE, string> = {
   topic: 'Required. Levels: literal, `+`, `{name}` (captured); last level may be `#` or `{name#}` (rest, captured).',
-  format: '`json`, `number` or `line` (InfluxDB line protocol).',
-  measurement: 'Template, `{name}` = captured level. Required unless the topic captures `{measurement}` or format is `line`.',
-  tags: 'Tag name → template. Default: `device` → `{device}` when the topic captures `{device}`.',
+  format: '`json`, `number`, `line` (InfluxDB line protocol) or `sparkplug` (Sparkplug B, docs/sparkplug.md).',
+  measurement:
+    'Template, `{name}` = captured level, `{$user.NAME}` / `{$contentType}` = MQTT 5 property. Required unless the topic captures `{measurement}` or format is `line`.',
+  tags: 'Tag name → template (captures and MQTT 5 properties, as `measurement`). Default: `device` → `{device}` when the topic captures `{device}`.',
   fields: 'json: dot paths of fields to keep; empty = every top-level number/boolean/string.',
   flatten: 'json: flatten nested objects into `a_b` fields.',
-  timeField: 'json: dot path of the timestamp; `""` = arrival time.',
+  timeField: 'json: dot path of the timestamp; `""` = arrival time; `$user.NAME` (json, number, line): an MQTT 5 user property.',
   timeUnit: '`auto`, `s`, `ms`, `us`, `ns` or `iso`.',
   sinks: 'Names of the sinks written to; `[]` = all enabled sinks.',
+  deadband:
+    'Report by exception: `{absolute, percent, minIntervalMs, maxIntervalMs, writePrevious, sinks, capacity, fields}` (all optional; see [report by exception](report-by-exception.md)). Absent: every point is written.',
 };
 
 /** Table cells: pipes would end the cell, newlines the row. */
@@ -63,6 +66,7 @@ export function describeSchema(schema: SchemaTree): string {
     const doc = ROUTE_DOCS[key as keyof typeof DEFAULT_ROUTE];
     out.push(`| ${[code(key), key === 'topic' ? 'required' : code(JSON.stringify(value)), doc].map(cell).join(' | ')} |`);
   }
+  out.push(`| ${[code('deadband'), 'none', ROUTE_DOCS.deadband].map(cell).join(' | ')} |`);
   out.push(
     '',
     '### Extra sinks',

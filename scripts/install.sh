@@ -30,7 +30,7 @@ CREDENTIALS=(mqtt_password influx_token redis_password redis_sentinel_password)
 say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }
 
-[[ -f dist/main.js ]] || die "dist/main.js is missing: run 'npm ci && npm run build' first"
+[[ -f dist/bundle/edgebridge.mjs ]] || die "dist/bundle/edgebridge.mjs is missing: run 'npm ci && npm run build' first"
 command -v npm >/dev/null || die "npm is required (it installs the production dependencies)"
 
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
@@ -106,12 +106,12 @@ for name in "${CREDENTIALS[@]}"; do
 done
 
 # 5. Check what was installed with the Node the unit will run.
-"$check_node" "$DESTDIR$APP/dist/main.js" check-config --config "$config" >/dev/null ||
+"$check_node" "$DESTDIR$APP/dist/bundle/edgebridge.mjs" check-config --config "$config" >/dev/null ||
   say "WARNING: check-config failed for $CONF_DIR/edgebridge.json (see above); fix it before starting"
 
 if [[ -z $DESTDIR ]] && [[ -d /run/systemd/system ]]; then
   systemctl daemon-reload
-  say "installed $("$check_node" "$APP/dist/main.js" --version). Next:"
+  say "installed $("$check_node" "$APP/dist/bundle/edgebridge.mjs" --version). Next:"
   say "  secrets:  printf %s 'TOKEN' > $CONF_DIR/credentials/influx_token   (likewise mqtt_password, redis_password)"
   say "  start:    systemctl enable --now edgebridge && journalctl -u edgebridge -f"
   say "  upgrade:  rerun this script, then systemctl restart edgebridge"

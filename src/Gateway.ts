@@ -6,11 +6,13 @@ import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
 import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
+import { DeadbandStats } from './pipeline/deadband/DeadbandStats.ts';
 import { SparkplugStore } from './pipeline/sparkplug/SparkplugStore.ts';
 import { CommandPublisher } from './source/CommandPublisher.ts';
 import { join } from 'node:path';
 import { limitsOf } from './pipeline/PointLimits.ts';
 import { filterCovers } from './topic/filterCovers.ts';
+import type { MessageProperties } from './topic/MessageProperty.ts';
 import { MemorySpool } from './spool/MemorySpool.ts';
 import { DiskSpool } from './spool/disk/DiskSpool.ts';
 import type { Spool } from './spool/Spool.ts';
@@ -19,7 +21,8 @@ import { InfluxSink } from './sinks/influx/InfluxSink.ts';
 import { RedisSink } from './sinks/redis/RedisSink.ts';
 import type { RejectedPointsListener } from './sinks/isolateBadPoints.ts';
 import { SinkWorker } from './workers/SinkWorker.ts';
-import { MqttSource } from './source/MqttSource.ts';
+import { MqttSourceGroup } from './source/MqttSourceGroup.ts';
+import { retiredSessions } from './source/retiredSessions.ts';
 import { DeadLetter } from './source/DeadLetter.ts';
 import { SessionMarker } from './source/SessionMarker.ts';
 import { HealthServer } from './health/HealthServer.ts';
@@ -28,6 +31,7 @@ import { GatewayMetrics } from './health/GatewayMetrics.ts';
 import { SystemdNotifier, type ServiceNotifier } from './health/SystemdNotifier.ts';
 import type { GatewayView, SinkView } from './health/GatewayView.ts';
 import { SourceStats } from './stats/SourceStats.ts';
+import { SourceStatsSum } from './stats/SourceStatsSum.ts';
 import { RecentMessages } from './stats/RecentMessages.ts';
 import { SinkStats } from './stats/SinkStats.ts';
 import { insecureTls } from './tls/insecureTls.ts';
@@ -107,11 +111,13 @@ export class Gateway {
   readonly #metrics: GatewayMetrics;
   readonly #collapsed: CollapsingLog;
   readonly #deadLetter: DeadLetter;
-  readonly #source: MqttSource;
+  readonly #source: MqttSourceGroup;
   /** The router the source calls; a reload replaces it between two messages. */
   #router: Router;
   #explainer: MessageExplainer;
   readonly #sparkplug: SparkplugHost | undefined;
+  /** Report-by-exception counters: one for the process, so a reload (a new router, new state) keeps counting on. */
+  readonly #deadband = new DeadbandStats();
   /** The sink of each spool slot (bit), undefined once removed: slots are not reused while the process runs. */
   readonly #slots: (string | undefined)[];
   readonly #sinks: SinkPart[];
@@ -126,7 +132,9 @@ export class Gateway {
     const { config, logger } = options;
     this.#config = config;
     this.#collapsed = new CollapsingLog({ logger, intervalMs: config.log.collapseIntervalMs });
-    const sourceStats = new SourceStats();
+    // One SourceStats per MQTT connection (mqtt.connections); the view reads them summed when there are several.
+    const connectionStats = Array.from({ length: config.mqtt.connections }, () => new SourceStats());
+    const sourceStats = connectionStats.length === 1 ? connectionStats[0]! : new SourceStatsSum(connectionStats);
     const recent = new RecentMessages();
     const deadLetter = new DeadLetter({ topic: config.mqtt.deadLetterTopic, gatewayId: config.gatewayId });
     this.#deadLetter = deadLetter;
@@ -134,7 +142,7 @@ export class Gateway {
     this.#spool = spool;
     const commands = new CommandPublisher();
     // Built once: its alias maps and seq state outlive every router a reload builds.
-    this.#sparkplug = buildSparkplugHost(config, commands);
+    this.#sparkplug = buildSparkplugHost(config, commands, logger);
     const sparkplug = this.#sparkplug;
     this.#notifier = options.notifier ?? new SystemdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
     this.#reloads = new ReloadStatus(options.configSource ?? 'environment and flags', Date.now());
@@ -154,6 +162,15 @@ export class Gateway {
       config: () => this.#reloads.report(),
       reloads: () => this.#reloads.results,
       sparkplug: sparkplug?.stats,
+      deadband: this.#deadband,
+      // Read only once constructed: the source is built below.
+      connections: () =>
+        this.#source.connections.map((c) => ({
+          clientId: c.clientId,
+          connected: c.stats.connected,
+          received: c.stats.received,
+          connects: c.stats.connects,
+        })),
     };
     this.#metrics = new GatewayMetrics(this.view);
     // The disk spool's cursors exist only once it is open (they come from its checkpoints): resolve lazily.
@@ -174,25 +191,29 @@ export class Gateway {
     this.#router = this.#buildRouter(config);
     // Every verdict is also shown to the status page's recent messages (a slot assignment for an accepted one).
     const router = {
-      route: (topic: string, payload: Buffer, receivedAt: number) => {
-        const result = this.#router.route(topic, payload, receivedAt);
+      route: (topic: string, payload: Buffer, receivedAt: number, properties: MessageProperties | undefined) => {
+        const result = this.#router.route(topic, payload, receivedAt, properties);
         recent.observe(topic, payload, result, receivedAt);
         return result;
       },
     };
     // Next to the spool, so that a wiped spool directory is a new installation for the session check too.
+    // One marker per connection: `mqtt-session.json` with one connection (as before), `mqtt-session-<i>.json` else.
+    const { dir } = config.spool;
     const sessionMarker =
-      config.spool.type === 'disk' ? new SessionMarker({ file: join(config.spool.dir, 'mqtt-session.json') }) : undefined;
-    this.#source = new MqttSource({
+      config.spool.type === 'disk'
+        ? (i: number) => new SessionMarker({ file: join(dir, sessionMarkerName(config.mqtt.connections, i)) })
+        : undefined;
+    this.#source = new MqttSourceGroup({
       config: config.mqtt,
       router,
       spool,
-      stats: sourceStats,
+      stats: connectionStats,
       logger,
       collapsed: this.#collapsed,
       deadLetter,
       commands,
-      sessionMarker,
+      ...(sessionMarker === undefined ? {} : { sessionMarker }),
     });
     const source = this.#source;
 
@@ -225,7 +246,8 @@ export class Gateway {
                     for (const problem of sparkplug.start())
                       logger.warn({ problem }, 'a Sparkplug alias-map file could not be read: its node needs a Rebirth');
                   },
-                  stop: () => {},
+                  // After the source: no BIRTH comes any more; the last alias maps are written before the exit.
+                  stop: () => sparkplug.stop(),
                 },
               ],
       },
@@ -252,6 +274,7 @@ export class Gateway {
       );
     }
     this.#warnUncovered(config);
+    if (config.spool.type === 'disk') this.#warnRetiredSessions(config);
     if (config.spool.type === 'disk') {
       const sinkNames = config.sinks.map((s) => s.name);
       for (const o of findOrphanedSinks(config.spool.dir, sinkNames)) {
@@ -456,6 +479,7 @@ export class Gateway {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: limitsOf(config.mqtt),
       sparkplug: this.#sparkplug,
+      deadbandStats: this.#deadband,
     });
   }
 
@@ -468,6 +492,21 @@ export class Gateway {
           'no subscription delivers every topic of this route: add one to mqtt.subscriptions',
         );
       }
+    }
+  }
+
+  /**
+   * A persistent session of a client id this gateway no longer connects with (mqtt.connections changed) stays at the
+   * broker until it expires: in a share group it keeps taking its turn of the messages, which nobody reads; with a
+   * plain filter it queues a copy of each. The gateway cannot tell what the broker still holds, so it says so.
+   */
+  #warnRetiredSessions(config: Config): void {
+    const current = this.#source.connections.map((c) => c.clientId);
+    for (const r of retiredSessions(config.spool.dir, current)) {
+      this.#options.logger.warn(
+        { clientId: r.clientId, broker: r.broker, markerFile: r.file, clientIds: current, sessionExpirySec: config.mqtt.sessionExpirySec },
+        'the broker may still hold the persistent session of a client id this gateway no longer uses (mqtt.connections or mqtt.clientId changed): messages it takes (its turn of a shared subscription, or a copy of each with a plain one) wait there undelivered until the session expires; set mqtt.connections back, or end that session at the broker and delete the marker file',
+      );
     }
   }
 
@@ -513,12 +552,17 @@ export class Gateway {
   }
 }
 
+/** The session marker file of connection `index` of `count`. */
+export function sessionMarkerName(count: number, index: number): string {
+  return count === 1 ? 'mqtt-session.json' : `mqtt-session-${index}.json`;
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** The Sparkplug host when a route has `format: sparkplug`; its alias maps live next to the disk spool. */
-function buildSparkplugHost(config: Config, commands: CommandPublisher): SparkplugHost | undefined {
+function buildSparkplugHost(config: Config, commands: CommandPublisher, logger: Logger): SparkplugHost | undefined {
   if (!config.routes.some((r) => r.format === 'sparkplug')) return undefined;
   const c = config.sparkplug;
   return new SparkplugHost({
@@ -529,6 +573,7 @@ function buildSparkplugHost(config: Config, commands: CommandPublisher): Sparkpl
     maxNodes: c.maxNodes,
     propertyTags: c.propertyTags,
     publish: (topic, payload) => commands.publish(topic, payload),
+    onStoreError: (err) => logger.warn({ err }, 'Sparkplug alias maps not written (tried again in 5 s; the state in memory is right)'),
   });
 }
 

@@ -1,13 +1,14 @@
 import { createSchema } from '../config/schema.ts';
 import { knownFlags, scanArgv } from '../config/scanArgv.ts';
 import { closestName } from '../errors/closestName.ts';
-import { extractDryRun } from './dryRun.ts';
+import { DRY_RUN_FLAGS, type DryRunInput, extractDryRun } from './dryRun.ts';
+import { extractPropertyFlags } from './propertyFlags.ts';
 
 export type Command = 'run' | 'check-config' | 'print-config' | 'test';
 const COMMANDS: readonly Command[] = ['run', 'check-config', 'print-config', 'test'];
 
 /** The CLI's own flags, besides the config flags of the schema. */
-const CLI_FLAGS = ['--help', '-h', '--version', '-v', '--dry-run'];
+const CLI_FLAGS = ['--help', '-h', '--version', '-v', ...DRY_RUN_FLAGS, '--user-property', '--content-type'];
 
 /** What the command line asks for; a usage error (exit 2) for anything it does not understand. */
 export type CommandLine =
@@ -17,11 +18,11 @@ export type CommandLine =
   | {
       readonly kind: 'command';
       readonly command: Command;
-      /** The dry-run input (`-` = stdin), only with `run`. */
-      readonly dryRunFile: string | undefined;
+      /** The dry-run input (FILE, `-` = stdin, or the command line's messages), only with `run`. */
+      readonly dryRun: DryRunInput | undefined;
       /** The route test files, only with `test` (at least one). */
       readonly testFiles: readonly string[];
-      /** What the config loader reads: argv without `--dry-run FILE` (it skips the command itself). */
+      /** What the config loader reads: argv without the dry-run flags (it skips the command itself). */
       readonly configArgv: readonly string[];
     };
 
@@ -35,7 +36,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   if (argv.includes('--version') || argv.includes('-v')) return { kind: 'version' };
   const dry = extractDryRun(argv);
-  const rest = dry?.argv ?? argv;
+  const flags = extractPropertyFlags(dry?.argv ?? argv);
+  if (flags.error !== '') return { kind: 'usage-error', message: flags.error };
+  if (flags.properties !== undefined && dry === undefined) {
+    return { kind: 'usage-error', message: '--user-property and --content-type go with --dry-run' };
+  }
+  const rest = flags.argv;
   const schema = createSchema('edgebridge');
   const scanned = scanArgv(rest, schema);
   const flag = scanned.unknown[0];
@@ -59,9 +65,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const guess = closestName(word, COMMANDS);
     return { kind: 'usage-error', message: `unknown command "${word}"${guess ? ` (did you mean "${guess}"?)` : ''}` };
   }
-  if (dry !== undefined && (dry.file === undefined || command !== 'run')) {
-    return { kind: 'usage-error', message: '--dry-run takes a FILE (or - for stdin) and no command other than run' };
-  }
+  if (dry !== undefined && command !== 'run') return { kind: 'usage-error', message: '--dry-run takes no command other than run' };
+  if (dry?.error !== undefined) return { kind: 'usage-error', message: dry.error };
   const testFiles = testing ? scanned.positionals.slice(1) : [];
-  return { kind: 'command', command, dryRunFile: dry?.file, testFiles, configArgv: rest };
+  const dryRun: DryRunInput | undefined =
+    dry === undefined ? undefined : { file: dry.file, encoding: dry.encoding, messages: dry.messages, properties: flags.properties };
+  return { kind: 'command', command, dryRun, testFiles, configArgv: rest };
 }

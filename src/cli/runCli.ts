@@ -55,7 +55,7 @@ export function runCli(io: CliIo): CliOutcome {
       stderr.write(`edgebridge: ${line.message}\n\n${USAGE}`);
       return { kind: 'exit', code: 2 };
   }
-  const { command, dryRunFile, testFiles } = line;
+  const { command, dryRun, testFiles } = line;
   let config: Config;
   let loaded: LoadedConfig;
   try {
@@ -87,7 +87,7 @@ export function runCli(io: CliIo): CliOutcome {
       stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
       return { kind: 'exit', code: 0 };
     default:
-      if (dryRunFile !== undefined) return { kind: 'exit', code: runDryRun(config, dryRunFile, stdout, stderr) };
+      if (dryRun !== undefined) return { kind: 'exit', code: runDryRun(config, dryRun, stdout, stderr) };
       return {
         kind: 'run',
         config,

@@ -19,8 +19,11 @@ type WithTls<T> = Omit<T, 'tls'> & { readonly tls: ResolvedTls };
 type SinkValues<K extends 'influx' | 'redis'> = ConfigValues['sinks'][K];
 
 export type LogLevel = ConfigValues['log']['level'];
-/** `clientId` filled in from gatewayId when empty, `{gatewayId}` substituted in the topics. */
-export type MqttConfig = WithTls<ConfigValues['mqtt']>;
+/**
+ * `clientId` filled in from gatewayId when empty, `{gatewayId}` substituted in the topics, `connections` resolved
+ * (`auto` → a count).
+ */
+export type MqttConfig = WithTls<Omit<ConfigValues['mqtt'], 'connections'> & { readonly connections: number }>;
 export type SpoolConfig = ConfigValues['spool'];
 export type HttpConfig = ConfigValues['http'];
 export type OverflowPolicy = SpoolConfig['overflow'];

@@ -153,6 +153,12 @@ export const F = {
   spoolType: enumFormat(['disk', 'memory']),
   receiveMaximum: intFormat(1, 65535, 'integer 1-65535', 'an integer from 1 to 65535'),
   ackMode: enumFormat(['write', 'fsync']),
+  mqttConnections: format(
+    '`auto` or integer 1-32',
+    '"auto" or an integer from 1 to 32',
+    (v): v is 'auto' | number => v === 'auto' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= 32),
+    (raw) => (raw.trim() === 'auto' ? 'auto' : coerceInt(raw)),
+  ),
   statusTopic: stringFormat(
     'MQTT topic without wildcards, or empty',
     'an MQTT topic without + or # wildcards, or "" to disable',

@@ -56,6 +56,29 @@ function secret(key: string, envName: string, env: Env, sources: Record<string, 
   return found?.value;
 }
 
+/** Connections fsync acknowledges over when `mqtt.connections` is `auto`: measured, see docs/durability.md. */
+export const AUTO_FSYNC_CONNECTIONS = 8;
+
+/**
+ * `mqtt.connections`: auto is 1 unless spool.ack=fsync (one connection already reaches the bare client's rate with
+ * ack=write; more would only split a device's messages over connections). Sparkplug needs each node's messages in
+ * order (seq numbers, births before data), which a split over connections cannot keep: more than one is refused.
+ */
+function connectionCount(values: ConfigValues): number {
+  const sparkplug = values.routes.some((r) => r.format === 'sparkplug');
+  const asked = values.mqtt.connections;
+  if (asked === 'auto') return values.spool.ack === 'fsync' && !sparkplug ? AUTO_FSYNC_CONNECTIONS : 1;
+  if (asked > 1 && sparkplug) {
+    throw new FormatError({
+      path: 'mqtt.connections',
+      value: asked,
+      expected: "1 (or auto) when a route has format sparkplug: a node's messages must arrive in order on one connection",
+      fix: howToSet('mqtt.connections'),
+    });
+  }
+  return asked;
+}
+
 function checkOrder(lowKey: string, low: number, highKey: string, high: number): void {
   if (low > high) throw new FormatError({ path: lowKey, value: low, expected: `at most ${highKey} (${high})`, fix: howToSet(lowKey) });
 }
@@ -114,6 +137,7 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
   checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs);
   const mqtt = {
     ...m,
+    connections: connectionCount(values),
     clientId: m.clientId || `edgebridge-${gatewayId}`,
     statusTopic: m.statusTopic.replaceAll('{gatewayId}', gatewayId),
     deadLetterTopic: m.deadLetterTopic.replaceAll('{gatewayId}', gatewayId),
@@ -123,10 +147,27 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
   const enabled = sinks.map((s) => s.name);
   const known = ['influx', 'redis', ...values.sinks.extra.map((e) => e.name)];
   values.routes.forEach((route, i) => {
+    // MQTT 3.1.1 has no properties: such a route would never see one (its measurement would reject every message).
+    if (route.propertyKey !== '' && m.protocolVersion !== 5) {
+      const key = route.propertyKey;
+      throw new FormatError({
+        path: `routes[${i}].${key}`,
+        expected: `no MQTT 5 property while mqtt.protocolVersion is ${m.protocolVersion}: MQTT 3.1.1 messages carry none`,
+        value: key === 'measurement' ? route.measurement : key === 'timeField' ? route.timeField : route.tags[key.slice(5)],
+        fix: `set EDGEBRIDGE_MQTT_PROTOCOL_VERSION=5 (mqtt.protocolVersion in the config file), or remove the property from routes[${i}].${key}`,
+      });
+    }
     route.sinks.forEach((name, j) => {
       if (enabled.includes(name)) return;
       const expected = `the name of an enabled sink (${enabled.join(', ') || 'none enabled'})${known.includes(name) ? `; "${name}" is disabled` : ''}`;
       throw new FormatError({ path: `routes[${i}].sinks[${j}]`, expected, value: name });
+    });
+    // A deadband thins sinks the route writes to: another name is a typo or a sink this route never feeds.
+    const routeSinks = route.sinks.length === 0 ? enabled : route.sinks;
+    route.deadband?.sinks?.forEach((name, j) => {
+      if (routeSinks.includes(name)) return;
+      const expected = `the name of a sink this route writes to (${routeSinks.join(', ') || 'none enabled'})${known.includes(name) && !enabled.includes(name) ? `; "${name}" is disabled` : ''}`;
+      throw new FormatError({ path: `routes[${i}].deadband.sinks[${j}]`, expected, value: name });
     });
   });
   return { ...rest, mqtt, sinks };

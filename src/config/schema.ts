@@ -114,6 +114,11 @@ export function createSchema(hostname: string = osHostname()) {
         300,
         'First reconnect delay (ms), jittered to half to all of it; doubles with each failed attempt, but stays at most 750 ms (or this, if larger) for the first 45 s of an outage and at most 1/60 of the outage after that (1 s after a minute).',
       ),
+      connections: leaf(
+        F.mqttConnections,
+        'auto',
+        'MQTT connections of this gateway, sharing the subscriptions (`$share/<clientId>/<filter>`, client ids `<clientId>-<i>`): with spool.ack=fsync one fdatasync then acknowledges one message per connection. auto: 8 with spool.ack=fsync (no Sparkplug route), else 1 (one connection, plain subscriptions, as before). See Durability.',
+      ),
       reconnectMaxMs: leaf(F.positiveInt, 30000, 'Longest reconnect delay (ms), reached after an outage of about 60 times this.'),
       subscriptions: leaf(
         F.subscriptions,

@@ -3,6 +3,7 @@ import type { GatewayView } from './GatewayView.ts';
 import { REJECT_REASONS } from '../pipeline/RouteResult.ts';
 import { RELOAD_RESULTS } from '../reload/ReloadStatus.ts';
 import { registerSparkplugMetrics } from './sparkplugMetrics.ts';
+import { registerDeadbandMetrics } from './deadbandMetrics.ts';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -54,6 +55,7 @@ export class GatewayMetrics {
       () => view.deadLetter?.skipped ?? 0,
     );
     if (view.sparkplug !== undefined) registerSparkplugMetrics(registers, view.sparkplug);
+    if (view.deadband !== undefined) registerDeadbandMetrics(registers, view.deadband);
     new Gauge({
       name: 'edgebridge_spool_orphaned_segments',
       help: 'Spool segments holding records for a sink that is not configured (renamed or removed), found at start-up',
@@ -77,7 +79,21 @@ export class GatewayMetrics {
       },
     });
     gauge(registers, 'edgebridge_messages_blocked', 'Messages held unacknowledged because the spool is full', () => src.blocked);
-    gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker', () => (src.connected ? 1 : 0));
+    gauge(registers, 'edgebridge_mqtt_connected', '1 while connected to the broker (every connection, mqtt.connections)', () =>
+      src.connected ? 1 : 0,
+    );
+    gauge(
+      registers,
+      'edgebridge_mqtt_connections_up',
+      'MQTT connections up, of mqtt.connections (edgebridge_mqtt_connections)',
+      () => view.connections?.().filter((c) => c.connected).length ?? (src.connected ? 1 : 0),
+    );
+    gauge(
+      registers,
+      'edgebridge_mqtt_connections',
+      'MQTT connections configured (mqtt.connections)',
+      () => view.connections?.().length ?? 1,
+    );
     counter(registers, 'edgebridge_mqtt_connects_total', 'Successful MQTT connections', () => src.connects);
     counter(registers, 'edgebridge_mqtt_disconnects_total', 'Lost MQTT connections', () => src.disconnects);
     counter(

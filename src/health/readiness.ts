@@ -12,7 +12,12 @@ export function readiness(view: GatewayView, now: number = Date.now()): Readines
   const problems: string[] = [];
   if (view.shuttingDown()) problems.push('shutting down');
   if (!view.source.connected) {
-    problems.push(`mqtt: not connected${view.source.lastError ? ` (${redactUrlsInText(view.source.lastError)})` : ''}`);
+    // Several connections: one that is down leaves its turn of the shared subscription waiting at the broker.
+    const connections = view.connections?.() ?? [];
+    const down = connections.filter((c) => !c.connected);
+    const which =
+      connections.length > 1 ? ` (${down.length} of ${connections.length} connections: ${down.map((c) => c.clientId).join(', ')})` : '';
+    problems.push(`mqtt: not connected${which}${view.source.lastError ? ` (${redactUrlsInText(view.source.lastError)})` : ''}`);
   }
   for (const s of view.sinks) {
     const st = s.stats;

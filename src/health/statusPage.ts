@@ -31,7 +31,7 @@ const HTML = `<!doctype html>
 <h2>Last rejected messages (dead letters)</h2><table><thead><tr><th>time</th><th>topic</th><th>reason</th><th>detail</th><th>payload</th></tr></thead><tbody id="rejected"></tbody></table>
 <h2>Latest values</h2><table><thead><tr><th>series</th><th>fields</th><th>time</th></tr></thead><tbody id="latest"></tbody></table>
 <h2>Route tester</h2><p class="muted">What the routes make of a message: the points and Redis writes, nothing written.</p>
-<form id="tester"><input id="topic" placeholder="topic, e.g. sensors/dev1/climate" required><textarea id="payload" rows="2" placeholder='payload, e.g. {"t":21.5}'></textarea><button>Try</button></form>
+<form id="tester"><input id="topic" placeholder="topic, e.g. sensors/dev1/climate" required><textarea id="payload" rows="2" placeholder='payload, e.g. {"t":21.5}'></textarea><input id="props" placeholder="MQTT 5 user properties, e.g. site=hall1 kind=climate (optional)"><input id="content-type" placeholder="MQTT 5 content type (optional)"><button>Try</button></form>
 <pre id="tester-result"></pre>
 </main><script>${STATUS_PAGE_SCRIPT}</script></body></html>
 `;

@@ -108,13 +108,29 @@ function poll() {
     $('updated').textContent = 'gateway unreachable: ' + e.message;
   }).finally(function () { setTimeout(poll, POLL_MS); });
 }
+// "site=a kind=b site=c": NAME=VALUE words, a repeated NAME sent as the repeated property MQTT allows.
+function testerProperties() {
+  var user = {}, any = false, ct = $('content-type').value;
+  $('props').value.split(/\s+/).forEach(function (w) {
+    var eq = w.indexOf('=');
+    if (eq <= 0) return;
+    var k = w.slice(0, eq), v = w.slice(eq + 1);
+    user[k] = Object.prototype.hasOwnProperty.call(user, k) ? [].concat(user[k], v) : v;
+    any = true;
+  });
+  if (!any && ct === '') return undefined;
+  var p = {};
+  if (any) p.userProperties = user;
+  if (ct !== '') p.contentType = ct;
+  return p;
+}
 function tryRoute(ev) {
   ev.preventDefault();
   var out = $('tester-result');
   out.textContent = '…';
   fetch('route-test', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ topic: $('topic').value, payload: $('payload').value }),
+    body: JSON.stringify({ topic: $('topic').value, payload: $('payload').value, properties: testerProperties() }),
   }).then(function (res) { return res.json(); }).then(function (x) {
     var lines = [];
     if (x.error) lines.push('error: ' + x.error);
@@ -122,6 +138,7 @@ function tryRoute(ev) {
       lines.push(x.points + ' point(s) by route ' + x.route.number + ' ' + x.route.topic + ' [' + x.route.format + ']');
       x.writes.forEach(function (w) { (w.lines || w.commands).forEach(function (l) { lines.push(w.sink + ': ' + l); }); });
       if (x.writes.length === 0) lines.push('no sink');
+      (x.suppressed || []).forEach(function (l) { lines.push('suppressed for ' + x.thinned.join(', ') + ': ' + l); });
     } else if (x.kind === 'rejected') lines.push('rejected: ' + x.reason + ' (' + x.detail + ')' + (x.route ? ' by route ' + x.route.number + ' ' + x.route.topic : ''));
     else lines.push(x.why === 'wildcard' ? 'unrouted: a published topic cannot contain + or #' : 'unrouted: no route matches');
     if (x.subscribed === false) lines.push('not subscribed: no filter of mqtt.subscriptions matches; the broker would not deliver it');

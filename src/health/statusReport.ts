@@ -20,6 +20,8 @@ export function statusReport(view: GatewayView, now: number = Date.now()) {
       disconnects: src.disconnects,
       lastError: src.lastError === undefined ? null : redactUrlsInText(src.lastError),
       sessionsLost: src.sessionsLost,
+      // mqtt.connections: each connection of the gateway (one unless it shares its subscriptions over several).
+      connections: view.connections?.() ?? [],
       lastSessionLoss:
         src.lastSessionLoss === undefined
           ? null

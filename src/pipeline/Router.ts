@@ -3,13 +3,17 @@ import type { Decoder } from './Decoder.ts';
 import { JsonDecoder } from './JsonDecoder.ts';
 import { LineDecoder } from './LineDecoder.ts';
 import { NumberDecoder } from './NumberDecoder.ts';
+import type { MessageProperties } from '../topic/MessageProperty.ts';
 import type { TopicPattern } from '../topic/TopicPattern.ts';
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import { PointStamp } from './PointStamp.ts';
+import { RouteProperties } from './RouteProperties.ts';
 import type { RouteResult } from './RouteResult.ts';
 import { SparkplugDecoder } from './sparkplug/SparkplugDecoder.ts';
 import { SparkplugHost } from './sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from './sparkplug/SparkplugStats.ts';
+import { DeadbandStats } from './deadband/DeadbandStats.ts';
+import { RouteDeadband, type SuppressListener } from './deadband/RouteDeadband.ts';
 
 export interface RouterOptions {
   /** Compiled and checked by the loader (route/parseRoutes.ts): the router validates no route again. */
@@ -27,6 +31,10 @@ export interface RouterOptions {
   readonly limits?: PointLimits;
   /** The Sparkplug host state shared by every `sparkplug` route; default: one in memory, no Rebirth requests. */
   readonly sparkplug?: SparkplugHost;
+  /** Report-by-exception counters of the routes with a deadband; the gateway passes one that outlives reloads. */
+  readonly deadbandStats?: DeadbandStats;
+  /** Told of each value a deadband holds back (the dry run); absent: no such work. */
+  readonly onSuppress?: SuppressListener;
 }
 
 /** A route with its decoder and sink mask. */
@@ -34,6 +42,10 @@ interface RouterRoute {
   readonly pattern: TopicPattern;
   readonly decoder: Decoder;
   readonly sinks: number;
+  /** Report by exception; undefined for a route without `deadband` (the hot path then checks one property). */
+  readonly deadband: RouteDeadband | undefined;
+  /** undefined for a route that reads no MQTT 5 property (then a message's properties are never looked at). */
+  readonly properties: RouteProperties | undefined;
 }
 
 // Shared immutable result: an unrouted message allocates nothing.
@@ -57,6 +69,7 @@ export class Router {
     const gateway = options.gatewayTag ? options.gatewayId : undefined;
     const limits = options.limits ?? DEFAULT_LIMITS;
     let sparkplug: { host: SparkplugHost; stats: SparkplugStats } | undefined;
+    options.deadbandStats?.detach();
     this.#routes = options.routes.map((route, i): RouterRoute => {
       const stamp = new PointStamp(route, gateway);
       let sinks = route.sinks.length === 0 ? allSinks : 0;
@@ -75,7 +88,9 @@ export class Router {
             : route.format === 'sparkplug'
               ? sparkplugDecoder(stamp, (sparkplug ??= sparkplugOf(options)), limits)
               : new LineDecoder(route, stamp, limits);
-      return { pattern: route.pattern, decoder, sinks };
+      const properties = RouteProperties.needed(route) ? new RouteProperties(route, limits.maxNameBytes) : undefined;
+      const deadband = route.deadband && routeDeadband(route, i, sinks, sinkNames, options);
+      return { pattern: route.pattern, decoder, sinks, deadband, properties };
     });
     this.#maxPayloadBytes = options.maxPayloadBytes;
     this.#maxTopicBytes = limits.maxTopicBytes;
@@ -86,8 +101,16 @@ export class Router {
     return [...new Set(this.#routes.map((r) => r.pattern.mqttFilter))];
   }
 
-  /** `receivedAt`: arrival time, epoch ms; also the timestamp of points whose payload has none. */
-  route(topic: string, payload: Buffer, receivedAt: number): RouteResult {
+  /** Whether some route reads MQTT 5 properties (the config check refuses such routes on MQTT 3.1.1). */
+  get usesProperties(): boolean {
+    return this.#routes.some((r) => r.properties !== undefined);
+  }
+
+  /**
+   * `receivedAt`: arrival time, epoch ms; also the timestamp of points whose payload has none. `properties`: the
+   * message's MQTT 5 properties (mqtt.js's `packet.properties`), read only by routes that use them.
+   */
+  route(topic: string, payload: Buffer, receivedAt: number, properties?: MessageProperties): RouteResult {
     // Size first: nothing of an oversized payload is looked at.
     if (payload.length > this.#maxPayloadBytes) {
       return { kind: 'rejected', reason: 'too_large', detail: `${payload.length} bytes > ${this.#maxPayloadBytes}` };
@@ -102,13 +125,56 @@ export class Router {
       const captures = route.pattern.match(topic);
       if (captures === undefined) continue;
       // First match wins, also when it rejects: later routes are not a fallback.
-      const out = route.decoder.decode(payload, captures, Math.round(receivedAt * 1000), topic);
+      let arrivalUs = Math.round(receivedAt * 1000);
+      let all = captures;
+      const props = route.properties;
+      if (props !== undefined) {
+        const refused = props.apply(captures, properties, arrivalUs);
+        if (refused !== undefined) return refused;
+        all = props.captures;
+        arrivalUs = props.us;
+      }
+      const out = route.decoder.decode(payload, all, arrivalUs, topic);
       if (out.kind === 'rejected') return out;
       if (out.points === 0) return UNROUTED; // no data by design (a Sparkplug command or STATE)
+      if (route.deadband !== undefined) return route.deadband.apply(out.lines, out.points, receivedAt);
       return { kind: 'ok', entry: { lines: out.lines, points: out.points, sinks: route.sinks, receivedAt } };
     }
     return UNROUTED;
   }
+}
+
+/** The route's deadband over the sinks it names (default: all the route's sinks). */
+function routeDeadband(
+  route: Route,
+  i: number,
+  sinks: number,
+  sinkNames: readonly (string | undefined)[],
+  options: RouterOptions,
+): RouteDeadband {
+  const config = route.deadband!;
+  let thinnedSinks = 0;
+  const thinnedNames: string[] = [];
+  for (let bit = 0; bit < sinkNames.length; bit++) {
+    const name = sinkNames[bit];
+    if (name === undefined || (sinks & (1 << bit)) === 0) continue;
+    if (config.sinks !== undefined && !config.sinks.includes(name)) continue;
+    thinnedSinks |= 1 << bit;
+    thinnedNames.push(name);
+  }
+  for (const name of config.sinks ?? []) {
+    if (!thinnedNames.includes(name))
+      throw new RangeError(`route ${i} "${route.topic}": deadband sink "${name}" is not one of the route's sinks`);
+  }
+  const counters = (options.deadbandStats ?? new DeadbandStats()).counters(route.topic);
+  return new RouteDeadband({
+    config,
+    routeSinks: sinks,
+    thinnedSinks,
+    thinnedNames,
+    counters,
+    ...(options.onSuppress ? { onSuppress: options.onSuppress } : {}),
+  });
 }
 
 function sparkplugDecoder(stamp: PointStamp, sp: { host: SparkplugHost; stats: SparkplugStats }, limits: PointLimits): Decoder {

@@ -6,10 +6,12 @@
  */
 import { FormatError } from '../errors/FormatError.ts';
 import { isWritableName } from '../lineprotocol/isWritableName.ts';
+import { isPropertyName, type MessageProperty, parseProperty } from '../topic/MessageProperty.ts';
 import { SHARED_FILTER_EXPECTED } from '../topic/SharedFilter.ts';
 import { Template } from '../topic/Template.ts';
 import { TopicPattern } from '../topic/TopicPattern.ts';
 import { FieldPath } from './FieldPath.ts';
+import { parseDeadband } from './parseDeadband.ts';
 import type { PayloadFormat, Route, RouteConfig, TimeUnit } from './Route.ts';
 
 export const DEFAULT_ROUTE: RouteConfig = {
@@ -24,19 +26,39 @@ export const DEFAULT_ROUTE: RouteConfig = {
   sinks: [],
 };
 
-const ROUTE_KEYS = Object.keys(DEFAULT_ROUTE) as (keyof RouteConfig)[];
+// `deadband` has no default (absent: no report by exception), so it is not in DEFAULT_ROUTE.
+const ROUTE_KEYS = [...Object.keys(DEFAULT_ROUTE), 'deadband'] as (keyof RouteConfig)[];
 const FORMATS: readonly PayloadFormat[] = ['json', 'number', 'line', 'sparkplug'];
 const TIME_UNITS: readonly TimeUnit[] = ['auto', 's', 'ms', 'us', 'ns', 'iso'];
 const TOPIC_EXPECTED = 'a topic pattern of literal levels, "+", "{name}", and as the last level "#" or "{name#}"';
 
-/** The template compiled against the pattern's captures; the one check a template gets (src/topic/Template.ts). */
-function compileTemplate(template: string, pattern: TopicPattern, path: string): Template {
+/** What a template may name: the pattern's captures, then the route's properties (which this call may add to). */
+interface TemplateNames {
+  readonly pattern: TopicPattern;
+  readonly properties: MessageProperty[];
+  /** Set to the first key that reads a property. */
+  firstKey: string;
+}
+
+/**
+ * The template compiled against the pattern's captures and the MQTT 5 properties it names (each property a route
+ * uses gets one slot after the captures); the one check a template gets (src/topic/Template.ts).
+ */
+function compileTemplate(template: string, names: TemplateNames, path: string, key: string): Template {
+  const { pattern, properties } = names;
+  const expectedNames = () => {
+    const captured = pattern.names.length ? pattern.names.map((n) => `{${n}}`).join(', ') : 'none';
+    return `a template using only names the topic captures (${captured}) or MQTT 5 properties ({$user.NAME}, {$contentType}), "{{" and "}}" for literal braces`;
+  };
   try {
-    return new Template(template, pattern.names);
+    for (const name of Template.namesIn(template)) {
+      if (!isPropertyName(name) || properties.some((p) => p.name === name)) continue;
+      properties.push(parseProperty(name));
+      if (names.firstKey === '') names.firstKey = key;
+    }
+    return new Template(template, [...pattern.names, ...properties.map((p) => p.name)], pattern.names.length);
   } catch (error) {
-    const names = pattern.names.length ? pattern.names.map((n) => `{${n}}`).join(', ') : 'none';
-    const expected = `a template using only names the topic captures (${names}), "{{" and "}}" for literal braces`;
-    throw new FormatError({ path, expected: `${expected} (here ${(error as Error).message})`, value: template });
+    throw new FormatError({ path, expected: `${expectedNames()} (here ${(error as Error).message})`, value: template });
   }
 }
 
@@ -79,6 +101,7 @@ function parseRoute(raw: unknown, at: string): Route {
     throw new FormatError({ path: `${at}.topic`, expected, value: r.topic });
   }
   const captured = pattern.names;
+  const names: TemplateNames = { pattern, properties: [], firstKey: '' };
 
   const format = r.format ?? DEFAULT_ROUTE.format;
   if (!FORMATS.includes(format as PayloadFormat)) {
@@ -105,7 +128,9 @@ function parseRoute(raw: unknown, at: string): Route {
   if (typeof measurement !== 'string' || (format !== 'line' && measurement === '')) {
     throw new FormatError({ path: `${at}.measurement`, expected: 'a non-empty measurement name or template', value: measurement });
   }
-  const measurementTemplate = format === 'line' ? undefined : compileTemplate(measurement, pattern, `${at}.measurement`);
+  const measurementTemplate = format === 'line' ? undefined : compileTemplate(measurement, names, `${at}.measurement`, 'measurement');
+  // Its properties are the first ones added: a message without one cannot be given a measurement.
+  const measurementProperties = names.properties.map((_, i) => i);
   if (measurementTemplate?.isStatic) checkWritable(measurementTemplate.value, `${at}.measurement`, 'a measurement name');
 
   let tags = r.tags;
@@ -123,7 +148,7 @@ function parseRoute(raw: unknown, at: string): Route {
       throw new FormatError({ path: `${at}.tags.${name}`, expected: 'a tag template string', value: template });
     }
     checkWritable(name, `${at}.tags.${name}`, 'a tag key');
-    const compiled = compileTemplate(template, pattern, `${at}.tags.${name}`);
+    const compiled = compileTemplate(template, names, `${at}.tags.${name}`, `tags.${name}`);
     if (compiled.isStatic) checkWritable(compiled.value, `${at}.tags.${name}`, 'a tag value');
     tagTemplates.push(compiled);
   }
@@ -144,10 +169,31 @@ function parseRoute(raw: unknown, at: string): Route {
   if (!isStringArray(sinks)) {
     throw new FormatError({ path: `${at}.sinks`, expected: 'an array of sink names ([] = all sinks)', value: sinks });
   }
+  // `$user.NAME`: the time comes from a user property, in any format whose payload may lack one.
+  let timeProperty: MessageProperty | undefined;
+  if (isPropertyName(timeField)) {
+    const expected = `a dot path, "" for arrival time, or "$user.NAME" (an MQTT 5 user property)`;
+    if (format === 'sparkplug') {
+      throw new FormatError({
+        path: `${at}.timeField`,
+        expected: `not a property for format sparkplug (its payload carries the time)`,
+        value: timeField,
+      });
+    }
+    try {
+      timeProperty = parseProperty(timeField);
+    } catch (error) {
+      throw new FormatError({ path: `${at}.timeField`, expected: `${expected} (here ${(error as Error).message})`, value: timeField });
+    }
+    if (timeProperty.kind !== 'user') throw new FormatError({ path: `${at}.timeField`, expected, value: timeField });
+    if (names.firstKey === '') names.firstKey = 'timeField';
+  }
   // Field paths are the json decoder's (other formats ignore fields and timeField, as they always have).
   const json = format === 'json';
   const timePath =
-    json && timeField !== '' ? compileFieldPath(timeField, `${at}.timeField`, timeField, 'a dot path, or "" for arrival time') : undefined;
+    json && timeField !== '' && timeProperty === undefined
+      ? compileFieldPath(timeField, `${at}.timeField`, timeField, 'a dot path, or "" for arrival time')
+      : undefined;
   // A selected field that is the time field would be excluded anyway: drop it now.
   const fieldPaths = (json ? fields : [])
     .map((f) => compileFieldPath(f, `${at}.fields`, fields, 'an array of non-empty dot paths'))
@@ -156,6 +202,10 @@ function parseRoute(raw: unknown, at: string): Route {
     const expected = `fields other than the time field "${timeField}" (it is never a field; [] = every top-level value)`;
     throw new FormatError({ path: `${at}.fields`, expected, value: fields });
   }
+
+  // The fields a per-field deadband rule may name, where the route decides them (not the payload).
+  const fieldNames = json && fieldPaths.length > 0 ? fieldPaths.map((f) => f.name) : format === 'number' ? ['value'] : undefined;
+  const deadband = r.deadband === undefined ? undefined : parseDeadband(r.deadband, `${at}.deadband`, fieldNames);
 
   const route: RouteConfig = {
     topic: r.topic,
@@ -167,6 +217,7 @@ function parseRoute(raw: unknown, at: string): Route {
     timeField,
     timeUnit: timeUnit as TimeUnit,
     sinks: [...sinks],
+    ...(deadband === undefined ? {} : { deadband }),
   };
   // Non-enumerable, like a TLS block's files: print-config and deep-equal see the configured keys only.
   return Object.defineProperties(route as Route, {
@@ -175,6 +226,10 @@ function parseRoute(raw: unknown, at: string): Route {
     tagTemplates: { value: Object.freeze(tagTemplates) },
     fieldPaths: { value: Object.freeze(fieldPaths) },
     timePath: { value: timePath },
+    properties: { value: Object.freeze(names.properties) },
+    measurementProperties: { value: Object.freeze(measurementProperties) },
+    timeProperty: { value: timeProperty },
+    propertyKey: { value: names.firstKey },
   });
 }
 

@@ -4,6 +4,7 @@ import type { MqttConfig, Subscription } from '../config/Config.ts';
 import type { CollapsingLog } from '../log/CollapsingLog.ts';
 import type { RouteResult } from '../pipeline/RouteResult.ts';
 import type { Entry } from '../spool/Entry.ts';
+import type { MessageProperties } from '../topic/MessageProperty.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SessionLoss, SourceStats } from '../stats/SourceStats.ts';
 import { Burst } from './Burst.ts';
@@ -17,7 +18,8 @@ import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
 
 export interface MessageRouter {
-  route(topic: string, payload: Buffer, receivedAt: number): RouteResult;
+  /** `properties`: the packet's MQTT 5 properties as mqtt.js parsed them (undefined on MQTT 3.1.1), passed as they are. */
+  route(topic: string, payload: Buffer, receivedAt: number, properties: MessageProperties | undefined): RouteResult;
 }
 
 export interface MqttSourceOptions {
@@ -273,17 +275,29 @@ export class MqttSource {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     stats.received++;
     stats.receivedBytes += payload.length;
-    const result = this.#route(packet.topic, payload);
+    const result = this.#route(packet.topic, payload, packet.properties);
     switch (result.kind) {
-      case 'ok':
-        if (spool.append(result.entry)) {
+      case 'ok': {
+        // A deadband route may thin some sinks: `also` (their lines) is a second record, appended right after.
+        const { entry, also } = result;
+        if (spool.append(entry)) {
+          if (also !== undefined && !spool.append(also)) {
+            this.#appendWhenWritable(also, done, connection);
+            return;
+          }
           stats.accepted++;
           // ack=fsync: the PUBACK waits for the fdatasync that covers this record.
           if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
           else this.#release(done, client);
         } else {
-          this.#appendWhenWritable(result.entry, done, connection);
+          this.#appendWhenWritable(entry, done, connection, also);
         }
+        return;
+      }
+      case 'suppressed':
+        // Every value held back by the route's deadband (counted there): nothing to spool, the message is done.
+        stats.accepted++;
+        this.#release(done, client);
         return;
       case 'unrouted':
         stats.unrouted++;
@@ -310,9 +324,9 @@ export class MqttSource {
    * rejected as `internal_error` (counted, dead-lettered with the error, acknowledged) and the next one is taken.
    * One try per message, around the whole route: nothing inside the decoders' loops.
    */
-  #route(topic: string, payload: Buffer): RouteResult {
+  #route(topic: string, payload: Buffer, properties: MessageProperties | undefined): RouteResult {
     try {
-      return this.#options.router.route(topic, payload, this.#now());
+      return this.#options.router.route(topic, payload, this.#now(), properties);
     } catch (error) {
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.#options.collapsed.error(
@@ -367,9 +381,11 @@ export class MqttSource {
   }
 
   /** Block policy: hold the acknowledgement (and with it mqtt.js's next message) until the spool has room. */
-  #appendWhenWritable(entry: Entry, done: DoneCallback, connection: number): void {
+  #appendWhenWritable(entry: Entry, done: DoneCallback, connection: number, also?: Entry): void {
     const { spool, stats } = this.#options;
     stats.blocked++;
+    let next: Entry | undefined = entry;
+    let after = also;
     const attempt = (): void => {
       // Stopping, or the connection died while we waited (a keepalive timeout: mqtt.js could not read the
       // broker's PINGRESP behind this message): leave it unacknowledged; the broker redelivers it.
@@ -377,7 +393,11 @@ export class MqttSource {
         stats.blocked--;
         return;
       }
-      if (spool.append(entry)) {
+      while (next !== undefined && spool.append(next)) {
+        next = after;
+        after = undefined;
+      }
+      if (next === undefined) {
         stats.blocked--;
         stats.accepted++;
         if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);

@@ -43,3 +43,9 @@ export interface SessionLoss {
   /** How long the connection was down, when this process saw it go (ms). */
   readonly awayMs: number | undefined;
 }
+
+/** What the health server and the metrics read of the source: one connection's SourceStats, or their sum. */
+export type SourceStatsView = Readonly<Omit<SourceStats, 'reject' | 'rejectedByReason' | 'lastSessionLoss'>> & {
+  readonly rejectedByReason: ReadonlyMap<RejectReason, number>;
+  readonly lastSessionLoss: (SessionLoss & { readonly at: number }) | undefined;
+};

@@ -16,7 +16,12 @@ import { waitFor } from './waitFor.ts';
 export type { GatewayStatus } from './GatewayStatus.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = path.join(ROOT, 'dist', 'main.js');
+/** `dist/main.js`, or EDGEBRIDGE_TEST_MAIN: another build of the entry point (a before/after of a change). */
+const mainFile = (): string =>
+  process.env.EDGEBRIDGE_TEST_MAIN ? path.resolve(process.env.EDGEBRIDGE_TEST_MAIN) : path.join(ROOT, 'dist', 'main.js');
+
+/** Start-up allowance: 20 s natively; under emulation (EDGEBRIDGE_TEST_NODE, qemu-user on a loaded machine) 90 s. */
+const READY_TIMEOUT_MS = process.env.EDGEBRIDGE_TEST_NODE?.trim() ? 90_000 : 20_000;
 
 /**
  * How to start a Node program: `process.execPath` by default. `EDGEBRIDGE_TEST_NODE` overrides it with a command
@@ -102,7 +107,7 @@ export class GatewayProcess {
       ...options.env,
     };
     const { command, prefix } = nodeCommand();
-    let argv = [...prefix, ...(options.nodeArgs ?? []), options.main ?? MAIN, ...(options.args ?? [])];
+    let argv = [...prefix, ...(options.nodeArgs ?? []), options.main ?? mainFile(), ...(options.args ?? [])];
     let file = command;
     const setpriv = options.detached ? findBinary('setpriv') : undefined;
     if (setpriv !== undefined) [file, argv] = [setpriv, ['--pdeathsig', 'KILL', '--', command, ...argv]];
@@ -117,7 +122,7 @@ export class GatewayProcess {
       const probe = until === 'ready' ? '/readyz' : '/healthz';
       try {
         await waitFor(async () => gw.exitedAlready || (await gw.get(probe).catch(() => undefined))?.status === 200, {
-          timeoutMs: options.timeoutMs ?? 20_000,
+          timeoutMs: options.timeoutMs ?? READY_TIMEOUT_MS,
           intervalMs: options.pollMs ?? 100,
           message: () => `gateway ${probe} not 200; stderr: ${gw.stderr.slice(-2000)} stdout: ${gw.stdout.slice(-3000)}`,
         });
@@ -135,7 +140,7 @@ export class GatewayProcess {
   /** Runs the CLI to completion (check-config, print-config, a bad config…). */
   static run(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const { command, prefix } = nodeCommand();
-    const child = spawn(command, [...prefix, MAIN, ...args], {
+    const child = spawn(command, [...prefix, mainFile(), ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -52,4 +52,4 @@ export type { IoCounters } from './procfs.ts';
 export { median, percentile, round } from './stats.ts';
 export { Scenario, runAsMain, withScenario } from './scenario/Scenario.ts';
 export type { AckMode } from '../../src/config/Config.ts';
-export { unitEnvironment, unitNodeOptions } from './unitEnvironment.ts';
+export { unitEnvironment, unitExecStart, unitNodeOptions } from './unitEnvironment.ts';

@@ -28,3 +28,20 @@ export function unitEnvironment(unitFile: string): Record<string, string> {
 export function unitNodeOptions(): string {
   return unitEnvironment(fileURLToPath(new URL('../../systemd/edgebridge.service', import.meta.url))).NODE_OPTIONS ?? '';
 }
+
+/**
+ * What the unit's ExecStart runs: the Node flags between the node binary and the script (V8 flags NODE_OPTIONS
+ * does not allow go there), and the script relative to the install directory /opt/edgebridge (i.e. to the
+ * repository), e.g. `dist/bundle/edgebridge.mjs`.
+ */
+export function unitExecStart(unitFile: string): { nodeArgs: string[]; main: string } {
+  const line = fs
+    .readFileSync(unitFile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ExecStart='));
+  if (line === undefined) throw new Error(`${unitFile}: no ExecStart=`);
+  const words = line.slice('ExecStart='.length).trim().split(/\s+/).slice(1);
+  const script = words.findIndex((w) => w.startsWith('/opt/edgebridge/'));
+  if (script < 0) throw new Error(`${unitFile}: ExecStart runs no script under /opt/edgebridge/`);
+  return { nodeArgs: words.slice(0, script), main: words[script]!.slice('/opt/edgebridge/'.length) };
+}

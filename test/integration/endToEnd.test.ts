@@ -5,6 +5,9 @@ import { startServers, connectPublisher, waitFor } from '../harness/index.ts';
 import type { MosquittoHandle, RedisHandle, VictoriaMetricsHandle, Publisher, Servers } from '../harness/index.ts';
 import { GatewayProcess } from './support/GatewayProcess.ts';
 
+/** The latency claim natively; a gateway under qemu-user emulation (test:arm64) on a shared machine is slower. */
+const WITHIN_MS = process.env.EDGEBRIDGE_TEST_NODE?.trim() ? 10_000 : 2000;
+
 const TOKEN = 'tok-3f9a1c77-secret';
 
 describe('end to end on real servers, default config + env variables only', () => {
@@ -40,15 +43,15 @@ describe('end to end on real servers, default config + env variables only', () =
     await servers?.destroy();
   });
 
-  it('publishing {"t":21.5,"h":40} to sensors/dev1/climate lands in VictoriaMetrics and Redis within 2 s', async () => {
+  it('publishing {"t":21.5,"h":40} to sensors/dev1/climate lands in VictoriaMetrics and Redis within 2 s (10 s under emulation)', async () => {
     const started = Date.now();
     await pub.publish('sensors/dev1/climate', '{"t":21.5,"h":40}', 1);
     const [series] = await Promise.all([
-      vm.waitForSeries('climate_t', (s) => s.some((x) => x.metric.device === 'dev1'), 2000),
-      waitFor(async () => (await redis.hget('eb:latest:{dev1}:climate', 't')) === '21.5', { timeoutMs: 2000 }),
+      vm.waitForSeries('climate_t', (s) => s.some((x) => x.metric.device === 'dev1'), WITHIN_MS),
+      waitFor(async () => (await redis.hget('eb:latest:{dev1}:climate', 't')) === '21.5', { timeoutMs: WITHIN_MS }),
     ]);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed <= 2000, `landed in ${elapsed} ms`);
+    assert.ok(elapsed <= WITHIN_MS, `landed in ${elapsed} ms`);
     const dev1 = series.find((s) => s.metric.device === 'dev1')!;
     assert.deepEqual(dev1.values, [21.5]);
     assert.equal(dev1.metric.gateway, 'gw1');

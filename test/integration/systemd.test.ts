@@ -59,7 +59,7 @@ describe('systemd unit', () => {
     assert.deepEqual(get('RestartPreventExitStatus'), ['78'], 'a config error is not restarted');
     assert.match(
       get('ExecStart')[0]!,
-      new RegExp(`^${APP}/node_modules/node/bin/node ${APP}/dist/main\\.js --config /etc/edgebridge/edgebridge\\.json$`),
+      new RegExp(`^${APP}/node_modules/node/bin/node ${APP}/dist/bundle/edgebridge\\.mjs --config /etc/edgebridge/edgebridge\\.json$`),
     );
     assert.ok(get('Environment').includes('"NODE_OPTIONS=--max-old-space-size=96 --max-semi-space-size=2"'), 'quoted: one variable');
     assert.ok(get('Environment').includes('EDGEBRIDGE_SPOOL_DIR=%S/edgebridge/spool'));
@@ -79,7 +79,7 @@ describe('scripts/install.sh into a DESTDIR', () => {
   let destdir: string;
 
   before(() => {
-    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'main.js')), 'build first');
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'bundle', 'edgebridge.mjs')), 'build first (npm run build)');
     destdir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-install-'));
     const r = run('bash', [path.join(ROOT, 'scripts', 'install.sh')], { env: { ...process.env, DESTDIR: destdir } });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
@@ -93,6 +93,7 @@ describe('scripts/install.sh into a DESTDIR', () => {
     const d = (p: string) => path.join(destdir, p);
     for (const file of [
       `${APP}/dist/main.js`,
+      `${APP}/dist/bundle/edgebridge.mjs`, // what the unit's ExecStart runs
       `${APP}/package.json`,
       `${APP}/config/edgebridge.example.json`,
       `${APP}/README.md`,
@@ -116,7 +117,8 @@ describe('scripts/install.sh into a DESTDIR', () => {
 
   it('the installed app runs on the installed Node 24: --version and check-config', () => {
     const node = path.join(destdir, APP, 'node_modules/node/bin/node');
-    const main = path.join(destdir, APP, 'dist/main.js');
+    // The entry point the unit runs (ExecStart): the bundle, which still reads package.json for the version.
+    const main = path.join(destdir, APP, 'dist/bundle/edgebridge.mjs');
     const nodeVersion = run(node, ['--version']);
     assert.match(nodeVersion.stdout, /^v24\./);
     const v = run(node, [main, '--version'], { env: { PATH: process.env.PATH } });

@@ -171,7 +171,7 @@ describe('Dockerfile.arm64', () => {
 
   it('starts node as PID 1 in exec form (its own SIGTERM handler runs), without a shell or an init', () => {
     const entry = execForm(one('ENTRYPOINT'));
-    assert.deepEqual(entry, ['node', `${APP}/dist/main.js`]);
+    assert.deepEqual(entry, ['node', `${APP}/dist/bundle/edgebridge.mjs`]);
     assert.deepEqual(execForm(one('CMD')), ['run']);
     assert.ok(!/\b(tini|dumb-init)\b/.test(text.replace(/^#.*$/gm, '')), 'no init process');
     assert.equal(one('STOPSIGNAL').args, 'SIGTERM');

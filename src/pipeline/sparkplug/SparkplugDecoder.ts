@@ -7,7 +7,8 @@ import { type Decoded, type Decoder, type Rejected, rejected } from '../Decoder.
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from '../PointLimits.ts';
 import type { PointStamp } from '../PointStamp.ts';
 import { type FieldSink, metricFields, type SkipReason } from './metricFields.ts';
-import type { ResolvedMetric, SparkplugHost, StatusEvent } from './SparkplugHost.ts';
+import type { ResolvedMetric, StatusEvent } from './HostOutcome.ts';
+import type { SparkplugHost } from './SparkplugHost.ts';
 import type { SparkplugStats } from './SparkplugStats.ts';
 
 /** Commands (NCMD/DCMD) and host STATE messages are not data: the router counts them as unrouted. */

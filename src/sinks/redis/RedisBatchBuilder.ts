@@ -47,6 +47,9 @@ interface Building {
   readonly streams: ByteWriter | undefined;
   readonly streamKeys: string[];
   readonly streamEnds: number[];
+  /** Each stream entry's time (ms), and whether one is older than the entry before it (then they are sorted). */
+  readonly streamTimes: number[];
+  unordered: boolean;
   points: number;
   rejected: number;
   firstError: string | undefined;
@@ -93,6 +96,8 @@ export class RedisBatchBuilder {
       streams: this.#layout.streams ? new ByteWriter(2 * text.length + 64) : undefined,
       streamKeys: [],
       streamEnds: [],
+      streamTimes: [],
+      unordered: false,
       points: 0,
       rejected: 0,
       firstError: undefined,
@@ -117,9 +122,12 @@ export class RedisBatchBuilder {
       ({ keys: latestKeys, ends: latestEnds } = b.latest.write(w));
       latestJson = w.bytes();
     }
-    const { streamKeys, streamEnds, points, rejected, firstError } = b;
+    const { points, rejected, firstError } = b;
+    let { streamKeys, streamEnds } = b;
+    let streamJson = b.streams !== undefined && streamEnds.length > 0 ? b.streams.bytes() : EMPTY_LIST;
+    if (b.unordered && streamEnds.length > 1) ({ json: streamJson, keys: streamKeys, ends: streamEnds } = byTime(streamJson, b));
     return {
-      argv: [this.#maxLen, batch.origin, latestJson, b.streams !== undefined && streamEnds.length > 0 ? b.streams.bytes() : EMPTY_LIST],
+      argv: [this.#maxLen, batch.origin, latestJson, streamJson],
       latestKeys,
       latestEnds,
       streamKeys,
@@ -151,7 +159,7 @@ export class RedisBatchBuilder {
     }
     const w = b.streams;
     if (w === undefined) return true;
-    this.#entryHead(b, w, series, position);
+    this.#entryHead(b, w, series, position, line.timeMs);
     w.copy(text, line.timeStart, end - 3); // µs → ms: the same digits but the last three
     w.byte(0x22);
     w.piece(series.tagsJsonBytes);
@@ -209,7 +217,7 @@ export class RedisBatchBuilder {
     }
     const w = b.streams;
     if (w === undefined) return;
-    this.#entryHead(b, w, series, position);
+    this.#entryHead(b, w, series, position, timeMs);
     w.ascii(String(timeMs));
     w.byte(0x22);
     w.piece(series.tagsJsonBytes);
@@ -235,7 +243,10 @@ export class RedisBatchBuilder {
   }
 
   /** `["<streamKey>",<position>,["ts","` */
-  #entryHead(b: Building, w: ByteWriter, series: RedisSeries, position: number): void {
+  #entryHead(b: Building, w: ByteWriter, series: RedisSeries, position: number, timeMs: number): void {
+    const times = b.streamTimes;
+    if (times.length > 0 && timeMs < times[times.length - 1]!) b.unordered = true;
+    times.push(timeMs);
     if (b.streamEnds.length > 0) w.byte(0x2c);
     w.piece(series.streamHeadBytes);
     w.ascii(String(position));
@@ -247,6 +258,31 @@ export class RedisBatchBuilder {
     b.streamKeys.push(series.streamKey);
     b.streamEnds.push(w.length);
   }
+}
+
+/**
+ * The stream entries of a batch in time order (stable: entries of one time keep the spool's order), when some
+ * entry is older than one before it. Why: with several MQTT connections (mqtt.connections) the broker hands a
+ * device's consecutive messages to different connections, and the gateway can spool them in either order; a
+ * device's stream entries must still read in time order. Within a batch that is exact; two such messages split
+ * by a batch boundary are not reordered (docs/durability.md). The script does not need positions in order.
+ */
+function byTime(json: Buffer, b: Building): { json: Buffer; keys: string[]; ends: number[] } {
+  const { streamEnds: ends, streamKeys: keys, streamTimes: times } = b;
+  const order = Array.from(ends, (_, i) => i).sort((x, y) => times[x]! - times[y]! || x - y);
+  const out = Buffer.allocUnsafe(json.length);
+  out[0] = 0x5b; // [
+  let at = 1;
+  const sortedKeys: string[] = [];
+  const sortedEnds: number[] = [];
+  for (const i of order) {
+    if (sortedEnds.length > 0) out[at++] = 0x2c; // ,
+    at += json.copy(out, at, i === 0 ? 1 : ends[i - 1]! + 1, ends[i]!);
+    sortedKeys.push(keys[i]!);
+    sortedEnds.push(at);
+  }
+  out[at++] = 0x5d; // ]
+  return { json: out.subarray(0, at), keys: sortedKeys, ends: sortedEnds };
 }
 
 /** The latest groups of a built batch as arrays `[valuesKey, timesKey, [field, value, timeMs…]]` (dry runs, tests). */

@@ -23,7 +23,9 @@ export const MAX_ENTRY_PAIRS = 3900;
  * position already appended; an entry at or below the value held before this batch was appended before (the
  * batch is being sent again after a crash) and is skipped. Positions of one origin only grow and one batch per
  * sink is in flight, in order; the lines of one entry share its position and the script is atomic, so an entry is
- * applied whole or not at all.
+ * applied whole or not at all. Within a batch the entries need not be in position order (the builder orders them
+ * by timestamp, see RedisBatchBuilder): only a failure mid-batch depends on it, and it records the position below
+ * the lowest entry not appended, so a retry may append again what came after (a duplicate), never skip (a loss).
  * Returns { latest fields written, stream entries appended, stream entries skipped as duplicates }.
  * Keys travel in ARGV, not KEYS: fine on a single server.
  *
@@ -42,8 +44,8 @@ local maxlen, origin = ARGV[1], ARGV[2]
 local latest = cjson.decode(ARGV[3])
 local streams = cjson.decode(ARGV[4])
 local written, appended, skipped = 0, 0, 0
-local before, highest, below = {}, {}, {}
-local current
+local before, highest, pending = {}, {}, {}
+local failedAt
 local function hset(key, list)
   for i = 1, #list, ${2 * HSET_PAIRS} do
     redis.call('HSET', key, unpack(list, i, math.min(i + ${2 * HSET_PAIRS - 1}, #list)))
@@ -68,30 +70,34 @@ local function body()
       hset(tk, times)
     end
   end
-  for _, e in ipairs(streams) do
+  for i, e in ipairs(streams) do
     local sk, pos = e[1], e[2]
-    current = pos
+    failedAt = i
     if before[sk] == nil then
       before[sk] = tonumber(redis.call('HGET', sk .. ':applied', origin) or '-1')
       highest[sk] = before[sk]
     end
     if pos > before[sk] then
       redis.call('XADD', sk, 'MAXLEN', '~', maxlen, '*', unpack(e[3]))
-      if pos > highest[sk] then
-        below[sk] = highest[sk]
-        highest[sk] = pos
-      end
+      if pos > highest[sk] then highest[sk] = pos end
       appended = appended + 1
     else
       skipped = skipped + 1
     end
   end
-  current = nil
+  failedAt = nil
 end
 local ok, err = pcall(body)
+if failedAt ~= nil then
+  -- Failed at entry failedAt: it and those after it were not (all) appended. The lowest of their positions per
+  -- stream bounds what is recorded, so the retry sends them again whole (an entry partly appended too).
+  for j = failedAt, #streams do
+    local sk, pos = streams[j][1], streams[j][2]
+    if highest[sk] ~= nil and (pending[sk] == nil or pos < pending[sk]) then pending[sk] = pos end
+  end
+end
 for sk, pos in pairs(highest) do
-  -- An entry whose lines were not all appended is not recorded: it is sent again whole.
-  if pos == current then pos = below[sk] end
+  if pending[sk] ~= nil and pending[sk] - 1 < pos then pos = pending[sk] - 1 end
   if pos > before[sk] then
     redis.call('HSET', sk .. ':applied', origin, string.format('%.0f', pos))
   end

@@ -13,6 +13,10 @@ export interface GroupSyncOptions {
  * fdatasync scheduling for the spool's active segment.
  * - Group commit: `sync(callback)` waiters are served by one fdatasync started after they arrived; those that
  *   arrive while it runs wait for the next one (ack=fsync: the PUBACKs of all messages in flight share it).
+ *   An fdatasync for waiters starts at the end of the event-loop turn (setImmediate), not at the first waiter:
+ *   with several MQTT connections (mqtt.connections) the acknowledgements one fdatasync releases bring each
+ *   connection's next message in the same turn, and starting at the first of them would serve it alone and make
+ *   the others wait for the next one: measured, 1 message per fdatasync with 2 connections, 1.0–1.4 with 4.
  * - Background: with an interval, written data is flushed that often, and never while nothing was written
  *   (idle gateways do not touch the disk).
  * fdatasync runs on libuv's thread pool: the event loop keeps turning while the disk works.
@@ -23,6 +27,8 @@ export class GroupSync {
   #running = false;
   #waiters: ((error?: Error | null) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** An fdatasync for the waiters is due at the end of this turn. */
+  #scheduled = false;
 
   constructor(options: GroupSyncOptions) {
     this.#o = options;
@@ -43,7 +49,16 @@ export class GroupSync {
 
   sync(callback: (error?: Error | null) => void): void {
     this.#waiters.push(callback);
-    if (!this.#running) this.#run();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#running && this.#waiters.length > 0) this.#run();
+    });
   }
 
   /** Stops the timer and releases waiters (the caller flushes synchronously before closing). */
@@ -65,7 +80,7 @@ export class GroupSync {
       // EBADF: the segment was sealed (and flushed synchronously) meanwhile; its data is on disk.
       const e = error !== null && error.code !== 'EBADF' ? error : null;
       for (const w of waiters) w(e);
-      if (this.#waiters.length > 0) this.#run();
+      if (this.#waiters.length > 0) this.#schedule();
     };
     const fd = this.#o.fd();
     if (fd < 0) done(null);

@@ -18,8 +18,12 @@ export interface DockerResult {
   stderr: string;
 }
 
-/** Debian's docker.io CLI (the engine's own version); another `docker` earlier in PATH may be a different client. */
-const CLI = fs.existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+/**
+ * Debian's docker.io CLI (the engine's own version); another `docker` earlier in PATH may be a different client (a
+ * newer one refuses BuildKit builds without buildx). Looked up at each call: on a fresh machine the prerequisites
+ * install docker.io after this module is loaded.
+ */
+const cli = (): string => (fs.existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
 const TRUST_KEY = '/etc/docker/key.json';
 
 /**
@@ -76,7 +80,7 @@ export class DockerEngine {
 
   /** Runs the docker CLI against this engine (BuildKit on: the builder `docker buildx build` uses). */
   docker(args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): DockerResult {
-    const r = spawnSync(CLI, args, {
+    const r = spawnSync(cli(), args, {
       encoding: 'utf8',
       input: opts.input,
       timeout: opts.timeoutMs ?? 120_000,

@@ -9,6 +9,7 @@ import type { RedisSinkConfig } from '../../../src/config/Config.ts';
 import { batchOf as makeBatch, entryLines, type Batch } from '../../../src/spool/Batch.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
 import { openRedisSinks } from './openRedisSinks.ts';
+import { BATCH_SCRIPT } from '../../../src/sinks/redis/batchScript.ts';
 
 let nextPosition = 0;
 function batch(chunks: string[]): Batch {
@@ -117,6 +118,27 @@ describe('RedisSink against redis-server', () => {
     assert.equal(r.rejected, 1);
     assert.match(r.reason ?? '', /WRONGTYPE/);
     await s.stop();
+  });
+
+  it('entries in time order, not position order: a failure mid-batch records the position below the lowest not appended (a retry duplicates, never skips)', async () => {
+    await redis.set('eb:stream:{wrong}', 'a string');
+    const entries = [
+      ['eb:stream:{order}', 300, ['ts', '1', 'v', '3']],
+      ['eb:stream:{order}', 100, ['ts', '2', 'v', '1']],
+      ['eb:stream:{wrong}', 150, ['ts', '3', 'v', '0']],
+      ['eb:stream:{order}', 200, ['ts', '4', 'v', '2']],
+    ];
+    const call = () => redis.eval(BATCH_SCRIPT, 0, '1000', 'spool-O', '[]', JSON.stringify(entries));
+    await assert.rejects(call(), /WRONGTYPE/);
+    assert.equal(await redis.xlen('eb:stream:{order}'), 2, 'appended before the failure: 300 and 100');
+    // Not 300: entry 200 was never appended, and a retry must not skip it.
+    assert.equal(await redis.hget('eb:stream:{order}:applied', 'spool-O'), '199');
+    await redis.del('eb:stream:{wrong}');
+    assert.deepEqual(await call(), [0, 3, 1]);
+    const values = (await redis.xrange('eb:stream:{order}', '-', '+')).map(([, f]) => f[3]);
+    assert.deepEqual(values, ['3', '1', '3', '2'], 'entry 300 again (a duplicate), 100 skipped, 200 appended');
+    assert.equal(await redis.xlen('eb:stream:{wrong}'), 1);
+    assert.equal(await redis.hget('eb:stream:{order}:applied', 'spool-O'), '300');
   });
 
   it('a batch sent again after a crash adds no stream entry twice (positions per spool origin)', async () => {

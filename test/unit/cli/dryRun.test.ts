@@ -8,7 +8,10 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 import { dryRun, extractDryRun } from '../../../src/cli/dryRun.ts';
+import { extractPropertyFlags } from '../../../src/cli/propertyFlags.ts';
 import { runCli } from '../../../src/cli/runCli.ts';
+import { DataType } from '../../../src/sparkplug/DataType.ts';
+import { encodePayload } from '../../../src/sparkplug/SparkplugCodec.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AT = Date.parse('2025-01-15T12:00:00.123Z');
@@ -116,11 +119,167 @@ describe('--dry-run', () => {
   });
 
   it('extractDryRun takes --dry-run FILE, --dry-run=FILE and --dry-run - out of argv', () => {
+    const none = { encoding: 'text', messages: [], error: undefined };
     assert.equal(extractDryRun(['--config', 'c.json']), undefined);
-    assert.deepEqual(extractDryRun(['--dry-run', 'in.txt', '--config', 'c.json']), { file: 'in.txt', argv: ['--config', 'c.json'] });
-    assert.deepEqual(extractDryRun(['--config', 'c.json', '--dry-run=-']), { file: '-', argv: ['--config', 'c.json'] });
-    assert.deepEqual(extractDryRun(['--dry-run', '-']), { file: '-', argv: [] });
-    assert.deepEqual(extractDryRun(['--dry-run', '--config', 'c.json']), { file: undefined, argv: ['--config', 'c.json'] });
+    assert.deepEqual(extractDryRun(['--dry-run', 'in.txt', '--config', 'c.json']), {
+      ...none,
+      file: 'in.txt',
+      argv: ['--config', 'c.json'],
+    });
+    assert.deepEqual(extractDryRun(['--config', 'c.json', '--dry-run=-']), { ...none, file: '-', argv: ['--config', 'c.json'] });
+    assert.deepEqual(extractDryRun(['--dry-run', '-']), { ...none, file: '-', argv: [] });
+    assert.match(extractDryRun(['--dry-run', '--config', 'c.json'])!.error!, /takes a FILE/);
+  });
+
+  it('extractDryRun takes --payload-encoding and --topic/--payload… pairs in order; refuses what does not pair', () => {
+    assert.deepEqual(extractDryRun(['--dry-run', 'cap.txt', '--payload-encoding', 'hex', '--gateway-id', 'g']), {
+      file: 'cap.txt',
+      encoding: 'hex',
+      messages: [],
+      error: undefined,
+      argv: ['--gateway-id', 'g'],
+    });
+    const pairs = extractDryRun([
+      '--dry-run',
+      '--topic',
+      'spBv1.0/p/NBIRTH/e',
+      '--payload-file',
+      'nbirth.bin',
+      '--topic=a/b',
+      '--payload-base64=AAE=',
+      '--topic',
+      'c/d',
+      '--payload-hex',
+      '0a0b',
+      '--topic',
+      'e/f',
+      '--payload',
+      '{"v":1}',
+    ])!;
+    assert.equal(pairs.error, undefined);
+    assert.deepEqual(pairs.messages, [
+      { topic: 'spBv1.0/p/NBIRTH/e', payload: { kind: 'file', path: 'nbirth.bin' } },
+      { topic: 'a/b', payload: { kind: 'base64', value: 'AAE=' } },
+      { topic: 'c/d', payload: { kind: 'hex', value: '0a0b' } },
+      { topic: 'e/f', payload: { kind: 'text', value: '{"v":1}' } },
+    ]);
+    const error = (argv: string[]) => extractDryRun(['--dry-run', ...argv])!.error;
+    assert.match(error(['--topic', 'a', '--topic', 'b', '--payload', 'x'])!, /--topic a has no payload/);
+    assert.match(error(['--topic', 'a'])!, /--topic a has no payload/);
+    assert.match(error(['--payload-hex', '00'])!, /must follow a --topic/);
+    assert.match(error(['f.txt', '--topic', 'a', '--payload', 'x'])!, /not both/);
+    assert.match(error(['f.txt', '--payload-encoding', 'binary'])!, /expected text, hex, base64/);
+    assert.match(error(['--topic'])!, /--topic takes a value/);
+  });
+
+  it('explains captured Sparkplug payloads (mosquitto_sub -F "%t %x"): the DBIRTH gives the DDATA its aliases', () => {
+    const c = config({
+      EDGEBRIDGE_ROUTES_FILE: path.join(ROOT, 'config/routes/sparkplug.json'),
+      EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'spBv1.0/#:1',
+    });
+    const T = 1736942400000;
+    const nbirth = encodePayload({ timestamp: T, seq: 0, metrics: [{ name: 'bdSeq', datatype: DataType.UInt64, long_value: 0 }] });
+    const dbirth = encodePayload({
+      timestamp: T,
+      seq: 1,
+      metrics: [
+        {
+          name: 'Temperature',
+          alias: 7,
+          datatype: DataType.Float,
+          float_value: 20.5,
+          properties: { keys: ['engUnit'], values: [{ type: DataType.String, string_value: 'C' }] },
+        },
+      ],
+    });
+    const ddata = encodePayload({ timestamp: T + 1000, seq: 2, metrics: [{ alias: 7, float_value: 21.25 }] });
+    const capture = [
+      `spBv1.0/plant/NBIRTH/edge1 ${nbirth.toString('hex')}`,
+      `spBv1.0/plant/DBIRTH/edge1/oven ${dbirth.toString('hex')}`,
+      `spBv1.0/plant/DDATA/edge1/oven ${ddata.toString('hex')}`,
+      `spBv1.0/plant/DDATA/edge1/oven ${encodePayload({ seq: 3, metrics: [{ alias: 8, float_value: 1 }] }).toString('hex')}`,
+      'spBv1.0/plant/DDATA/edge1/oven 0a0',
+    ].join('\n');
+    const out = sink();
+    const summary = dryRun({ config: c, input: capture, encoding: 'hex', out: out.stream, now: AT });
+    assert.deepEqual(summary, { messages: 5, ok: 3, points: 5, rejected: 2, unrouted: 0, notSubscribed: 0 });
+    const text = out.text();
+    assert.match(text, new RegExp(`^3: spBv1.0/plant/DDATA/edge1/oven \\(${ddata.length} bytes, hex\\)$`, 'm'));
+    assert.match(
+      text,
+      /influx: sparkplug,device=plant\/edge1\/oven,engUnit=C,gateway=edge-01,group=plant,node=edge1 Temperature=21.25 1736942401000000/,
+    );
+    assert.match(text, /^4: .*\n {2}rejected: sparkplug_unknown_alias \(DDATA metric 0: alias 8 is not in the last BIRTH\)/m);
+    assert.match(text, /^5: spBv1.0\/plant\/DDATA\/edge1\/oven\n {2}unreadable: the payload is not hex/m);
+
+    // The same as base64.
+    const b64 = sink();
+    const again = capture
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => {
+        const [topic, hex] = l.split(' ');
+        return `${topic} ${Buffer.from(hex!, 'hex').toString('base64')}`;
+      });
+    assert.equal(dryRun({ config: c, input: again.join('\n'), encoding: 'base64', out: b64.stream, now: AT }).ok, 3);
+    assert.match(b64.text(), /Temperature=21.25 1736942401000000/);
+  });
+
+  it('--user-property NAME=VALUE (repeatable) and --content-type TYPE give every message MQTT 5 properties', () => {
+    assert.deepEqual(extractPropertyFlags(['--config', 'c.json']), { properties: undefined, argv: ['--config', 'c.json'], error: '' });
+    assert.deepEqual(
+      extractPropertyFlags([
+        '--user-property',
+        'site=a=b',
+        '--content-type=text/plain',
+        '--user-property=site=c',
+        '--user-property',
+        'k=',
+        '-x',
+      ]),
+      { properties: { contentType: 'text/plain', userProperties: { site: ['a=b', 'c'], k: '' } }, argv: ['-x'], error: '' },
+    );
+    assert.match(extractPropertyFlags(['--user-property', 'site']).error, /NAME=VALUE, got "site"/);
+    assert.match(extractPropertyFlags(['--content-type']).error, /takes a value/);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-dry-props-'));
+    const input = path.join(dir, 'in.txt');
+    fs.writeFileSync(input, 'plant/d1 {"t":1}\n');
+    const env = {
+      EDGEBRIDGE_GATEWAY_ID: 'g',
+      EDGEBRIDGE_REDIS_ENABLED: 'false',
+      EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'plant/+:1',
+      EDGEBRIDGE_ROUTES: JSON.stringify([
+        { topic: 'plant/{device}', measurement: '{$user.kind}', tags: { site: '{$user.site}', ct: '{$contentType}' } },
+      ]),
+    };
+    const run = (argv: string[]) => {
+      const stdout = sink();
+      const stderr = sink();
+      const outcome = runCli({ argv, env, stdout: stdout.stream, stderr: stderr.stream });
+      return { code: outcome.kind === 'exit' ? outcome.code : -1, stdout: stdout.text(), stderr: stderr.text() };
+    };
+    const ok = run([
+      '--dry-run',
+      input,
+      '--user-property',
+      'kind=climate',
+      '--user-property',
+      'site=a',
+      '--user-property',
+      'site=b',
+      '--content-type',
+      'x/y',
+    ]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /\n {2}influx: climate,ct=x\/y,gateway=g,site=b t=1 \d+\n/);
+    const missing = run(['--dry-run', input]);
+    assert.equal(missing.code, 65);
+    assert.match(missing.stdout, /rejected: missing_property \(measurement "\{\$user\.kind\}" needs user property "kind"/);
+    const stray = run(['--user-property', 'kind=climate']);
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /--user-property and --content-type go with --dry-run/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('runCli: exit 0 when every line decodes, 65 otherwise, 66 for an unreadable file, 2 without FILE, 78 for a bad config', () => {
@@ -142,6 +301,41 @@ describe('--dry-run', () => {
     assert.match(rejected.stdout, /rejected: not_object/);
     assert.equal(cli(['--dry-run', path.join(dir, 'missing.txt')]).code, 66);
     assert.equal(cli(['--dry-run']).code, 2);
+    // Binary payloads from files, in order: the NBIRTH gives the NDATA its aliases.
+    const T = 1736942400000;
+    const nbirth = path.join(dir, 'nbirth.bin');
+    fs.writeFileSync(
+      nbirth,
+      encodePayload({ timestamp: T, seq: 0, metrics: [{ name: 'Pressure', alias: 1, datatype: DataType.Double, double_value: 1 }] }),
+    );
+    fs.writeFileSync(path.join(dir, 'ndata.bin'), encodePayload({ timestamp: T, seq: 1, metrics: [{ alias: 1, double_value: 2.5 }] }));
+    const sp = { EDGEBRIDGE_ROUTES_FILE: path.join(ROOT, 'config/routes/sparkplug.json'), EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'spBv1.0/#:1' };
+    const pair = cli(
+      [
+        '--dry-run',
+        '--topic',
+        'spBv1.0/p/NBIRTH/e',
+        '--payload-file',
+        nbirth,
+        '--topic',
+        'spBv1.0/p/NDATA/e',
+        '--payload-file',
+        path.join(dir, 'ndata.bin'),
+      ],
+      sp,
+    );
+    assert.equal(pair.code, 0, pair.stdout + pair.stderr);
+    assert.match(
+      pair.stdout,
+      new RegExp(`^1: spBv1.0/p/NBIRTH/e \\(\\d+ bytes from ${nbirth.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`, 'm'),
+    );
+    assert.match(pair.stdout, /influx: sparkplug,device=p\/e,gateway=g,group=p,node=e Pressure=2.5 1736942400000000/);
+    assert.equal(cli(['--dry-run', '--topic', 'spBv1.0/p/NDATA/e', '--payload-file', path.join(dir, 'none.bin')], sp).code, 66);
+    const alone = cli(['--dry-run', '--topic', 'spBv1.0/p/NDATA/e', '--payload-hex', '1801'], sp);
+    assert.equal(alone.code, 65);
+    assert.match(alone.stdout, /rejected: sparkplug_no_birth/);
+    assert.equal(cli(['--dry-run', '--payload-hex', '00']).code, 2);
+    assert.equal(cli(['--topic', 'a', '--payload', 'x']).code, 2, 'without --dry-run they are unknown options');
     assert.equal(cli(['check-config', '--dry-run', good]).code, 2);
     const badConfig = cli(['--dry-run', good], { EDGEBRIDGE_MQTT_URL: 'ftp://x' });
     assert.equal(badConfig.code, 78);

@@ -33,6 +33,7 @@ const PRESETS = [
   ['zigbee2mqtt', 'zigbee2mqtt/+:1'],
   ['shelly-gen2', '+/events/rpc:1'],
   ['numeric', 'home/+/+:1'],
+  ['mqtt5-properties', 'plant/+/data:1'],
 ] as const;
 
 describe('edgebridge test FILE…', () => {

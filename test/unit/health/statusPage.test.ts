@@ -98,6 +98,53 @@ describe('status page', () => {
     assert.equal((await post('nope')).status, 400);
   });
 
+  it('POST /route-test takes MQTT 5 properties as `edgebridge test` does; a wrong shape is a 400 naming the key', async () => {
+    const routes = JSON.stringify([{ topic: 'plant/{device}', measurement: '{$user.kind}', tags: { site: '{$user.site}' } }]);
+    const config = loadConfig({
+      argv: [],
+      env: { EDGEBRIDGE_GATEWAY_ID: 'gw', EDGEBRIDGE_ROUTES: routes, EDGEBRIDGE_REDIS_ENABLED: 'false' },
+    });
+    const withProps = new MessageExplainer(config);
+    const s = new HealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      view: v,
+      metrics: new GatewayMetrics(v),
+      logger: memoryLogger().logger,
+      tryRoute: (topic, payload, properties) => withProps.explain(topic, payload, AT, properties),
+    });
+    await s.start();
+    try {
+      const send = (body: unknown) =>
+        fetch(`http://127.0.0.1:${s.port}/route-test`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const ok = (await (
+        await send({ topic: 'plant/d1', payload: '{"t":1}', properties: { userProperties: { kind: 'k', site: ['a', 'b'] } } })
+      ).json()) as {
+        lines: string[];
+      };
+      assert.deepEqual(ok.lines, ['k,gateway=gw,site=b t=1 1736942400123000']);
+      const missing = (await (await send({ topic: 'plant/d1', payload: '{"t":1}' })).json()) as { reason: string };
+      assert.equal(missing.reason, 'missing_property');
+      for (const [properties, error] of [
+        [[], /^properties: expected/],
+        [{ contentType: 1 }, /^properties\.contentType: expected a string/],
+        [{ userProperties: { a: 1 } }, /^properties\.userProperties\.a: expected a string or an array of strings/],
+        [{ user: {} }, /^properties\.user: unknown/],
+      ] as const) {
+        const r = await send({ topic: 'plant/d1', payload: '', properties });
+        assert.equal(r.status, 400);
+        assert.match(((await r.json()) as { error: string }).error, error);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('POST /route-test refuses: no token 401, not JSON 415, GET 405, a body over the cap 413 (unread, closed)', async () => {
     const body = JSON.stringify({ topic: 't', payload: 'x' });
     assert.equal((await post(body, { authorization: '' })).status, 401);

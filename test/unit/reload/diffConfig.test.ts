@@ -15,6 +15,12 @@ describe('diffConfig: what a reload applies live', () => {
     assert.equal(d.router, false);
   });
 
+  it('mqtt.connections needs a restart (its client ids and share group are the sessions at the broker)', () => {
+    assert.deepEqual(diffConfig(load(), load({ EDGEBRIDGE_MQTT_CONNECTIONS: '4' })).restartKeys, ['mqtt.connections']);
+    // auto resolves to the same count: nothing changed.
+    assert.deepEqual(diffConfig(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '1' }), load()).restartKeys, []);
+  });
+
   it('routes, per-point limits and the gateway tag: a new router', () => {
     const routes = JSON.stringify([{ topic: 'plant/{device}/{measurement}' }]);
     const envs: Record<string, string>[] = [

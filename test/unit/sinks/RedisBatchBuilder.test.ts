@@ -69,6 +69,8 @@ function reference(batch: Batch, layout: RedisLayout) {
     `${key}:ts`,
     [...fields].flatMap(([name, f]) => [name, f.value, String(f.timeMs)]),
   ]);
+  // Stream entries in time order, entries of one time in the spool's (a stable sort: the builder's byTime).
+  streams.sort((x, y) => Number(x[2][1]) - Number(y[2][1]));
   return { groups, streams, points, rejected };
 }
 
@@ -98,12 +100,33 @@ describe('RedisBatchBuilder', () => {
       ['eb:latest:{d1}:climate', 'eb:latest:{d1}:climate:ts', ['h', '40', '1700000000000', 't', '22', '1700000001000']],
       ['eb:latest:{d2}:climate', 'eb:latest:{d2}:climate:ts', ['t', '5', '1700000000000']],
     ]);
-    assert.equal(streamsOf(built).length, 4);
-    assert.deepEqual(streamsOf(built)[0], [
+    // Every point in the stream, in time order (stable): the late line of d1 first, then the spool's order.
+    assert.deepEqual(
+      streamsOf(built).map(([, position, fields]) => [position, fields[1], fields[3]]),
+      [
+        [200, '1699999999000', 'd1'],
+        [0, '1700000000000', 'd1'],
+        [300, '1700000000000', 'd2'],
+        [100, '1700000001000', 'd1'],
+      ],
+    );
+    assert.deepEqual(streamsOf(built)[1], [
       'eb:stream:{climate}',
       0,
       ['ts', '1700000000000', 'device', 'd1', 'gateway', 'g', 'h', '40', 't', '21.5'],
     ]);
+  });
+
+  it('keeps a batch already in time order as it is (no copy)', () => {
+    const b = batchOf([
+      'climate,device=d1 t=1 1700000000000000',
+      'climate,device=d2 t=2 1700000000000000',
+      'climate,device=d1 t=3 1700000001000000',
+    ]);
+    assert.deepEqual(
+      streamsOf(new RedisBatchBuilder(LAYOUT).build(b)).map(([, position]) => position),
+      [0, 100, 200],
+    );
   });
 
   it("gives the full parser's result for escapes, strings, integers, booleans and bad lines", () => {

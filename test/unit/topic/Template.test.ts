@@ -40,4 +40,20 @@ describe('Template', () => {
     assert.throws(() => new Template('{}', names), /empty name/);
     assert.throws(() => new Template('a}b', names), /unmatched/);
   });
+  it('properties are names after the captures; a template renders empty when a property it uses is empty', () => {
+    const all = ['device', '$user.site', '$contentType'];
+    const caps = (site: string, ct: string) => ['d1', site, ct];
+    const single = new Template('{$user.site}', all, 1);
+    assert.equal(single.usesProperties, true);
+    assert.equal(single.render(caps('hall1', '')), 'hall1');
+    assert.equal(single.render(caps('', '')), '');
+    const mixed = new Template('{device}-{$user.site}-{$contentType}', all, 1);
+    assert.equal(mixed.render(caps('h', 'json')), 'd1-h-json');
+    // Half a value (`d1--json`) would be a new series nobody asked for: the tag is left out instead.
+    assert.equal(mixed.render(caps('', 'json')), '');
+    // An empty topic level stays what it always was: empty text inside the value.
+    assert.equal(new Template('x{device}y-{$user.site}', all, 1).render(['', 'h', '']), 'xy-h');
+    assert.equal(new Template('{device}_x', all, 1).usesProperties, false);
+    assert.deepEqual(Template.namesIn('{a}-{$user.b}{{c}}'), ['a', '$user.b']);
+  });
 });

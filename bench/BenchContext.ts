@@ -142,8 +142,14 @@ export function startGateway(
   qos: 0 | 1,
   ack: AckMode,
   env: Record<string, string> = {},
+  main?: string,
 ): Promise<BenchGateway> {
-  return BenchGateway.start({ name, env: { ...gatewayEnv(b, qos, ack), ...env, ...b.runtimeEnv }, profile: b.profile });
+  return BenchGateway.start({
+    name,
+    env: { ...gatewayEnv(b, qos, ack), ...env, ...b.runtimeEnv },
+    profile: b.profile,
+    ...(main !== undefined ? { main } : {}),
+  });
 }
 
 /** How a phase shapes its load: the bench's fleet options besides the sizes of the run. */

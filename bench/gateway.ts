@@ -22,12 +22,13 @@ export class BenchGateway {
   }
 
   /** Starts one and waits for /readyz 200; `name` names its CPU profile. */
-  static async start(opts: { name: string; env: Record<string, string>; profile: boolean }): Promise<BenchGateway> {
+  static async start(opts: { name: string; env: Record<string, string>; profile: boolean; main?: string }): Promise<BenchGateway> {
     if (opts.profile) fs.mkdirSync(PROFILE_DIR, { recursive: true });
     const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${opts.name}.cpuprofile`] : [];
     const gw = await GatewayProcess.start({
       env: { EDGEBRIDGE_LOG_LEVEL: 'warn', ...opts.env },
       nodeArgs,
+      ...(opts.main !== undefined ? { main: opts.main } : {}),
       keepChars: 4000,
       timeoutMs: 30_000,
       pollMs: 10,

@@ -3,12 +3,16 @@ import { type Decoded, type Decoder, type Rejected, rejected } from './Decoder.t
 import { LineBuilder } from '../lineprotocol/LineBuilder.ts';
 import type { Captures } from '../topic/TopicPattern.ts';
 import type { FieldPath } from '../route/FieldPath.ts';
+import { FlatJsonScanner } from './FlatJsonScanner.ts';
 import { BAD_JSON, jsonError, parseJson } from './parseJson.ts';
 import { parseTime } from './parseTime.ts';
 import { DEFAULT_LIMITS, overBytes, type PointLimits } from './PointLimits.ts';
 import type { PointStamp } from './PointStamp.ts';
 
 type Json = Record<string, unknown>;
+
+/** What a JSON.parse object without the key answers for it: inherited properties (`toString`…) included. */
+const NO_OWN_KEYS: Json = {};
 
 /** flatten: objects nested deeper than this reject the message (`too_deep`); the walk recurses, and a device must not be able to overflow the stack. */
 export const MAX_FLATTEN_DEPTH = 32;
@@ -41,6 +45,11 @@ export class JsonDecoder implements Decoder {
   #overLimit = '';
   #overLimitReason: 'too_many_fields' | 'too_long' = 'too_long';
   readonly #limits: PointLimits;
+  /**
+   * Flat payloads are read from the bytes (FlatJsonScanner) when the route takes every top-level value and its
+   * time field, if any, is top-level; undefined otherwise. Anything the scanner does not take goes to JSON.parse.
+   */
+  readonly #flat: FlatJsonScanner | undefined;
 
   /** The field paths come compiled and checked by the loader (route/parseRoutes.ts). */
   constructor(route: Route, stamp: PointStamp, limits: PointLimits = DEFAULT_LIMITS) {
@@ -50,9 +59,13 @@ export class JsonDecoder implements Decoder {
     this.#time = route.timePath;
     this.#timeUnit = route.timeUnit;
     this.#fields = route.fieldPaths;
+    const timeAtTop = route.timePath === undefined || route.timePath.segments.length === 1;
+    this.#flat = route.fieldPaths.length === 0 && timeAtTop ? new FlatJsonScanner() : undefined;
   }
 
   decode(payload: Buffer, captures: Captures, arrivalUs: number): Decoded | Rejected {
+    const flat = this.#flat;
+    if (flat?.scan(payload)) return this.#decodeFlat(flat, captures, arrivalUs);
     const root = parseJson(payload.toString('utf8'));
     if (root === BAD_JSON) return rejected('bad_json', jsonError());
     if (root === null || typeof root !== 'object' || Array.isArray(root)) {
@@ -83,14 +96,10 @@ export class JsonDecoder implements Decoder {
     this.#tooDeep = false;
     this.#overLimit = '';
     this.#walk(line, root as Json);
-    if (this.#tooDeep || this.#badName !== '' || this.#overLimit !== '' || line.fieldCount === 0) {
+    const refused = this.#refusal(line);
+    if (refused !== undefined) {
       this.#timeParent = undefined;
-      if (this.#overLimit !== '') {
-        return rejected(this.#overLimitReason, this.#overLimit);
-      }
-      if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
-      if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
-      return rejected('no_fields', 'no number, boolean or string field in the payload');
+      return refused;
     }
     let lines = line.line(series, String(us));
     if (!lines.isWellFormed()) {
@@ -105,6 +114,51 @@ export class JsonDecoder implements Decoder {
     }
     this.#timeParent = undefined; // do not keep the payload alive until the next message
     return { kind: 'decoded', lines, points: 1 };
+  }
+
+  /**
+   * The same decision as the general path for a payload the scanner read: the same time lookup, the same
+   * #addValue per top-level field in payload order (what for-in visits: the scanner refuses integer-like keys),
+   * the same refusals. Its text is ASCII, so the line is well-formed.
+   */
+  #decodeFlat(flat: FlatJsonScanner, captures: Captures, arrivalUs: number): Decoded | Rejected {
+    const { keys, values, count } = flat;
+    let us = arrivalUs;
+    let timeIndex = -1;
+    const time = this.#time;
+    if (time !== undefined) {
+      const key = time.segments[0]!;
+      timeIndex = keys.indexOf(key);
+      if (timeIndex >= count) timeIndex = -1;
+      const value = timeIndex === -1 ? NO_OWN_KEYS[key] : values[timeIndex];
+      if (value !== undefined && value !== null) {
+        const parsed = parseTime(value, this.#timeUnit);
+        if (parsed === undefined) return rejected('bad_time', `${time.path} = ${preview(value)} is not a time (unit ${this.#timeUnit})`);
+        us = parsed;
+      }
+    }
+    const stamp = this.#stamp;
+    const series = stamp.series(captures);
+    if (series === undefined) return rejected('bad_name', stamp.seriesError);
+    const line = this.#line;
+    line.reset();
+    this.#badName = '';
+    this.#tooDeep = false;
+    this.#overLimit = '';
+    for (let i = 0; i < count; i++) {
+      if (this.#overLimit !== '') break;
+      if (i !== timeIndex) this.#addValue(line, keys[i]!, values[i], 0);
+    }
+    return this.#refusal(line) ?? { kind: 'decoded', lines: line.line(series, String(us)), points: 1 };
+  }
+
+  /** Why the walk's line cannot be written, in the order the checks are made; undefined when it can. */
+  #refusal(line: LineBuilder): Rejected | undefined {
+    if (!this.#tooDeep && this.#badName === '' && this.#overLimit === '' && line.fieldCount > 0) return undefined;
+    if (this.#overLimit !== '') return rejected(this.#overLimitReason, this.#overLimit);
+    if (this.#tooDeep) return rejected('too_deep', `objects nested deeper than ${MAX_FLATTEN_DEPTH} levels cannot be flattened`);
+    if (this.#badName !== '') return rejected('bad_name', `field key "${this.#badName}" cannot be written as line protocol`);
+    return rejected('no_fields', 'no number, boolean or string field in the payload');
   }
 
   #walk(line: LineBuilder, root: Json): void {

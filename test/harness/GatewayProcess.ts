@@ -45,6 +45,8 @@ export interface GatewayProcessOptions {
   readonly pollMs?: number;
   /** Node flags before `dist/main.js` (e.g. `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
+  /** Another build's `main.js` instead of this checkout's `dist/main.js` (A/B benchmarks of two builds). */
+  readonly main?: string;
   /** The environment under `env` (default: PATH only; the demo passes its own minus EDGEBRIDGE_*). */
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Append stdout and stderr to this file instead of collecting them. */
@@ -105,7 +107,7 @@ export class GatewayProcess {
       ...options.env,
     };
     const { command, prefix } = nodeCommand();
-    let argv = [...prefix, ...(options.nodeArgs ?? []), mainFile(), ...(options.args ?? [])];
+    let argv = [...prefix, ...(options.nodeArgs ?? []), options.main ?? mainFile(), ...(options.args ?? [])];
     let file = command;
     const setpriv = options.detached ? findBinary('setpriv') : undefined;
     if (setpriv !== undefined) [file, argv] = [setpriv, ['--pdeathsig', 'KILL', '--', command, ...argv]];

@@ -1,11 +1,11 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.ts';
 import type { Entry } from '../Entry.ts';
 
 /**
  * One spool record on disk (format 2):
  *
  *   u32 LE  sync marker 0xFF5BEBFE (bytes FE EB 5B FF: 0xFE and 0xFF never occur in UTF-8 text)
- *   u32 LE  CRC-32 (zlib.crc32) of everything after it: the length and the payload
+ *   u32 LE  CRC-32 (zlib's; see crc32.ts) of everything after it: the length and the payload
  *   u32 LE  payload length
  *   payload:
  *     u32 LE  sink bitmask (bit i = sink i of the segment header's list)
@@ -41,7 +41,7 @@ export function encodeRecordAt(entry: Entry, buf: Buffer, offset: number, total:
   buf.writeUInt32LE(entry.points, offset + 24);
   // The exact size is known: the text goes straight into place.
   buf.write(entry.lines, offset + RECORD_HEADER_BYTES, textBytes, 'utf8');
-  buf.writeUInt32LE(crc32(buf.subarray(offset + 8, offset + total)), offset + 4);
+  buf.writeUInt32LE(crc32(buf, offset + 8, offset + total), offset + 4);
 }
 
 /** Encodes into `scratch` when it is big enough, else into a new buffer. */
@@ -78,7 +78,7 @@ export function decodeRecord(buf: Buffer, offset: number, end: number): DecodeRe
   if (length < PAYLOAD_HEADER_BYTES || length > MAX_PAYLOAD_BYTES) return { kind: 'corrupt', reason: `impossible length ${length}` };
   const next = offset + FRAME_BYTES + length;
   if (next > end) return { kind: 'partial', needed: FRAME_BYTES + length };
-  if (crc32(buf.subarray(offset + 8, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
+  if (crc32(buf, offset + 8, next) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
   return recordAt(buf, offset + FRAME_BYTES, next);
 }
 
@@ -106,7 +106,7 @@ export function decodeRecordV1(buf: Buffer, offset: number, end: number): Decode
   const next = offset + V1_FRAME_BYTES + length;
   if (next > end) return { kind: 'partial', needed: V1_FRAME_BYTES + length };
   const payloadStart = offset + V1_FRAME_BYTES;
-  if (crc32(buf.subarray(payloadStart, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
+  if (crc32(buf, payloadStart, next) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
   return recordAt(buf, payloadStart, next);
 }
 
@@ -119,6 +119,6 @@ export function encodeRecordV1(entry: Entry): Buffer {
   buf.writeDoubleLE(entry.receivedAt, 12);
   buf.writeUInt32LE(entry.points, 20);
   text.copy(buf, 24);
-  buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
+  buf.writeUInt32LE(crc32(buf, 8, buf.length), 4);
   return buf;
 }

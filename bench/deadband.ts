@@ -12,6 +12,7 @@
  * CPU per message (process.cpuUsage around the routing of the pre-generated trace; a loaded machine makes it noisy).
  */
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '../scripts/bulk/prng.ts';
 import { Router } from '../src/pipeline/Router.ts';
 import type { RouteResult } from '../src/pipeline/RouteResult.ts';
 import type { DeadbandConfig } from '../src/route/Route.ts';
@@ -26,21 +27,9 @@ const SEED = Number(values.seed ?? 1);
 const T0 = Date.UTC(2026, 0, 15, 0, 0, 0);
 const INFLUX = 0b01;
 
-/** mulberry32: a small seeded generator, so every setting sees the same trace. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The trace: one payload per sensor per second, generated on the fly in the same order every time. */
 function* trace(): Generator<[string, Buffer, number]> {
-  const rnd = random(SEED);
+  const rnd = mulberry32(SEED); // a seeded generator, so every setting sees the same trace
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const sensors = Array.from({ length: SENSORS }, (_, i) => ({
     topic: `sensors/temp${String(i).padStart(3, '0')}/climate`,

@@ -64,6 +64,8 @@ export class MqttSource {
   #subscriptions: readonly Subscription[];
   /** Filters a reload removed whose UNSUBACK has not come yet: sent again on every connect until it does. */
   readonly #unsubscribing = new Set<string>();
+  /** The presence's own topics (its STATE): acknowledged even while stopping. */
+  readonly #presenceTopics: ReadonlySet<string>;
 
   constructor(options: MqttSourceOptions) {
     this.#options = options;
@@ -72,6 +74,7 @@ export class MqttSource {
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
     this.#burst = new Burst(options);
     this.#subscriptions = options.config.subscriptions;
+    this.#presenceTopics = new Set(options.presence?.subscriptions.map((s) => s.topic));
     const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
     this.#session = new SessionWatch({
       clientId,
@@ -281,8 +284,14 @@ export class MqttSource {
   /** The hot path: one call per message, synchronous unless the spool is full under the block policy. */
   readonly #handleMessage = (packet: IPublishPacket, done: DoneCallback): void => {
     const state = this.#lifecycle.state;
-    // Stopped: not acknowledged, redelivered to the persistent session. (idle cannot happen: set at start.)
-    if (state.kind === 'stopped' || state.kind === 'idle') return;
+    // Stopped: not acknowledged, redelivered to the persistent session. (idle cannot happen: set at start.) But a
+    // held message holds every packet behind it, among them the PUBACK the stop waits for (the Sparkplug death, which
+    // comes back to us on our own STATE topic): a QoS 0 message, never redelivered, and the presence's own topics,
+    // which carry no data, are let through.
+    if (state.kind === 'stopped' || state.kind === 'idle') {
+      if (packet.qos === 0 || this.#presenceTopics.has(packet.topic)) done();
+      return;
+    }
     const { client, connection } = state;
     this.#burst.join(client.stream);
     const { spool, stats, collapsed } = this.#options;

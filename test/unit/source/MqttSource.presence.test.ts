@@ -17,7 +17,7 @@ class FakeClient extends EventEmitter {
   connected = true;
   stream = undefined;
   options: IClientOptions;
-  handleMessage = (): void => undefined;
+  handleMessage: (packet: unknown, done: () => void) => void = () => undefined;
   readonly calls: string[] = [];
   readonly subscribes: { topic: string; cb: SubscribeCallback }[] = [];
   constructor(options: IClientOptions) {
@@ -119,6 +119,21 @@ describe('MqttSource with a presence (the Sparkplug host STATE)', () => {
     await s.stop();
     assert.deepEqual(client.calls.slice(-2), ['publish spBv1.0/STATE/scada', 'disconnect']);
     assert.deepEqual(presence.events.at(-1), 'stopping');
+  });
+
+  it('while stopping, its own STATE coming back and QoS 0 messages are let through; other QoS 1 messages stay held', async () => {
+    const presence = new RecordingPresence();
+    const { s, client } = source(presence);
+    client.emit('connect', { sessionPresent: false });
+    client.grantAll();
+    await s.stop();
+    const done: string[] = [];
+    const deliver = (topic: string, qos: number): void =>
+      client.handleMessage({ cmd: 'publish', topic, qos, payload: Buffer.from('x') }, () => done.push(`${topic} ${qos}`));
+    deliver('spBv1.0/STATE/scada', 1); // our own death, through spBv1.0/# at QoS 1: its PUBACK waits behind it
+    deliver('spBv1.0/plant/NDATA/edge1', 0); // never redelivered: holding it would keep nothing
+    deliver('spBv1.0/plant/NDATA/edge1', 1); // left to the broker to redeliver to the session
+    assert.deepEqual(done, ['spBv1.0/STATE/scada 1', 'spBv1.0/plant/NDATA/edge1 0']);
   });
 
   it("without a presence: the status topic's Will as before, no reconnect listener", () => {

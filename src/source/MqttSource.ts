@@ -325,7 +325,9 @@ export class MqttSource {
         return;
       case 'unrouted':
         stats.unrouted++;
-        collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
+        // The presence's own STATE comes back on every connect: counted, but expected, not a warning.
+        if (!this.#presenceTopics.has(packet.topic))
+          collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
         this.#release(done, client);
         return;
       case 'rejected':

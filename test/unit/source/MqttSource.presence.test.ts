@@ -29,6 +29,7 @@ class FakeClient extends EventEmitter {
     this.subscribes.push({ topic, cb });
   }
   unsubscribe(): void {}
+  reschedulePing(): void {}
   publish(topic: string): void {
     this.calls.push(`publish ${topic}`);
   }
@@ -60,15 +61,15 @@ class RecordingPresence implements ConnectionPresence {
   }
 }
 
-function source(presence: ConnectionPresence | undefined) {
-  const { logger } = memoryLogger('silent');
+function source(presence: ConnectionPresence | undefined, logger = memoryLogger('silent').logger) {
+  const stats = new SourceStats();
   const env = { EDGEBRIDGE_MQTT_SUBSCRIPTIONS: 'spBv1.0/#:1', EDGEBRIDGE_MQTT_STATUS_TOPIC: '' };
   let client: FakeClient | undefined;
   const s = new MqttSource({
     config: loadConfig({ argv: [], env, hostname: 'gw' }).mqtt,
     router: { route: () => ({ kind: 'unrouted' }) },
-    spool: { append: () => true, syncBeforeAck: false } as unknown as Spool,
-    stats: new SourceStats(),
+    spool: { append: () => true, flush: () => true, syncBeforeAck: false } as unknown as Spool,
+    stats,
     logger,
     collapsed: new CollapsingLog({ logger, intervalMs: 10_000 }),
     ...(presence === undefined ? {} : { presence }),
@@ -78,7 +79,7 @@ function source(presence: ConnectionPresence | undefined) {
     },
   });
   s.start();
-  return { s, client: client! };
+  return { s, client: client!, stats };
 }
 
 describe('MqttSource with a presence (the Sparkplug host STATE)', () => {
@@ -134,6 +135,20 @@ describe('MqttSource with a presence (the Sparkplug host STATE)', () => {
     deliver('spBv1.0/plant/NDATA/edge1', 0); // never redelivered: holding it would keep nothing
     deliver('spBv1.0/plant/NDATA/edge1', 1); // left to the broker to redeliver to the session
     assert.deepEqual(done, ['spBv1.0/STATE/scada 1', 'spBv1.0/plant/NDATA/edge1 0']);
+  });
+
+  it('its own STATE coming back is counted unrouted, without the "matches no route" warning', () => {
+    const presence = new RecordingPresence();
+    const { logger, lines } = memoryLogger('warn');
+    const { client, stats } = source(presence, logger);
+    client.emit('connect', { sessionPresent: false });
+    client.handleMessage({ cmd: 'publish', topic: 'spBv1.0/STATE/scada', qos: 1, payload: Buffer.from('{}') }, () => {});
+    client.handleMessage({ cmd: 'publish', topic: 'spBv1.0/STATE/other', qos: 1, payload: Buffer.from('{}') }, () => {});
+    assert.equal(stats.unrouted, 2);
+    assert.deepEqual(
+      lines().map((l) => [l.msg, l.topic]),
+      [['message matches no route', 'spBv1.0/STATE/other']],
+    );
   });
 
   it("without a presence: the status topic's Will as before, no reconnect listener", () => {

@@ -27,8 +27,8 @@ export type HostLife =
 const QOS1_RETAINED = { qos: 1, retain: true } as const;
 
 /**
- * The gateway's own Sparkplug host STATE (Sparkplug 3.0 §4.2 "Sparkplug Host Application", §5 "Host Application
- * Session Establishment"), so that edge nodes configured to wait for their primary host publish to it:
+ * The gateway's own Sparkplug host STATE (Sparkplug 3.0, chapter 4 "Sparkplug Host Application" and chapter 5
+ * "Host Application Session Establishment"), so that edge nodes configured to wait for their primary host publish to it:
  *
  * - every CONNECT carries the death as its Will: `{"online":false,"timestamp":T}`, QoS 1, retained, T the time of
  *   that CONNECT (a new one for each reconnect: MqttSource asks `will()` before each);

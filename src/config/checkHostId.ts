@@ -2,8 +2,8 @@ import { FormatError } from '../errors/FormatError.ts';
 import type { ConfigValues } from './Config.ts';
 import { envNameFor } from './schema.ts';
 
-/** How to empty a key: `set EDGEBRIDGE_X="" (or "x": "" in the config file)`. */
-const clear = (key: string): string => `set ${envNameFor(key)}="" (or "${key}": "" in the config file)`;
+/** How to empty a key: `set EDGEBRIDGE_X="" or "x": "" in the config file`. */
+const clear = (key: string): string => `set ${envNameFor(key)}="" or "${key}": "" in the config file`;
 
 /**
  * `sparkplug.hostId` across keys. A STATE tells edge nodes "your primary host reads you": without a Sparkplug route
@@ -20,7 +20,7 @@ export function checkHostId(values: ConfigValues): void {
       path: 'sparkplug.hostId',
       value: hostId,
       expected: '"" when no route has format sparkplug: the STATE would tell edge nodes to publish to a host that reads none of it',
-      fix: `add a route with "format": "sparkplug" (config/routes/sparkplug.json), or ${clear('sparkplug.hostId')}`,
+      fix: `add a route with "format": "sparkplug" (as in config/routes/sparkplug.json); or ${clear('sparkplug.hostId')}`,
     });
   }
   if (values.mqtt.statusTopic !== '') {
@@ -28,7 +28,7 @@ export function checkHostId(values: ConfigValues): void {
       path: 'mqtt.statusTopic',
       value: values.mqtt.statusTopic,
       expected: `"" while sparkplug.hostId is set ("${hostId}"): the STATE's death is the connection's MQTT Will, and a connection has one`,
-      fix: `${clear('mqtt.statusTopic')}: spBv1.0/STATE/${hostId} then says online/offline; or leave sparkplug.hostId empty`,
+      fix: `${clear('mqtt.statusTopic')}, spBv1.0/STATE/${hostId} then says online/offline; or leave sparkplug.hostId empty`,
     });
   }
 }

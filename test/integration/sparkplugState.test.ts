@@ -127,10 +127,12 @@ for (const version of ['5', '4'] as const)
     });
 
     it('SIGKILL of the gateway: the broker publishes the Will, {"online":false} with the timestamp of the birth it follows', async () => {
+      const killedAt = Date.now();
       gw!.signal('SIGKILL');
       await gw!.exited();
       const death = await waitForState('the Will', (s) => !s.online && s.timestamp === secondBirth.timestamp);
-      assert.ok(death.at - Date.now() < 15_000);
+      // The kernel closes the dead process's socket: the broker sends the Will at once, not after the keepalive.
+      assert.ok(death.at - killedAt < 5000, `the Will ${death.at - killedAt} ms after the kill`);
       const r = await retained(mq.url);
       assert.deepEqual([r.online, r.timestamp, r.retain], [false, secondBirth.timestamp, true]);
     });

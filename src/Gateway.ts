@@ -4,6 +4,7 @@ import type { Config, SinkConfig } from './config/Config.ts';
 import type { SpoolCursor } from './spool/Spool.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { Router } from './pipeline/Router.ts';
+import { HostState } from './pipeline/sparkplug/HostState.ts';
 import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
 import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
 import { DeadbandStats } from './pipeline/deadband/DeadbandStats.ts';
@@ -189,11 +190,17 @@ export class Gateway {
       ...(options.load === undefined ? {} : { reload: () => this.reload(options.load!) }),
     });
     this.#router = this.#buildRouter(config);
+    // The gateway's own Sparkplug STATE (sparkplug.hostId): on the connection, and told of deaths on its topic.
+    const hostState =
+      config.sparkplug.hostId === ''
+        ? undefined
+        : new HostState({ hostId: config.sparkplug.hostId, logger: logger.child({ part: 'sparkplug' }) });
     // Every verdict is also shown to the status page's recent messages (a slot assignment for an accepted one).
     const router = {
       route: (topic: string, payload: Buffer, receivedAt: number, properties: MessageProperties | undefined) => {
         const result = this.#router.route(topic, payload, receivedAt, properties);
         recent.observe(topic, payload, result, receivedAt);
+        hostState?.observe(topic, payload);
         return result;
       },
     };
@@ -213,6 +220,7 @@ export class Gateway {
       collapsed: this.#collapsed,
       deadLetter,
       commands,
+      ...(hostState === undefined ? {} : { presence: hostState }),
       ...(sessionMarker === undefined ? {} : { sessionMarker }),
     });
     const source = this.#source;

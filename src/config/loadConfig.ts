@@ -16,6 +16,7 @@ import { FormatError } from '../errors/FormatError.ts';
 import { resolveTls } from '../tls/resolveTls.ts';
 import type { Config, ConfigValues, RedisSinkConfig, SinkConfig } from './Config.ts';
 import { checkEnvNames } from './checkEnvNames.ts';
+import { checkHostId } from './checkHostId.ts';
 import { isPlainObject } from './formats.ts';
 import { readJsonFile } from './readJsonFile.ts';
 import { readSecret } from './readSecret.ts';
@@ -155,6 +156,7 @@ function resolve(values: ConfigValues, env: Env, sources: Record<string, string>
   const { routesFile: _routesFile, ...rest } = values;
   const { gatewayId, mqtt: m } = values;
   checkOrder('mqtt.reconnectMinMs', m.reconnectMinMs, 'mqtt.reconnectMaxMs', m.reconnectMaxMs);
+  checkHostId(values);
   const clientId = m.clientId || `edgebridge-${gatewayId}`;
   const mqtt = {
     ...m,

@@ -33,7 +33,8 @@ export interface GroupConnection {
  * to one of them. Why: mqtt.js hands over a connection's next message only after the previous one is acknowledged,
  * so with spool.ack=fsync one connection is one message per fdatasync; N connections put N messages under each
  * group commit (GroupSync). Connection 0 carries what is the gateway's, not a connection's: the retained status
- * topic and its will, the dead-letter and Sparkplug command publishing.
+ * topic and its will, the dead-letter and Sparkplug command publishing, and a presence (the Sparkplug host STATE:
+ * one Will and one birth per gateway; a Sparkplug route keeps the gateway at one connection anyway).
  *
  * With one connection nothing changes: the configured client id and filters, as before this group existed.
  */
@@ -51,7 +52,7 @@ export class MqttSourceGroup {
     const configs = stats.map((_, i) => connectionConfig(config, i));
     this.connections = configs.map((c, i) => ({ clientId: c.clientId, stats: stats[i]! }));
     this.#members = configs.map((c, i) => {
-      const { stats: _stats, sessionMarker, createMember: _create, deadLetter, commands, ...rest } = options;
+      const { stats: _stats, sessionMarker, createMember: _create, deadLetter, commands, presence, ...rest } = options;
       return create({
         ...rest,
         config: c,
@@ -59,6 +60,7 @@ export class MqttSourceGroup {
         sessionMarker: sessionMarker?.(i),
         ...(i === 0 && deadLetter !== undefined ? { deadLetter } : {}),
         ...(i === 0 && commands !== undefined ? { commands } : {}),
+        ...(i === 0 && presence !== undefined ? { presence } : {}),
       });
     });
   }

@@ -38,7 +38,7 @@ class FakeMember implements GroupMember {
   }
 }
 
-function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unknown; marker?: boolean } = {}) {
+function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unknown; presence?: unknown; marker?: boolean } = {}) {
   const { logger } = memoryLogger('silent');
   const members: FakeMember[] = [];
   const stats = Array.from({ length: mqtt.connections }, () => new SourceStats());
@@ -51,6 +51,7 @@ function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unkno
     collapsed: new CollapsingLog({ logger, intervalMs: 10_000 }),
     ...(extra.deadLetter ? { deadLetter: extra.deadLetter as never } : {}),
     ...(extra.commands ? { commands: extra.commands as never } : {}),
+    ...(extra.presence ? { presence: extra.presence as never } : {}),
     ...(extra.marker ? { sessionMarker: (i: number) => new SessionMarker({ file: `/nowhere/mqtt-session-${i}.json` }) } : {}),
     createMember: (o) => {
       const m = new FakeMember(o);
@@ -141,10 +142,11 @@ describe('connectionConfig', () => {
 });
 
 describe('MqttSourceGroup', () => {
-  it('builds one member per connection, each with its own stats and session marker; dead letter and commands on connection 0', () => {
+  it('builds one member per connection, each with its own stats and session marker; dead letter, commands and presence on connection 0', () => {
     const deadLetter = { attach() {} };
     const commands = { attach() {} };
-    const { g, members, stats } = group(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '3' }).mqtt, { deadLetter, commands, marker: true });
+    const presence = { subscriptions: [] };
+    const { g, members, stats } = group(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '3' }).mqtt, { deadLetter, commands, presence, marker: true });
     assert.equal(members.length, 3);
     assert.deepEqual(
       members.map((m) => m.options.stats),
@@ -155,11 +157,15 @@ describe('MqttSourceGroup', () => {
       ['/nowhere/mqtt-session-0.json', '/nowhere/mqtt-session-1.json', '/nowhere/mqtt-session-2.json'],
     );
     assert.deepEqual(
-      members.map((m) => [(m.options.deadLetter as unknown) === deadLetter, m.options.commands === commands]),
+      members.map((m) => [
+        (m.options.deadLetter as unknown) === deadLetter,
+        m.options.commands === commands,
+        (m.options.presence as unknown) === presence,
+      ]),
       [
-        [true, true],
-        [false, false],
-        [false, false],
+        [true, true, true],
+        [false, false, false],
+        [false, false, false],
       ],
     );
     assert.deepEqual(

@@ -2,7 +2,9 @@
  * The slow-reader attack of issue 12 against the real HealthServer in its own process, on loopback: 70 connections
  * that each pipeline 100 `GET /metrics` and never read (reconnecting when dropped), while a probe asks `/healthz` on a
  * fresh connection every 100 ms, as a kubelet or the container healthcheck does. Bounded: 70 sockets at a time
- * (each replaced after 1–2 s), 9 s.
+ * (each replaced after 1–2 s), 80 probes (9 s on a quiet machine). Each probe is paired with one of a second, unattacked
+ * HealthServer process at the same moment: a probe over budget while the control's was too says the shared machine
+ * was busy, not that the attack starved the server.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const CHILD = fileURLToPath(new URL('./support/healthServerChild.ts', import.meta.url));
 const ATTACKERS = 70;
 const PIPELINED = 100;
-const ATTACK_MS = 8000;
+const PROBES = 80;
 const PROBE_EVERY_MS = 100;
 const PROBE_BUDGET_MS = 100;
 
@@ -46,26 +48,36 @@ function probe(port: number): Promise<{ ok: boolean; ms: number; why?: string }>
   });
 }
 
+async function startChild(execArgv: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = ((await new Promise((resolve) => child.once('message', resolve))) as { port: number }).port;
+  return { child, port };
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send('stop');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+  child.kill('SIGKILL');
+}
+
 describe('health server under a slow-reader attack (no http.token)', () => {
   let child: ChildProcess;
   let port: number;
+  let control: ChildProcess;
+  let controlPort: number;
   before(async () => {
-    child = fork(CHILD, [], {
-      execArgv: process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/eb-prof'] : [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    port = ((await new Promise((resolve) => child.once('message', resolve))) as { port: number }).port;
+    ({ child, port } = await startChild(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/eb-prof'] : []));
+    ({ child: control, port: controlPort } = await startChild());
   });
   after(async () => {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.send('stop');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-    child.kill('SIGKILL');
+    await Promise.all([stopChild(child), stopChild(control)]);
   });
 
   it('keeps answering /healthz within 100 ms, with bounded memory', async () => {
     // Warm up (first /metrics renders, JIT) before the baseline.
-    for (let i = 0; i < 5; i++) await probe(port);
+    for (let i = 0; i < 5; i++) await Promise.all([probe(port), probe(controlPort)]);
     for (let i = 0; i < 3; i++) await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     const before = await ask<{ rss: number }>(child, 'rss');
     const request = 'GET /metrics HTTP/1.1\r\nhost: attacker\r\n\r\n'.repeat(PIPELINED);
@@ -92,14 +104,17 @@ describe('health server under a slow-reader attack (no http.token)', () => {
     await new Promise((r) => setTimeout(r, 1000)); // let the attack settle in
 
     const results: { ok: boolean; ms: number; why?: string }[] = [];
+    const controls: { ok: boolean; ms: number; why?: string }[] = [];
     let peakRss = 0;
     let halfTimePeakRss = 0;
-    const until = Date.now() + ATTACK_MS;
-    while (Date.now() < until) {
+    // A number of probes, not a time: a loaded machine stretches the rounds, and each round still counts.
+    for (let round = 0; round < PROBES; round++) {
       const next = new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
-      results.push(await probe(port));
+      const [attacked, quiet] = await Promise.all([probe(port), probe(controlPort)]);
+      results.push(attacked);
+      controls.push(quiet);
       peakRss = Math.max(peakRss, (await ask<{ rss: number }>(child, 'rss')).rss);
-      if (until - Date.now() > ATTACK_MS / 2) halfTimePeakRss = peakRss;
+      if (round < PROBES / 2) halfTimePeakRss = peakRss;
       await next;
     }
     const end = await ask<{ rss: number; cap: { open: number; evicted: number; refused: number } }>(child, 'rss');
@@ -108,6 +123,9 @@ describe('health server under a slow-reader attack (no http.token)', () => {
 
     const failed = results.filter((r) => !r.ok);
     const slow = results.filter((r) => r.ok && r.ms > PROBE_BUDGET_MS);
+    // Over budget while the unattacked control answered within it at the same moment: the attack's doing.
+    const slowAlone = results.filter((r, i) => r.ok && r.ms > PROBE_BUDGET_MS && controls[i]!.ok && controls[i]!.ms <= PROBE_BUDGET_MS);
+    const controlSlow = controls.filter((c) => !c.ok || c.ms > PROBE_BUDGET_MS);
     const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
     const p = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
     const mb = (b: number): number => Math.round(b / 1e5) / 10;
@@ -115,6 +133,8 @@ describe('health server under a slow-reader attack (no http.token)', () => {
       probes: results.length,
       failed: failed.length,
       over100ms: slow.length,
+      over100msWhileControlWithin: slowAlone.length,
+      controlOver100ms: controlSlow.length,
       p50ms: p(0.5),
       p99ms: p(0.99),
       maxMs: p(1),
@@ -128,10 +148,12 @@ describe('health server under a slow-reader attack (no http.token)', () => {
     };
     console.log(`# slow-reader attack: ${JSON.stringify(figures)}`);
     assert.equal(failed.length, 0, JSON.stringify(figures));
-    // 2 cores shared with other test runs: one scheduling hiccup in ~80 probes is noise, not the attack
-    // (before the fix: 4 of 34 probes timed out after 1 s, and the loop managed only 34 probes in 8 s).
-    assert.ok(slow.length <= Math.floor(results.length / 50), JSON.stringify(figures));
-    assert.ok(results.length >= (ATTACK_MS / PROBE_EVERY_MS) * 0.9, `only ${results.length} probes: ${JSON.stringify(figures)}`);
+    // Before the fix 4 of 34 probes timed out after 1 s (and the loop managed only 34 probes in 8 s). A probe over
+    // budget when the control was over it too is the shared machine's (load 10 gave 3 of 70); one hiccup of the
+    // attacked process alone in 80 probes is noise, not the attack.
+    assert.ok(slowAlone.length <= Math.floor(results.length / 50), JSON.stringify(figures));
+    // The comparison says something only while the control mostly keeps its budget.
+    assert.ok(controlSlow.length <= results.length / 2, `the machine is too busy to judge: ${JSON.stringify(figures)}`);
     assert.ok(peakRss - before.rss < 60e6, `RSS grew ${mb(peakRss - before.rss)} MB: ${JSON.stringify(figures)}`);
   });
 });

@@ -274,7 +274,9 @@ async function fsyncOnly(b: BenchContext, argv: BenchArgs, runtimeText: string):
   const lines: string[] = [];
   const rates = new Map<string, number[]>();
   for (let rep = 1; rep <= reps; rep++) {
-    for (const [i, c] of counts.entries()) {
+    // Every other repetition in reverse (counts and builds): drift of the machine's load falls on all alike.
+    const entries = [...counts.entries()];
+    for (const [i, c] of rep % 2 === 1 ? entries : entries.reverse()) {
       const order = rep % 2 === 1 ? builds : [...builds].reverse();
       for (const { tag, main } of order) {
         const name = `${tag || 'this'} connections ${c ?? 'auto'}`;

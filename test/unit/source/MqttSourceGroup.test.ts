@@ -63,9 +63,9 @@ function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unkno
 }
 
 describe('mqtt.connections', () => {
-  it('auto: 1 with ack=write, 8 with ack=fsync, 1 with ack=fsync and a Sparkplug route', () => {
+  it('auto: 1 with ack=write, 16 with ack=fsync, 1 with ack=fsync and a Sparkplug route', () => {
     assert.equal(load().mqtt.connections, 1);
-    assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync' }).mqtt.connections, 8);
+    assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync' }).mqtt.connections, 16);
     const sparkplug = JSON.stringify([{ topic: 'spBv1.0/#', format: 'sparkplug', measurement: 'sparkplug' }]);
     assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_ROUTES: sparkplug }).mqtt.connections, 1);
     assert.equal(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8);
@@ -76,7 +76,7 @@ describe('mqtt.connections', () => {
     try {
       const env = { EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_SPOOL_DIR: dir };
       const clientId = load(env).mqtt.clientId;
-      assert.equal(load(env).mqtt.connections, 8, 'a new installation');
+      assert.equal(load(env).mqtt.connections, 16, 'a new installation');
       const marker = (id: string, persistent: boolean) =>
         fs.writeFileSync(
           path.join(dir, 'mqtt-session.json'),
@@ -86,9 +86,9 @@ describe('mqtt.connections', () => {
       assert.equal(load(env).mqtt.connections, 1, 'the session of the one connection is kept');
       assert.equal(load({ ...env, EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8, 'an explicit count is the operator’s choice');
       marker(clientId, false);
-      assert.equal(load(env).mqtt.connections, 8, 'a clean session strands nothing');
+      assert.equal(load(env).mqtt.connections, 16, 'a clean session strands nothing');
       marker('another-id', true);
-      assert.equal(load(env).mqtt.connections, 8, 'a session of another client id is not this one');
+      assert.equal(load(env).mqtt.connections, 16, 'a session of another client id is not this one');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -39,6 +39,8 @@ export class SpoolWriter {
   readonly #sync: GroupSync;
   /** Records appended but discarded because they could not be written, since the last `flush()`. */
   #discardedSinceFlush = false;
+  /** Discards since open (see Spool.discards). */
+  #discards = 0;
 
   constructor(options: SpoolWriterOptions) {
     this.#o = options;
@@ -115,6 +117,10 @@ export class SpoolWriter {
     return this.#roll(sinks);
   }
 
+  get discards(): number {
+    return this.#discards;
+  }
+
   flush(): boolean {
     this.writePending();
     const written = !this.#discardedSinceFlush;
@@ -168,6 +174,7 @@ export class SpoolWriter {
     ledger.counters.unwrittenRecords += pending.count;
     ledger.discardPending();
     this.#discardedSinceFlush = true;
+    this.#discards++;
     this.#sync.discarded(new Error(`spool write failed: ${acceptance(ledger.refusal.refusal).fullReason ?? 'EIO'}`));
     return false;
   }

@@ -1,16 +1,11 @@
 import type { Logger } from 'pino';
-import { join } from 'node:path';
 import type { Config, SinkConfig } from './config/Config.ts';
 import { CollapsingLog } from './log/CollapsingLog.ts';
 import { HostState } from './pipeline/sparkplug/HostState.ts';
-import { SparkplugHost } from './pipeline/sparkplug/SparkplugHost.ts';
-import { SparkplugStats } from './pipeline/sparkplug/SparkplugStats.ts';
 import { DeadbandStats } from './pipeline/deadband/DeadbandStats.ts';
-import { SparkplugStore } from './pipeline/sparkplug/SparkplugStore.ts';
 import { CommandPublisher } from './source/CommandPublisher.ts';
-import { MemorySpool } from './spool/MemorySpool.ts';
-import { DiskSpool } from './spool/disk/DiskSpool.ts';
-import type { Spool } from './spool/Spool.ts';
+import { buildSpool } from './spool/buildSpool.ts';
+import { buildSparkplugHost } from './pipeline/sparkplug/buildSparkplugHost.ts';
 import type { Sink } from './sinks/Sink.ts';
 import { SinkSet } from './workers/SinkSet.ts';
 import { findOrphanedSinks, type OrphanedSink } from './workers/findOrphanedSinks.ts';
@@ -294,26 +289,4 @@ export class Gateway {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-/** The Sparkplug host when a route has `format: sparkplug`; its alias maps live next to the disk spool. */
-function buildSparkplugHost(config: Config, commands: CommandPublisher, logger: Logger): SparkplugHost | undefined {
-  if (!config.routes.some((r) => r.format === 'sparkplug')) return undefined;
-  const c = config.sparkplug;
-  return new SparkplugHost({
-    stats: new SparkplugStats(),
-    store: config.spool.type === 'disk' ? new SparkplugStore({ dir: join(config.spool.dir, 'sparkplug') }) : undefined,
-    rebirth: c.rebirth,
-    rebirthMinIntervalMs: c.rebirthMinIntervalMs,
-    maxNodes: c.maxNodes,
-    propertyTags: c.propertyTags,
-    publish: (topic, payload) => commands.publish(topic, payload),
-    onStoreError: (err) => logger.warn({ err }, 'Sparkplug alias maps not written (tried again in 5 s; the state in memory is right)'),
-  });
-}
-
-function buildSpool(config: Config, logger: Logger): Spool {
-  const c = config.spool;
-  if (c.type === 'memory') return new MemorySpool({ maxBytes: c.maxBytes, overflow: c.overflow, sinkCount: config.sinks.length });
-  return new DiskSpool({ ...c, sinks: config.sinks.map((s) => s.name), logger: logger.child({ part: 'spool' }) });
 }

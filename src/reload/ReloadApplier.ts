@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config, Subscription } from '../config/Config.ts';
+import type { TlsFiles } from '../tls/readTlsFiles.ts';
 import { MAX_SINKS } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors/ConfigError.ts';
 import type { ServiceNotifier } from '../health/SystemdNotifier.ts';
@@ -23,6 +24,9 @@ export interface ReloadOutcome {
 /** What a reload changes on the MQTT side (MqttSourceGroup). */
 export interface ReloadableSource {
   updateSubscriptions(next: readonly Subscription[], subscribe: readonly Subscription[], unsubscribe: readonly string[]): void;
+  /** Reconnects each connection with renewed TLS material, its session kept; how many reconnected within `timeoutMs` each. */
+  renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<number>;
+  readonly connections: readonly unknown[];
 }
 
 export interface ReloadApplierOptions {
@@ -157,9 +161,14 @@ export class ReloadApplier {
     return { result: 'applied', message: `configuration reloaded: ${diff.liveKeys.join(', ')}` };
   }
 
-  /** In an order that loses nothing: new sinks exist before a route can address them, removed ones go after. */
+  /**
+   * In an order that loses nothing: new sinks exist before a route can address them, removed ones go after. Renewed
+   * TLS material first for the sinks (a server that refuses it fails the reload before anything else changed), last
+   * for MQTT (its reconnect, the session kept, comes once the rest is in place).
+   */
   async #apply(diff: ConfigDiff, next: Config): Promise<void> {
     const { logger, sinks, router, source } = this.#options;
+    for (const r of diff.tlsRenewed.sinks) await sinks.renewTls(r.name, r.tls);
     if (diff.logLevel !== undefined) logger.level = diff.logLevel; // children follow (they inherit it from the root)
     for (const t of diff.sinksTuned) sinks.tune(t.name, t.batch, t.resilience);
     // Guarded by name: after a reload that failed half-way, the next one may list a sink that is already there.
@@ -170,6 +179,17 @@ export class ReloadApplier {
     for (const name of diff.sinksRemoved) if (sinks.has(name)) await sinks.remove(name);
     const { subscribe, unsubscribe } = diff.subscriptions;
     if (subscribe.length > 0 || unsubscribe.length > 0) source.updateSubscriptions(next.mqtt.subscriptions, subscribe, unsubscribe);
+    const mqttTls = diff.tlsRenewed.mqtt;
+    if (mqttTls !== undefined) {
+      const renewed = await source.renewTls(mqttTls.files, next.mqtt.connectTimeoutMs);
+      const of = source.connections.length;
+      if (renewed === of) logger.info({ connections: of }, 'reload: mqtt reconnected with the renewed TLS material');
+      else
+        logger.warn(
+          { reconnected: renewed, connections: of, timeoutMs: next.mqtt.connectTimeoutMs },
+          'reload: not every mqtt connection is back with the renewed TLS material yet; each takes it on its next attempt',
+        );
+    }
     this.#config = next;
     this.#options.onApplied(next);
   }

@@ -7,6 +7,7 @@ import type { Sink } from '../sinks/Sink.ts';
 import { InfluxSink } from '../sinks/influx/InfluxSink.ts';
 import { RedisSink } from '../sinks/redis/RedisSink.ts';
 import type { RejectedPointsListener } from '../sinks/isolateBadPoints.ts';
+import type { ResolvedTls } from '../tls/resolveTls.ts';
 import { SinkStats } from '../stats/SinkStats.ts';
 import { SinkWorker } from './SinkWorker.ts';
 
@@ -70,6 +71,15 @@ export class SinkSet {
   /** A reload's new `batch.*` / `resilience.*` of a kept sink: its worker takes them. */
   tune(name: string, batch: BatchConfig, resilience: ResilienceConfig): void {
     this.#parts.find((p) => p.config.name === name)?.worker.reconfigure(batch, resilience);
+  }
+
+  /** A reload's renewed TLS material of a kept sink: its next writes use it (see Sink.renewTls). */
+  async renewTls(name: string, tls: ResolvedTls): Promise<void> {
+    const part = this.#parts.find((p) => p.config.name === name);
+    if (part === undefined) return;
+    if (part.sink.renewTls === undefined) throw new Error(`sink ${name} cannot take renewed TLS material: restart`);
+    await part.sink.renewTls(tls);
+    this.#options.logger.info({ sink: name, tls: tls.label }, 'reload: renewed TLS material in use for the next writes');
   }
 
   /** A reload's new sink: a new spool slot whose cursor starts at the tail, started before the router addresses it. */

@@ -31,6 +31,8 @@ interface ConfigStatus {
 describe('reload: TLS files renewed in place', () => {
   let oldPki: TestPki;
   let newPki: TestPki;
+  /** Its CA is trusted by no server here. */
+  let strangerPki: TestPki;
   let vm: VictoriaMetricsHandle;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-reload-tls-'));
   const file = path.join(dir, 'edgebridge.json');
@@ -64,9 +66,27 @@ describe('reload: TLS files renewed in place', () => {
     );
   };
 
+  /** A broken file where `file` was, then SIGHUP: the outcome. */
+  const reloadBroken = (g: GatewayProcess, at: string): Promise<Record<string, unknown>> => {
+    fs.writeFileSync(at, 'not PEM\n');
+    return reload(g);
+  };
+  /** QoS 1 sequence numbers flowing through `pub`, once the sink has written some (stopped, then `pub` ended, in after). */
+  const loadFlowing = async (g: GatewayProcess, pub: Publisher, sink: string, measurement: string): Promise<SequencedLoad> => {
+    const load = new SequencedLoad(pub, { devices: 3, intervalMs: 2, measurement });
+    closers.push(async () => {
+      await load.stop();
+      await pub.end(true);
+    });
+    load.start();
+    await waitFor(async () => (await g.sink(sink)).pointsWritten > 50, { timeoutMs: 10_000 });
+    return load;
+  };
+
   before(async () => {
     oldPki = createTestPki({ clientName: 'gw-old' });
     newPki = createTestPki({ clientName: 'gw-new' });
+    strangerPki = createTestPki({ clientName: 'gw-stranger' });
     vm = await startVictoriaMetrics();
   });
 
@@ -76,6 +96,7 @@ describe('reload: TLS files renewed in place', () => {
     await vm?.destroy();
     oldPki?.destroy();
     newPki?.destroy();
+    strangerPki?.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -127,14 +148,10 @@ describe('reload: TLS files renewed in place', () => {
       key: fs.readFileSync(newPki.client.key),
       clientId: 'test-publisher',
     });
-    closers.push(() => pub.end(true));
-    const load = new SequencedLoad(pub, { devices: 3, intervalMs: 2, measurement: 'tlsseq' });
-    load.start();
-    await waitFor(async () => (await g.sink('influx')).pointsWritten > 50, { timeoutMs: 10_000 });
+    const load = await loadFlowing(g, pub, 'influx', 'tlsseq');
 
     // 1. A broken certificate file: refused (invalid), naming the key and the file; the connection goes on.
-    fs.writeFileSync(gwFiles.cert, 'not a certificate\n');
-    const broken = await reload(g);
+    const broken = await reloadBroken(g, gwFiles.cert);
     assert.equal(broken.msg, 'reload refused: the running configuration goes on unchanged');
     assert.equal(broken.result, 'invalid');
     assert.match(String(broken.err), /mqtt\.tls\.certFile/);
@@ -233,16 +250,23 @@ describe('reload: TLS files renewed in place', () => {
       args: ['--config', file],
     });
     gateways.push(g);
-    const pub = await connectPublisher(mq.url);
-    closers.push(() => pub.end(true));
-    const load = new SequencedLoad(pub, { devices: 3, intervalMs: 2, measurement: 'rtlsseq' });
-    load.start();
-    await waitFor(async () => (await g.sink('redis')).pointsWritten > 50, { timeoutMs: 10_000 });
+    const load = await loadFlowing(g, await connectPublisher(mq.url), 'redis', 'rtlsseq');
 
-    fs.writeFileSync(gwFiles.key, 'not a key\n');
-    const broken = await reload(g);
+    const broken = await reloadBroken(g, gwFiles.key);
     assert.equal(broken.result, 'invalid');
     assert.match(String(broken.err), /sinks\.redis\.tls\.keyFile/);
+
+    // A certificate from a CA the server does not trust: the new client's handshake is refused, the old one goes on.
+    install(strangerPki, oldPki.caFile);
+    const refused = await reload(g);
+    assert.equal(refused.result, 'failed', JSON.stringify(refused));
+    assert.match(
+      String(refused.err),
+      /sinks\.redis\.tls: the renewed TLS material was not accepted \(TLS: .*\); the running connection goes on/,
+    );
+    t.diagnostic(`refused renewal: ${String(refused.err)}`);
+    const before = (await g.sink('redis')).pointsWritten;
+    await waitFor(async () => (await g.sink('redis')).pointsWritten > before + 20, { timeoutMs: 10_000 });
 
     install(newPki, oldPki.caFile); // the server's certificate is still the old CA's
     const applied = await reload(g);

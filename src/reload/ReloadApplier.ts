@@ -24,9 +24,8 @@ export interface ReloadOutcome {
 /** What a reload changes on the MQTT side (MqttSourceGroup). */
 export interface ReloadableSource {
   updateSubscriptions(next: readonly Subscription[], subscribe: readonly Subscription[], unsubscribe: readonly string[]): void;
-  /** Reconnects each connection with renewed TLS material, its session kept; how many reconnected within `timeoutMs` each. */
-  renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<number>;
-  readonly connections: readonly unknown[];
+  /** Reconnects each connection with renewed TLS material, its session kept; how many were back within `timeoutMs` each. */
+  renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<{ readonly reconnected: number; readonly connections: number }>;
 }
 
 export interface ReloadApplierOptions {
@@ -148,6 +147,12 @@ export class ReloadApplier {
     if (restart.length > 0) return { result: 'restart_required', message: `needs a restart to change: ${restart.join(', ')}` };
     if (diff.liveKeys.length === 0) return { result: 'unchanged', message: 'reload: configuration unchanged' };
     try {
+      // First, before anything else changes: a server that refuses a sink's renewed material fails the reload whole.
+      for (const r of diff.tlsRenewed.sinks) await this.#options.sinks.renewTls(r.name, r.tls);
+    } catch (error) {
+      return { result: 'failed', message: `reload failed, the rest not applied (the running configuration goes on): ${String(error)}` };
+    }
+    try {
       await this.#apply(diff, next);
     } catch (error) {
       // Applied up to the step that failed. The running configuration stays the old one, so the next reload tries
@@ -163,12 +168,10 @@ export class ReloadApplier {
 
   /**
    * In an order that loses nothing: new sinks exist before a route can address them, removed ones go after. Renewed
-   * TLS material first for the sinks (a server that refuses it fails the reload before anything else changed), last
-   * for MQTT (its reconnect, the session kept, comes once the rest is in place).
+   * MQTT TLS material last: its reconnect (the session kept) comes once the rest is in place.
    */
   async #apply(diff: ConfigDiff, next: Config): Promise<void> {
     const { logger, sinks, router, source } = this.#options;
-    for (const r of diff.tlsRenewed.sinks) await sinks.renewTls(r.name, r.tls);
     if (diff.logLevel !== undefined) logger.level = diff.logLevel; // children follow (they inherit it from the root)
     for (const t of diff.sinksTuned) sinks.tune(t.name, t.batch, t.resilience);
     // Guarded by name: after a reload that failed half-way, the next one may list a sink that is already there.
@@ -181,12 +184,11 @@ export class ReloadApplier {
     if (subscribe.length > 0 || unsubscribe.length > 0) source.updateSubscriptions(next.mqtt.subscriptions, subscribe, unsubscribe);
     const mqttTls = diff.tlsRenewed.mqtt;
     if (mqttTls !== undefined) {
-      const renewed = await source.renewTls(mqttTls.files, next.mqtt.connectTimeoutMs);
-      const of = source.connections.length;
-      if (renewed === of) logger.info({ connections: of }, 'reload: mqtt reconnected with the renewed TLS material');
+      const { reconnected, connections } = await source.renewTls(mqttTls.files, next.mqtt.connectTimeoutMs);
+      if (reconnected === connections) logger.info({ connections }, 'reload: mqtt reconnected with the renewed TLS material');
       else
         logger.warn(
-          { reconnected: renewed, connections: of, timeoutMs: next.mqtt.connectTimeoutMs },
+          { reconnected, connections, timeoutMs: next.mqtt.connectTimeoutMs },
           'reload: not every mqtt connection is back with the renewed TLS material yet; each takes it on its next attempt',
         );
     }

@@ -96,13 +96,13 @@ export class MqttSourceGroup {
 
   /**
    * A reload's renewed TLS material, one connection after the other: each reconnects (its session kept) only once the
-   * one before is back, so a share group always has members connected. Resolves with the number of connections
-   * that reconnected with it within `timeoutMs` each (the others take it on their next attempt).
+   * one before is back, so a share group always has members connected. Says how many reconnected with it within
+   * `timeoutMs` each (the others take it on their next attempt).
    */
-  async renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<number> {
-    let renewed = 0;
-    for (const m of this.#members) if (await m.renewTls?.(files, timeoutMs)) renewed++;
-    return renewed;
+  async renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<{ readonly reconnected: number; readonly connections: number }> {
+    let reconnected = 0;
+    for (const m of this.#members) if (await m.renewTls?.(files, timeoutMs)) reconnected++;
+    return { reconnected, connections: this.#members.length };
   }
 }
 

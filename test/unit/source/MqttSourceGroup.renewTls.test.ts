@@ -37,8 +37,7 @@ describe('MqttSourceGroup.renewTls', () => {
         };
       },
     });
-    const renewed = await group.renewTls({ rejectUnauthorized: true }, 1234);
-    assert.equal(renewed, 2);
+    assert.deepEqual(await group.renewTls({ rejectUnauthorized: true }, 1234), { reconnected: 2, connections: 3 });
     assert.deepEqual(events, ['begin 0 1234', 'end 0', 'begin 1 1234', 'end 1', 'begin 2 1234', 'end 2']);
   });
 });

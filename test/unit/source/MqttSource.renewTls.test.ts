@@ -1,12 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import type { MqttClient } from 'mqtt';
-import { loadConfig } from '../../../src/config/loadConfig.ts';
-import { CollapsingLog } from '../../../src/log/CollapsingLog.ts';
 import { MqttSource } from '../../../src/source/MqttSource.ts';
-import type { Spool } from '../../../src/spool/Spool.ts';
 import { SourceStats } from '../../../src/stats/SourceStats.ts';
+import { mqttSourceOptions } from '../../fakes/mqttSourceOptions.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
 
 /** mqtt.js as far as a renewal goes: options read at connect, reconnect() = close (DISCONNECT) then connect. */
@@ -46,16 +43,7 @@ class FakeClient extends EventEmitter {
 
 function source(client: FakeClient, stats = new SourceStats()) {
   const { logger, lines } = memoryLogger('info');
-  const s = new MqttSource({
-    config: loadConfig({ argv: [], env: {}, hostname: 'gw' }).mqtt,
-    router: { route: () => ({ kind: 'unrouted' }) },
-    spool: { append: () => true, syncBeforeAck: false } as unknown as Spool,
-    stats,
-    logger,
-    collapsed: new CollapsingLog({ logger, intervalMs: 10_000 }),
-    connect: () => client as unknown as MqttClient,
-  });
-  return { s, lines };
+  return { s: new MqttSource(mqttSourceOptions(client, logger, { stats })), lines };
 }
 
 const renewed = { cert: Buffer.from('new-cert'), key: Buffer.from('new-key'), rejectUnauthorized: true };

@@ -18,7 +18,7 @@ import { clientOptions } from './clientOptions.ts';
 import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
 import type { TlsFiles } from '../tls/readTlsFiles.ts';
-import { renewTlsOptions } from './renewTlsOptions.ts';
+import { renewConnection } from './renewConnection.ts';
 
 export interface MessageRouter {
   /** `properties`: the packet's MQTT 5 properties as mqtt.js parsed them (undefined on MQTT 3.1.1), passed as they are. */
@@ -196,35 +196,14 @@ export class MqttSource {
     this.#unsubscribe(state.client);
   }
 
-  /**
-   * Reload: the TLS files were renewed under the same paths. The new material goes where mqtt.js reads it on every
-   * connect; a connection that is up is then closed cleanly (DISCONNECT: the broker keeps the session and publishes
-   * no will) and made again at once with the same client id, so a persistent session (clean=false) resumes. What the
-   * broker had sent that was not acknowledged yet (a PUBACK held for the spool is never sent on a later connection)
-   * is redelivered: at least once, as after any reconnect. One connecting now finishes first (with the old
-   * material), then the same. Resolves true once connected with the new material, false if not within `timeoutMs`
-   * (a connection waiting to retry takes it on its next attempt).
-   */
-  async renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<boolean> {
-    const state = this.#lifecycle.state;
-    if (state.kind === 'idle' || state.kind === 'stopped' || state.client === undefined) return false;
-    const { client } = state;
-    renewTlsOptions(client.options, files);
-    const deadline = this.#now() + timeoutMs;
-    if (state.kind === 'connecting' && !(await connectedBy(client, deadline, this.#now))) return false;
-    if (this.#lifecycle.state.kind !== 'connected') return false;
-    this.#options.logger.info(
-      { url: this.#options.config.url },
-      'reload: reconnecting with the renewed TLS material (the session is kept)',
-    );
-    this.#lifecycle.on({ kind: 'renew' });
-    const connected = connectedBy(client, deadline, this.#now);
-    client.reconnect();
-    const ok = await connected;
-    const after = this.state;
-    // An acknowledgement the broker never sends would hold mqtt.js's DISCONNECT forever: close the socket instead.
-    if (!ok && after.kind === 'renewing') client.stream?.destroy();
-    return ok;
+  /** Reload: reconnects at once with TLS material renewed under the same paths, the session kept (see renewConnection). */
+  renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<boolean> {
+    const { logger, config } = this.#options;
+    return renewConnection(this.#lifecycle, files, {
+      deadline: this.#now() + timeoutMs,
+      now: this.#now,
+      onReconnect: () => logger.info({ url: config.url }, 'reload: reconnecting with the renewed TLS material (the session is kept)'),
+    });
   }
 
   #unsubscribe(client: MqttClient): void {
@@ -467,24 +446,6 @@ export class MqttSource {
     };
     void spool.whenWritable().then(attempt);
   }
-}
-
-/** Resolves true at the client's next `connect`, false at `deadline` (epoch ms). */
-function connectedBy(client: MqttClient, deadline: number, now: () => number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onConnect = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(
-      () => {
-        client.off('connect', onConnect);
-        resolve(false);
-      },
-      Math.max(0, deadline - now()),
-    );
-    client.once('connect', onConnect);
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -17,6 +17,8 @@ import { SessionWatch } from './SessionWatch.ts';
 import { clientOptions } from './clientOptions.ts';
 import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
+import type { TlsFiles } from '../tls/readTlsFiles.ts';
+import { renewConnection } from './renewConnection.ts';
 
 export interface MessageRouter {
   /** `properties`: the packet's MQTT 5 properties as mqtt.js parsed them (undefined on MQTT 3.1.1), passed as they are. */
@@ -134,10 +136,10 @@ export class MqttSource {
       this.#session.closed();
       const now = this.#lifecycle.state;
       if (now.kind === 'waiting') logger.debug({ delayMs: now.delayMs }, 'mqtt reconnect scheduled');
-      if (left.kind === 'connected' || (left.kind === 'stopped' && left.connected)) {
+      if (left.kind === 'connected' || left.kind === 'renewing' || (left.kind === 'stopped' && left.connected)) {
         stats.disconnects++;
-        if (left.kind === 'stopped') logger.info({ url: config.url }, 'mqtt disconnected');
-        else logger.warn({ url: config.url }, 'mqtt disconnected');
+        if (left.kind === 'connected') logger.warn({ url: config.url }, 'mqtt disconnected');
+        else logger.info({ url: config.url }, 'mqtt disconnected');
       }
       stats.connected = false;
     });
@@ -192,6 +194,16 @@ export class MqttSource {
     for (const s of subscribe) logger.info({ topic: s.topic, qos: s.qos }, 'reload: subscribing to a new filter');
     this.#subscribe(state.client, subscribe);
     this.#unsubscribe(state.client);
+  }
+
+  /** Reload: reconnects at once with TLS material renewed under the same paths, the session kept (see renewConnection). */
+  renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<boolean> {
+    const { logger, config } = this.#options;
+    return renewConnection(this.#lifecycle, files, {
+      deadline: this.#now() + timeoutMs,
+      now: this.#now,
+      onReconnect: () => logger.info({ url: config.url }, 'reload: reconnecting with the renewed TLS material (the session is kept)'),
+    });
   }
 
   #unsubscribe(client: MqttClient): void {

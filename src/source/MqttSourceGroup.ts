@@ -3,6 +3,7 @@ import type { SourceStats } from '../stats/SourceStats.ts';
 import { MqttSource, type MqttSourceOptions } from './MqttSource.ts';
 import type { SessionMarker } from './SessionMarker.ts';
 import { sharedTopic } from './sharedTopic.ts';
+import type { TlsFiles } from '../tls/readTlsFiles.ts';
 
 /** What the group needs of one connection's source (MqttSource; tests pass fakes). */
 export interface GroupMember {
@@ -10,6 +11,8 @@ export interface GroupMember {
   start(): void;
   stop(deadline?: number): Promise<void>;
   updateSubscriptions(next: readonly Subscription[], subscribe: readonly Subscription[], unsubscribe: readonly string[]): void;
+  /** Renewed TLS material (see MqttSource.renewTls); absent in fakes that do not need it. */
+  renewTls?(files: TlsFiles | undefined, timeoutMs: number): Promise<boolean>;
 }
 
 export interface MqttSourceGroupOptions extends Omit<MqttSourceOptions, 'stats' | 'sessionMarker'> {
@@ -89,6 +92,17 @@ export class MqttSourceGroup {
         subscribe.map(share),
         unsubscribe.map((t) => shareOf(config, t)),
       );
+  }
+
+  /**
+   * A reload's renewed TLS material, one connection after the other: each reconnects (its session kept) only once the
+   * one before is back, so a share group always has members connected. Says how many reconnected with it within
+   * `timeoutMs` each (the others take it on their next attempt).
+   */
+  async renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<{ readonly reconnected: number; readonly connections: number }> {
+    let reconnected = 0;
+    for (const m of this.#members) if (await m.renewTls?.(files, timeoutMs)) reconnected++;
+    return { reconnected, connections: this.#members.length };
   }
 }
 

@@ -2,11 +2,12 @@
  * Where the gateway's memory is, at rest and at its peak: reads the JSON lines EDGEBRIDGE_MEMORY_TRACE wrote
  * (src/stats/MemoryTrace.ts) and prints, for the first sample and the one with the highest RSS of the gateway
  * (the last) gateway process, each class side by side with the growth between them. "idle" is the last sample of
- * the first process when there are two (bench/run.ts --memory-only's at-rest gateway, settled), else the
- * first sample of the only one.
+ * the first process when there are two (bench/run.ts --memory-only's at-rest gateway, settled), else the last
+ * sample of the only one within IDLE_S seconds of its start (default 3: bench/peak-variants.ts loads it ~2 s after
+ * it is ready).
  *
  *   EDGEBRIDGE_MEMORY_TRACE=/tmp/trace.jsonl,200 node bench/run.ts --tuned --memory-only
- *   node bench/memory-trace.ts /tmp/trace.jsonl
+ *   node bench/memory-trace.ts /tmp/trace.jsonl [IDLE_S]
  *
  * The sampler itself costs memory (it reads smaps into strings every MS ms and touches more of the node binary):
  * compare figures taken with it only with each other.
@@ -31,6 +32,7 @@ export function rows(s: MemorySample): [string, number][] {
     ['      of it old + large object space', ((s.spaces.old_space?.physical ?? 0) + (s.spaces.large_object_space?.physical ?? 0)) / MB],
     ['    V8 code space, resident', code],
     ['    V8 malloced (zones: compilers, parser)', s.mallocedMemory / MB],
+    ['      the most so far', s.peakMallocedMemory / MB],
     ['    external (memoryUsage)', s.memoryUsage.external / MB],
     ['      of it ArrayBuffers/Buffers', s.memoryUsage.arrayBuffers / MB],
     ['    smaps: brk [heap] = malloc main arena', kb(o.brk)],
@@ -41,7 +43,7 @@ export function rows(s: MemorySample): [string, number][] {
   ];
 }
 
-function main(file: string): void {
+function main(file: string, idleS: number): void {
   const all = fs
     .readFileSync(file, 'utf8')
     .split('\n')
@@ -52,7 +54,7 @@ function main(file: string): void {
   const runs = [...byPid.values()];
   const samples = runs.at(-1);
   if (samples === undefined || samples.length === 0) throw new Error(`${file}: no samples`);
-  const first = runs.length > 1 ? runs[0]!.at(-1)! : samples[0]!;
+  const first = runs.length > 1 ? runs[0]!.at(-1)! : samples.filter((s) => s.t - samples[0]!.t <= idleS * 1000).at(-1)!;
   const peak = samples.reduce((a, s) => (s.rssKb > a.rssKb ? s : a));
   const a = rows(first);
   const p = rows(peak);
@@ -73,4 +75,4 @@ function main(file: string): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (import.meta.main) main(process.argv[2] ?? '/tmp/edgebridge-memory-trace.jsonl');
+if (import.meta.main) main(process.argv[2] ?? '/tmp/edgebridge-memory-trace.jsonl', Number(process.argv[3] ?? 3));

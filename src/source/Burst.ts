@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Spool } from '../spool/Spool.ts';
 import type { SourceStats } from '../stats/SourceStats.ts';
+import type { ReadCoalescer } from './ReadCoalescer.ts';
 
 type Stream = MqttClient['stream'];
 
@@ -15,22 +16,35 @@ type Stream = MqttClient['stream'];
  *
  * A burst belongs to the stream it corked, not to the source's state: it ends (and uncorks that stream) even if the
  * connection closed or stop() was called in the same turn.
+ *
+ * A burst of QoS 0 messages only then leaves the socket unread for a moment (ReadCoalescer), so the next burst is
+ * bigger. Not after a QoS 1/2 message: the broker sends only so many of those before our acknowledgements (its
+ * inflight limit, 20 by default in Mosquitto), so holding the socket would cap their throughput at that many per
+ * window.
  */
 export class Burst {
   readonly #spool: Spool;
   readonly #stats: SourceStats;
   readonly #logger: Logger;
+  readonly #coalescer: ReadCoalescer | undefined;
   /** Two states, closed or open (the stream is corked and the burst's records are not yet written). */
   #open = false;
+  /** The open burst holds a QoS 1/2 message. */
+  #acknowledged = false;
 
-  constructor(options: { spool: Spool; stats: SourceStats; logger: Logger }) {
+  constructor(options: { spool: Spool; stats: SourceStats; logger: Logger; coalescer?: ReadCoalescer | undefined }) {
     this.#spool = options.spool;
     this.#stats = options.stats;
     this.#logger = options.logger;
+    this.#coalescer = options.coalescer;
   }
 
-  /** Called for every message: opens a burst on the turn's first one (allocating only then), else nothing. */
-  join(stream: Stream | undefined): void {
+  /**
+   * Called for every message (`acknowledged`: QoS 1/2): opens a burst on the turn's first one (allocating only
+   * then), else nothing.
+   */
+  join(stream: Stream | undefined, acknowledged: boolean): void {
+    if (acknowledged) this.#acknowledged = true;
     if (this.#open) return;
     this.#open = true;
     stream?.cork();
@@ -39,8 +53,11 @@ export class Burst {
 
   #end(stream: Stream | undefined): void {
     this.#open = false;
+    const acknowledged = this.#acknowledged;
+    this.#acknowledged = false;
     if (this.#spool.flush()) {
       stream?.uncork();
+      if (!acknowledged) this.#coalescer?.hold(stream);
       return;
     }
     this.#stats.burstsUnwritten++;

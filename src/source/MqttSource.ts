@@ -9,6 +9,7 @@ import type { Spool } from '../spool/Spool.ts';
 import type { SessionLoss, SourceStats } from '../stats/SourceStats.ts';
 import { Burst } from './Burst.ts';
 import type { DeadLetter } from './DeadLetter.ts';
+import { ReadCoalescer } from './ReadCoalescer.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 import { SourceLifecycle, type SourceState } from './SourceLifecycle.ts';
 import type { SessionMarker } from './SessionMarker.ts';
@@ -67,7 +68,7 @@ export class MqttSource {
     this.#now = options.now ?? Date.now;
     const { reconnectMinMs, reconnectMaxMs } = options.config;
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
-    this.#burst = new Burst(options);
+    this.#burst = new Burst({ ...options, coalescer: new ReadCoalescer({ windowMs: options.config.readCoalesceMs }) });
     this.#subscriptions = options.config.subscriptions;
     const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
     this.#session = new SessionWatch({
@@ -269,7 +270,7 @@ export class MqttSource {
     // Stopped: not acknowledged, redelivered to the persistent session. (idle cannot happen: set at start.)
     if (state.kind === 'stopped' || state.kind === 'idle') return;
     const { client, connection } = state;
-    this.#burst.join(client.stream);
+    this.#burst.join(client.stream, packet.qos > 0);
     const { spool, stats, collapsed } = this.#options;
     if (packet.qos > 0) this.#alive(client);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;

@@ -20,8 +20,8 @@ export interface ReadCoalescerOptions {
  * (epoll, read(2), the stream machinery, mqtt.js's per-chunk work, the burst's setImmediate, spool write(2) and
  * uncork) that is then paid per message. After a burst, `hold` leaves the socket unread for `windowMs`: what the
  * broker sends meanwhile waits in the kernel's receive buffer, and the next read brings all of it. That adds up to
- * the window's latency to a message that arrives while the socket is held, and nothing at high rates, where a
- * burst takes longer than the window anyway.
+ * the window's latency to a message that arrives while the socket is held. Burst decides when to hold (only after
+ * a small burst of QoS 0 messages), so at high rates, where bursts are big, nothing is held.
  *
  * Stopping the kernel reads takes the handle: net.Socket's pause() only stops 'data' events and goes on reading
  * into its buffer up to the high-water mark (64 KiB), which would keep every wake-up. So this does what

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Burst } from '../../../src/source/Burst.ts';
+import { Burst, HOLD_BELOW_MESSAGES } from '../../../src/source/Burst.ts';
 import { ReadCoalescer } from '../../../src/source/ReadCoalescer.ts';
 import type { Spool } from '../../../src/spool/Spool.ts';
 import { SourceStats } from '../../../src/stats/SourceStats.ts';
@@ -116,6 +116,16 @@ describe('Burst and the read coalescing', () => {
   }
   const stream = { cork: () => undefined, uncork: () => undefined } as unknown as Stream;
   const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  it('does not hold after a big burst: more is waiting, a pause would only idle the loop', async () => {
+    const { burst: b, held } = burst();
+    for (let i = 0; i < HOLD_BELOW_MESSAGES; i++) b.join(stream, false);
+    await turn();
+    assert.equal(held.length, 0);
+    for (let i = 0; i < HOLD_BELOW_MESSAGES - 1; i++) b.join(stream, false);
+    await turn();
+    assert.equal(held.length, 1, 'the count starts again with each burst');
+  });
 
   it('holds the socket after a burst of QoS 0 messages only', async () => {
     const { burst: b, held } = burst();

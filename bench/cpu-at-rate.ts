@@ -74,6 +74,10 @@ async function main(): Promise<void> {
           const w = perMessage(w0, wakeCounters(gw.pid), r.received);
           perMsg[i]!.push(w);
           log(`rep ${rep} ${label(builds[i])} per message: ${describe(w)}`);
+          const { influx, redis: rd } = r.latencyMs;
+          log(
+            `rep ${rep} ${label(builds[i])} publish → visible p50/p99: InfluxDB ${round(influx.p50)}/${round(influx.p99)} ms, Redis ${round(rd.p50)}/${round(rd.p99)} ms`,
+          );
           if (traced !== undefined) log(`strace -c -f, ${values.strace} s:\n${await traced}`);
           const s = (r.cpuUsPerMsg * r.received) / 1e6;
           cpuSeconds[i]!.push(s);

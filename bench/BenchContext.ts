@@ -41,6 +41,9 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
       'fsync-only': { type: 'boolean', default: false },
       // mqtt.connections of the ack=fsync gateway(s): a count or a comma-separated list of counts (fsync-only).
       connections: { type: 'string' },
+      // fsync-only: also run this other build's main.js (e.g. main's dist/main.js) beside this checkout's, alternating
+      // which goes first, --reps times per count: an A/B in one run on the same servers and load.
+      compare: { type: 'string' },
       // Also run a peer side by side with the gateway (bench/peers/): `--peer node-red` → bench/results/peer-node-red.*.
       peer: { type: 'string' },
       // Only the peer comparison (with --peer), not the rest of the bench.

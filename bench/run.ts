@@ -3,6 +3,7 @@
  *
  *   node bench/run.ts [--quick] [--reps N] [--publishers N] [--profile] [--tuned | --node-options=FLAGS] [--peer node-red [--peer-only]]
  *   node bench/run.ts --fsync-only [--connections 1,2,4,8] [--quick]     only the ack=fsync phase, per count
+ *   node bench/run.ts --fsync-only --connections 8,16 --compare OTHER/dist/main.js --reps 3   A/B, alternating
  *
  * One run starts its own Mosquitto (max_queued/inflight 0), redis-server and VictoriaMetrics on free loopback
  * ports, then measures, in this order:
@@ -241,12 +242,12 @@ async function memoryOnly(b: BenchContext, rate: number, seconds: number, runtim
  * and share group are its own, and a clean session, so neither a plain nor a shared session of it stays at the
  * broker after the phase to take a copy or a turn of the next phases' messages.
  */
-async function fsyncPhase(b: BenchContext, connections: string | undefined, measurement: string): Promise<GatewayRunResult> {
+async function fsyncPhase(b: BenchContext, connections: string | undefined, measurement: string, main?: string): Promise<GatewayRunResult> {
   const env: Record<string, string> = { EDGEBRIDGE_GATEWAY_ID: `gw-bench-${measurement}`, EDGEBRIDGE_MQTT_CLEAN: 'true' };
   if (connections !== undefined) env.EDGEBRIDGE_MQTT_CONNECTIONS = connections;
-  const gw = await startGateway(b, measurement, 1, 'fsync', env);
+  const gw = await startGateway(b, measurement, 1, 'fsync', env, main);
   try {
-    const label = `gateway QoS 1 fsync, ${connections ?? 'auto'} connection(s)`;
+    const label = `gateway QoS 1 fsync, ${connections ?? 'auto'} connection(s)${main !== undefined ? ` (${main})` : ''}`;
     const r = await gatewayRun(b, gw, label, measurement, 1, 'fsync', { count: b.P.fsyncCount });
     // How the broker split the messages over the connections (status: mqtt.connections).
     const split = ((await gw.status()).mqtt as { connections?: { received: number }[] }).connections?.map((c) => c.received);
@@ -257,28 +258,49 @@ async function fsyncPhase(b: BenchContext, connections: string | undefined, meas
   }
 }
 
-/** `--fsync-only [--connections 1,2,4,8]`: the ack=fsync phase alone, once per connection count; nothing saved. */
+/**
+ * `--fsync-only [--connections 1,2,4,8] [--reps N] [--compare OTHER/main.js]`: the ack=fsync phase alone, once per
+ * connection count and repetition; with --compare, the other build and this one alternately (which goes first
+ * alternates too), medians side by side. Each run has a measurement of its own (a repeated count would otherwise
+ * find the earlier run's points). Nothing saved.
+ */
 async function fsyncOnly(b: BenchContext, argv: BenchArgs, runtimeText: string): Promise<void> {
   const counts = argv.connections === undefined ? [undefined] : argv.connections.split(',').map((c) => c.trim());
+  const reps = argv.reps === undefined ? 1 : b.P.reps;
+  const builds: { tag: string; main: string | undefined }[] = [
+    ...(argv.compare !== undefined ? [{ tag: 'A', main: path.resolve(argv.compare) }] : []),
+    { tag: argv.compare !== undefined ? 'B' : '', main: undefined },
+  ];
   const lines: string[] = [];
-  for (const c of counts) {
-    log(`gateway QoS 1 ack=fsync, mqtt.connections ${c ?? 'auto'} (${b.P.fsyncCount} msgs)`);
-    const r = await fsyncPhase(b, c, `q1fc${c ?? 'auto'}`);
-    checkLanded(b, r);
-    const line =
-      `fsync connections ${c ?? 'auto'}: ${fmt(r.msgPerSec)} msg/s, ${fmt(r.cpuUsPerMsg, 1)} µs/msg, published ${r.published}, ` +
-      `lost influx/redis ${r.lost.influx}/${r.lost.redis}, fsyncs ${r.fsyncs} (${fmt(r.received / Math.max(1, r.fsyncs), 2)} msg per fsync), ` +
-      `peak RSS ${mb(r.peakRssBytes)}`;
-    log(`  ${line}`);
-    lines.push(line);
+  const rates = new Map<string, number[]>();
+  for (let rep = 1; rep <= reps; rep++) {
+    // Every other repetition in reverse (counts and builds): drift of the machine's load falls on all alike.
+    const entries = [...counts.entries()];
+    for (const [i, c] of rep % 2 === 1 ? entries : entries.reverse()) {
+      const order = rep % 2 === 1 ? builds : [...builds].reverse();
+      for (const { tag, main } of order) {
+        const name = `${tag || 'this'} connections ${c ?? 'auto'}`;
+        log(`gateway QoS 1 ack=fsync, ${name}, rep ${rep}/${reps} (${b.P.fsyncCount} msgs)`);
+        const r = await fsyncPhase(b, c, `q1fc${c ?? 'auto'}i${i}r${rep}${tag}`, main);
+        checkLanded(b, r);
+        rates.set(name, [...(rates.get(name) ?? []), r.msgPerSec]);
+        const line =
+          `fsync ${tag ? `${tag} ` : ''}connections ${c ?? 'auto'} rep ${rep}: ${fmt(r.msgPerSec)} msg/s, ${fmt(r.cpuUsPerMsg, 1)} µs/msg, ` +
+          `published ${r.published}, lost influx/redis ${r.lost.influx}/${r.lost.redis}, fsyncs ${r.fsyncs} ` +
+          `(${fmt(r.received / Math.max(1, r.fsyncs), 2)} msg per fsync), peak RSS ${mb(r.peakRssBytes)}, load ${os.loadavg()[0]!.toFixed(2)}`;
+        log(`  ${line}`);
+        lines.push(line);
+      }
+    }
   }
+  const medians = [...rates].map(([name, r]) => `${name}: median ${fmt(median(r))} msg/s of ${r.map((x) => fmt(x)).join(', ')}`);
   process.stdout.write(
     `fsync-only (${os.cpus().length} cores, load ${os
       .loadavg()
       .map((l) => l.toFixed(2))
-      .join(
-        ' ',
-      )}, ${runtimeText}, ${b.P.publishers} publishers × ${b.P.connectionsPerPublisher} connections, window ${b.P.window}):\n${lines.join('\n')}\nproblems: ${JSON.stringify(b.problems)}\n`,
+      .join(' ')}, ${runtimeText}, ${b.P.publishers} publishers × ${b.P.connectionsPerPublisher} connections, window ${b.P.window}` +
+      `${argv.compare !== undefined ? `, A = ${argv.compare}, B = this checkout` : ''}):\n${lines.join('\n')}\n${medians.join('\n')}\n` +
+      `problems: ${JSON.stringify(b.problems)}\n`,
   );
   if (b.problems.length > 0) process.exitCode = 1;
 }

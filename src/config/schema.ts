@@ -122,7 +122,7 @@ export function createSchema(hostname: string = osHostname()) {
       connections: leaf(
         F.mqttConnections,
         'auto',
-        'MQTT connections of this gateway, sharing the subscriptions (`$share/<clientId>/<filter>`, client ids `<clientId>-<i>`): with spool.ack=fsync one fdatasync then acknowledges one message per connection. auto: 8 with spool.ack=fsync (no Sparkplug route, and no persistent one-connection session of an earlier run in spool.dir), else 1 (one connection, plain subscriptions, as before). See Durability.',
+        'MQTT connections of this gateway, sharing the subscriptions (`$share/<clientId>/<filter>`, client ids `<clientId>-<i>`): with spool.ack=fsync one fdatasync then acknowledges one message per connection, and a crash leaves at most one duplicate per connection. auto: 16 with spool.ack=fsync (no Sparkplug route, and no persistent one-connection session of an earlier run in spool.dir), else 1 (one connection, plain subscriptions, as before). Each is a session at the broker. See Durability.',
       ),
       reconnectMaxMs: leaf(F.positiveInt, 30000, 'Longest reconnect delay (ms), reached after an outage of about 60 times this.'),
       subscriptions: leaf(

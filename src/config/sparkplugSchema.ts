@@ -28,8 +28,26 @@ const propertyKeys: FormatSpec<string[]> = {
   },
 };
 
+/**
+ * The host id of the gateway's own STATE (`spBv1.0/STATE/<hostId>`): one topic level, so no `/`, `+` or `#`
+ * (Sparkplug 3.0 gives host ids the rules of the other ids). Empty: no STATE.
+ */
+const hostId: FormatSpec<string> = {
+  describe: 'Sparkplug host id (one topic level), or empty',
+  parse(value) {
+    const expected = 'a Sparkplug host id: one MQTT topic level without "/", "+" or "#" (e.g. "edgebridge-01"), or "" for no STATE';
+    if (typeof value !== 'string' || /[/+#]/.test(value) || value.includes('\u0000')) throw new FormatError({ expected, value });
+    return value;
+  },
+};
+
 export function sparkplugSchema() {
   return {
+    hostId: {
+      doc: 'Publish this gateway’s own Sparkplug host STATE on `spBv1.0/STATE/<hostId>` (retained, QoS 1, the connection’s Will as the death), so edge nodes that wait for their primary host publish to it. Empty: no STATE. Needs a route with format sparkplug and `mqtt.statusTopic` empty (one connection has one Will).',
+      default: '',
+      format: hostId,
+    },
     rebirth: {
       doc: 'Ask an edge node for a Rebirth (NCMD `Node Control/Rebirth`) when its data cannot be read: data before a BIRTH, a seq gap, an unknown alias. Off by default: it writes to the plant.',
       default: false,

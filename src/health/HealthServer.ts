@@ -9,6 +9,8 @@ import type { GatewayView } from './GatewayView.ts';
 import { readiness } from './readiness.ts';
 import { statusReport } from './statusReport.ts';
 import { STATUS_PAGE } from './statusPage.ts';
+import { LINGER_MS, refuse, send } from './send.ts';
+import { readBody, routeTestMessage } from './routeTestMessage.ts';
 import type { Explanation, MessageProperties } from '../explain/MessageExplainer.ts';
 
 // Required, not imported: an ES import of node:http reads all its exports, loading undici (13.7 MB RSS) for the
@@ -72,9 +74,6 @@ export const DEFAULT_HEALTH_LIMITS: HealthLimits = {
   maxHeaderBytes: 8192,
   maxUrlBytes: 1024,
 };
-
-/** After an error answer with `connection: close`, how long the client gets to read it before the socket is destroyed. */
-const LINGER_MS = 1000;
 
 /**
  * `node:http` on loopback by default: `/healthz` (liveness), `/readyz` (readiness with the reasons),
@@ -292,60 +291,6 @@ export class HealthServer {
   }
 }
 
-/** The body, or undefined once it grows past `max` (the rest is not read; the caller closes the connection). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
-/** The route tester's `properties`, as `edgebridge test` takes them: a wrong shape is a 400, not a silent no-op. */
-function checkProperties(props: unknown): void {
-  const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
-  if (!isObject(props)) throw new Error('properties: expected {"contentType", "userProperties"}');
-  for (const key of Object.keys(props)) {
-    if (key !== 'contentType' && key !== 'userProperties')
-      throw new Error(`properties.${key}: unknown; expected contentType or userProperties`);
-  }
-  if (props.contentType !== undefined && typeof props.contentType !== 'string')
-    throw new Error('properties.contentType: expected a string');
-  const user = props.userProperties;
-  if (user === undefined) return;
-  if (!isObject(user)) throw new Error('properties.userProperties: expected an object of name → string or [strings]');
-  for (const [k, x] of Object.entries(user)) {
-    if (typeof x !== 'string' && !(Array.isArray(x) && x.every((y) => typeof y === 'string')))
-      throw new Error(`properties.userProperties.${k}: expected a string or an array of strings`);
-  }
-}
-
-function routeTestMessage(value: unknown): { topic: string; payload: Buffer; properties: MessageProperties | undefined } {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected {"topic", "payload"}');
-  const v = value as Record<string, unknown>;
-  if (typeof v.topic !== 'string' || v.topic === '') throw new Error('topic: expected a non-empty string');
-  if (v.payload !== undefined && typeof v.payload !== 'string') throw new Error('payload: expected a string');
-  const props = v.properties;
-  if (props !== undefined) checkProperties(props);
-  return {
-    topic: v.topic,
-    payload: Buffer.from((v.payload as string | undefined) ?? '', 'utf8'),
-    properties: props as MessageProperties | undefined,
-  };
-}
-
 /**
  * `POST /reload`: the one request that changes something, so it needs `http.token` set and sent (with no token
  * configured it is refused, 403: an open endpoint must not reconfigure the gateway). 200 with the outcome when the
@@ -358,25 +303,4 @@ async function answerReload(
   const outcome = await reload();
   const ok = outcome.result === 'applied' || outcome.result === 'unchanged';
   send(res, ok ? 200 : 409, 'application/json', JSON.stringify(outcome) + '\n');
-}
-
-/** An error answer that ends the connection (what is left of the request is not read). */
-function refuse(res: ServerResponse, status: number, error: string): void {
-  res.setHeader('connection', 'close');
-  res.once('finish', () => {
-    const socket = res.req.socket;
-    socket.end();
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
-  });
-  send(res, status, 'application/json', JSON.stringify({ error }) + '\n');
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
 }

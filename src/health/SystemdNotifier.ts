@@ -15,6 +15,27 @@ export interface ServiceNotifier {
 /** Delivers one notification (`VAR=value` assignments, one datagram); resolves when done, rejects on failure. */
 export type NotifySend = (assignments: readonly string[]) => Promise<void>;
 
+/** The ping timer, the clock it is checked against and the loop-lag probe (tests drive fakes). */
+export interface NotifierTimers {
+  /** Monotonic ms. */
+  now(): number;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  /** Starts measuring event-loop stalls: the longest since the last reset, in ms. */
+  lagMonitor(): { maxMs(): number; reset(): void; disable(): void };
+}
+
+const REAL_TIMERS: NotifierTimers = {
+  now: () => performance.now(),
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+  lagMonitor: () => {
+    const h = monitorEventLoopDelay({ resolution: 20 });
+    h.enable();
+    return { maxMs: () => h.max / 1e6, reset: () => h.reset(), disable: () => h.disable() };
+  },
+};
+
 export interface SystemdNotifierOptions {
   /** Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID; main passes `process.env`. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -29,6 +50,8 @@ export interface SystemdNotifierOptions {
   readonly maxLagMs?: number;
   /** Our process id (WATCHDOG_PID names the process the watchdog is meant for); default `process.pid`. */
   readonly pid?: number;
+  /** Default: setInterval (unref'ed), performance.now and monitorEventLoopDelay. */
+  readonly timers?: NotifierTimers;
 }
 
 /**
@@ -48,9 +71,10 @@ export class SystemdNotifier implements ServiceNotifier {
   readonly #send: NotifySend | undefined;
   readonly #pingIntervalMs: number;
   readonly #maxLagMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #lag: ReturnType<typeof monitorEventLoopDelay> | undefined;
-  /** When the next ping tick is due (performance.now()): a late tick is event-loop lag too. */
+  readonly #timers: NotifierTimers;
+  #timer: unknown;
+  #lag: ReturnType<NotifierTimers['lagMonitor']> | undefined;
+  /** When the next ping tick is due (timers.now()): a late tick is event-loop lag too. */
   #due = 0;
   #pinging = false;
   #stopped = false;
@@ -65,6 +89,7 @@ export class SystemdNotifier implements ServiceNotifier {
     this.#send = socket ? (options.send ?? ((a) => runSystemdNotify(a, env))) : undefined;
     this.#pingIntervalMs = socket ? watchdogIntervalMs(env, options.pid ?? process.pid, logger) : 0;
     this.#maxLagMs = options.maxLagMs ?? this.#pingIntervalMs;
+    this.#timers = options.timers ?? REAL_TIMERS;
   }
 
   /** True when NOTIFY_SOCKET is set. */
@@ -81,11 +106,9 @@ export class SystemdNotifier implements ServiceNotifier {
     if (this.#send === undefined || this.#stopped) return;
     this.#notify(['READY=1', `STATUS=${oneLine(status)}`], undefined, true);
     if (this.#pingIntervalMs > 0 && this.#timer === undefined) {
-      this.#lag = monitorEventLoopDelay({ resolution: 20 });
-      this.#lag.enable();
-      this.#timer = setInterval(() => this.#ping(), this.#pingIntervalMs);
-      this.#due = performance.now() + this.#pingIntervalMs;
-      this.#timer.unref();
+      this.#lag = this.#timers.lagMonitor();
+      this.#timer = this.#timers.setInterval(() => this.#ping(), this.#pingIntervalMs);
+      this.#due = this.#timers.now() + this.#pingIntervalMs;
       this.#logger.info({ intervalMs: this.#pingIntervalMs }, 'systemd watchdog pings started');
     }
   }
@@ -106,7 +129,7 @@ export class SystemdNotifier implements ServiceNotifier {
   stopping(): void {
     if (this.#send === undefined || this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clearInterval(this.#timer);
     this.#timer = undefined;
     this.#lag?.disable();
     this.#notify(['STOPPING=1', 'STATUS=stopping']);
@@ -115,8 +138,8 @@ export class SystemdNotifier implements ServiceNotifier {
   #ping(): void {
     // The histogram's sampling timer may fire after this one in the same turn of the loop and miss a block
     // that has just ended; the lateness of this tick covers that case.
-    const now = performance.now();
-    const lagMs = Math.max(now - this.#due, this.#lag === undefined ? 0 : this.#lag.max / 1e6);
+    const now = this.#timers.now();
+    const lagMs = Math.max(now - this.#due, this.#lag === undefined ? 0 : this.#lag.maxMs());
     this.#due = now + this.#pingIntervalMs;
     this.#lag?.reset();
     if (lagMs > this.#maxLagMs) {

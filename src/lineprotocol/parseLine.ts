@@ -16,6 +16,8 @@
  *   payloads) is tolerated, which InfluxDB does not.
  */
 
+import { isFloatToken, isInt64Digits, isUint64Digits } from './numericTokens.ts';
+
 /**
  * One field. int/uint values are the decimal digits as written (sign included, no suffix, leading zeros kept):
  * int64/uint64 do not fit a JS number.
@@ -54,10 +56,6 @@ const QUOTE = 34;
 const NEWLINE = 10;
 const CR = 13;
 const HASH = 35;
-
-const INT_MAX = '9223372036854775807';
-const INT_MIN = '9223372036854775808';
-const UINT_MAX = '18446744073709551615';
 
 /** More tags than this: duplicates are found with a Set instead of a scan of the ones before. */
 const FEW_TAGS = 8;
@@ -129,7 +127,7 @@ export function parseLine(line: string): ParseResult {
       const start = cur.pos;
       while (cur.pos < len && line.charCodeAt(cur.pos) !== SPACE) cur.pos++;
       timestamp = line.slice(start, cur.pos);
-      if (!isInteger(timestamp, true) || !inRange(timestamp, timestamp.charCodeAt(0) === 45 ? INT_MIN : INT_MAX)) {
+      if (!isInt64Digits(timestamp)) {
         return fail(`invalid timestamp "${timestamp}" at column ${start + 1}`);
       }
       while (cur.pos < len && line.charCodeAt(cur.pos) === SPACE) cur.pos++;
@@ -301,13 +299,11 @@ function readField(line: string, name: string): ParsedField | undefined {
   const last = token.charCodeAt(token.length - 1);
   if (last === 105 /* i */) {
     const digits = token.slice(0, -1);
-    if (isInteger(digits, true) && inRange(digits, digits.charCodeAt(0) === 45 ? INT_MIN : INT_MAX)) {
-      return { name, kind: 'int', value: digits };
-    }
+    if (isInt64Digits(digits)) return { name, kind: 'int', value: digits };
   } else if (last === 117 /* u */) {
     const digits = token.slice(0, -1);
-    if (isInteger(digits, false) && inRange(digits, UINT_MAX)) return { name, kind: 'uint', value: digits };
-  } else if (isFloat(token)) {
+    if (isUint64Digits(digits)) return { name, kind: 'uint', value: digits };
+  } else if (isFloatToken(token)) {
     // Checked by hand, not by regex: this is the most common field and a regex test costs more than the parse.
     const value = Number(token);
     if (Number.isFinite(value)) return { name, kind: 'float', value };
@@ -331,49 +327,4 @@ function readField(line: string, name: string): ParsedField | undefined {
   }
   cur.error = `invalid value of field "${name}" at column ${start + 1}: ${token.length > 40 ? `${token.slice(0, 40)}…` : token}`;
   return undefined;
-}
-
-/** Whether the decimal digits (optionally '-'-prefixed) are at most `max` in magnitude; leading zeros allowed. */
-function inRange(digits: string, max: string): boolean {
-  let i = digits.charCodeAt(0) === 45 ? 1 : 0;
-  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++; // leading zeros
-  const magnitude = digits.length - i;
-  if (magnitude !== max.length) return magnitude < max.length;
-  return digits.slice(i) <= max; // same length: string order is numeric order
-}
-
-/** `-?\d+` (signed) or `\d+`. */
-function isInteger(s: string, signed: boolean): boolean {
-  let i = signed && s.charCodeAt(0) === 45 ? 1 : 0;
-  if (i >= s.length) return false;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-/** `-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?`: no NaN, Inf, hex, '+' or '_' (which Number() would take). */
-function isFloat(s: string): boolean {
-  const len = s.length;
-  let i = s.charCodeAt(0) === 45 ? 1 : 0;
-  let digits = 0;
-  while (i < len && isDigit(s.charCodeAt(i))) i++, digits++;
-  if (i < len && s.charCodeAt(i) === 46 /* . */) {
-    i++;
-    while (i < len && isDigit(s.charCodeAt(i))) i++, digits++;
-  }
-  if (digits === 0) return false;
-  if (i < len && (s.charCodeAt(i) | 32) === 101 /* e or E */) {
-    i++;
-    if (i < len && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
-    const start = i;
-    while (i < len && isDigit(s.charCodeAt(i))) i++;
-    if (i === start) return false;
-  }
-  return i === len;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }

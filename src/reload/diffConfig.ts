@@ -1,4 +1,6 @@
 import type { BatchConfig, Config, LogLevel, ResilienceConfig, SinkConfig, Subscription } from '../config/Config.ts';
+import { renewedTlsFiles } from '../tls/renewedTlsFiles.ts';
+import type { ResolvedTls } from '../tls/resolveTls.ts';
 
 /**
  * What a reload would change, and whether the running gateway can take it. Only these keys change live; every
@@ -10,7 +12,9 @@ import type { BatchConfig, Config, LogLevel, ResilienceConfig, SinkConfig, Subsc
  * - `mqtt.subscriptions`: new filters subscribed, removed ones unsubscribed (after a log line);
  * - each sink's `batch.*` and `resilience.*`;
  * - `log.level`, `shutdown.timeoutMs`;
- * - sinks added or removed as a whole (by name); a kept sink's other keys (url, token, TLS, …) need a restart.
+ * - sinks added or removed as a whole (by name); a kept sink's other keys (url, token, TLS paths, …) need a restart;
+ * - the TLS material of the MQTT connection and of each kept sink: files renewed under the same paths (their
+ *   contents, compared by digest) are taken by a new connection (`tlsRenewed`).
  */
 export interface ConfigDiff {
   /** Changed keys that cannot change in a running gateway, in config order; non-empty = refuse the reload. */
@@ -25,6 +29,11 @@ export interface ConfigDiff {
   readonly sinksAdded: readonly SinkConfig[];
   readonly sinksRemoved: readonly string[];
   readonly sinksTuned: readonly { readonly name: string; readonly batch: BatchConfig; readonly resilience: ResilienceConfig }[];
+  /** TLS blocks with the same paths whose files were renewed (the new material); the MQTT one, and each kept sink's. */
+  readonly tlsRenewed: {
+    readonly mqtt: ResolvedTls | undefined;
+    readonly sinks: readonly { readonly name: string; readonly tls: ResolvedTls }[];
+  };
 }
 
 /** Top-level and `mqtt.` keys that change live; the sinks are compared apart (see below). */
@@ -72,6 +81,8 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
   const sinksAdded = nextSinks.filter((s) => !oldSinks.some((o) => o.name === s.name));
   const sinksRemoved = oldSinks.filter((o) => !nextSinks.some((s) => s.name === o.name)).map((o) => o.name);
   const sinksTuned: ConfigDiff['sinksTuned'][number][] = [];
+  const tlsSinks: ConfigDiff['tlsRenewed']['sinks'][number][] = [];
+  const mqttTls = renewed(old.mqtt.tls, next.mqtt.tls, 'mqtt.tls', liveKeys) ? next.mqtt.tls : undefined;
   for (const s of nextSinks) {
     const o = oldSinks.find((x) => x.name === s.name);
     if (o === undefined) {
@@ -86,6 +97,7 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
       tuned ||= live;
     }
     if (tuned) sinksTuned.push({ name: s.name, batch: s.batch, resilience: s.resilience });
+    if (renewed(o.tls, s.tls, `${at}.tls`, liveKeys)) tlsSinks.push({ name: s.name, tls: s.tls });
   }
   for (const name of sinksRemoved) liveKeys.push(`${sinkKey(oldSinks.find((o) => o.name === name)!)} (removed)`);
 
@@ -100,7 +112,19 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
     sinksAdded,
     sinksRemoved,
     sinksTuned,
+    tlsRenewed: { mqtt: mqttTls, sinks: tlsSinks },
   };
+}
+
+/**
+ * Files renewed under the same paths: a live change, named with the files (`mqtt.tls (renewed: certFile, keyFile)`).
+ * A changed path is a changed key (changedKeys), which needs a restart.
+ */
+function renewed(old: ResolvedTls, next: ResolvedTls, at: string, liveKeys: string[]): boolean {
+  const samePaths = old.caFile === next.caFile && old.certFile === next.certFile && old.keyFile === next.keyFile;
+  const files = samePaths ? renewedTlsFiles(old, next) : [];
+  if (files.length > 0) liveKeys.push(`${at} (renewed: ${files.join(', ')})`);
+  return files.length > 0;
 }
 
 /** A new filter, or a known one with another QoS (subscribing again replaces it at the broker); filters gone. */
@@ -112,8 +136,8 @@ function subscriptionChanges(old: readonly Subscription[], next: readonly Subscr
 }
 
 /**
- * Dotted keys whose values differ, walking plain objects (enumerable keys: a TLS block's file contents are not
- * compared, only its paths) and comparing anything else — arrays included — as JSON. A key in `whole` is
+ * Dotted keys whose values differ, walking plain objects (enumerable keys: a TLS block's file contents are compared
+ * apart, by `renewed`) and comparing anything else — arrays included — as JSON. A key in `whole` is
  * compared as one value.
  */
 function changedKeys(a: unknown, b: unknown, at: string, whole: ReadonlySet<string>): string[] {

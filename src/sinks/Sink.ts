@@ -1,4 +1,5 @@
 import type { Batch } from '../spool/Batch.ts';
+import type { ResolvedTls } from '../tls/resolveTls.ts';
 
 /**
  * A destination for batches. A write is a transaction with three outcomes (as Telegraf's outputs):
@@ -14,6 +15,12 @@ export interface Sink {
   start(): Promise<void>;
   write(batch: Batch, signal: AbortSignal): Promise<WriteResult>;
   stop(): Promise<void>;
+  /**
+   * A reload: the TLS files were renewed under the same paths (`tls`: the block as loaded again). The sink's next
+   * writes use a new client or agent with it; a write in flight finishes on the old one. Throws when the new material
+   * cannot be used (the running client goes on). Absent: the sink cannot renew (a reload that needs it fails).
+   */
+  renewTls?(tls: ResolvedTls): Promise<void>;
 }
 
 export interface WriteResult {

@@ -12,7 +12,10 @@ type Stream = MqttClient['stream'];
  * first message, and once the turn's messages are handled (setImmediate) the spool writes the burst's records
  * with one write(2), and only then is the socket uncorked, so every PUBACK of the burst leaves after its record
  * is written — one write for the records and one for the acknowledgements instead of two per message. If the
- * records could not be written, the connection is dropped with the PUBACKs unsent: the broker redelivers.
+ * records could not be written, the connection is dropped with the PUBACKs unsent: the broker redelivers. The spool
+ * is shared by every connection of the gateway and its pending records are theirs together, so a burst counts as
+ * unwritten when any discard happened while it was open (`spool.discards` moved), not only when its own `flush`
+ * call is the one that reports it: every connection with a burst open then redelivers (duplicates, never a loss).
  *
  * A burst belongs to the stream it corked, not to the source's state: it ends (and uncorks that stream) even if the
  * connection closed or stop() was called in the same turn.
@@ -38,6 +41,8 @@ export class Burst {
   #acknowledged = false;
   /** Messages in the open burst. */
   #messages = 0;
+  /** `spool.discards` when the open burst began. */
+  #discardsAtOpen = 0;
 
   constructor(options: { spool: Spool; stats: SourceStats; logger: Logger; coalescer?: ReadCoalescer | undefined }) {
     this.#spool = options.spool;
@@ -55,6 +60,7 @@ export class Burst {
     this.#messages++;
     if (this.#open) return;
     this.#open = true;
+    this.#discardsAtOpen = this.#spool.discards;
     stream?.cork();
     setImmediate(() => this.#end(stream));
   }
@@ -64,7 +70,8 @@ export class Burst {
     const small = !this.#acknowledged && this.#messages < HOLD_BELOW_MESSAGES;
     this.#acknowledged = false;
     this.#messages = 0;
-    if (this.#spool.flush()) {
+    const flushed = this.#spool.flush();
+    if (flushed && this.#spool.discards === this.#discardsAtOpen) {
       stream?.uncork();
       if (small) this.#coalescer?.hold(stream);
       return;

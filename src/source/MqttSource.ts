@@ -8,6 +8,7 @@ import type { MessageProperties } from '../topic/MessageProperty.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SessionLoss, SourceStats } from '../stats/SourceStats.ts';
 import { Burst } from './Burst.ts';
+import type { ConnectionPresence } from './ConnectionPresence.ts';
 import type { DeadLetter } from './DeadLetter.ts';
 import { ReadCoalescer } from './ReadCoalescer.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
@@ -17,6 +18,8 @@ import { SessionWatch } from './SessionWatch.ts';
 import { clientOptions } from './clientOptions.ts';
 import { splitUrlCredentials } from './splitUrlCredentials.ts';
 import { describeTlsError } from '../tls/describeTlsError.ts';
+import type { TlsFiles } from '../tls/readTlsFiles.ts';
+import { renewConnection } from './renewConnection.ts';
 
 export interface MessageRouter {
   /** `properties`: the packet's MQTT 5 properties as mqtt.js parsed them (undefined on MQTT 3.1.1), passed as they are. */
@@ -34,6 +37,8 @@ export interface MqttSourceOptions {
   readonly deadLetter?: DeadLetter;
   /** The gateway's own commands to devices (Sparkplug Rebirth requests) go out on this source's connection. */
   readonly commands?: { attach(client: MqttClient): void };
+  /** Announces itself on this connection: its Will, a birth once subscribed, a death at stop (the Sparkplug STATE). */
+  readonly presence?: ConnectionPresence;
   /** Remembers across restarts that the broker held the session (next to the spool); undefined: only in-process. */
   readonly sessionMarker?: SessionMarker | undefined;
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
@@ -62,6 +67,8 @@ export class MqttSource {
   #subscriptions: readonly Subscription[];
   /** Filters a reload removed whose UNSUBACK has not come yet: sent again on every connect until it does. */
   readonly #unsubscribing = new Set<string>();
+  /** The presence's own topics (its STATE): acknowledged even while stopping. */
+  readonly #presenceTopics: ReadonlySet<string>;
 
   constructor(options: MqttSourceOptions) {
     this.#options = options;
@@ -70,6 +77,7 @@ export class MqttSource {
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
     this.#burst = new Burst({ ...options, coalescer: new ReadCoalescer({ windowMs: options.config.readCoalesceMs }) });
     this.#subscriptions = options.config.subscriptions;
+    this.#presenceTopics = new Set(options.presence?.subscriptions.map((s) => s.topic));
     const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
     this.#session = new SessionWatch({
       clientId,
@@ -98,7 +106,10 @@ export class MqttSource {
     const connect = this.#options.connect ?? mqtt.connect;
     // Credentials go as options (the config's username/password win over the URL's): see splitUrlCredentials.
     const fromUrl = splitUrlCredentials(config.url);
-    const client = connect(fromUrl.url, clientOptions(config, fromUrl));
+    const { presence } = this.#options;
+    const client = connect(fromUrl.url, clientOptions(config, fromUrl, presence?.will()));
+    // mqtt.js builds each CONNECT from client.options right after 'reconnect': a fresh Will for every connection.
+    if (presence !== undefined) client.on('reconnect', () => (client.options.will = presence.will()));
     this.#lifecycle.on({ kind: 'start', client });
     this.#session.start();
     client.handleMessage = this.#handleMessage;
@@ -112,7 +123,8 @@ export class MqttSource {
       const loss = this.#session.connected(connack.sessionPresent);
       if (loss !== undefined) this.#sessionLost(loss);
       stats.subscriptionErrors = 0;
-      this.#subscribe(client);
+      if (presence === undefined) this.#subscribe(client);
+      else this.#subscribe(client, [...this.#subscriptions, ...presence.subscriptions], () => presence.subscribed(client));
       this.#unsubscribe(client);
       if (config.statusTopic !== '') {
         client.publish(config.statusTopic, 'online', { qos: 1, retain: true }, (error) => {
@@ -125,10 +137,10 @@ export class MqttSource {
       this.#session.closed();
       const now = this.#lifecycle.state;
       if (now.kind === 'waiting') logger.debug({ delayMs: now.delayMs }, 'mqtt reconnect scheduled');
-      if (left.kind === 'connected' || (left.kind === 'stopped' && left.connected)) {
+      if (left.kind === 'connected' || left.kind === 'renewing' || (left.kind === 'stopped' && left.connected)) {
         stats.disconnects++;
-        if (left.kind === 'stopped') logger.info({ url: config.url }, 'mqtt disconnected');
-        else logger.warn({ url: config.url }, 'mqtt disconnected');
+        if (left.kind === 'connected') logger.warn({ url: config.url }, 'mqtt disconnected');
+        else logger.info({ url: config.url }, 'mqtt disconnected');
       }
       stats.connected = false;
     });
@@ -156,6 +168,12 @@ export class MqttSource {
         logger.warn({ err: String(error) }, 'could not publish the offline status'),
       );
     }
+    const { presence } = this.#options;
+    if (client.connected && presence !== undefined) {
+      await withTimeout(presence.stopping(client), budget()).catch((error: unknown) =>
+        logger.warn({ err: String(error) }, 'could not publish the death before disconnecting (the broker sends the Will instead)'),
+      );
+    }
     await withTimeout(client.endAsync(false), budget()).catch(() => client.end(true));
   }
 
@@ -179,6 +197,16 @@ export class MqttSource {
     this.#unsubscribe(state.client);
   }
 
+  /** Reload: reconnects at once with TLS material renewed under the same paths, the session kept (see renewConnection). */
+  renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<boolean> {
+    const { logger, config } = this.#options;
+    return renewConnection(this.#lifecycle, files, {
+      deadline: this.#now() + timeoutMs,
+      now: this.#now,
+      onReconnect: () => logger.info({ url: config.url }, 'reload: reconnecting with the renewed TLS material (the session is kept)'),
+    });
+  }
+
   #unsubscribe(client: MqttClient): void {
     const { logger } = this.#options;
     for (const topic of this.#unsubscribing) {
@@ -193,7 +221,8 @@ export class MqttSource {
     }
   }
 
-  #subscribe(client: MqttClient, subscriptions: readonly Subscription[] = this.#subscriptions): void {
+  /** `granted`: called once every filter of `subscriptions` is granted on this connection. */
+  #subscribe(client: MqttClient, subscriptions: readonly Subscription[] = this.#subscriptions, granted?: () => void): void {
     const { logger, stats } = this.#options;
     const connection = this.#lifecycle.connection();
     let answered = 0;
@@ -205,6 +234,7 @@ export class MqttSource {
       if (!ok) refused++;
       if (answered < subscriptions.length || refused === answered) return;
       logger.info({ granted: answered - refused, refused }, 'mqtt subscribed');
+      if (refused === 0) granted?.();
       this.#session
         .subscribed()
         ?.catch((error: unknown) =>
@@ -267,8 +297,14 @@ export class MqttSource {
   /** The hot path: one call per message, synchronous unless the spool is full under the block policy. */
   readonly #handleMessage = (packet: IPublishPacket, done: DoneCallback): void => {
     const state = this.#lifecycle.state;
-    // Stopped: not acknowledged, redelivered to the persistent session. (idle cannot happen: set at start.)
-    if (state.kind === 'stopped' || state.kind === 'idle') return;
+    // Stopped: not acknowledged, redelivered to the persistent session. (idle cannot happen: set at start.) But a
+    // held message holds every packet behind it, among them the PUBACK the stop waits for (the Sparkplug death, which
+    // comes back to us on our own STATE topic): a QoS 0 message, never redelivered, and the presence's own topics,
+    // which carry no data, are let through.
+    if (state.kind === 'stopped' || state.kind === 'idle') {
+      if (packet.qos === 0 || this.#presenceTopics.has(packet.topic)) done();
+      return;
+    }
     const { client, connection } = state;
     this.#burst.join(client.stream, packet.qos > 0);
     const { spool, stats, collapsed } = this.#options;
@@ -302,7 +338,9 @@ export class MqttSource {
         return;
       case 'unrouted':
         stats.unrouted++;
-        collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
+        // The presence's own STATE comes back on every connect: counted, but expected, not a warning.
+        if (!this.#presenceTopics.has(packet.topic))
+          collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
         this.#release(done, client);
         return;
       case 'rejected':

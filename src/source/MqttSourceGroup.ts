@@ -3,6 +3,7 @@ import type { SourceStats } from '../stats/SourceStats.ts';
 import { MqttSource, type MqttSourceOptions } from './MqttSource.ts';
 import type { SessionMarker } from './SessionMarker.ts';
 import { sharedTopic } from './sharedTopic.ts';
+import type { TlsFiles } from '../tls/readTlsFiles.ts';
 
 /** What the group needs of one connection's source (MqttSource; tests pass fakes). */
 export interface GroupMember {
@@ -10,6 +11,8 @@ export interface GroupMember {
   start(): void;
   stop(deadline?: number): Promise<void>;
   updateSubscriptions(next: readonly Subscription[], subscribe: readonly Subscription[], unsubscribe: readonly string[]): void;
+  /** Renewed TLS material (see MqttSource.renewTls); absent in fakes that do not need it. */
+  renewTls?(files: TlsFiles | undefined, timeoutMs: number): Promise<boolean>;
 }
 
 export interface MqttSourceGroupOptions extends Omit<MqttSourceOptions, 'stats' | 'sessionMarker'> {
@@ -33,7 +36,8 @@ export interface GroupConnection {
  * to one of them. Why: mqtt.js hands over a connection's next message only after the previous one is acknowledged,
  * so with spool.ack=fsync one connection is one message per fdatasync; N connections put N messages under each
  * group commit (GroupSync). Connection 0 carries what is the gateway's, not a connection's: the retained status
- * topic and its will, the dead-letter and Sparkplug command publishing.
+ * topic and its will, the dead-letter and Sparkplug command publishing, and a presence (the Sparkplug host STATE:
+ * one Will and one birth per gateway; a Sparkplug route keeps the gateway at one connection anyway).
  *
  * With one connection nothing changes: the configured client id and filters, as before this group existed.
  */
@@ -51,7 +55,7 @@ export class MqttSourceGroup {
     const configs = stats.map((_, i) => connectionConfig(config, i));
     this.connections = configs.map((c, i) => ({ clientId: c.clientId, stats: stats[i]! }));
     this.#members = configs.map((c, i) => {
-      const { stats: _stats, sessionMarker, createMember: _create, deadLetter, commands, ...rest } = options;
+      const { stats: _stats, sessionMarker, createMember: _create, deadLetter, commands, presence, ...rest } = options;
       return create({
         ...rest,
         config: c,
@@ -59,6 +63,7 @@ export class MqttSourceGroup {
         sessionMarker: sessionMarker?.(i),
         ...(i === 0 && deadLetter !== undefined ? { deadLetter } : {}),
         ...(i === 0 && commands !== undefined ? { commands } : {}),
+        ...(i === 0 && presence !== undefined ? { presence } : {}),
       });
     });
   }
@@ -87,6 +92,17 @@ export class MqttSourceGroup {
         subscribe.map(share),
         unsubscribe.map((t) => shareOf(config, t)),
       );
+  }
+
+  /**
+   * A reload's renewed TLS material, one connection after the other: each reconnects (its session kept) only once the
+   * one before is back, so a share group always has members connected. Says how many reconnected with it within
+   * `timeoutMs` each (the others take it on their next attempt).
+   */
+  async renewTls(files: TlsFiles | undefined, timeoutMs: number): Promise<{ readonly reconnected: number; readonly connections: number }> {
+    let reconnected = 0;
+    for (const m of this.#members) if (await m.renewTls?.(files, timeoutMs)) reconnected++;
+    return { reconnected, connections: this.#members.length };
   }
 }
 

@@ -4,7 +4,7 @@ import type { ReconnectSchedule } from './ReconnectSchedule.ts';
 type Timer = ReturnType<typeof setTimeout>;
 export type SourceEvent =
   | { readonly kind: 'start'; readonly client: MqttClient }
-  | { readonly kind: 'connect' | 'close' | 'retry' | 'stop' };
+  | { readonly kind: 'connect' | 'close' | 'retry' | 'stop' | 'renew' };
 
 /**
  * Where the source is in its life. Every state after `idle` holds the client (one for the source's life: mqtt.js
@@ -17,6 +17,11 @@ export type SourceState =
   /** Connecting, or connected before mqtt.js has replayed its outgoing store and said so: messages may arrive. */
   | { readonly kind: 'connecting'; readonly client: MqttClient; readonly connection: number }
   | { readonly kind: 'connected'; readonly client: MqttClient; readonly connection: number }
+  /**
+   * Connected, and closing on purpose to connect again at once with renewed TLS material (mqtt.js's `reconnect()`:
+   * DISCONNECT, then a new connection). Its close is not an outage: no reconnect delay.
+   */
+  | { readonly kind: 'renewing'; readonly client: MqttClient; readonly connection: number }
   /** Disconnected; `timer` reconnects after the ReconnectSchedule's delay, `delayMs`. */
   | { readonly kind: 'waiting'; readonly client: MqttClient; readonly connection: number; readonly timer: Timer; readonly delayMs: number }
   /**
@@ -46,6 +51,7 @@ export class SourceLifecycle {
   /**
    * The transitions: the only writer of #state. Returns the state left, from which the caller decides what to log.
    *   idle ─start→ connecting ─connect→ connected ─close→ waiting ─retry→ connecting   (connecting ─close→ waiting)
+   *   connected ─renew→ renewing ─close→ connecting (the caller has called client.reconnect(), which connects)
    *   any ─stop→ stopped: final; a connect or close there only updates `connected` and `connection`.
    */
   on(event: SourceEvent): SourceState {
@@ -71,6 +77,10 @@ export class SourceLifecycle {
         this.#state = { kind: 'connected', client, connection };
         break;
       case 'close': {
+        if (s.kind === 'renewing') {
+          this.#state = { kind: 'connecting', client, connection: connection + 1 };
+          break;
+        }
         const delayMs = this.#schedule.next();
         const timer = setTimeout(() => this.on({ kind: 'retry' }), delayMs);
         this.#state = { kind: 'waiting', client, connection: connection + 1, timer, delayMs };
@@ -81,8 +91,11 @@ export class SourceLifecycle {
         this.#state = { kind: 'connecting', client, connection };
         client.reconnect();
         break;
+      case 'renew':
+        if (s.kind === 'connected') this.#state = { kind: 'renewing', client, connection };
+        break;
       case 'stop':
-        this.#state = { kind: 'stopped', client, connection, connected: s.kind === 'connected' };
+        this.#state = { kind: 'stopped', client, connection, connected: s.kind === 'connected' || s.kind === 'renewing' };
         break;
     }
     return s;
@@ -96,6 +109,8 @@ export class SourceLifecycle {
   /** A held acknowledgement may still go out: its connection is the current one and stop() was not called. */
   holds(connection: number): boolean {
     const s = this.#state;
-    return (s.kind === 'connecting' || s.kind === 'connected' || s.kind === 'waiting') && s.connection === connection;
+    return (
+      (s.kind === 'connecting' || s.kind === 'connected' || s.kind === 'renewing' || s.kind === 'waiting') && s.connection === connection
+    );
   }
 }

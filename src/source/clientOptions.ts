@@ -2,8 +2,11 @@ import type { IClientOptions } from 'mqtt';
 import type { MqttConfig } from '../config/Config.ts';
 import type { UrlCredentials } from './splitUrlCredentials.ts';
 
-/** mqtt.js's options for the source's client: reconnects and resubscription are the source's own, not mqtt.js's. */
-export function clientOptions(c: MqttConfig, fromUrl: UrlCredentials): IClientOptions {
+/**
+ * mqtt.js's options for the source's client: reconnects and resubscription are the source's own, not mqtt.js's.
+ * `will`: a ConnectionPresence's, in place of the status topic's (one Will per connection; the config keeps them apart).
+ */
+export function clientOptions(c: MqttConfig, fromUrl: UrlCredentials, will?: IClientOptions['will']): IClientOptions {
   const username = c.username !== '' ? c.username : fromUrl.username;
   const password = c.password !== '' ? c.password : fromUrl.password;
   return {
@@ -33,7 +36,11 @@ export function clientOptions(c: MqttConfig, fromUrl: UrlCredentials): IClientOp
           },
         }
       : {}),
-    ...(c.statusTopic !== '' ? { will: { topic: c.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
+    ...(will !== undefined
+      ? { will }
+      : c.statusTopic !== ''
+        ? { will: { topic: c.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } }
+        : {}),
   };
 }
 

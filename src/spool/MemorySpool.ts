@@ -53,6 +53,8 @@ export class MemorySpool implements Spool {
   }
 
   readonly syncBeforeAck = false;
+  /** Memory never fails to keep an appended entry. */
+  readonly discards = 0;
 
   /** Nothing to flush: memory is as durable as it gets. */
   sync(callback: (error?: Error | null) => void): void {

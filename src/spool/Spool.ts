@@ -23,6 +23,11 @@ export interface Spool {
    */
   flush(): boolean;
   /**
+   * How many times appended records were discarded unwritten since open: only grows. With several connections a
+   * burst compares it with its value when the burst opened, since `flush` reports a discard to its first caller only.
+   */
+  readonly discards: number;
+  /**
    * True when an acknowledgement must wait for `sync` (ack mode fsync); false when a written record may be
    * acknowledged at once.
    */

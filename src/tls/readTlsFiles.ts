@@ -56,7 +56,7 @@ export function readTlsFiles(tls: TlsConfig, naming: TlsKeyNaming): TlsFiles {
     new ConfigError({
       key: `${at}.${name}`,
       value: tls[name],
-      problem: `is not usable (${why})`,
+      problem: `is not usable (${why}): ${tls[name]}`,
       expected: what,
       fix: `replace the file, or ${howToSet(`${at}.${name}`)}`,
     });

@@ -1,10 +1,11 @@
 import { ConfigError } from '../errors/ConfigError.ts';
 import { readTlsFiles, type TlsFiles, type TlsKeyNaming } from './readTlsFiles.ts';
 import { DEFAULT_TLS, isTlsUrl, type TlsConfig } from './TlsConfig.ts';
+import { tlsDigests, type TlsDigests } from './renewedTlsFiles.ts';
 
 /**
- * One link's TLS settings as loaded: the configured paths, plus the display label and the files' contents, both
- * non-enumerable — the key's bytes can never reach print-config, a log line or a JSON dump, and the block still
+ * One link's TLS settings as loaded: the configured paths, plus the display label, the files' contents and their
+ * digests, all non-enumerable — the key's bytes can never reach print-config, a log line or a JSON dump, and the block still
  * compares and prints as the four configured keys.
  */
 export interface ResolvedTls extends TlsConfig {
@@ -12,6 +13,8 @@ export interface ResolvedTls extends TlsConfig {
   readonly label: string;
   /** What Node's tls / https clients take, read once at load; undefined for a plain URL. */
   readonly files: TlsFiles | undefined;
+  /** SHA-256 of each file read: a reload compares them to see a file renewed under the same path. */
+  readonly digests: TlsDigests;
 }
 
 /**
@@ -39,6 +42,10 @@ export function resolveTls(
   }
   const files = isTlsUrl(url) ? readTlsFiles(tls, naming) : undefined;
   const paths: TlsConfig = { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, rejectUnauthorized: tls.rejectUnauthorized };
-  // defineProperties returns its argument's type; the two properties it adds are the ones ResolvedTls declares.
-  return Object.defineProperties(paths, { label: { value: label }, files: { value: files } }) as ResolvedTls;
+  // defineProperties returns its argument's type; the properties it adds are the ones ResolvedTls declares.
+  return Object.defineProperties(paths, {
+    label: { value: label },
+    files: { value: files },
+    digests: { value: tlsDigests(files) },
+  }) as ResolvedTls;
 }

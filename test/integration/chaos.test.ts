@@ -8,7 +8,8 @@ import type { AckMode } from '../../scripts/chaos.ts';
  * and Mosquitto are SIGTERMed once each (serialized, seeded schedule). Nothing the broker acknowledged may be
  * missing from either sink. The full run is `npm run chaos`.
  */
-describe('chaos (short)', () => {
+// The two runs share nothing (each its own servers, gateway and dirs) and mostly wait on the fault schedule: side by side.
+describe('chaos (short)', { concurrency: true }, () => {
   for (const ack of ['write', 'fsync'] as AckMode[]) {
     it(`ack=${ack}: every seq lands in InfluxDB and Redis despite a kill/restart of each component`, { timeout: 60_000 }, async (t) => {
       const result = await runChaos({

@@ -146,8 +146,13 @@ describe('durability of the disk spool with a real gateway process', () => {
     await waitFor(async () => (await gw.status()).readiness.problems.some((p) => p.startsWith('spool: full')), { timeoutMs: 10_000 });
     const held = await gw.status();
     assert.ok(held.messages.accepted < N, `accepted ${held.messages.accepted} of ${N} while full`);
-    // Longer than the keepalive: the held message stalls mqtt.js, the connection drops and comes back.
-    await new Promise((r) => setTimeout(r, 8000));
+    // The held message stalls mqtt.js past the keepalive: the connection drops and comes back (the broker keeps what
+    // was not acknowledged across it). Waited for, not slept through.
+    const mqttLog = (msg: string) => gw.logs().filter((l) => l.msg === msg).length;
+    await waitFor(() => mqttLog('mqtt disconnected') >= 1 && mqttLog('mqtt connected') >= 2, {
+      timeoutMs: 60_000,
+      message: () => `mqtt connected ${mqttLog('mqtt connected')}×, disconnected ${mqttLog('mqtt disconnected')}×`,
+    });
     await vm.restart();
     const series = await vm.waitForSeries('block_seq', (s) => new Set(s.flatMap((x) => x.values)).size >= N, 60_000);
     assert.deepEqual(

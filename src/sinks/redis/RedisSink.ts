@@ -12,6 +12,7 @@ import { SentinelTlsDiagnosis } from './SentinelTlsDiagnosis.ts';
 import type { RedisWriter } from './RedisWriter.ts';
 import type { CollapsingLog } from '../../log/CollapsingLog.ts';
 import { describeTlsError } from '../../tls/describeTlsError.ts';
+import type { ResolvedTls } from '../../tls/resolveTls.ts';
 
 /** How long a clean QUIT may take at shutdown before the connection is simply closed. */
 const QUIT_TIMEOUT_MS = 1000;
@@ -38,7 +39,7 @@ export interface RedisSinkOptions {
 export class RedisSink implements Sink {
   readonly name: string;
   readonly type = 'redis';
-  readonly #config: RedisSinkConfig;
+  #config: RedisSinkConfig;
   readonly #logger: Logger;
   readonly #collapsed: CollapsingLog;
   readonly #builder: RedisBatchBuilder;
@@ -60,6 +61,47 @@ export class RedisSink implements Sink {
   }
 
   async start(): Promise<void> {
+    const { client, writer } = this.#connect();
+    this.#client = client;
+    this.#writer = writer;
+  }
+
+  /**
+   * A new client with the renewed TLS material, connecting in the background; once it is ready (at most
+   * `resilience.timeoutMs`) it takes the next writes, and the old one ends after what it has sent (QUIT is answered
+   * after the replies before it: a write in flight finishes on it). A TLS handshake the server refuses keeps the
+   * old client and throws, naming the error; a server that is unreachable does not (the new client goes on trying).
+   */
+  async renewTls(tls: ResolvedTls): Promise<void> {
+    const old = this.#client;
+    if (old === undefined) return;
+    const previous = this.#config;
+    this.#config = { ...previous, tls };
+    const next = this.#connect();
+    const refused = await readyOrRefused(next.client, this.#config.resilience.timeoutMs, tls.label);
+    if (refused !== undefined) {
+      next.client.disconnect();
+      this.#config = previous;
+      throw new Error(
+        `${tls.label}: the renewed TLS material was not accepted (${refused}); the running connection goes on with the old one`,
+      );
+    }
+    if (this.#client !== old) {
+      // Stopped (or renewed again) meanwhile: this client is not needed.
+      next.client.disconnect();
+      return;
+    }
+    this.#client = next.client;
+    this.#writer = next.writer;
+    this.#logger.info(
+      { target: next.target, ready: next.client.status === 'ready' },
+      'redis: renewed TLS material in use for the next writes',
+    );
+    await closeClient(old);
+  }
+
+  /** The client of the configured mode with the sink's error and ready handlers, connecting in the background. */
+  #connect(): { readonly client: Redis | Cluster; readonly writer: RedisWriter; readonly target: string } {
     const c = this.#config;
     const { client, writer, target } = createRedisConnection(c, {
       extra: this.#extra,
@@ -95,10 +137,9 @@ export class RedisSink implements Sink {
       diagnosis?.reset();
       this.#logger.info({ target }, 'redis connected'); // the logger is the sink's child: it carries "sink" already
     });
-    this.#client = client;
-    this.#writer = writer;
     // Connect in the background: the gateway starts even when Redis is down.
     client.connect().catch(() => {});
+    return { client, writer, target };
   }
 
   async write(batch: Batch, signal: AbortSignal): Promise<WriteResult> {
@@ -151,21 +192,49 @@ export class RedisSink implements Sink {
     const client = this.#client;
     this.#client = undefined;
     this.#writer = undefined;
-    if (client === undefined) return;
-    // QUIT waits for a connection: one that is not there (a server down, Sentinels refusing the credentials) would
-    // keep the gateway's shutdown waiting forever. Closed at once then; otherwise QUIT, bounded.
-    if (client.status !== 'ready') {
-      client.disconnect();
-      return;
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([client.quit(), new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)))]);
-    } catch {
-      // closed below either way
-    } finally {
-      clearTimeout(timer);
-      client.disconnect();
-    }
+    if (client !== undefined) await closeClient(client);
   }
+}
+
+/**
+ * QUIT waits for a connection: one that is not there (a server down, Sentinels refusing the credentials) would
+ * keep the gateway's shutdown waiting forever. Closed at once then; otherwise QUIT, bounded.
+ */
+async function closeClient(client: Redis | Cluster): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([client.quit(), new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)))]);
+  } catch {
+    // closed below either way
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+/** Waits until `client` is ready or `timeoutMs` passed: undefined then, or the TLS error that refused it first. */
+function readyOrRefused(client: Redis | Cluster, timeoutMs: number, label: string): Promise<string | undefined> {
+  if (client.status === 'ready') return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const done = (refused: string | undefined): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('node error', onError);
+      resolve(refused);
+    };
+    const onReady = (): void => done(undefined);
+    const onError = (error: Error): void => {
+      const tls = describeTlsError(error, label);
+      if (tls !== undefined) done(tls);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('node error', onError);
+  });
 }

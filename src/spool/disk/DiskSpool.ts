@@ -87,6 +87,10 @@ export class DiskSpool implements Spool {
   }
 
   /** The spool's identity (made once, when the spool directory is created). */
+  get discards(): number {
+    return this.#writer.discards;
+  }
+
   get origin(): string {
     return this.#ledger.origin;
   }

@@ -39,6 +39,8 @@ export class SpoolWriter {
   readonly #sync: GroupSync;
   /** Records appended but discarded because they could not be written, since the last `flush()`. */
   #discardedSinceFlush = false;
+  /** Discards since open (see Spool.discards). */
+  #discards = 0;
 
   constructor(options: SpoolWriterOptions) {
     this.#o = options;
@@ -47,6 +49,7 @@ export class SpoolWriter {
     this.#sync = new GroupSync({
       fd: () => this.#file.fd,
       intervalMs: options.fsyncIntervalMs,
+      write: () => void this.writePending(),
       onSync: () => this.#ledger.counters.fsyncs++,
       fs: options.ledger.fs,
     });
@@ -114,6 +117,10 @@ export class SpoolWriter {
     return this.#roll(sinks);
   }
 
+  get discards(): number {
+    return this.#discards;
+  }
+
   flush(): boolean {
     this.writePending();
     const written = !this.#discardedSinceFlush;
@@ -121,12 +128,13 @@ export class SpoolWriter {
     return written;
   }
 
+  /**
+   * ack=fsync: calls back once the records appended so far are on disk. They are not written here: the group
+   * commit writes every record of its cycle with one write(2) right before its fdatasync (GroupSync), or the end
+   * of a burst writes them first; a failed write fails the callback.
+   */
   sync(callback: (error?: Error | null) => void): void {
-    if (!this.writePending()) {
-      callback(new Error(`spool write failed: ${acceptance(this.#ledger.refusal.refusal).fullReason ?? 'EIO'}`));
-      return;
-    }
-    this.#sync.sync(callback);
+    this.#sync.sync(callback, this.#ledger.pending.count === 0);
   }
 
   /** Closing: writes what is pending and closes the active file. */
@@ -160,12 +168,14 @@ export class SpoolWriter {
         at += size;
       }
       pending.clear();
-      this.#sync.markDirty();
+      this.#sync.written();
       return true;
     }
     ledger.counters.unwrittenRecords += pending.count;
     ledger.discardPending();
     this.#discardedSinceFlush = true;
+    this.#discards++;
+    this.#sync.discarded(new Error(`spool write failed: ${acceptance(ledger.refusal.refusal).fullReason ?? 'EIO'}`));
     return false;
   }
 

@@ -130,9 +130,14 @@ export async function runSpoolWorkload(options: {
       // A sink's worker may run between two messages of a burst: it reads the records not yet written.
       if (rng() < 0.15) step(int(rng, SINKS.length));
     }
-    if (!spool.flush()) throw new Error('flush failed');
-    if (options.ack === 'write') for (const s of appended) events.push({ kind: 'ack', at: fs.ops.length, seq: s });
-    else
+    if (options.ack === 'write') {
+      if (!spool.flush()) throw new Error('flush failed');
+      for (const s of appended) events.push({ kind: 'ack', at: fs.ops.length, seq: s });
+    } else {
+      // ack=fsync: the burst's end writes the records before or after the sync is asked for, or not at all (the
+      // group commit's turn writes them, with whatever else was appended, right before its fdatasync).
+      const order = int(rng, 3);
+      if (order === 0 && !spool.flush()) throw new Error('flush failed');
       syncs.push(
         new Promise<void>((resolve, reject) =>
           spool.sync((error) => {
@@ -145,6 +150,8 @@ export async function runSpoolWorkload(options: {
           }),
         ),
       );
+      if (order === 1 && !spool.flush()) throw new Error('flush failed');
+    }
     for (let s = 0; s < SINKS.length; s++) if (rng() < pace[s]!) step(s);
     // Let the background run: fdatasyncs (group commit, ack=write's interval), checkpoint saves.
     const r = rng();

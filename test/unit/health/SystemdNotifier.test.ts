@@ -9,55 +9,111 @@ import { Gateway } from '../../../src/Gateway.ts';
 import { loadConfig } from '../../../src/config/loadConfig.ts';
 import { FakeSink } from '../../fakes/FakeSink.ts';
 import { memoryLogger } from '../../fakes/silentLogger.ts';
+import { FakeNotifierTimers } from '../../fakes/FakeNotifierTimers.ts';
+import { waitFor } from '../../harness/waitFor.ts';
 
 function recorder(): { sent: string[][]; send: (a: readonly string[]) => Promise<void> } {
   const sent: string[][] = [];
   return { sent, send: async (a) => void sent.push([...a]) };
 }
 
+const pings = (sent: string[][]): number => sent.filter((s) => s[0] === 'WATCHDOG=1').length;
+
+/** A promise and the function that settles it. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+// The watchdog's ticks run on FakeNotifierTimers: a loaded machine delays real timers and stalls the loop, which
+// the notifier rightly treats as lag (it skips the ping), so real timers cannot say how many pings are due.
 describe('SystemdNotifier', () => {
   it('does nothing at all without NOTIFY_SOCKET', async () => {
     const { sent, send } = recorder();
-    const n = new SystemdNotifier({ env: { WATCHDOG_USEC: '20000' }, logger: memoryLogger().logger, send });
+    const timers = new FakeNotifierTimers();
+    const n = new SystemdNotifier({ env: { WATCHDOG_USEC: '20000' }, logger: memoryLogger().logger, send, timers });
     assert.equal(n.enabled, false);
     n.ready('up');
-    await sleep(50);
+    await timers.advance(50);
     n.stopping();
     assert.deepEqual(sent, []);
+    assert.equal(timers.active, 0);
   });
 
   it('READY=1 with a one-line status, WATCHDOG=1 every half of WATCHDOG_USEC, STOPPING=1 ends the pings', async () => {
     const { sent, send } = recorder();
-    const n = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '100000' }, logger: memoryLogger().logger, send });
+    const timers = new FakeNotifierTimers();
+    const n = new SystemdNotifier({
+      env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '100000' },
+      logger: memoryLogger().logger,
+      send,
+      timers,
+    });
     assert.equal(n.pingIntervalMs, 50);
     n.ready('gw: spool open\nhealth on :8080');
     assert.deepEqual(sent[0], ['READY=1', 'STATUS=gw: spool open health on :8080']);
-    await sleep(180);
-    const pings = sent.filter((s) => s[0] === 'WATCHDOG=1').length;
-    assert.ok(pings >= 2 && pings <= 4, `${pings} pings in 180 ms at 50 ms`);
+    await timers.advance(49);
+    assert.equal(pings(sent), 0);
+    await timers.advance(131);
+    assert.equal(pings(sent), 3, 'at 50, 100 and 150 ms');
     n.stopping();
     n.stopping();
     const count = sent.length;
     assert.deepEqual(sent.at(-1), ['STOPPING=1', 'STATUS=stopping']);
-    await sleep(120);
+    assert.equal(timers.active, 0, 'the ping timer is cleared');
+    await timers.advance(120);
     assert.equal(sent.length, count, 'no pings after STOPPING=1, and STOPPING=1 only once');
   });
 
+  it('the default timers (setInterval, performance.now, the loop-delay histogram) ping, and stop with STOPPING=1', async () => {
+    const { sent, send } = recorder();
+    // maxLagMs: a loaded machine may stall this loop longer than the 50 ms interval, which would skip pings.
+    const n = new SystemdNotifier({
+      env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '100000' },
+      logger: memoryLogger().logger,
+      send,
+      maxLagMs: 60_000,
+    });
+    n.ready('up');
+    await waitFor(() => pings(sent) >= 2, { message: () => `${pings(sent)} pings` });
+    n.stopping();
+    const count = sent.length;
+    await sleep(120);
+    assert.equal(sent.length, count, 'no pings after STOPPING=1');
+  });
+
   it('RELOADING=1 with MONOTONIC_USEC, then READY=1, in that order even when each delivery is slow', async () => {
-    const sent: string[][] = [];
+    const started: string[] = [];
+    const delivered: string[][] = [];
+    const held = new Map<string, () => void>();
     const slow = async (a: readonly string[]): Promise<void> => {
-      await sleep(a[0] === 'RELOADING=1' ? 60 : 5);
-      sent.push([...a]);
+      started.push(a[0]!);
+      const d = deferred();
+      held.set(a[0]!, d.resolve);
+      await d.promise;
+      delivered.push([...a]);
     };
-    const n = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x' }, logger: memoryLogger().logger, send: slow });
+    const n = new SystemdNotifier({
+      env: { NOTIFY_SOCKET: '/run/x' },
+      logger: memoryLogger().logger,
+      send: slow,
+      timers: new FakeNotifierTimers(),
+    });
     n.reloading();
     n.ready('up');
-    await sleep(150);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, ['RELOADING=1'], 'READY=1 waits for RELOADING=1 to be delivered');
+    held.get('RELOADING=1')!();
+    await waitFor(() => started.length === 2);
+    assert.deepEqual(started, ['RELOADING=1', 'READY=1']);
+    held.get('READY=1')!();
+    await waitFor(() => delivered.length === 2);
     assert.deepEqual(
-      sent.map((s) => s[0]),
+      delivered.map((s) => s[0]),
       ['RELOADING=1', 'READY=1'],
     );
-    assert.match(sent[0]![1]!, /^MONOTONIC_USEC=\d+$/);
+    assert.match(delivered[0]![1]!, /^MONOTONIC_USEC=\d+$/);
     n.stopping();
   });
 
@@ -69,67 +125,118 @@ describe('SystemdNotifier', () => {
     ]) {
       const { sent, send } = recorder();
       const { logger, lines } = memoryLogger();
-      const n = new SystemdNotifier({ env, logger, send, pid: 4242 });
+      const timers = new FakeNotifierTimers();
+      const n = new SystemdNotifier({ env, logger, send, pid: 4242, timers });
       n.ready('up');
-      await sleep(60);
+      await timers.advance(60);
       n.stopping();
       assert.deepEqual(
         sent.map((s) => s[0]),
         ['READY=1', 'STOPPING=1'],
         JSON.stringify(env),
       );
+      assert.equal(timers.active, 0, JSON.stringify(env));
       if (env.WATCHDOG_USEC === 'soon') assert.ok(lines().some((l) => l.WATCHDOG_USEC === 'soon'));
     }
     const { sent, send } = recorder();
+    const timers = new FakeNotifierTimers();
     const mine = new SystemdNotifier({
       env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000', WATCHDOG_PID: '4242' },
       logger: memoryLogger().logger,
       send,
       pid: 4242,
+      timers,
     });
     mine.ready('up');
-    await sleep(70);
+    await timers.advance(70);
     mine.stopping();
-    assert.ok(
-      sent.some((s) => s[0] === 'WATCHDOG=1'),
-      'WATCHDOG_PID = our pid: pings',
-    );
+    assert.equal(pings(sent), 3, 'WATCHDOG_PID = our pid: pings every 20 ms');
   });
 
-  it('skips a ping after the event loop was blocked longer than maxLagMs, and pings again once it recovers', async () => {
+  it('skips the ping of a tick that runs late by more than maxLagMs (the loop was blocked), and pings again once it recovers', async () => {
     const { sent, send } = recorder();
     const { logger, lines } = memoryLogger();
-    const n = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '200000' }, logger, send, maxLagMs: 60 });
+    const timers = new FakeNotifierTimers();
+    const n = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '200000' }, logger, send, maxLagMs: 60, timers });
     n.ready('up');
-    await sleep(30); // the lag histogram has sampled once
-    const end = Date.now() + 150;
-    while (Date.now() < end) {
-      // Block the loop for 150 ms: longer than maxLagMs.
-    }
-    await sleep(40);
-    assert.equal(sent.filter((s) => s[0] === 'WATCHDOG=1').length, 0, 'the ping after the block is skipped');
-    assert.ok(lines().some((l) => l.msg === 'event loop blocked: systemd watchdog ping skipped'));
-    await sleep(230);
+    await timers.advance(30);
+    timers.block(150); // the tick due at 100 ms runs at 180 ms: 80 ms late
+    await timers.advance(0);
+    assert.equal(pings(sent), 0, 'the ping after the block is skipped');
+    const warning = lines().find((l) => l.msg === 'event loop blocked: systemd watchdog ping skipped');
+    assert.ok(warning);
+    assert.equal(warning.lagMs, 80);
+    await timers.advance(100);
     n.stopping();
-    assert.ok(
-      sent.some((s) => s[0] === 'WATCHDOG=1'),
-      'a healthy interval pings again',
+    assert.equal(pings(sent), 1, 'a healthy interval pings again');
+  });
+
+  it('skips a ping when the loop-delay histogram saw a stall longer than maxLagMs since the last tick, even if the tick itself is on time', async () => {
+    const { sent, send } = recorder();
+    const { logger, lines } = memoryLogger();
+    const timers = new FakeNotifierTimers();
+    const n = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '200000' }, logger, send, maxLagMs: 60, timers });
+    n.ready('up');
+    timers.lagMs = 61;
+    await timers.advance(100);
+    assert.equal(pings(sent), 0);
+    assert.equal(lines().find((l) => l.msg === 'event loop blocked: systemd watchdog ping skipped')?.lagMs, 61);
+    timers.lagMs = 60; // not longer than maxLagMs
+    await timers.advance(100);
+    assert.equal(pings(sent), 1);
+    await timers.advance(100);
+    n.stopping();
+    assert.equal(pings(sent), 2, 'the histogram is reset at each tick');
+  });
+
+  it('starts no second ping while one is still being delivered', async () => {
+    const calls: string[] = [];
+    let release: (() => void) | undefined;
+    const send = async (a: readonly string[]): Promise<void> => {
+      calls.push(a[0]!);
+      if (a[0] !== 'WATCHDOG=1') return;
+      const d = deferred();
+      release = d.resolve;
+      await d.promise;
+    };
+    const timers = new FakeNotifierTimers();
+    const n = new SystemdNotifier({
+      env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '100000' },
+      logger: memoryLogger().logger,
+      send,
+      timers,
+    });
+    n.ready('up');
+    await timers.advance(200);
+    assert.equal(
+      calls.filter((c) => c === 'WATCHDOG=1').length,
+      1,
+      'the ticks at 100, 150 and 200 ms find the ping of 50 ms still running',
     );
+    release!();
+    await timers.advance(50);
+    n.stopping();
+    assert.equal(calls.filter((c) => c === 'WATCHDOG=1').length, 2);
   });
 
   it('a failing delivery is logged once and never throws', async () => {
     const { logger, lines } = memoryLogger();
+    let attempts = 0;
+    const timers = new FakeNotifierTimers();
     const n = new SystemdNotifier({
       env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '20000' },
       logger,
       send: async () => {
+        attempts++;
         throw new Error('spawn systemd-notify ENOENT');
       },
+      timers,
     });
     n.ready('up');
-    await sleep(60);
+    await timers.advance(60);
     n.stopping();
-    await sleep(5);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(attempts, 8, 'READY=1, six pings (every 10 ms), STOPPING=1');
     const failures = lines().filter((l) => l.msg === 'systemd notification failed');
     assert.equal(failures.length, 1);
     assert.match(String(failures[0]!.err), /ENOENT/);

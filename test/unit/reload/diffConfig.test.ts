@@ -21,6 +21,15 @@ describe('diffConfig: what a reload applies live', () => {
     assert.deepEqual(diffConfig(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '1' }), load()).restartKeys, []);
   });
 
+  it("sparkplug.hostId needs a restart: the STATE is the connection's Will, registered in its CONNECT", () => {
+    const host = {
+      EDGEBRIDGE_ROUTES: JSON.stringify([{ topic: 'spBv1.0/#', format: 'sparkplug', measurement: 'sparkplug' }]),
+      EDGEBRIDGE_MQTT_STATUS_TOPIC: '',
+    };
+    const d = diffConfig(load(host), load({ ...host, EDGEBRIDGE_SPARKPLUG_HOST_ID: 'scada' }));
+    assert.deepEqual(d.restartKeys, ['sparkplug.hostId']);
+  });
+
   it('routes, per-point limits and the gateway tag: a new router', () => {
     const routes = JSON.stringify([{ topic: 'plant/{device}/{measurement}' }]);
     const envs: Record<string, string>[] = [

@@ -38,7 +38,7 @@ class FakeMember implements GroupMember {
   }
 }
 
-function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unknown; marker?: boolean } = {}) {
+function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unknown; presence?: unknown; marker?: boolean } = {}) {
   const { logger } = memoryLogger('silent');
   const members: FakeMember[] = [];
   const stats = Array.from({ length: mqtt.connections }, () => new SourceStats());
@@ -51,6 +51,7 @@ function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unkno
     collapsed: new CollapsingLog({ logger, intervalMs: 10_000 }),
     ...(extra.deadLetter ? { deadLetter: extra.deadLetter as never } : {}),
     ...(extra.commands ? { commands: extra.commands as never } : {}),
+    ...(extra.presence ? { presence: extra.presence as never } : {}),
     ...(extra.marker ? { sessionMarker: (i: number) => new SessionMarker({ file: `/nowhere/mqtt-session-${i}.json` }) } : {}),
     createMember: (o) => {
       const m = new FakeMember(o);
@@ -62,9 +63,9 @@ function group(mqtt: MqttConfig, extra: { deadLetter?: unknown; commands?: unkno
 }
 
 describe('mqtt.connections', () => {
-  it('auto: 1 with ack=write, 8 with ack=fsync, 1 with ack=fsync and a Sparkplug route', () => {
+  it('auto: 1 with ack=write, 16 with ack=fsync, 1 with ack=fsync and a Sparkplug route', () => {
     assert.equal(load().mqtt.connections, 1);
-    assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync' }).mqtt.connections, 8);
+    assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync' }).mqtt.connections, 16);
     const sparkplug = JSON.stringify([{ topic: 'spBv1.0/#', format: 'sparkplug', measurement: 'sparkplug' }]);
     assert.equal(load({ EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_ROUTES: sparkplug }).mqtt.connections, 1);
     assert.equal(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8);
@@ -75,7 +76,7 @@ describe('mqtt.connections', () => {
     try {
       const env = { EDGEBRIDGE_SPOOL_ACK: 'fsync', EDGEBRIDGE_SPOOL_DIR: dir };
       const clientId = load(env).mqtt.clientId;
-      assert.equal(load(env).mqtt.connections, 8, 'a new installation');
+      assert.equal(load(env).mqtt.connections, 16, 'a new installation');
       const marker = (id: string, persistent: boolean) =>
         fs.writeFileSync(
           path.join(dir, 'mqtt-session.json'),
@@ -85,9 +86,9 @@ describe('mqtt.connections', () => {
       assert.equal(load(env).mqtt.connections, 1, 'the session of the one connection is kept');
       assert.equal(load({ ...env, EDGEBRIDGE_MQTT_CONNECTIONS: '8' }).mqtt.connections, 8, 'an explicit count is the operator’s choice');
       marker(clientId, false);
-      assert.equal(load(env).mqtt.connections, 8, 'a clean session strands nothing');
+      assert.equal(load(env).mqtt.connections, 16, 'a clean session strands nothing');
       marker('another-id', true);
-      assert.equal(load(env).mqtt.connections, 8, 'a session of another client id is not this one');
+      assert.equal(load(env).mqtt.connections, 16, 'a session of another client id is not this one');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -141,10 +142,11 @@ describe('connectionConfig', () => {
 });
 
 describe('MqttSourceGroup', () => {
-  it('builds one member per connection, each with its own stats and session marker; dead letter and commands on connection 0', () => {
+  it('builds one member per connection, each with its own stats and session marker; dead letter, commands and presence on connection 0', () => {
     const deadLetter = { attach() {} };
     const commands = { attach() {} };
-    const { g, members, stats } = group(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '3' }).mqtt, { deadLetter, commands, marker: true });
+    const presence = { subscriptions: [] };
+    const { g, members, stats } = group(load({ EDGEBRIDGE_MQTT_CONNECTIONS: '3' }).mqtt, { deadLetter, commands, presence, marker: true });
     assert.equal(members.length, 3);
     assert.deepEqual(
       members.map((m) => m.options.stats),
@@ -155,11 +157,15 @@ describe('MqttSourceGroup', () => {
       ['/nowhere/mqtt-session-0.json', '/nowhere/mqtt-session-1.json', '/nowhere/mqtt-session-2.json'],
     );
     assert.deepEqual(
-      members.map((m) => [(m.options.deadLetter as unknown) === deadLetter, m.options.commands === commands]),
+      members.map((m) => [
+        (m.options.deadLetter as unknown) === deadLetter,
+        m.options.commands === commands,
+        (m.options.presence as unknown) === presence,
+      ]),
       [
-        [true, true],
-        [false, false],
-        [false, false],
+        [true, true, true],
+        [false, false, false],
+        [false, false, false],
       ],
     );
     assert.deepEqual(

@@ -110,7 +110,7 @@ describe('Burst and the read coalescing', () => {
   function burst(): { burst: Burst; held: Stream[] } {
     const held: Stream[] = [];
     const coalescer = { hold: (s: Stream | undefined) => s !== undefined && held.push(s) } as unknown as ReadCoalescer;
-    const spool = { flush: () => true } as unknown as Spool;
+    const spool = { flush: () => true, discards: 0 } as unknown as Spool;
     const logger = { error: () => undefined } as unknown as Logger;
     return { burst: new Burst({ spool, stats: new SourceStats(), logger, coalescer }), held };
   }

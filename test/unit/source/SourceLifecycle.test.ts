@@ -72,4 +72,30 @@ describe('SourceLifecycle', () => {
     assert.equal(l.on({ kind: 'stop' }).kind, 'idle');
     assert.deepEqual(l.state, { kind: 'stopped', client: undefined, connection: 0, connected: false });
   });
+  it('renew: connected → renewing → (its close) connecting at once, no reconnect delay, a new connection number', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const l = lifecycle();
+      const client = fakeClient();
+      l.on({ kind: 'start', client });
+      l.on({ kind: 'renew' });
+      assert.equal(l.state.kind, 'connecting', 'only a connection that is up is renewed');
+      l.on({ kind: 'connect' });
+      l.on({ kind: 'renew' });
+      assert.deepEqual(l.state, { kind: 'renewing', client, connection: 0 });
+      assert.equal(l.holds(0), true, 'until the close, a held acknowledgement still goes out on its connection');
+      assert.equal(l.on({ kind: 'close' }).kind, 'renewing');
+      assert.deepEqual(l.state, { kind: 'connecting', client, connection: 1 });
+      assert.equal(l.holds(0), false, 'never acknowledged on the renewed connection: the broker redelivers it');
+      mock.timers.tick(10_000);
+      assert.equal(client.reconnects, 0, 'mqtt.js reconnect() connects by itself: no timer of ours');
+      l.on({ kind: 'connect' });
+      assert.equal(l.state.kind, 'connected');
+      l.on({ kind: 'renew' });
+      l.on({ kind: 'stop' });
+      assert.deepEqual(l.state, { kind: 'stopped', client, connection: 1, connected: true });
+    } finally {
+      mock.timers.reset();
+    }
+  });
 });

@@ -246,11 +246,13 @@ describe('DiskSpool on a really full disk that recovers (a 2 MiB tmpfs)', () => 
   const canMount = process.getuid?.() === 0;
   it('defaults (16 MiB segments on a 2 MiB disk): ENOSPC, the sinks catch up, appends resume by themselves', {
     skip: canMount ? false : 'needs root to mount a tmpfs',
-  }, async () => {
+  }, async (t) => {
     const dir = tempDir();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' });
     try {
       const { spool } = await openSpool(dir, { maxBytes: 1 << 30, segmentBytes: 16 * 1024 * 1024 });
+      // The refusal after ENOSPC lifts on a timer (1 s): mocked, so the 8 rounds do not wait 8 s of wall clock.
+      t.mock.timers.enable({ apis: ['setTimeout'] });
       let appended = 0;
       let delivered = 0;
       let refusedRounds = 0;
@@ -262,7 +264,9 @@ describe('DiskSpool on a really full disk that recovers (a 2 MiB tmpfs)', () => 
         refusedRounds++;
         delivered += readAll(spool, 0).length;
         readAll(spool, 1);
-        await spool.whenWritable();
+        const writable = spool.whenWritable();
+        t.mock.timers.tick(1000);
+        await writable;
       }
       assert.equal(refusedRounds, 8);
       assert.ok(appended > 3 * 20_000, `${appended} records through a 2 MiB disk`);

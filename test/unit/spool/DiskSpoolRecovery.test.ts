@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { DiskSpoolOptions } from '../../../src/spool/disk/DiskSpool.ts';
 import { entry } from './spoolContract.ts';
 import { BIG, openSpool, readAll, segmentFiles, tempDir } from './spoolTestKit.ts';
+import { waitFor } from '../../harness/waitFor.ts';
 
 /** The recovery tests' spool: small segments, so restarts cross segment boundaries. */
 function open(dir: string, overrides: Partial<DiskSpoolOptions> = {}) {
@@ -178,7 +179,8 @@ describe('DiskSpool ack modes', () => {
         done.push(i);
       });
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // A busy disk can take far longer than one would guess for an fdatasync: wait for the waiters, not a while.
+    await waitFor(() => done.length === 10, { message: () => `${done.length} of 10 waiters called` });
     assert.deepEqual(done, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.ok(spool.stats().fsyncs! <= 2, `${spool.stats().fsyncs} fsyncs for 10 waiters`);
     await spool.close();
@@ -190,8 +192,7 @@ describe('DiskSpool ack modes', () => {
     assert.equal(spool.syncBeforeAck, false);
     spool.append(entry(1, 0b11));
     assert.equal(spool.flush(), true, 'the end of a burst writes the record');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.ok(spool.stats().fsyncs! >= 1);
+    await waitFor(() => spool.stats().fsyncs! >= 1, { message: 'no background fsync' });
     const idle = spool.stats().fsyncs!;
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(spool.stats().fsyncs, idle, 'no fsync while nothing was written');

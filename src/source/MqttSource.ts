@@ -409,11 +409,22 @@ export class MqttSource {
    * ack=fsync: acknowledge once the record is on disk, but only on the connection the message came in on.
    * mqtt.js would queue a late PUBACK and send it on the next connection, where the broker may have given that
    * packet id to another message: acknowledging a message we never received. Unacknowledged, the broker
-   * redelivers it instead (a duplicate record, never a loss).
+   * redelivers it instead (a duplicate record, never a loss). A record that could not be made durable (a failed
+   * write or fdatasync) drops the connection: the broker redelivers only on a new one, and until then the message
+   * would hold a slot of its in-flight window (enough of them stall the connection for good).
    */
   #ackAfterSync(done: DoneCallback, connection: number): void {
     this.#options.spool.sync((error) => {
-      if (!this.#lifecycle.holds(connection)) return;
+      const state = this.#lifecycle.state;
+      if (!this.#lifecycle.holds(connection) || state.kind === 'idle' || state.kind === 'stopped') return;
+      if (error) {
+        this.#options.collapsed.error(
+          `sync:${error.message}`,
+          { err: error.message },
+          'spool could not make a record durable: reconnecting without acknowledging it',
+        );
+        state.client.stream?.destroy();
+      }
       done(error ?? undefined);
     });
   }

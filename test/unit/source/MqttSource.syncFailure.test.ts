@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { IPublishPacket } from 'mqtt';
+import { MqttSource } from '../../../src/source/MqttSource.ts';
+import type { Entry } from '../../../src/spool/Entry.ts';
+import type { Spool } from '../../../src/spool/Spool.ts';
+import { mqttSourceOptions } from '../../fakes/mqttSourceOptions.ts';
+import { memoryLogger } from '../../fakes/silentLogger.ts';
+
+class FakeStream {
+  destroyed = 0;
+  writableNeedDrain = false;
+  cork(): void {}
+  uncork(): void {}
+  destroy(): void {
+    this.destroyed++;
+  }
+}
+
+class FakeClient extends EventEmitter {
+  connected = true;
+  stream = new FakeStream();
+  handleMessage: (packet: IPublishPacket, done: (error?: Error) => void) => void = () => undefined;
+  reschedulePing(): void {}
+  subscribe(): void {}
+  publish(): void {}
+  end(): void {}
+}
+
+const ENTRY: Entry = { lines: 'm,device=d t=1 1', points: 1, sinks: 0b1, receivedAt: 1 };
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('MqttSource ack=fsync: the spool cannot make a record durable (a failed fdatasync)', () => {
+  it('drops the connection (the broker redelivers what it holds unacknowledged), logs the error, sends no PUBACK', async () => {
+    const client = new FakeClient();
+    const { logger, lines } = memoryLogger('info');
+    const waiters: ((error?: Error | null) => void)[] = [];
+    const spool = {
+      append: () => true,
+      flush: () => true,
+      discards: 0,
+      syncBeforeAck: true,
+      sync: (cb: (error?: Error | null) => void) => waiters.push(cb),
+    } as unknown as Spool;
+    const source = new MqttSource({ ...mqttSourceOptions(client, logger), spool, router: { route: () => ({ kind: 'ok', entry: ENTRY }) } });
+    source.start();
+    client.emit('connect', { sessionPresent: true });
+    const acks: (Error | undefined)[] = [];
+    for (let id = 1; id <= 3; id++)
+      client.handleMessage(
+        { cmd: 'publish', topic: 'sensors/d/m', payload: Buffer.from('{"t":1}'), qos: 1, dup: false, retain: false, messageId: id },
+        (error) => acks.push(error),
+      );
+    await tick();
+    assert.equal(waiters.length, 3);
+    for (const w of waiters) w(Object.assign(new Error('EIO: injected fdatasync'), { code: 'EIO' }));
+    assert.ok(
+      acks.every((e) => e instanceof Error),
+      'no message acknowledged',
+    );
+    // Without a reconnect the broker never redelivers them, and they hold its in-flight window on this connection.
+    assert.ok(client.stream.destroyed >= 1, 'the connection is dropped');
+    assert.ok(
+      lines().some((l) => Number(l.level) >= 50 && /EIO: injected fdatasync/.test(JSON.stringify(l))),
+      'the error is logged',
+    );
+  });
+});

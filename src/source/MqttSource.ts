@@ -450,12 +450,22 @@ export class MqttSource {
         stats.blocked--;
         stats.accepted++;
         if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
-        else done();
+        // ack=write: appended outside a burst, so written here before its PUBACK (else it would leave first).
+        else if (spool.flush()) done();
+        else this.#dropUnwritten(connection);
       } else {
         void spool.whenWritable().then(attempt);
       }
     };
     void spool.whenWritable().then(attempt);
+  }
+
+  /** The records of a held message could not be written: no PUBACK, and the broker redelivers it on a new connection. */
+  #dropUnwritten(connection: number): void {
+    const state = this.#lifecycle.state;
+    this.#options.stats.burstsUnwritten++;
+    this.#options.logger.error({}, 'spool could not write a held message: reconnecting without acknowledging it');
+    if (this.#lifecycle.holds(connection) && state.kind !== 'idle' && state.kind !== 'stopped') state.client.stream?.destroy();
   }
 }
 

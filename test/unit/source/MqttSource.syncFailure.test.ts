@@ -67,3 +67,79 @@ describe('MqttSource ack=fsync: the spool cannot make a record durable (a failed
     );
   });
 });
+
+describe('MqttSource ack=write, overflow=block: a message appended once the spool has room again', () => {
+  function blocked(writeFails: boolean) {
+    const events: string[] = [];
+    const client = new FakeClient();
+    let corked = false;
+    client.stream.cork = () => {
+      corked = true;
+      events.push('cork');
+    };
+    client.stream.uncork = () => {
+      corked = false;
+      events.push('uncork');
+    };
+    const { logger } = memoryLogger('silent');
+    let room = false;
+    let writable: (() => void) | undefined;
+    let discarded = false;
+    const spool = {
+      append: () => room,
+      whenWritable: () => new Promise<void>((resolve) => (writable = resolve)),
+      flush: () => {
+        events.push('write');
+        const ok = !(writeFails && room) && !discarded;
+        discarded = false;
+        return ok;
+      },
+      discards: 0,
+      syncBeforeAck: false,
+    } as unknown as Spool;
+    const source = new MqttSource({ ...mqttSourceOptions(client, logger), spool, router: { route: () => ({ kind: 'ok', entry: ENTRY }) } });
+    source.start();
+    client.emit('connect', { sessionPresent: true });
+    client.handleMessage(
+      { cmd: 'publish', topic: 'sensors/d/m', payload: Buffer.from('{"t":1}'), qos: 1, dup: false, retain: false, messageId: 1 },
+      (error) => events.push(error ? 'no-ack' : corked ? 'ack(corked)' : 'ack'),
+    );
+    const free = () => {
+      room = true;
+      writable?.();
+    };
+    return { client, events, free };
+  }
+
+  /** When the PUBACK reaches the socket: at the ack, or at the uncork after an ack written into the corked socket. */
+  function wireAt(events: string[]): number {
+    const ack = events.findIndex((e) => e.startsWith('ack'));
+    if (ack < 0) return -1;
+    return events[ack] === 'ack' ? ack : events.indexOf('uncork', ack);
+  }
+
+  it('its PUBACK leaves after its record is written (write(2)), not while it is still in the pending buffer', async () => {
+    const s = blocked(false);
+    await tick();
+    s.events.length = 0; // the first burst (nothing appended in it)
+    s.free();
+    await tick();
+    await tick();
+    const wire = wireAt(s.events);
+    assert.ok(wire >= 0, `acknowledged: ${s.events.join(' ')}`);
+    const write = s.events.indexOf('write');
+    assert.ok(write >= 0 && write < wire, `written before the PUBACK leaves: ${s.events.join(' ')}`);
+  });
+
+  it('a record that could not be written is not acknowledged: the connection is dropped', async () => {
+    const s = blocked(true);
+    await tick();
+    s.events.length = 0;
+    const destroyedBefore = s.client.stream.destroyed;
+    s.free();
+    await tick();
+    await tick();
+    assert.equal(wireAt(s.events), -1, `no PUBACK on the wire: ${s.events.join(' ')}`);
+    assert.ok(s.client.stream.destroyed > destroyedBefore);
+  });
+});

@@ -13,6 +13,8 @@ export interface GroupSyncOptions {
    */
   readonly write?: () => void;
   readonly onSync?: () => void;
+  /** An fdatasync failed (its waiters get the error; the background one has none to tell). */
+  readonly onError?: (error: NodeJS.ErrnoException) => void;
   readonly fs?: SpoolFs;
 }
 
@@ -136,6 +138,7 @@ export class GroupSync {
       this.#running = false;
       this.#o.onSync?.();
       // EBADF: the segment was sealed (and flushed synchronously) meanwhile; its data is on disk.
+      if (error !== null && error.code !== 'EBADF' && this.#inFlightFailed === undefined) this.#o.onError?.(error);
       const e = this.#inFlightFailed ?? (error !== null && error.code !== 'EBADF' ? error : null);
       this.#inFlightFailed = undefined;
       const failed = e === null ? waiters : [...waiters, ...this.#waiters.splice(0)];

@@ -51,6 +51,11 @@ export class SpoolWriter {
       intervalMs: options.fsyncIntervalMs,
       write: () => void this.writePending(),
       onSync: () => this.#ledger.counters.fsyncs++,
+      onError: (error) =>
+        this.#ledger.logger.error(
+          { code: errorCode(error), err: error.message },
+          'spool: fdatasync failed: the records since the last one may not be on disk',
+        ),
       fs: options.ledger.fs,
     });
   }

@@ -187,3 +187,20 @@ describe('DiskSpool ack=fsync: a roll whose fdatasync of the sealed segment fail
     await spool.close();
   });
 });
+
+describe('DiskSpool: a failed fdatasync is logged (injected fs)', () => {
+  it('ack=write: the background fdatasync that fails says so (nobody waits on it to report the error)', async () => {
+    const disk = recordingFs();
+    const { spool, log } = await openSpool(tempDir(), { ack: 'write', fsyncIntervalMs: 10, fs: disk.fs });
+    spool.append(entry(1, 0b11));
+    assert.equal(spool.flush(), true);
+    for (let i = 0; i < 100 && disk.held.length === 0; i++) await settled();
+    disk.finish(Object.assign(new Error('EIO: injected fdatasync'), { code: 'EIO' }));
+    const errors = log.lines().filter((l) => Number(l.level) >= 50);
+    assert.ok(
+      errors.some((l) => /EIO/.test(JSON.stringify(l))),
+      `an error logged: ${JSON.stringify(log.lines())}`,
+    );
+    await spool.close();
+  });
+});

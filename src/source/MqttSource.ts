@@ -115,6 +115,13 @@ export class MqttSource {
     this.#options.deadLetter?.attach(client);
     this.#options.commands?.attach(client);
     client.on('connect', (connack) => {
+      // A connection made after stop(): a renewal's reconnect (mqtt.js makes it once its DISCONNECT is done, and the
+      // stop's end() returns at once meanwhile). Closed at once: no 'online' status after the stop's 'offline', no
+      // subscriptions; the broker sends the Will.
+      if (this.#lifecycle.state.kind === 'stopped') {
+        client.stream?.destroy();
+        return;
+      }
       this.#lifecycle.on({ kind: 'connect' });
       stats.connected = true;
       stats.connects++;

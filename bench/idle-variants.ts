@@ -4,32 +4,14 @@
  *
  *   node bench/idle-variants.ts --reps 3 --variant 'NAME|MAIN|NODE_OPTIONS|NODE ARGS|ENV' ...
  *
- * MAIN: the entry point ('' = dist/main.js); NODE ARGS: flags NODE_OPTIONS does not allow (--max-lazy…);
- * ENV: more of the environment, space-separated NAME=value (MALLOC_ARENA_MAX=2). Empty fields are skipped.
+ * The variant's fields: bench/variantSpec.ts.
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { median, memoryBreakdown, withScenario } from '../test/harness/index.ts';
 import { benchArgs, benchParams, sleep, startGateway, type BenchContext } from './BenchContext.ts';
 import { memText } from './format.ts';
-
-interface Variant {
-  readonly name: string;
-  readonly main: string;
-  readonly env: Record<string, string>;
-  readonly nodeArgs: string;
-}
-
-function parseVariant(spec: string): Variant {
-  const [name = spec, main = '', nodeOptions = '', nodeArgs = '', env = ''] = spec.split('|');
-  const extra = Object.fromEntries(
-    env
-      .split(/\s+/)
-      .filter((a) => a.includes('='))
-      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
-  );
-  return { name, main, nodeArgs, env: { NODE_ENV: 'production', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...extra } };
-}
+import { parseVariant, useVariant } from './variantSpec.ts';
 
 const log = (msg: string): void => void process.stderr.write(`[idle ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -46,9 +28,7 @@ async function main(): Promise<void> {
     const P = benchParams(benchArgs([]));
     for (let rep = 1; rep <= Number(values.reps); rep++) {
       for (const v of variants) {
-        // Read when each gateway starts (test/harness/GatewayProcess.ts).
-        process.env.EDGEBRIDGE_TEST_MAIN = v.main;
-        process.env.EDGEBRIDGE_TEST_NODE = v.nodeArgs ? `${process.execPath} ${v.nodeArgs}` : '';
+        useVariant(v);
         const b: BenchContext = {
           ...servers,
           scenario,

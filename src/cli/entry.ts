@@ -2,6 +2,9 @@ import { silenceDisabledDebug } from './silenceDisabledDebug.ts';
 
 // Before anything that loads mqtt.js or ioredis: hence the dynamic imports below.
 silenceDisabledDebug(process.env);
+// A diagnostic (src/stats/MemoryTrace.ts): not loaded at all unless asked for.
+if (process.env.EDGEBRIDGE_MEMORY_TRACE)
+  (await import('../stats/MemoryTrace.ts')).MemoryTrace.fromEnv(process.env.EDGEBRIDGE_MEMORY_TRACE).start();
 const { runCli } = await import('./runCli.ts');
 const { runGateway } = await import('./runGateway.ts');
 

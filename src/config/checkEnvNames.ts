@@ -14,6 +14,8 @@ const TOOLING_NAMES = new Set([
   'EDGEBRIDGE_SHARE_PHASE_S',
   'EDGEBRIDGE_OUTAGE_SECONDS',
   'EDGEBRIDGE_CENTRAL_OUTAGE_S',
+  // src/stats/MemoryTrace.ts, a diagnostic read before the configuration.
+  'EDGEBRIDGE_MEMORY_TRACE',
 ]);
 const TOOLING = /^EDGEBRIDGE_(TEST|BENCH|ARM64|POWERCUT|DEPLOY)_/;
 

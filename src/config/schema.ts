@@ -109,6 +109,11 @@ export function createSchema(hostname: string = osHostname()) {
         1000,
         'MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send before the gateway acknowledges them (1-65535). Keeps packet ids of a long backlog from wrapping.',
       ),
+      readCoalesceMs: leaf(
+        F.nonNegativeInt,
+        5,
+        'After a small burst of QoS 0 messages (under 128) the broker connection is left unread this long (ms), so the next read brings what arrived meanwhile: fewer wake-ups and less CPU per message at moderate rates, at most this much latency added. Not after QoS 1/2 messages (the broker sends only so many before our acknowledgements), nor after a big burst (more is waiting). 0 = read at once.',
+      ),
       reconnectMinMs: leaf(
         F.positiveInt,
         300,

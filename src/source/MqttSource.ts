@@ -10,6 +10,7 @@ import type { SessionLoss, SourceStats } from '../stats/SourceStats.ts';
 import { Burst } from './Burst.ts';
 import type { ConnectionPresence } from './ConnectionPresence.ts';
 import type { DeadLetter } from './DeadLetter.ts';
+import { ReadCoalescer } from './ReadCoalescer.ts';
 import { ReconnectSchedule } from './ReconnectSchedule.ts';
 import { SourceLifecycle, type SourceState } from './SourceLifecycle.ts';
 import type { SessionMarker } from './SessionMarker.ts';
@@ -74,7 +75,7 @@ export class MqttSource {
     this.#now = options.now ?? Date.now;
     const { reconnectMinMs, reconnectMaxMs } = options.config;
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
-    this.#burst = new Burst(options);
+    this.#burst = new Burst({ ...options, coalescer: new ReadCoalescer({ windowMs: options.config.readCoalesceMs }) });
     this.#subscriptions = options.config.subscriptions;
     this.#presenceTopics = new Set(options.presence?.subscriptions.map((s) => s.topic));
     const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
@@ -312,7 +313,7 @@ export class MqttSource {
       return;
     }
     const { client, connection } = state;
-    this.#burst.join(client.stream);
+    this.#burst.join(client.stream, packet.qos > 0);
     const { spool, stats, collapsed } = this.#options;
     if (packet.qos > 0) this.#alive(client);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;

@@ -182,6 +182,15 @@ describe('Dockerfile.arm64', () => {
     assert.equal(nodeOptions, '--max-old-space-size=96 --max-semi-space-size=2');
     const unit = fs.readFileSync(path.join(ROOT, 'systemd/edgebridge.service'), 'utf8');
     assert.ok(unit.includes(`Environment="NODE_OPTIONS=${nodeOptions}"`), 'the unit uses the same tuning');
+    // glibc malloc's settings (one arena, 128 KiB mmap and trim thresholds): the same in both, measured in docs/performance.md.
+    for (const [name, value] of [
+      ['MALLOC_ARENA_MAX', '1'],
+      ['MALLOC_MMAP_THRESHOLD_', '131072'],
+      ['MALLOC_TRIM_THRESHOLD_', '131072'],
+    ] as const) {
+      assert.equal(env.get(name), value, name);
+      assert.ok(unit.includes(`Environment=${name}=${value}`), `the unit sets ${name}=${value}`);
+    }
     const r = spawnSync(process.execPath, ['-p', 'require("v8").getHeapStatistics().heap_size_limit / 2 ** 20'], {
       env: { NODE_OPTIONS: nodeOptions },
       encoding: 'utf8',

@@ -29,8 +29,13 @@ export interface DiskSpoolOptions extends Omit<SpoolConfig, 'type'> {
 /** Sink slots one process can have: bit 31 is the sign bit of the records' masks (see MAX_SINKS). */
 const MAX_SLOTS = 31;
 
-/** What was just written stays in memory for the readers (see RecentRecords): 4 MiB, about half a second at 90 000 msg/s. */
-const RECENT = { maxRecords: 65_536, maxBytes: 4 * 1024 * 1024 };
+/**
+ * What was just written stays in memory for the readers (see RecentRecords): 1 MiB, about a second at 12 500 msg/s
+ * (a third at 37 500). Measured against the 4 MiB / 65 536 records it was (bench/peak-variants.ts, with the unit's
+ * malloc settings; docs/performance.md "Memory"): peak RSS 7–11 MB lower at 12 500 and 30 000 msg/s, CPU per
+ * message the same within the noise. A reader further behind reads the file, as after an outage.
+ */
+const RECENT = { maxRecords: 16_384, maxBytes: 1024 * 1024 };
 
 /**
  * The write-ahead spool on disk: append-only segment files of length- and CRC-framed records, one reader per

@@ -11,16 +11,19 @@
  */
 export class RecentRecords {
   readonly #maxRecords: number;
-  // A ring of parallel arrays: no object per record.
-  readonly #segment: number[];
-  readonly #start: number[];
-  readonly #next: number[];
-  readonly #sinks: number[];
-  readonly #points: number[];
-  readonly #receivedAt: number[];
+  // A ring of parallel typed arrays: no object per record, and outside the JS heap. As `number[]` filled with 0
+  // they were eight 512 KiB arrays in V8's large-object space (4 MiB resident from the start, traced by every full
+  // GC); typed arrays are calloc'ed, so their pages become resident only as records arrive.
+  readonly #segment: Float64Array;
+  readonly #start: Float64Array;
+  readonly #next: Float64Array;
+  /** The record's sink mask: bit 31 is the sign bit (DiskSpool's MAX_SLOTS), as in an Int32. */
+  readonly #sinks: Int32Array;
+  readonly #points: Float64Array;
+  readonly #receivedAt: Float64Array;
   /** Where the record's text starts and ends, in bytes ever held (`#held`): its place in the ring is that modulo its size. */
-  readonly #textAt: number[];
-  readonly #textEnd: number[];
+  readonly #textAt: Float64Array;
+  readonly #textEnd: Float64Array;
   #head = 0;
   #count = 0;
   /** The bytes of the bursts held, in order; a burst never wraps around the end (the rest of the lap is skipped). */
@@ -31,14 +34,14 @@ export class RecentRecords {
   constructor(options: { maxRecords: number; maxBytes: number }) {
     this.#maxRecords = options.maxRecords;
     const n = options.maxRecords;
-    this.#segment = new Array<number>(n).fill(0);
-    this.#start = new Array<number>(n).fill(0);
-    this.#next = new Array<number>(n).fill(0);
-    this.#sinks = new Array<number>(n).fill(0);
-    this.#points = new Array<number>(n).fill(0);
-    this.#receivedAt = new Array<number>(n).fill(0);
-    this.#textAt = new Array<number>(n).fill(0);
-    this.#textEnd = new Array<number>(n).fill(0);
+    this.#segment = new Float64Array(n);
+    this.#start = new Float64Array(n);
+    this.#next = new Float64Array(n);
+    this.#sinks = new Int32Array(n);
+    this.#points = new Float64Array(n);
+    this.#receivedAt = new Float64Array(n);
+    this.#textAt = new Float64Array(n);
+    this.#textEnd = new Float64Array(n);
     this.ring = Buffer.alloc(options.maxBytes);
   }
 

@@ -41,8 +41,8 @@ test('a discard while two connections have bursts open drops both connections, n
   const b = new Burst(options);
   const sa = stream();
   const sb = stream();
-  a.join(sa as never);
-  b.join(sb as never);
+  a.join(sa as never, true);
+  b.join(sb as never, true);
   spool.discard(); // the pending records of both bursts could not be written
   await turn();
   assert.equal(sa.destroyed, true, 'the connection whose flush saw the discard');
@@ -58,7 +58,7 @@ test('a burst opened after a discard is not dropped for it', async () => {
   spool.discard();
   spool.flush(); // reported to an earlier burst
   const sa = stream();
-  a.join(sa as never);
+  a.join(sa as never, true);
   await turn();
   assert.equal(sa.destroyed, false);
   assert.equal(sa.uncorked, 1);

@@ -116,6 +116,13 @@ export class MqttSource {
     this.#options.deadLetter?.attach(client);
     this.#options.commands?.attach(client);
     client.on('connect', (connack) => {
+      // A connection made after stop(): a renewal's reconnect (mqtt.js makes it once its DISCONNECT is done, and the
+      // stop's end() returns at once meanwhile). Closed at once: no 'online' status after the stop's 'offline', no
+      // subscriptions; the broker sends the Will.
+      if (this.#lifecycle.state.kind === 'stopped') {
+        client.stream?.destroy();
+        return;
+      }
       this.#lifecycle.on({ kind: 'connect' });
       stats.connected = true;
       stats.connects++;
@@ -410,11 +417,22 @@ export class MqttSource {
    * ack=fsync: acknowledge once the record is on disk, but only on the connection the message came in on.
    * mqtt.js would queue a late PUBACK and send it on the next connection, where the broker may have given that
    * packet id to another message: acknowledging a message we never received. Unacknowledged, the broker
-   * redelivers it instead (a duplicate record, never a loss).
+   * redelivers it instead (a duplicate record, never a loss). A record that could not be made durable (a failed
+   * write or fdatasync) drops the connection: the broker redelivers only on a new one, and until then the message
+   * would hold a slot of its in-flight window (enough of them stall the connection for good).
    */
   #ackAfterSync(done: DoneCallback, connection: number): void {
     this.#options.spool.sync((error) => {
-      if (!this.#lifecycle.holds(connection)) return;
+      const state = this.#lifecycle.state;
+      if (!this.#lifecycle.holds(connection) || state.kind === 'idle' || state.kind === 'stopped') return;
+      if (error) {
+        this.#options.collapsed.error(
+          `sync:${error.message}`,
+          { err: error.message },
+          'spool could not make a record durable: reconnecting without acknowledging it',
+        );
+        state.client.stream?.destroy();
+      }
       done(error ?? undefined);
     });
   }
@@ -440,12 +458,22 @@ export class MqttSource {
         stats.blocked--;
         stats.accepted++;
         if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
-        else done();
+        // ack=write: appended outside a burst, so written here before its PUBACK (else it would leave first).
+        else if (spool.flush()) done();
+        else this.#dropUnwritten(connection);
       } else {
         void spool.whenWritable().then(attempt);
       }
     };
     void spool.whenWritable().then(attempt);
+  }
+
+  /** The records of a held message could not be written: no PUBACK, and the broker redelivers it on a new connection. */
+  #dropUnwritten(connection: number): void {
+    const state = this.#lifecycle.state;
+    this.#options.stats.burstsUnwritten++;
+    this.#options.logger.error({}, 'spool could not write a held message: reconnecting without acknowledging it');
+    if (this.#lifecycle.holds(connection) && state.kind !== 'idle' && state.kind !== 'stopped') state.client.stream?.destroy();
   }
 }
 

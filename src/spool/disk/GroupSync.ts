@@ -13,6 +13,8 @@ export interface GroupSyncOptions {
    */
   readonly write?: () => void;
   readonly onSync?: () => void;
+  /** An fdatasync failed (its waiters get the error; the background one has none to tell). */
+  readonly onError?: (error: NodeJS.ErrnoException) => void;
   readonly fs?: SpoolFs;
 }
 
@@ -52,6 +54,8 @@ export class GroupSync {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** A turn (write, then fdatasync for the waiters) is due at the end of this event-loop turn. */
   #scheduled = false;
+  /** The fdatasync in flight cannot vouch for its waiters' records any more (see `failWritten`). */
+  #inFlightFailed: Error | undefined;
 
   constructor(options: GroupSyncOptions) {
     this.#o = options;
@@ -91,6 +95,18 @@ export class GroupSync {
     for (const w of failed) w(error);
   }
 
+  /**
+   * The segment holding every record written so far could not be flushed when it was sealed (its fdatasync
+   * failed): their waiters get `error`, those of the fdatasync in flight too (it ran on that descriptor, now
+   * closed: EBADF, or a reused one, says nothing about them). Records written after this are not affected.
+   */
+  failWritten(error: Error): void {
+    if (this.#running) this.#inFlightFailed = error;
+    const failed = this.#waiters;
+    this.#waiters = [];
+    for (const w of failed) w(error);
+  }
+
   /** Stops the timer and releases waiters (the caller writes and flushes synchronously before closing). */
   stop(): void {
     clearInterval(this.#timer);
@@ -122,7 +138,9 @@ export class GroupSync {
       this.#running = false;
       this.#o.onSync?.();
       // EBADF: the segment was sealed (and flushed synchronously) meanwhile; its data is on disk.
-      const e = error !== null && error.code !== 'EBADF' ? error : null;
+      if (error !== null && error.code !== 'EBADF' && this.#inFlightFailed === undefined) this.#o.onError?.(error);
+      const e = this.#inFlightFailed ?? (error !== null && error.code !== 'EBADF' ? error : null);
+      this.#inFlightFailed = undefined;
       const failed = e === null ? waiters : [...waiters, ...this.#waiters.splice(0)];
       if (waiters.length > 0 || this.#waiters.length > 0 || this.#unwritten.length > 0) this.#schedule();
       for (const w of failed) w(e);

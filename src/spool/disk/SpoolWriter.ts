@@ -51,6 +51,11 @@ export class SpoolWriter {
       intervalMs: options.fsyncIntervalMs,
       write: () => void this.writePending(),
       onSync: () => this.#ledger.counters.fsyncs++,
+      onError: (error) =>
+        this.#ledger.logger.error(
+          { code: errorCode(error), err: error.message },
+          'spool: fdatasync failed: the records since the last one may not be on disk',
+        ),
       fs: options.ledger.fs,
     });
   }
@@ -140,8 +145,14 @@ export class SpoolWriter {
   /** Closing: writes what is pending and closes the active file. */
   close(): void {
     this.writePending();
-    this.#file.close();
-    this.#sync.stop();
+    try {
+      this.#file.close();
+    } catch (error) {
+      this.#sync.failWritten(asError(error)); // not released as flushed by stop()
+      throw error;
+    } finally {
+      this.#sync.stop();
+    }
   }
 
   /**
@@ -244,8 +255,10 @@ export class SpoolWriter {
     const active = ledger.active;
     try {
       if (this.#file.close()) ledger.counters.fsyncs++;
-    } catch {
-      // a failing close of a sealed file loses nothing already written to it
+    } catch (error) {
+      // Its records were written but may not be on disk (the fdatasync failed): none of them may be acknowledged.
+      ledger.logger.error({ code: errorCode(error), segment: active.file }, 'spool: flushing the sealed segment failed');
+      this.#sync.failWritten(asError(error));
     }
     active.sealed = true;
     for (let attempt = 0; ; attempt++) {
@@ -310,6 +323,10 @@ export class SpoolWriter {
     syncDir(ledger.fs, this.#o.segmentsDir);
     ledger.added(new Segment({ id, file, sinks, dataStart: header.length, sealed: false }));
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 export function errorCode(error: unknown): string {

@@ -126,3 +126,81 @@ describe('DiskSpool ack=fsync: one write per group-commit cycle (injected fs)', 
     await spool.close();
   });
 });
+
+describe('DiskSpool ack=fsync: a roll whose fdatasync of the sealed segment fails (injected fs)', () => {
+  /** recordingFs, whose synchronous fdatasync (the roll's close of the sealed segment) fails while `failSyncClose`. */
+  function failingCloseFs() {
+    const disk = recordingFs();
+    const failing = { on: false };
+    const fs = {
+      ...disk.fs,
+      fdatasyncSync: (fd: number): void => {
+        if (failing.on) throw Object.assign(new Error('EIO: injected fdatasyncSync'), { code: 'EIO' });
+        realFs.fdatasyncSync(fd);
+      },
+    } as SpoolFs;
+    return { ...disk, fs, failing };
+  }
+
+  it('the waiters of the fdatasync in flight on the sealed segment get the error, not an acknowledgement', async () => {
+    const disk = failingCloseFs();
+    const { spool } = await openSpool(tempDir(), { ack: 'fsync', fsyncIntervalMs: 0, fs: disk.fs, segmentBytes: 100 });
+    const results: (Error | null | undefined)[] = [];
+    spool.append(entry(1, 0b11));
+    spool.sync((error) => results.push(error));
+    await turn(); // written, its fdatasync in flight (held)
+    disk.failing.on = true;
+    spool.append(entry(1, 0b11)); // does not fit: the roll seals the first segment, whose fdatasync fails
+    assert.equal(spool.flush(), true);
+    disk.failing.on = false;
+    disk.finish(); // the held fdatasync on the closed descriptor (EBADF, or a reused one): says nothing
+    await settled();
+    assert.equal(results.length, 1);
+    assert.match(String(results[0]?.message), /EIO/, 'its record may not be on disk: no PUBACK');
+    await spool.close();
+  });
+
+  it('the waiters written but not yet flushed get the error too', async () => {
+    const disk = failingCloseFs();
+    const { spool } = await openSpool(tempDir(), { ack: 'fsync', fsyncIntervalMs: 0, fs: disk.fs, segmentBytes: 100 });
+    const results: string[] = [];
+    spool.append(entry(1, 0b11));
+    spool.sync((error) => results.push(`first:${error?.message ?? 'ok'}`));
+    await turn(); // the first fdatasync in flight
+    disk.finish(); // done: the first acknowledged
+    await settled();
+    // an fdatasync in flight (its own record), then a record written while it runs: an ordinary waiter
+    spool.append(entry(1, 0b11)); // rolls (segment 1 is full): segment 2
+    spool.sync((error) => results.push(`second:${error?.message ?? 'ok'}`));
+    await turn();
+    spool.append(entry(1, 0b11));
+    disk.failing.on = true;
+    spool.append(entry(1, 0b11)); // segment 2 is full: sealed, its fdatasync fails
+    disk.failing.on = false;
+    assert.equal(spool.flush(), true);
+    while (disk.held.length > 0) {
+      disk.finish();
+      await settled();
+    }
+    assert.equal(results[0], 'first:ok');
+    assert.match(results[1] ?? '', /^second:.*EIO/, 'its record was in the sealed segment whose fdatasync failed');
+    await spool.close();
+  });
+});
+
+describe('DiskSpool: a failed fdatasync is logged (injected fs)', () => {
+  it('ack=write: the background fdatasync that fails says so (nobody waits on it to report the error)', async () => {
+    const disk = recordingFs();
+    const { spool, log } = await openSpool(tempDir(), { ack: 'write', fsyncIntervalMs: 10, fs: disk.fs });
+    spool.append(entry(1, 0b11));
+    assert.equal(spool.flush(), true);
+    for (let i = 0; i < 100 && disk.held.length === 0; i++) await settled();
+    disk.finish(Object.assign(new Error('EIO: injected fdatasync'), { code: 'EIO' }));
+    const errors = log.lines().filter((l) => Number(l.level) >= 50);
+    assert.ok(
+      errors.some((l) => /EIO/.test(JSON.stringify(l))),
+      `an error logged: ${JSON.stringify(log.lines())}`,
+    );
+    await spool.close();
+  });
+});

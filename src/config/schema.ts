@@ -111,7 +111,7 @@ export function createSchema(hostname: string = osHostname()) {
       ),
       readCoalesceMs: leaf(
         F.nonNegativeInt,
-        5,
+        10,
         'After a small burst of QoS 0 messages (under 128) the broker connection is left unread this long (ms), so the next read brings what arrived meanwhile: fewer wake-ups and less CPU per message at moderate rates, at most this much latency added. Not after QoS 1/2 messages (the broker sends only so many before our acknowledgements), nor after a big burst (more is waiting). 0 = read at once.',
       ),
       reconnectMinMs: leaf(

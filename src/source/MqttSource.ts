@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import type { MqttConfig, Subscription } from '../config/Config.ts';
 import type { CollapsingLog } from '../log/CollapsingLog.ts';
 import type { RouteResult } from '../pipeline/RouteResult.ts';
-import type { Entry } from '../spool/Entry.ts';
 import type { MessageProperties } from '../topic/MessageProperty.ts';
 import type { Spool } from '../spool/Spool.ts';
 import type { SessionLoss, SourceStats } from '../stats/SourceStats.ts';
 import { Burst } from './Burst.ts';
+import { type DoneCallback, PersistThenAck } from './PersistThenAck.ts';
 import type { ConnectionPresence } from './ConnectionPresence.ts';
 import type { DeadLetter } from './DeadLetter.ts';
 import { ReadCoalescer } from './ReadCoalescer.ts';
@@ -45,8 +45,6 @@ export interface MqttSourceOptions {
   readonly now?: () => number;
 }
 
-type DoneCallback = (error?: Error) => void;
-
 /**
  * The MQTT side: a persistent session by default, our own reconnect backoff, a retained online/offline status,
  * and persist-then-acknowledge: mqtt.js sends the PUBACK (QoS 1) or PUBCOMP (QoS 2) when `handleMessage`'s
@@ -60,6 +58,7 @@ export class MqttSource {
   readonly #now: () => number;
   readonly #lifecycle: SourceLifecycle;
   readonly #burst: Burst;
+  readonly #acks: PersistThenAck;
   readonly #session: SessionWatch;
   /** When an incoming message last pushed back mqtt.js's keepalive timer (see #alive): a rate limit, not state. */
   #aliveAt = 0;
@@ -76,6 +75,7 @@ export class MqttSource {
     const { reconnectMinMs, reconnectMaxMs } = options.config;
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
     this.#burst = new Burst({ ...options, coalescer: new ReadCoalescer({ windowMs: options.config.readCoalesceMs }) });
+    this.#acks = new PersistThenAck({ ...options, lifecycle: this.#lifecycle });
     this.#subscriptions = options.config.subscriptions;
     this.#presenceTopics = new Set(options.presence?.subscriptions.map((s) => s.topic));
     const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
@@ -326,29 +326,29 @@ export class MqttSource {
         const { entry, also } = result;
         if (spool.append(entry)) {
           if (also !== undefined && !spool.append(also)) {
-            this.#appendWhenWritable(also, done, connection);
+            this.#acks.whenWritable(also, done, connection);
             return;
           }
           stats.accepted++;
           // ack=fsync: the PUBACK waits for the fdatasync that covers this record.
-          if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
-          else this.#release(done, client);
+          if (spool.syncBeforeAck) this.#acks.afterSync(done, connection);
+          else this.#acks.release(done, client);
         } else {
-          this.#appendWhenWritable(entry, done, connection, also);
+          this.#acks.whenWritable(entry, done, connection, also);
         }
         return;
       }
       case 'suppressed':
         // Every value held back by the route's deadband (counted there): nothing to spool, the message is done.
         stats.accepted++;
-        this.#release(done, client);
+        this.#acks.release(done, client);
         return;
       case 'unrouted':
         stats.unrouted++;
         // The presence's own STATE comes back on every connect: counted, but expected, not a warning.
         if (!this.#presenceTopics.has(packet.topic))
           collapsed.warn(`unrouted:${packet.topic}`, { topic: packet.topic }, 'message matches no route');
-        this.#release(done, client);
+        this.#acks.release(done, client);
         return;
       case 'rejected':
         stats.reject(result.reason);
@@ -358,7 +358,7 @@ export class MqttSource {
           'message rejected',
         );
         this.#options.deadLetter?.offer(result.reason, result.detail, packet.topic, payload);
-        this.#release(done, client);
+        this.#acks.release(done, client);
         return;
     }
   };
@@ -398,82 +398,6 @@ export class MqttSource {
     if (now - this.#aliveAt < 1000) return;
     this.#aliveAt = now;
     client.reschedulePing();
-  }
-
-  /**
-   * Hands the message back to mqtt.js (which then sends its PUBACK and takes the next message), unless the socket
-   * already holds a full buffer of unsent writes: then only once it drains. mqtt.js ignores the socket's
-   * backpressure for acknowledgements, so a broker that sends faster than it reads our PUBACKs (Mosquitto does at
-   * full rate, whatever Receive Maximum says) would otherwise grow that buffer without bound — measured: 130 000
-   * PUBACKs, 60 MB of heap, in 7 s. Waiting here stops mqtt.js reading, and TCP slows the broker down.
-   */
-  #release(done: DoneCallback, client: MqttClient): void {
-    const stream = client.stream;
-    if (stream?.writableNeedDrain) stream.once('drain', () => done());
-    else done();
-  }
-
-  /**
-   * ack=fsync: acknowledge once the record is on disk, but only on the connection the message came in on.
-   * mqtt.js would queue a late PUBACK and send it on the next connection, where the broker may have given that
-   * packet id to another message: acknowledging a message we never received. Unacknowledged, the broker
-   * redelivers it instead (a duplicate record, never a loss). A record that could not be made durable (a failed
-   * write or fdatasync) drops the connection: the broker redelivers only on a new one, and until then the message
-   * would hold a slot of its in-flight window (enough of them stall the connection for good).
-   */
-  #ackAfterSync(done: DoneCallback, connection: number): void {
-    this.#options.spool.sync((error) => {
-      const state = this.#lifecycle.state;
-      if (!this.#lifecycle.holds(connection) || state.kind === 'idle' || state.kind === 'stopped') return;
-      if (error) {
-        this.#options.collapsed.error(
-          `sync:${error.message}`,
-          { err: error.message },
-          'spool could not make a record durable: reconnecting without acknowledging it',
-        );
-        state.client.stream?.destroy();
-      }
-      done(error ?? undefined);
-    });
-  }
-
-  /** Block policy: hold the acknowledgement (and with it mqtt.js's next message) until the spool has room. */
-  #appendWhenWritable(entry: Entry, done: DoneCallback, connection: number, also?: Entry): void {
-    const { spool, stats } = this.#options;
-    stats.blocked++;
-    let next: Entry | undefined = entry;
-    let after = also;
-    const attempt = (): void => {
-      // Stopping, or the connection died while we waited (a keepalive timeout: mqtt.js could not read the
-      // broker's PINGRESP behind this message): leave it unacknowledged; the broker redelivers it.
-      if (!this.#lifecycle.holds(connection)) {
-        stats.blocked--;
-        return;
-      }
-      while (next !== undefined && spool.append(next)) {
-        next = after;
-        after = undefined;
-      }
-      if (next === undefined) {
-        stats.blocked--;
-        stats.accepted++;
-        if (spool.syncBeforeAck) this.#ackAfterSync(done, connection);
-        // ack=write: appended outside a burst, so written here before its PUBACK (else it would leave first).
-        else if (spool.flush()) done();
-        else this.#dropUnwritten(connection);
-      } else {
-        void spool.whenWritable().then(attempt);
-      }
-    };
-    void spool.whenWritable().then(attempt);
-  }
-
-  /** The records of a held message could not be written: no PUBACK, and the broker redelivers it on a new connection. */
-  #dropUnwritten(connection: number): void {
-    const state = this.#lifecycle.state;
-    this.#options.stats.burstsUnwritten++;
-    this.#options.logger.error({}, 'spool could not write a held message: reconnecting without acknowledging it');
-    if (this.#lifecycle.holds(connection) && state.kind !== 'idle' && state.kind !== 'stopped') state.client.stream?.destroy();
   }
 }
 

@@ -75,7 +75,7 @@ export class MqttSource {
     const { reconnectMinMs, reconnectMaxMs } = options.config;
     this.#lifecycle = new SourceLifecycle(new ReconnectSchedule({ minMs: reconnectMinMs, maxMs: reconnectMaxMs, now: this.#now }));
     this.#burst = new Burst({ ...options, coalescer: new ReadCoalescer({ windowMs: options.config.readCoalesceMs }) });
-    this.#acks = new PersistThenAck({ ...options, lifecycle: this.#lifecycle });
+    this.#acks = new PersistThenAck({ ...options, lifecycle: this.#lifecycle, burst: this.#burst });
     this.#subscriptions = options.config.subscriptions;
     this.#presenceTopics = new Set(options.presence?.subscriptions.map((s) => s.topic));
     const { clientId, url, clean, protocolVersion, sessionExpirySec } = options.config;
